@@ -1,0 +1,145 @@
+"""The `caucus` command line: run, check-config, backup."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.config import Config, ConfigError, load_config
+
+log = logging.getLogger("caucus")
+
+EXIT_CONFIG = 2
+
+
+def _fail(lines: Sequence[str]) -> int:
+    for line in lines:
+        print(f"caucus: {line}", file=sys.stderr)
+    return EXIT_CONFIG
+
+
+def _load(path: str | None) -> Config | None:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        _fail(exc.problems)
+        return None
+
+
+async def _run_bot(config: Config) -> int:
+    import discord
+
+    from bot.client import Caucus
+
+    bot = Caucus(config)
+    loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []
+
+    def stop(signame: str) -> None:
+        if not stopping:
+            log.info("received %s: shutting down", signame)
+            stopping.append(loop.create_task(bot.close()))
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig.name)
+    try:
+        async with bot:
+            await bot.start(config.discord.token)
+    except discord.LoginFailure:
+        print(
+            "caucus: Discord rejected the token ([discord] token or DISCORD_TOKEN): check it in the Developer Portal",
+            file=sys.stderr,
+        )
+        return 1
+    except discord.PrivilegedIntentsRequired:
+        print(
+            "caucus: enable the Server Members intent for this bot in the Developer Portal (Bot > Privileged "
+            "Gateway Intents)",
+            file=sys.stderr,
+        )
+        return 1
+    except (OSError, discord.GatewayNotFound, discord.HTTPException) as exc:
+        print(f"caucus: cannot reach Discord: {exc}", file=sys.stderr)
+        return 1
+    if stopping:
+        await stopping[0]
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_CONFIG
+    from bot.logs import setup_logging
+
+    setup_logging(config.logging.level, secrets=(config.discord.token,))
+    log.info("Caucus %s starting (config: %s)", __version__, config.source)
+    return asyncio.run(_run_bot(config))
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_CONFIG
+    guilds = ", ".join(map(str, config.discord.guild_ids)) or "global"
+    print(
+        f"config OK ({config.source}): database {config.storage.path}, commands synced to {guilds}, "
+        f"time zone {config.schedule.timezone}"
+    )
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from storage.db import backup_database
+
+    try:
+        config = load_config(args.config, env={"DISCORD_TOKEN": "not-needed-for-backup"})
+    except ConfigError as exc:
+        return _fail(exc.problems)
+    try:
+        backup_database(config.storage.path, args.destination)
+    except (OSError, Exception) as exc:  # sqlite3.Error included: one clear line, no traceback
+        print(f"caucus: backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up {config.storage.path} to {args.destination}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="caucus", description="Caucus: consensus for coalitions on Discord."
+    )
+    parser.add_argument("--version", action="version", version=f"caucus {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--config",
+            metavar="PATH",
+            default=None,
+            help="config file (default: config.toml if present, else built-in defaults)",
+        )
+
+    run = sub.add_parser("run", help="run the bot")
+    with_config(run)
+    run.set_defaults(func=cmd_run)
+    check = sub.add_parser("check-config", help="check the configuration and exit")
+    with_config(check)
+    check.set_defaults(func=cmd_check_config)
+    backup = sub.add_parser("backup", help="make a consistent copy of the database, even while the bot runs")
+    backup.add_argument("destination", metavar="PATH")
+    with_config(backup)
+    backup.set_defaults(func=cmd_backup)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `caucus` console script."""
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result

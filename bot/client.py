@@ -1,0 +1,121 @@
+"""The Caucus bot: wiring of config, storage, scheduler and cogs around discord.py's commands.Bot."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import Config
+from bot.scheduler import Scheduler
+from cogs.ui.boundary import NO_PINGS, handle_error
+from domain.clock import Clock, SystemClock
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+COGS = ("cogs.servers", "cogs.about")
+
+
+def apply_endpoints(api_base_url: str, gateway_url: str) -> None:
+    """Point discord.py at a Discord-compatible API and gateway (self-hosted, or our tests' fake)."""
+    if api_base_url:
+        discord.http.Route.BASE = api_base_url
+    if gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+class CaucusTree(app_commands.CommandTree["Caucus"]):
+    async def on_error(
+        self, interaction: discord.Interaction[Caucus], error: app_commands.AppCommandError
+    ) -> None:
+        await handle_error(interaction, error)
+
+
+class Caucus(commands.Bot):
+    """The bot. ``db`` and ``scheduler`` exist from setup_hook on."""
+
+    db: Database
+    scheduler: Scheduler
+
+    def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
+        intents = discord.Intents.default()
+        intents.members = True  # group membership, departures, nudges: privileged, enable it in the portal
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            allowed_mentions=NO_PINGS,
+            tree_cls=CaucusTree,
+            guild_ready_timeout=config.discord.guild_ready_timeout,
+            max_messages=1000,
+        )
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self.started_monotonic = time.monotonic()
+        apply_endpoints(config.discord.api_base_url, config.discord.gateway_url)
+
+    async def setup_hook(self) -> None:
+        self.started_monotonic = time.monotonic()
+        self.db = await Database.open(self.config.storage.path)
+        log.info("database %s at schema version %d", self.config.storage.path, await self.db.user_version())
+        self.scheduler = Scheduler()
+        self.scheduler.start()
+        for extension in COGS:
+            await self.load_extension(extension)
+        await self.sync_commands()
+        if self.config.discord.api_base_url and not self.config.discord.gateway_url:
+            # discord.py's non-sharded client never asks /gateway/bot; a self-hosted API says where its gateway is.
+            _, url, _ = await self.http.get_bot_gateway()
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+            log.info("gateway from the API: %s", url)
+
+    async def sync_commands(self) -> None:
+        """Register the command tree with Discord, only where it changed since the last sync."""
+        targets: list[discord.Object | None] = [discord.Object(g) for g in self.config.discord.guild_ids] or [
+            None
+        ]
+        for guild in targets:
+            if guild is not None:
+                self.tree.copy_global_to(guild=guild)
+            payload: list[dict[str, Any]] = [
+                c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)
+            ]
+            digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+            key = f"command_sync:{self.application_id}:{guild.id if guild else 'global'}"
+            if await self.db.get_state(key) == digest:
+                log.info("commands unchanged for %s: not syncing", guild.id if guild else "global")
+                continue
+            synced = await self.tree.sync(guild=guild)
+            await self.db.set_state(key, digest)
+            log.info("synced %d commands to %s", len(synced), guild.id if guild else "global")
+
+    async def on_ready(self) -> None:
+        log.info("ready as %s in %d servers", self.user.id if self.user else "?", len(self.guilds))
+        await self.change_presence(
+            activity=discord.Activity(type=discord.ActivityType.watching, name="for consensus")
+        )
+        for guild in self.guilds:
+            self.warn_missing_roles(guild)
+
+    def warn_missing_roles(self, guild: discord.Guild) -> None:
+        """Log configured coordinator roles that this server lacks (ids or names)."""
+        have = {r.name.casefold() for r in guild.roles} | {str(r.id) for r in guild.roles}
+        for wanted in self.config.permissions.coordinator_roles:
+            if wanted.casefold() not in have:
+                log.warning("server %d has no role %r from [permissions] coordinator_roles", guild.id, wanted)
+
+    async def close(self) -> None:
+        if getattr(self, "scheduler", None) is not None:
+            self.scheduler.shutdown()
+        await super().close()
+        if getattr(self, "db", None) is not None:
+            await self.db.close()
+        log.info("stopped cleanly")

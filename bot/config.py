@@ -1,0 +1,258 @@
+"""Reading config.toml into frozen dataclasses, reporting every problem at once by its key."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from domain.errors import Invalid
+from domain.timeparse import parse_duration, parse_zone
+
+
+@dataclass(frozen=True)
+class DiscordConfig:
+    token: str = ""
+    guild_ids: tuple[int, ...] = ()
+    api_base_url: str = ""
+    gateway_url: str = ""
+    guild_ready_timeout: float = 2.0
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    path: str = "caucus.db"
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    timezone: str = "UTC"
+    reminder_offsets: tuple[timedelta, ...] = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10))
+
+
+@dataclass(frozen=True)
+class PermissionsConfig:
+    coordinator_roles: tuple[str, ...] = ("Coordinator",)
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class Config:
+    discord: DiscordConfig = field(default_factory=DiscordConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    permissions: PermissionsConfig = field(default_factory=PermissionsConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    source: str = "defaults"
+
+
+class ConfigError(Exception):
+    """One or more problems in the configuration, each naming its key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+_KNOWN: dict[str, set[str]] = {
+    "discord": {"token", "guild_ids", "api_base_url", "gateway_url", "guild_ready_timeout"},
+    "storage": {"path"},
+    "schedule": {"timezone", "reminder_offsets"},
+    "permissions": {"coordinator_roles"},
+    "logging": {"level"},
+}
+_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+
+
+class _Reader:
+    """Collects problems instead of stopping at the first."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.problems: list[str] = []
+
+    def section(self, name: str) -> dict[str, Any]:
+        value = self.data.get(name, {})
+        if not isinstance(value, dict):
+            self.problems.append(f"[{name}] must be a table, e.g. a line [{name}] followed by its keys")
+            return {}
+        for key in value:
+            if key not in _KNOWN[name]:
+                self.problems.append(
+                    f"[{name}] {key}: unknown key (known: {', '.join(sorted(_KNOWN[name]))})"
+                )
+        return value
+
+    def string(self, sec: dict[str, Any], section: str, key: str, default: str) -> str:
+        value = sec.get(key, default)
+        if not isinstance(value, str):
+            self.problems.append(f"[{section}] {key} must be a string in quotes, got {value!r}")
+            return default
+        return value
+
+    def string_list(self, sec: dict[str, Any], section: str, key: str, default: tuple[str, ...]) -> list[str]:
+        value = sec.get(key, list(default))
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problems.append(
+                f'[{section}] {key} must be a list of strings, e.g. ["a", "b"], got {value!r}'
+            )
+            return list(default)
+        return value
+
+
+def _check_url(reader: _Reader, key: str, value: str, schemes: tuple[str, ...]) -> None:
+    if not value:
+        return
+    parsed = urlparse(value)
+    if parsed.scheme not in schemes or not parsed.netloc:
+        reader.problems.append(
+            f"[discord] {key} must be empty or a {' or '.join(s + '://' for s in schemes)} URL, got {value!r}"
+        )
+
+
+def parse_config(
+    data: dict[str, Any], *, env: dict[str, str] | None = None, source: str = "defaults"
+) -> Config:
+    """A Config from parsed TOML data and the environment; raises ConfigError listing every problem."""
+    env = dict(os.environ) if env is None else env
+    reader = _Reader(data)
+    for name in data:
+        if name not in _KNOWN:
+            reader.problems.append(f"[{name}]: unknown section (known: {', '.join(sorted(_KNOWN))})")
+
+    d = reader.section("discord")
+    token = env.get("DISCORD_TOKEN") or reader.string(d, "discord", "token", "")
+    if "DISCORD_TOKEN" in env and "token" in d:
+        reader.string(d, "discord", "token", "")  # still type-check the file's value
+    token = token.strip()
+    if not token:
+        reader.problems.append(
+            "[discord] token is missing: set DISCORD_TOKEN or token in the config (Developer Portal > Bot > Token)"
+        )
+    elif any(ch.isspace() for ch in token):
+        reader.problems.append("[discord] token must not contain spaces or line breaks")
+
+    raw_ids = d.get("guild_ids", [])
+    guild_ids: list[int] = []
+    if not isinstance(raw_ids, list):
+        reader.problems.append(
+            f"[discord] guild_ids must be a list of server ids, e.g. [123456789012345678], got {raw_ids!r}"
+        )
+    else:
+        for item in raw_ids:
+            if (
+                isinstance(item, bool)
+                or not isinstance(item, int | str)
+                or not str(item).isdigit()
+                or int(item) <= 0
+            ):
+                reader.problems.append(
+                    f"[discord] guild_ids: {item!r} is not a server id (a positive number)"
+                )
+            else:
+                guild_ids.append(int(item))
+
+    api_base_url = reader.string(d, "discord", "api_base_url", "").strip().rstrip("/")
+    _check_url(reader, "api_base_url", api_base_url, ("http", "https"))
+    gateway_url = reader.string(d, "discord", "gateway_url", "").strip()
+    _check_url(reader, "gateway_url", gateway_url, ("ws", "wss"))
+
+    ready_timeout = d.get("guild_ready_timeout", 2.0)
+    if (
+        isinstance(ready_timeout, bool)
+        or not isinstance(ready_timeout, int | float)
+        or not 0 <= ready_timeout <= 60
+    ):
+        reader.problems.append(
+            f"[discord] guild_ready_timeout must be a number of seconds from 0 to 60, got {ready_timeout!r}"
+        )
+        ready_timeout = 2.0
+
+    s = reader.section("storage")
+    path = reader.string(s, "storage", "path", "caucus.db").strip()
+    if not path:
+        reader.problems.append('[storage] path must name a file, e.g. "caucus.db"')
+
+    sch = reader.section("schedule")
+    timezone = reader.string(sch, "schedule", "timezone", "UTC").strip()
+    try:
+        parse_zone(timezone)
+    except Invalid:
+        reader.problems.append(
+            f'[schedule] timezone {timezone!r} is not an IANA time zone, e.g. "Europe/Paris" or "UTC"'
+        )
+    offsets: list[timedelta] = []
+    for text in reader.string_list(sch, "schedule", "reminder_offsets", ("1d", "1h", "10m")):
+        try:
+            delta = parse_duration(text)
+        except Invalid:
+            reader.problems.append(
+                f'[schedule] reminder_offsets: {text!r} is not a duration like "1d", "1h" or "10m"'
+            )
+            continue
+        if delta <= timedelta(0) or delta > timedelta(days=90):
+            reader.problems.append(
+                f"[schedule] reminder_offsets: {text!r} must be more than 0 and at most 90 days"
+            )
+            continue
+        offsets.append(delta)
+
+    p = reader.section("permissions")
+    roles = [r.strip() for r in reader.string_list(p, "permissions", "coordinator_roles", ("Coordinator",))]
+    if any(not r for r in roles):
+        reader.problems.append("[permissions] coordinator_roles must not contain empty names")
+
+    lg = reader.section("logging")
+    level = reader.string(lg, "logging", "level", "INFO").strip().upper()
+    if level not in _LEVELS:
+        reader.problems.append(f"[logging] level must be one of {', '.join(sorted(_LEVELS))}, got {level!r}")
+
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return Config(
+        discord=DiscordConfig(
+            token=token,
+            guild_ids=tuple(guild_ids),
+            api_base_url=api_base_url,
+            gateway_url=gateway_url,
+            guild_ready_timeout=float(ready_timeout),
+        ),
+        storage=StorageConfig(path=path),
+        schedule=ScheduleConfig(
+            timezone=timezone, reminder_offsets=tuple(sorted(set(offsets), reverse=True))
+        ),
+        permissions=PermissionsConfig(coordinator_roles=tuple(r for r in roles if r)),
+        logging=LoggingConfig(level=level),
+        source=source,
+    )
+
+
+def load_config(path: str | Path | None, *, env: dict[str, str] | None = None) -> Config:
+    """Load the config file (defaults when ``path`` is None or the default file is absent)."""
+    if path is None:
+        default = Path("config.toml")
+        if not default.exists():
+            return parse_config({}, env=env, source="defaults (no config.toml)")
+        path = default
+    file = Path(path)
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError([f"config file {str(file)!r} does not exist"]) from None
+    except OSError as exc:
+        raise ConfigError([f"config file {str(file)!r} cannot be read: {exc.strerror}"]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError([f"config file {str(file)!r} is not UTF-8 text"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"config file {str(file)!r} is not valid TOML: {exc}"]) from None
+    return parse_config(data, env=env, source=str(file))

@@ -1,0 +1,62 @@
+"""Keeps the record of servers and members in step with what Discord tells the bot."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from domain import servers
+
+if TYPE_CHECKING:
+    from bot.client import Caucus
+
+log = logging.getLogger(__name__)
+
+
+class Servers(commands.Cog):
+    def __init__(self, bot: Caucus) -> None:
+        self.bot = bot
+
+    async def _joined(self, guild: discord.Guild) -> None:
+        members = [(m.id, m.display_name) for m in guild.members if not m.bot]
+        await servers.server_joined(self.bot.db, self.bot.clock, guild.id, guild.name, members)
+        log.info("server %d available with %d members", guild.id, len(members))
+
+    @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self._joined(guild)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self._joined(guild)
+        self.bot.warn_missing_roles(guild)
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await servers.server_left(self.bot.db, self.bot.clock, guild.id)
+        log.info("removed from server %d", guild.id)
+
+    @commands.Cog.listener()
+    async def on_member_join(self, member: discord.Member) -> None:
+        if not member.bot:
+            await servers.member_seen(
+                self.bot.db, self.bot.clock, member.guild.id, member.id, member.display_name
+            )
+
+    @commands.Cog.listener()
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        if not after.bot and before.display_name != after.display_name:
+            await servers.member_seen(
+                self.bot.db, self.bot.clock, after.guild.id, after.id, after.display_name
+            )
+
+    @commands.Cog.listener()
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        await servers.member_left(self.bot.db, self.bot.clock, payload.guild_id, payload.user.id)
+
+
+async def setup(bot: Caucus) -> None:
+    await bot.add_cog(Servers(bot))

@@ -1,0 +1,1 @@
+"""Embeds, buttons and the reply helper shared by the cogs."""

@@ -1,0 +1,85 @@
+"""The error boundary and reply helper every command and component goes through."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+NO_PINGS = discord.AllowedMentions.none()
+
+
+async def reply(
+    itx: discord.Interaction, content: str | None = None, *, ephemeral: bool = False, **kwargs: Any
+) -> None:
+    """Answer an interaction whether or not it was already acknowledged; never pings unless told."""
+    kwargs.setdefault("allowed_mentions", NO_PINGS)
+    if itx.response.is_done():
+        await itx.followup.send(content or "", ephemeral=ephemeral, **kwargs)
+    else:
+        await itx.response.send_message(content, ephemeral=ephemeral, **kwargs)
+
+
+def _describe(itx: discord.Interaction) -> str:
+    data: dict[str, Any] = dict(itx.data or {})
+    what = itx.command.qualified_name if itx.command else data.get("custom_id", "?")
+    return f"{what!s} guild={itx.guild_id} user={itx.user.id if itx.user else '?'}"
+
+
+def sentence_for(error: BaseException) -> tuple[str, bool]:
+    """The sentence to show for an error, and whether it was expected (not our bug)."""
+    if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError) and error.__cause__:
+        inner = error.__cause__
+        if isinstance(inner, DomainError):
+            return str(inner), True
+    original = getattr(error, "original", error)
+    if isinstance(original, DomainError):
+        return str(original), True
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command works only inside a server.", True
+    if isinstance(error, app_commands.TransformerError):
+        return f"“{str(error.value)[:50]}” is not a valid value here; pick one from the list.", True
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down: try again in {error.retry_after:.0f} s.", True
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use this command here.", True
+    return "", False
+
+
+async def handle_error(itx: discord.Interaction, error: BaseException) -> None:
+    """Turn an error into one ephemeral sentence for the member; log unexpected ones with a reference."""
+    sentence, expected = sentence_for(error)
+    if expected:
+        log.info("refused %s: %s", _describe(itx), sentence)
+    else:
+        ref = secrets.token_hex(3)
+        original = getattr(error, "original", error)
+        log.error("unexpected error ref=%s in %s", ref, _describe(itx), exc_info=original)
+        sentence = f"Something went wrong on our side (ref {ref}). Please try again; if it persists, tell a coordinator."
+    try:
+        await reply(itx, sentence, ephemeral=True)
+    except discord.HTTPException as exc:
+        log.warning("could not tell the member about an error in %s: %s", _describe(itx), exc)
+
+
+async def guarded(itx: discord.Interaction, work: Awaitable[None]) -> None:
+    """Run a component's work inside the error boundary (discord.py would swallow the error)."""
+    try:
+        await work
+    except Exception as exc:
+        await handle_error(itx, exc)
+
+
+def guild_id_of(itx: discord.Interaction) -> int:
+    """The server an interaction came from; refuses direct messages."""
+    if itx.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    return itx.guild_id

@@ -1,0 +1,76 @@
+"""Queries for the servers the bot is in and the members it has seen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import aiosqlite
+
+from storage.db import Database
+
+
+async def upsert_guild(conn: aiosqlite.Connection, guild_id: int, name: str, now: int) -> None:
+    """Record a server the bot is in (or is back in): removed_at is cleared."""
+    await conn.execute(
+        "INSERT INTO guilds (guild_id, name, joined_at) VALUES (:guild_id, :name, :now) "
+        "ON CONFLICT (guild_id) DO UPDATE SET name = excluded.name, removed_at = NULL",
+        {"guild_id": guild_id, "name": name[:100] or str(guild_id), "now": now},
+    )
+
+
+async def ensure_guild(conn: aiosqlite.Connection, guild_id: int, now: int) -> None:
+    """Make sure a server has a row (named by its id until GUILD_CREATE tells its name)."""
+    await conn.execute(
+        "INSERT INTO guilds (guild_id, name, joined_at) VALUES (:g, :name, :now) ON CONFLICT (guild_id) DO NOTHING",
+        {"g": guild_id, "name": str(guild_id), "now": now},
+    )
+
+
+async def mark_guild_removed(conn: aiosqlite.Connection, guild_id: int, now: int) -> None:
+    """Note the time the bot was removed from a server (its data is purged later, not now)."""
+    await conn.execute(
+        "UPDATE guilds SET removed_at = :now WHERE guild_id = :guild_id AND removed_at IS NULL",
+        {"guild_id": guild_id, "now": now},
+    )
+
+
+async def upsert_members(
+    conn: aiosqlite.Connection, guild_id: int, members: Iterable[tuple[int, str]], now: int
+) -> None:
+    """Record members as present with their current display names."""
+    await conn.executemany(
+        "INSERT INTO members (guild_id, user_id, display_name, seen_at) VALUES (:g, :u, :n, :now) "
+        "ON CONFLICT (guild_id, user_id) DO UPDATE SET display_name = excluded.display_name, "
+        "seen_at = excluded.seen_at, left_at = NULL",
+        [
+            {"g": guild_id, "u": user_id, "n": (name or str(user_id))[:100], "now": now}
+            for user_id, name in members
+        ],
+    )
+
+
+async def mark_member_left(conn: aiosqlite.Connection, guild_id: int, user_id: int, now: int) -> None:
+    """Note that a member left the server; their past record stays."""
+    await conn.execute(
+        "UPDATE members SET left_at = :now WHERE guild_id = :g AND user_id = :u AND left_at IS NULL",
+        {"g": guild_id, "u": user_id, "now": now},
+    )
+
+
+async def guild_exists(db: Database, guild_id: int) -> bool:
+    """Whether the bot has a record of this server."""
+    return bool(await db.fetchval("SELECT 1 FROM guilds WHERE guild_id = :g", {"g": guild_id}))
+
+
+async def count_rows(db: Database, guild_id: int, tables: Iterable[str]) -> dict[str, int]:
+    """How many rows each named per-server table holds for this server (tables that do not exist count 0)."""
+    existing = {str(r[0]) for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    counts: dict[str, int] = {}
+    for table in tables:
+        if table not in existing:
+            counts[table] = 0
+            continue
+        # table names come from the caller's fixed list, checked against sqlite_master above
+        sql = f"SELECT count(*) FROM {table} WHERE guild_id = :g"  # noqa: S608
+        counts[table] = int(await db.fetchval(sql, {"g": guild_id}) or 0)
+    return counts

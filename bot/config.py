@@ -129,11 +129,12 @@ def parse_config(
             reader.problems.append(f"[{name}]: unknown section (known: {', '.join(sorted(_KNOWN))})")
 
     d = reader.section("discord")
-    token = env.get("DISCORD_TOKEN") or reader.string(d, "discord", "token", "")
-    if "DISCORD_TOKEN" in env and "token" in d:
-        reader.string(d, "discord", "token", "")  # still type-check the file's value
-    token = token.strip()
-    if not token:
+    before = len(reader.problems)
+    file_token = reader.string(d, "discord", "token", "").strip()
+    token = env.get("DISCORD_TOKEN", "").strip() or file_token
+    if len(reader.problems) > before:
+        pass  # the file's token has the wrong type: already reported
+    elif not token:
         reader.problems.append(
             "[discord] token is missing: set DISCORD_TOKEN or token in the config (Developer Portal > Bot > Token)"
         )

@@ -1,0 +1,110 @@
+"""Config loading: every key's bad value is reported by its key, all at once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config, parse_config
+
+ENV = {"DISCORD_TOKEN": "abc.def.ghi"}
+
+
+def problems(data: dict, env: dict | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, env=ENV if env is None else env)
+    return info.value.problems
+
+
+def test_defaults_need_only_a_token() -> None:
+    config = parse_config({}, env=ENV)
+    assert config.discord.token == "abc.def.ghi"
+    assert config.storage.path == "caucus.db"
+    assert config.schedule.timezone == "UTC"
+    assert config.schedule.reminder_offsets == (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10))
+    assert config.permissions.coordinator_roles == ("Coordinator",)
+    assert config.discord.guild_ids == ()
+
+
+def test_environment_token_wins_over_file() -> None:
+    config = parse_config({"discord": {"token": "from-file"}}, env={"DISCORD_TOKEN": "from-env"})
+    assert config.discord.token == "from-env"
+    assert parse_config({"discord": {"token": "from-file"}}, env={}).discord.token == "from-file"
+
+
+def test_missing_token_names_the_key() -> None:
+    [line] = problems({}, env={})
+    assert "[discord] token" in line and "DISCORD_TOKEN" in line
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"discord": {"token": 5}}, "[discord] token"),
+        ({"discord": {"token": "has space"}}, "[discord] token"),
+        ({"discord": {"guild_ids": "123"}}, "[discord] guild_ids"),
+        ({"discord": {"guild_ids": [-4]}}, "[discord] guild_ids"),
+        ({"discord": {"guild_ids": ["abc"]}}, "[discord] guild_ids"),
+        ({"discord": {"api_base_url": "ftp://x"}}, "[discord] api_base_url"),
+        ({"discord": {"api_base_url": 3}}, "[discord] api_base_url"),
+        ({"discord": {"gateway_url": "http://x"}}, "[discord] gateway_url"),
+        ({"discord": {"guild_ready_timeout": "soon"}}, "[discord] guild_ready_timeout"),
+        ({"discord": {"guild_ready_timeout": 600}}, "[discord] guild_ready_timeout"),
+        ({"discord": {"tokne": "x"}}, "[discord] tokne"),
+        ({"storage": {"path": ""}}, "[storage] path"),
+        ({"storage": {"path": 7}}, "[storage] path"),
+        ({"storage": []}, "[storage]"),
+        ({"schedule": {"timezone": "Mars/Olympus"}}, "[schedule] timezone"),
+        ({"schedule": {"timezone": 1}}, "[schedule] timezone"),
+        ({"schedule": {"reminder_offsets": "1h"}}, "[schedule] reminder_offsets"),
+        ({"schedule": {"reminder_offsets": ["soon"]}}, "[schedule] reminder_offsets"),
+        ({"schedule": {"reminder_offsets": ["0m"]}}, "[schedule] reminder_offsets"),
+        ({"schedule": {"reminder_offsets": ["100d"]}}, "[schedule] reminder_offsets"),
+        ({"permissions": {"coordinator_roles": "Coordinator"}}, "[permissions] coordinator_roles"),
+        ({"permissions": {"coordinator_roles": [""]}}, "[permissions] coordinator_roles"),
+        ({"logging": {"level": "LOUD"}}, "[logging] level"),
+        ({"nonsense": {}}, "[nonsense]"),
+    ],
+)
+def test_each_bad_value_names_its_key(data: dict, key: str) -> None:
+    lines = problems(data, env={} if key == "[discord] token" else None)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(key), lines
+
+
+def test_all_problems_reported_at_once() -> None:
+    lines = problems(
+        {
+            "discord": {"guild_ids": ["x"], "api_base_url": "nope"},
+            "schedule": {"timezone": "Nowhere/Land", "reminder_offsets": ["1x"]},
+            "logging": {"level": "LOUD"},
+        },
+        env={},
+    )
+    assert len(lines) == 6
+    for key in ("token", "guild_ids", "api_base_url", "timezone", "reminder_offsets", "level"):
+        assert any(key in line for line in lines), key
+
+
+def test_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_config(None, env=ENV).source.startswith("defaults")
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "missing.toml", env=ENV)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[discord\ntoken = ", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(broken, env=ENV)
+    good = tmp_path / "config.toml"
+    good.write_text('[discord]\nguild_ids = [123]\n[schedule]\ntimezone = "Europe/Paris"\n', encoding="utf-8")
+    config = load_config(None, env=ENV)
+    assert config.discord.guild_ids == (123,)
+    assert config.schedule.timezone == "Europe/Paris"
+
+
+def test_example_config_is_valid() -> None:
+    example = Path(__file__).resolve().parents[1] / "config.example.toml"
+    config = load_config(example, env=ENV)
+    assert config.storage.path == "caucus.db"

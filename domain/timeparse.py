@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import Invalid
@@ -48,3 +48,40 @@ def parse_zone(name: str) -> ZoneInfo:
         raise Invalid(
             f"“{name[:60]}” is not a time zone: use an IANA name such as Europe/Paris or UTC."
         ) from None
+
+
+_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DATETIME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})$")
+
+
+def parse_when(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> datetime:
+    """A wall time ``YYYY-MM-DD HH:MM`` (or a date) in ``zone``, as an aware UTC datetime.
+
+    A bare date means its start, or 23:59 with ``end_of_day``. Raises Invalid for anything else,
+    impossible dates (2026-02-30), and wall times that do not exist in the zone (a spring-forward gap).
+    """
+    cleaned = " ".join(text.strip().split())
+    example = "use YYYY-MM-DD HH:MM, e.g. 2026-12-01 18:00"
+    if m := _DATETIME.match(cleaned):
+        year, month, day, hour, minute = (int(g) for g in m.groups())
+    elif m := _DATE.match(cleaned):
+        year, month, day = (int(g) for g in m.groups())
+        hour, minute = (23, 59) if end_of_day else (0, 0)
+    else:
+        raise Invalid(f"“{text[:40]}” is not a date and time: {example}.")
+    try:
+        local = datetime(year, month, day, hour, minute, tzinfo=zone)
+    except ValueError:
+        raise Invalid(f"“{text[:40]}” is not a real date and time: {example}.") from None
+    as_utc = local.astimezone(UTC)
+    if as_utc.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise Invalid(f"{cleaned} does not exist in {zone.key} (the clocks skip it); pick another time.")
+    return as_utc
+
+
+def parse_future(text: str, zone: ZoneInfo, now: datetime, *, end_of_day: bool = False) -> datetime:
+    """parse_when, refusing times that are not after ``now``."""
+    when = parse_when(text, zone, end_of_day=end_of_day)
+    if when <= now:
+        raise Invalid(f"{' '.join(text.split())} ({zone.key}) is in the past; give a future date and time.")
+    return when

@@ -1,0 +1,237 @@
+"""Working groups: who is in them, who convenes them, and who may change them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from domain.clock import Clock, to_unix
+from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
+from domain.permissions import Actor, Policy
+from domain.timeparse import parse_future
+from storage import groups as q
+from storage import servers as sq
+from storage.db import Database
+from storage.groups import GroupListRow, MemberRow
+from storage.groups import GroupRow as Group
+
+__all__ = ["Group", "GroupCard", "GroupListRow", "MemberRow", "WorkingGroups", "NAME_MAX", "DESCRIPTION_MAX"]
+
+NAME_MAX = 80
+DESCRIPTION_MAX = 1000
+
+
+@dataclass(frozen=True)
+class GroupCard:
+    """A group with its current members (conveners first)."""
+
+    group: Group
+    members: tuple[MemberRow, ...]
+
+    @property
+    def conveners(self) -> tuple[MemberRow, ...]:
+        return tuple(m for m in self.members if m.is_convener)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A member an action is about, as Discord described them."""
+
+    user_id: int
+    display_name: str
+    is_bot: bool = False
+
+
+def clean_name(name: str) -> str:
+    """A group name with spaces tidied; raises Invalid or TooLong."""
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise Invalid("Give the group a name.")
+    if len(cleaned) > NAME_MAX:
+        raise TooLong(f"A group name can be at most {NAME_MAX} characters; this one has {len(cleaned)}.")
+    return cleaned
+
+
+class WorkingGroups:
+    """Use cases for working groups, every one checked against the policy on the server side."""
+
+    def __init__(self, db: Database, clock: Clock, policy: Policy, zone: ZoneInfo) -> None:
+        self.db = db
+        self.clock = clock
+        self.policy = policy
+        self.zone = zone
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def resolve(self, guild_id: int, ref: str) -> Group:
+        """A group of this server by name (any case) or id; NotFound for anything else."""
+        text = ref.strip()
+        if not text:
+            raise Invalid("Name a working group.")
+        group = await q.find_group_by_name(self.db, guild_id, text)
+        digits = text.removeprefix("#")
+        if group is None and digits.isdigit() and len(digits) < 20:
+            group = await q.get_group(self.db, guild_id, int(digits))
+        if group is None:
+            raise NotFound(f"There is no working group “{text[:NAME_MAX]}” on this server; see /wg list.")
+        return group
+
+    async def card(self, guild_id: int, ref: str) -> GroupCard:
+        """The group's card: the group and its current members."""
+        group = await self.resolve(guild_id, ref)
+        return GroupCard(group, tuple(await q.members_of(self.db, group.group_id)))
+
+    async def card_by_id(self, guild_id: int, group_id: int) -> GroupCard:
+        """The card of a group by id, only if it belongs to this server."""
+        group = await q.get_group(self.db, guild_id, group_id)
+        if group is None:
+            raise NotFound("That working group does not exist on this server.")
+        return GroupCard(group, tuple(await q.members_of(self.db, group.group_id)))
+
+    async def list_groups(self, guild_id: int, *, include_archived: bool = True) -> list[GroupListRow]:
+        """The server's groups, active first, by name, with member counts and conveners."""
+        return await q.list_groups(self.db, guild_id, include_archived=include_archived)
+
+    async def suggest(self, guild_id: int, text: str, *, include_archived: bool = False) -> list[Group]:
+        """Up to 25 of this server's groups matching what the member has typed, for autocomplete."""
+        return await q.search_groups(self.db, guild_id, text, include_archived=include_archived)
+
+    async def can_manage(self, actor: Actor, group: Group) -> bool:
+        """Coordinators manage every group; conveners manage their own."""
+        return self.policy.is_coordinator(actor) or await q.is_convener(
+            self.db, group.group_id, actor.user_id
+        )
+
+    async def _require_manager(self, actor: Actor, group: Group, doing: str) -> None:
+        if not await self.can_manage(actor, group):
+            raise NotAllowed(f"Only conveners of {group.name} or coordinators can {doing}.")
+
+    # -- changing ------------------------------------------------------------------------------
+
+    async def create(
+        self,
+        actor: Actor,
+        name: str,
+        *,
+        description: str = "",
+        home_channel_id: int | None = None,
+        due: str | None = None,
+    ) -> Group:
+        """Create a group (coordinators only); the name is unique in the server in any letter case."""
+        self.policy.require_coordinator(actor, "create working groups")
+        name = clean_name(name)
+        description = description.strip()
+        if len(description) > DESCRIPTION_MAX:
+            raise TooLong(
+                f"A description can be at most {DESCRIPTION_MAX} characters; this one has {len(description)}."
+            )
+        now = self.clock.now()
+        due_at = to_unix(parse_future(due, self.zone, now, end_of_day=True)) if due and due.strip() else None
+        async with self.db.transaction() as conn:
+            await sq.ensure_guild(conn, actor.guild_id, to_unix(now))
+            await sq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now))
+            group_id = await q.insert_group(
+                conn,
+                guild_id=actor.guild_id,
+                name=name,
+                description=description,
+                home_channel_id=home_channel_id,
+                due_at=due_at,
+                created_by=actor.user_id,
+                now=to_unix(now),
+            )
+            if group_id is None:
+                raise Conflict(f"A working group named “{name}” already exists (names ignore letter case).")
+            group = await q.get_group(conn, actor.guild_id, group_id)
+        assert group is not None
+        return group
+
+    async def _change_membership(
+        self, actor: Actor, group: Group, target: Target, *, convener: bool | None, adding: bool
+    ) -> Group:
+        """Add or remove a member, or set their convener flag, in one transaction."""
+        if target.is_bot:
+            raise Invalid("Bots can't be members of a working group.")
+        now = to_unix(self.clock.now())
+        async with self.db.transaction() as conn:
+            fresh = await q.get_group(conn, group.guild_id, group.group_id)
+            if fresh is None:
+                raise NotFound("That working group no longer exists.")
+            if adding and fresh.archived_at is not None:
+                raise Closed(f"{fresh.name} is archived and takes no new members.")
+            await sq.upsert_members(
+                conn,
+                group.guild_id,
+                {(actor.user_id, actor.display_name), (target.user_id, target.display_name)},
+                now,
+            )
+            current = await q.membership(conn, fresh.group_id, target.user_id)
+            you = target.user_id == actor.user_id
+            who = "You are" if you else f"{target.display_name} is"
+            if convener is not None:
+                if current is None and not convener:
+                    raise NotFound(f"{who} not a member of {fresh.name}.")
+                if current is None:
+                    await q.add_member(
+                        conn,
+                        fresh.group_id,
+                        target.user_id,
+                        convener=convener,
+                        added_by=actor.user_id,
+                        now=now,
+                    )
+                elif current == convener:
+                    state = "a convener" if convener else "not a convener"
+                    raise Conflict(f"{who} already {state} of {fresh.name}.")
+                else:
+                    await q.set_convener(conn, fresh.group_id, target.user_id, convener)
+            elif adding:
+                if not await q.add_member(
+                    conn, fresh.group_id, target.user_id, convener=False, added_by=actor.user_id, now=now
+                ):
+                    raise Conflict(f"{who} already a member of {fresh.name}.")
+            elif not await q.remove_member(conn, fresh.group_id, target.user_id):
+                raise NotFound(f"{who} not a member of {fresh.name}.")
+        return fresh
+
+    async def join(self, actor: Actor, group: Group) -> Group:
+        """The actor joins an active group."""
+        return await self._change_membership(
+            actor, group, Target(actor.user_id, actor.display_name), convener=None, adding=True
+        )
+
+    async def leave(self, actor: Actor, group: Group) -> Group:
+        """The actor leaves a group (also an archived one)."""
+        return await self._change_membership(
+            actor, group, Target(actor.user_id, actor.display_name), convener=None, adding=False
+        )
+
+    async def add_member(self, actor: Actor, group: Group, target: Target) -> Group:
+        """A convener of the group or a coordinator adds a member."""
+        await self._require_manager(actor, group, "add members")
+        return await self._change_membership(actor, group, target, convener=None, adding=True)
+
+    async def remove_member(self, actor: Actor, group: Group, target: Target) -> Group:
+        """A convener of the group or a coordinator removes a member."""
+        await self._require_manager(actor, group, "remove members")
+        return await self._change_membership(actor, group, target, convener=None, adding=False)
+
+    async def set_convener(self, actor: Actor, group: Group, target: Target, convener: bool = True) -> Group:
+        """A convener of the group or a coordinator makes a member a convener (adding them if needed), or not."""
+        await self._require_manager(actor, group, "change conveners")
+        return await self._change_membership(actor, group, target, convener=convener, adding=convener)
+
+    async def archive(self, actor: Actor, group: Group) -> Group:
+        """Archive a group (coordinators only): it then takes no new members or items."""
+        self.policy.require_coordinator(actor, "archive working groups")
+        async with self.db.transaction() as conn:
+            if not await q.archive_group(conn, group.group_id, actor.user_id, to_unix(self.clock.now())):
+                raise Conflict(f"{group.name} is already archived.")
+            fresh = await q.get_group(conn, group.guild_id, group.group_id)
+        assert fresh is not None
+        return fresh
+
+    async def set_role(self, group: Group, role_id: int | None) -> None:
+        """Remember the Discord role kept in step with the group."""
+        async with self.db.transaction() as conn:
+            await q.set_role(conn, group.group_id, role_id)

@@ -17,11 +17,14 @@ from bot.config import Config
 from bot.scheduler import Scheduler
 from cogs.ui.boundary import NO_PINGS, handle_error
 from domain.clock import Clock, SystemClock
+from domain.groups import WorkingGroups
+from domain.permissions import Policy
+from domain.timeparse import parse_zone
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-COGS = ("cogs.servers", "cogs.about")
+COGS = ("cogs.servers", "cogs.about", "cogs.groups")
 
 
 def apply_endpoints(api_base_url: str, gateway_url: str) -> None:
@@ -44,6 +47,7 @@ class Caucus(commands.Bot):
 
     db: Database
     scheduler: Scheduler
+    groups: WorkingGroups
 
     def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
         intents = discord.Intents.default()
@@ -66,6 +70,9 @@ class Caucus(commands.Bot):
         self.started_monotonic = time.monotonic()
         self.db = await Database.open(self.config.storage.path)
         log.info("database %s at schema version %d", self.config.storage.path, await self.db.user_version())
+        self.policy = Policy(self.config.permissions.coordinator_roles)
+        self.zone = parse_zone(self.config.schedule.timezone)
+        self.groups = WorkingGroups(self.db, self.clock, self.policy, self.zone)
         self.scheduler = Scheduler()
         self.scheduler.start()
         for extension in COGS:

@@ -40,6 +40,11 @@ class PermissionsConfig:
 
 
 @dataclass(frozen=True)
+class GroupsConfig:
+    manage_roles: bool = False
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = "INFO"
 
@@ -50,6 +55,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     permissions: PermissionsConfig = field(default_factory=PermissionsConfig)
+    groups: GroupsConfig = field(default_factory=GroupsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: str = "defaults"
 
@@ -67,6 +73,7 @@ _KNOWN: dict[str, set[str]] = {
     "storage": {"path"},
     "schedule": {"timezone", "reminder_offsets"},
     "permissions": {"coordinator_roles"},
+    "groups": {"manage_roles"},
     "logging": {"level"},
 }
 _LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
@@ -211,6 +218,12 @@ def parse_config(
     if any(not r for r in roles):
         reader.problems.append("[permissions] coordinator_roles must not contain empty names")
 
+    gr = reader.section("groups")
+    manage_roles = gr.get("manage_roles", False)
+    if not isinstance(manage_roles, bool):
+        reader.problems.append(f"[groups] manage_roles must be true or false, got {manage_roles!r}")
+        manage_roles = False
+
     lg = reader.section("logging")
     level = reader.string(lg, "logging", "level", "INFO").strip().upper()
     if level not in _LEVELS:
@@ -231,6 +244,7 @@ def parse_config(
             timezone=timezone, reminder_offsets=tuple(sorted(set(offsets), reverse=True))
         ),
         permissions=PermissionsConfig(coordinator_roles=tuple(r for r in roles if r)),
+        groups=GroupsConfig(manage_roles=manage_roles),
         logging=LoggingConfig(level=level),
         source=source,
     )

@@ -65,6 +65,7 @@ def test_missing_token_names_the_key() -> None:
         ({"permissions": {"coordinator_roles": "Coordinator"}}, "[permissions] coordinator_roles"),
         ({"permissions": {"coordinator_roles": [""]}}, "[permissions] coordinator_roles"),
         ({"logging": {"level": "LOUD"}}, "[logging] level"),
+        ({"groups": {"manage_roles": "yes"}}, "[groups] manage_roles"),
         ({"nonsense": {}}, "[nonsense]"),
     ],
 )

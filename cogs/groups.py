@@ -1,0 +1,255 @@
+"""/wg: working groups — create, list, info, join, leave, members, conveners, archive."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.ui.boundary import guild_id_of, reply
+from cogs.ui.common import actor, group_autocomplete, target
+from cogs.ui.groups import GroupButton, card_embed, card_view, list_embed
+from domain.groups import NAME_MAX, Group
+
+if TYPE_CHECKING:
+    from bot.client import Caucus
+
+log = logging.getLogger(__name__)
+
+ACTIVE_GROUPS = group_autocomplete(include_archived=False)
+ALL_GROUPS = group_autocomplete(include_archived=True)
+NO_ROLE_PERMISSION = (
+    "I can't manage roles on this server (I need the Manage Roles permission, and my role above the group "
+    "roles), so {name} has no Discord role; the group works without one."
+)
+
+
+class RoleKeeper:
+    """Keeps an optional Discord role per group in step with its members ([groups] manage_roles)."""
+
+    def __init__(self, bot: Caucus) -> None:
+        self.bot = bot
+
+    def enabled(self) -> bool:
+        return self.bot.config.groups.manage_roles
+
+    async def ensure(self, guild: discord.Guild, group: Group) -> tuple[discord.Role | None, str | None]:
+        """The group's role, created on demand; or None and a sentence for the coordinator."""
+        if not self.enabled():
+            return None, None
+        if group.role_id and (role := guild.get_role(group.role_id)) is not None:
+            if role.name != group.name:
+                await self._guard(role.edit(name=group.name, reason="working group renamed"))
+            return role, None
+        if not guild.me.guild_permissions.manage_roles:
+            return None, NO_ROLE_PERMISSION.format(name=group.name)
+        try:
+            role = await guild.create_role(
+                name=group.name, mentionable=True, reason=f"working group #{group.group_id}"
+            )
+        except discord.Forbidden:
+            log.warning("cannot create role for group %d in server %d", group.group_id, guild.id)
+            return None, NO_ROLE_PERMISSION.format(name=group.name)
+        await self.bot.groups.set_role(group, role.id)
+        card = await self.bot.groups.card_by_id(guild.id, group.group_id)
+        for member in card.members:
+            await self.member(guild, role, member.user_id, add=True)
+        return role, None
+
+    async def member(
+        self, guild: discord.Guild, role: discord.Role | None, user_id: int, *, add: bool
+    ) -> None:
+        """Give or take the group's role from one member; failures are logged, not shown."""
+        if role is None:
+            return
+        action = self.bot.http.add_role if add else self.bot.http.remove_role
+        await self._guard(action(guild.id, user_id, role.id, reason="working group membership"))
+
+    async def _guard(self, coro: object) -> None:
+        try:
+            await coro  # type: ignore[misc]
+        except discord.HTTPException as exc:
+            log.warning("group role change failed: %s", exc)
+
+    async def follow(self, itx: discord.Interaction, group: Group, user_id: int, *, add: bool) -> str | None:
+        """After a membership change: adjust the role; returns a note for a coordinator when roles can't be kept."""
+        if not self.enabled() or itx.guild is None:
+            return None
+        role, problem = await self.ensure(itx.guild, group)
+        await self.member(itx.guild, role, user_id, add=add)
+        return problem
+
+
+class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Working groups"):
+    def __init__(self, bot: Caucus) -> None:
+        self.bot = bot
+        self.roles = RoleKeeper(bot)
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(GroupButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(GroupButton)
+
+    async def _card_message(self, guild_id: int, group_id: int) -> tuple[discord.Embed, discord.ui.View]:
+        card = await self.bot.groups.card_by_id(guild_id, group_id)
+        return card_embed(card), card_view(card)
+
+    @app_commands.command(description="Create a working group (coordinators)")
+    @app_commands.describe(
+        name="Unique name, e.g. Principles (at most 80 characters)",
+        description="What the group works on",
+        home_channel="Where the group's items and reminders go",
+        due="When its work is due: YYYY-MM-DD or YYYY-MM-DD HH:MM, in the server's time zone",
+    )
+    @app_commands.guild_only()
+    async def create(
+        self,
+        itx: discord.Interaction,
+        name: app_commands.Range[str, 1, NAME_MAX],
+        description: app_commands.Range[str, 0, 1000] = "",
+        home_channel: discord.TextChannel | None = None,
+        due: str | None = None,
+    ) -> None:
+        who = actor(itx)
+        group = await self.bot.groups.create(
+            who,
+            name,
+            description=description,
+            home_channel_id=home_channel.id if home_channel else None,
+            due=due,
+        )
+        log.info("group %d created in server %d by %d", group.group_id, group.guild_id, who.user_id)
+        embed, view = await self._card_message(group.guild_id, group.group_id)
+        await reply(
+            itx, f"New working group: **{discord.utils.escape_markdown(group.name)}**", embed=embed, view=view
+        )
+        if self.roles.enabled() and itx.guild is not None:
+            _, problem = await self.roles.ensure(itx.guild, group)
+            if problem:
+                await reply(itx, problem, ephemeral=True)
+
+    @app_commands.command(name="list", description="The working groups of this server")
+    @app_commands.describe(archived="Also show archived groups")
+    @app_commands.guild_only()
+    async def list_(self, itx: discord.Interaction, archived: bool = True) -> None:
+        rows = await self.bot.groups.list_groups(guild_id_of(itx), include_archived=archived)
+        await reply(itx, embed=list_embed(rows), ephemeral=True)
+
+    @app_commands.command(description="A working group's card: description, conveners, members, due date")
+    @app_commands.describe(
+        group="The group's name", public="Post the card in the channel, with its Join button"
+    )
+    @app_commands.autocomplete(group=ALL_GROUPS)
+    @app_commands.guild_only()
+    async def info(self, itx: discord.Interaction, group: str, public: bool = False) -> None:
+        found = await self.bot.groups.resolve(guild_id_of(itx), group)
+        embed, view = await self._card_message(found.guild_id, found.group_id)
+        await reply(itx, embed=embed, view=view, ephemeral=not public)
+
+    @app_commands.command(description="Join a working group")
+    @app_commands.autocomplete(group=ACTIVE_GROUPS)
+    @app_commands.guild_only()
+    async def join(self, itx: discord.Interaction, group: str) -> None:
+        who = actor(itx)
+        found = await self.bot.groups.join(who, await self.bot.groups.resolve(who.guild_id, group))
+        await reply(itx, f"You joined **{discord.utils.escape_markdown(found.name)}**.", ephemeral=True)
+        await self.roles.follow(itx, found, who.user_id, add=True)
+
+    @app_commands.command(description="Leave a working group")
+    @app_commands.autocomplete(group=ALL_GROUPS)
+    @app_commands.guild_only()
+    async def leave(self, itx: discord.Interaction, group: str) -> None:
+        who = actor(itx)
+        found = await self.bot.groups.leave(who, await self.bot.groups.resolve(who.guild_id, group))
+        await reply(itx, f"You left **{discord.utils.escape_markdown(found.name)}**.", ephemeral=True)
+        await self.roles.follow(itx, found, who.user_id, add=False)
+
+    @app_commands.command(
+        name="add-member", description="Add a member to a working group (its conveners, coordinators)"
+    )
+    @app_commands.autocomplete(group=ACTIVE_GROUPS)
+    @app_commands.guild_only()
+    async def add_member(self, itx: discord.Interaction, group: str, member: discord.Member) -> None:
+        who = actor(itx)
+        found = await self.bot.groups.add_member(
+            who, await self.bot.groups.resolve(who.guild_id, group), target(member)
+        )
+        await reply(
+            itx,
+            f"{member.mention} is now a member of **{discord.utils.escape_markdown(found.name)}**.",
+            ephemeral=True,
+        )
+        if problem := await self.roles.follow(itx, found, member.id, add=True):
+            await reply(itx, problem, ephemeral=True)
+
+    @app_commands.command(
+        name="remove-member", description="Remove a member from a working group (its conveners, coordinators)"
+    )
+    @app_commands.autocomplete(group=ALL_GROUPS)
+    @app_commands.guild_only()
+    async def remove_member(self, itx: discord.Interaction, group: str, member: discord.User) -> None:
+        who = actor(itx)
+        found = await self.bot.groups.remove_member(
+            who, await self.bot.groups.resolve(who.guild_id, group), target(member)
+        )
+        await reply(
+            itx,
+            f"{member.mention} is no longer a member of **{discord.utils.escape_markdown(found.name)}**.",
+            ephemeral=True,
+        )
+        await self.roles.follow(itx, found, member.id, add=False)
+
+    @app_commands.command(
+        name="set-convener", description="Make a member a convener of a working group, or not"
+    )
+    @app_commands.describe(
+        convener="True: make them a convener (and a member); False: take the convener role away"
+    )
+    @app_commands.autocomplete(group=ACTIVE_GROUPS)
+    @app_commands.guild_only()
+    async def set_convener(
+        self, itx: discord.Interaction, group: str, member: discord.Member, convener: bool = True
+    ) -> None:
+        who = actor(itx)
+        found = await self.bot.groups.set_convener(
+            who, await self.bot.groups.resolve(who.guild_id, group), target(member), convener
+        )
+        state = "now a convener" if convener else "no longer a convener"
+        await reply(
+            itx,
+            f"{member.mention} is {state} of **{discord.utils.escape_markdown(found.name)}**.",
+            ephemeral=True,
+        )
+        if convener and (problem := await self.roles.follow(itx, found, member.id, add=True)):
+            await reply(itx, problem, ephemeral=True)
+
+    @app_commands.command(
+        description="Archive a working group: it takes no new members or items (coordinators)"
+    )
+    @app_commands.autocomplete(group=ACTIVE_GROUPS)
+    @app_commands.guild_only()
+    async def archive(self, itx: discord.Interaction, group: str) -> None:
+        who = actor(itx)
+        found = await self.bot.groups.archive(who, await self.bot.groups.resolve(who.guild_id, group))
+        embed, _ = await self._card_message(found.guild_id, found.group_id)
+        await reply(itx, f"**{discord.utils.escape_markdown(found.name)}** is archived.", embed=embed)
+
+    async def button(self, itx: discord.Interaction, action: str, group_id: int) -> None:
+        """A Join or Leave click on a card: change membership, refresh the card, tell the clicker."""
+        who = actor(itx)
+        card = await self.bot.groups.card_by_id(who.guild_id, group_id)  # refuses other servers' ids
+        change = self.bot.groups.join if action == "join" else self.bot.groups.leave
+        found = await change(who, card.group)
+        embed, view = await self._card_message(found.guild_id, found.group_id)
+        await itx.response.edit_message(embed=embed, view=view)
+        verb = "joined" if action == "join" else "left"
+        await reply(itx, f"You {verb} **{discord.utils.escape_markdown(found.name)}**.", ephemeral=True)
+        await self.roles.follow(itx, found, who.user_id, add=action == "join")
+
+
+async def setup(bot: Caucus) -> None:
+    await bot.add_cog(WorkingGroupsCog(bot))

@@ -66,7 +66,7 @@ async def handle_error(itx: discord.Interaction, error: BaseException) -> None:
         sentence = f"Something went wrong on our side (ref {ref}). Please try again; if it persists, tell a coordinator."
     try:
         await reply(itx, sentence, ephemeral=True)
-    except discord.HTTPException as exc:
+    except Exception as exc:  # the connection may be gone (shutting down): nothing more to tell anyone
         log.warning("could not tell the member about an error in %s: %s", _describe(itx), exc)
 
 

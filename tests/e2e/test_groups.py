@@ -171,7 +171,7 @@ async def test_archive(fake: FakeDiscord, coalition: Coalition, bot: BotProcess)
     itx = await fake.slash(c.guild, c.alice, "wg join", group="Principles")
     await refused(itx, "archived and takes no new members")
     # the old card's Join button refuses too (a client could still send the click)
-    click = await fake.click(card, card.buttons()[0][1], c.alice, check=False)
+    click = await fake.click(card, card.buttons()[0][1], c.alice, check=False, inject=True)
     await refused(click, "archived")
     itx = await fake.slash(c.guild, c.coco, "wg add-member", group="Principles", options={"member": c.bob})
     await refused(itx, "archived")
@@ -203,7 +203,7 @@ async def test_bad_input_changes_nothing(fake: FakeDiscord, coalition: Coalition
     await refused(await fake.slash(c.guild, c.alice, "wg join", group="Nope"), "no working group “Nope”")
     await refused(await fake.slash(c.guild, c.alice, "wg info", group="99999"), "no working group")
     await refused(await fake.slash(c.guild, c.alice, "wg join", group=""), "Name a working group")
-    forged = await fake.click(fake.messages(c.general)[0], "wg:join:v1:987654321", c.alice, check=False)
+    forged = await fake.click(fake.messages(c.general)[0], "wg:join:v1:987654321", c.alice, check=False, inject=True)
     await refused(forged, "does not exist on this server")
     assert snapshot(bot) == before
 
@@ -228,7 +228,7 @@ async def test_servers_are_isolated(fake: FakeDiscord, coalition: Coalition, tmp
         # a click carrying this server's group id, sent from the other server
         other_card = (await create(fake, other, "Roadmap")).message
         assert other_card is not None
-        forged = await fake.click(other_card, f"wg:join:v1:{group_id}", other.alice, check=False)
+        forged = await fake.click(other_card, f"wg:join:v1:{group_id}", other.alice, check=False, inject=True)
         await refused(forged, "does not exist on this server")
         # autocomplete offers only this server's groups
         itx = await fake.autocomplete(other.guild, other.alice, "wg join", focused="group", group="")

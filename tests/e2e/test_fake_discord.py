@@ -1,0 +1,456 @@
+"""Self-test of the fake Discord: a tiny in-process discord.py bot driven through the driver."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+import discord
+import pytest
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from tests.e2e.fake_discord import (
+    ClientWouldReject,
+    FakeDiscord,
+    FakeGuild,
+    FakeMember,
+    FakeRole,
+    InteractionFailed,
+    SchemaError,
+)
+
+TOKEN = "test-token"
+
+
+# -- the bot under test ---------------------------------------------------------------------------
+
+
+class Counter(discord.ui.DynamicItem[discord.ui.Button], template=r"counter:(?P<count>\d+)"):
+    def __init__(self, count: int) -> None:
+        self.count = count
+        super().__init__(discord.ui.Button(label=f"Count {count}", custom_id=f"counter:{count}"))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> Counter:
+        return cls(int(match["count"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        new = self.count + 1
+        await interaction.response.send_message(f"counted {new}", ephemeral=True)
+        view = discord.ui.View(timeout=None)
+        view.add_item(Counter(new))
+        assert interaction.message is not None
+        await interaction.message.edit(content=f"count is {new}", view=view)
+
+
+class FeedbackModal(discord.ui.Modal, title="Feedback"):
+    comment = discord.ui.TextInput(label="Comment", max_length=50)
+    mood = discord.ui.Label(text="Mood", component=discord.ui.TextInput(custom_id="mood", required=False))
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        mood = self.mood.component
+        assert isinstance(mood, discord.ui.TextInput)
+        await interaction.response.send_message(f"thanks: {self.comment.value} ({mood.value or 'no mood'})")
+
+
+class FeedbackView(discord.ui.View):
+    @discord.ui.button(label="Give feedback", custom_id="feedback:open")
+    async def open(self, interaction: discord.Interaction, button: discord.ui.Button[FeedbackView]) -> None:
+        await interaction.response.send_modal(FeedbackModal())
+
+
+class PickView(discord.ui.View):
+    @discord.ui.select(
+        custom_id="pick",
+        options=[discord.SelectOption(label=x, value=x.lower()) for x in ("Alpha", "Beta", "Gamma")],
+        max_values=2,
+    )
+    async def pick(self, interaction: discord.Interaction, select: discord.ui.Select[PickView]) -> None:
+        await interaction.response.edit_message(content=f"picked {', '.join(select.values)}", view=None)
+
+
+WORKING_GROUPS = ["Principles", "Privacy", "Outreach"]
+
+
+def make_bot(guild_id: int) -> commands.Bot:
+    intents = discord.Intents.default()
+    intents.members = True
+    bot = commands.Bot(command_prefix="!", intents=intents, guild_ready_timeout=0.1)
+    wg = app_commands.Group(name="wg", description="Working groups")
+
+    @wg.command(name="create", description="Create a working group")
+    async def wg_create(
+        interaction: discord.Interaction,
+        title: app_commands.Range[str, 1, 20],
+        size: int,
+        lead: discord.Member,
+        role: discord.Role,
+        charter: discord.Attachment,
+    ) -> None:
+        text = (await charter.read()).decode()
+        await interaction.response.send_message(
+            f"created {title} size={size} lead={lead.name} role={role.name} charter={text}"
+        )
+
+    @wg.command(name="join", description="Join a working group")
+    async def wg_join(interaction: discord.Interaction, name: str) -> None:
+        await interaction.response.send_message(f"joined {name}", ephemeral=True)
+
+    @wg_join.autocomplete("name")
+    async def wg_join_name(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=n, value=n)
+            for n in WORKING_GROUPS
+            if n.lower().startswith(current.lower())
+        ]
+
+    bot.tree.add_command(wg)
+
+    @bot.tree.command(description="A persistent counter")
+    async def counter(interaction: discord.Interaction) -> None:
+        view = discord.ui.View(timeout=None)
+        view.add_item(Counter(0))
+        await interaction.response.send_message("count is 0", view=view)
+
+    @bot.tree.command(description="Leave feedback")
+    async def feedback(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("Tell us", view=FeedbackView())
+
+    @bot.tree.command(description="Pick options")
+    async def pick(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("Pick", view=PickView())
+
+    @bot.tree.command(description="A slow report")
+    async def report(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)
+        await asyncio.sleep(0.05)
+        data = io.BytesIO(b"group,members\nPrinciples,3\n")
+        await interaction.followup.send("report ready", file=discord.File(data, filename="report.csv"))
+
+    @bot.tree.command(description="Announce")
+    async def announce(interaction: discord.Interaction, role: discord.Role, quiet: bool) -> None:
+        assert isinstance(interaction.channel, discord.TextChannel)
+        mentions = discord.AllowedMentions.none() if quiet else discord.AllowedMentions.all()
+        await interaction.channel.send(
+            f"{interaction.user.mention} {role.mention} @everyone meeting now", allowed_mentions=mentions
+        )
+        await interaction.response.send_message("posted", ephemeral=True)
+
+    @bot.tree.command(description="DM me")
+    async def dmme(interaction: discord.Interaction) -> None:
+        try:
+            await interaction.user.send("hello in private")
+        except discord.Forbidden as exc:
+            await interaction.response.send_message(f"closed ({exc.code})", ephemeral=True)
+        else:
+            await interaction.response.send_message("sent", ephemeral=True)
+
+    @bot.tree.command(description="Grant a role")
+    @app_commands.default_permissions(manage_guild=True)
+    async def grant(interaction: discord.Interaction, member: discord.Member, role: discord.Role) -> None:
+        try:
+            await member.add_roles(role)
+        except discord.Forbidden as exc:
+            await interaction.response.send_message(f"cannot ({exc.code})", ephemeral=True)
+        else:
+            await interaction.response.send_message(f"granted {role.name}", ephemeral=True)
+
+    @bot.tree.command(description="Never answers")
+    async def silent(interaction: discord.Interaction) -> None:
+        return None
+
+    async def setup_hook() -> None:
+        bot.add_dynamic_items(Counter)
+        target = discord.Object(guild_id)
+        bot.tree.copy_global_to(guild=target)
+        await bot.tree.sync(guild=target)
+
+    async def on_ready() -> None:
+        await bot.change_presence(activity=discord.Game("consensus"))
+
+    bot.setup_hook = setup_hook  # type: ignore[method-assign]
+    bot.add_listener(on_ready)
+    return bot
+
+
+# -- fixtures -------------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    fake: FakeDiscord
+    guild: FakeGuild
+    alice: FakeMember
+    bob: FakeMember
+    coordinator: FakeRole
+    bot: commands.Bot
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    server = FakeDiscord(token=TOKEN)
+    await server.start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def world(fake: FakeDiscord) -> AsyncIterator[World]:
+    guild = fake.add_guild("Coalition")
+    coordinator = fake.add_role(guild, "Coordinator", mentionable=False)
+    alice = fake.add_member(guild, "alice", roles=[coordinator], permissions=0x20)
+    bob = fake.add_member(guild, "bob")
+    old_base = discord.http.Route.BASE
+    old_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    discord.http.Route.BASE = fake.api_base_url
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
+    bot = make_bot(guild.id)
+    task = asyncio.create_task(bot.start(TOKEN))
+    try:
+        await fake.wait_ready(10)
+        yield World(fake, guild, alice, bob, coordinator, bot)
+    finally:
+        await bot.close()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        discord.http.Route.BASE = old_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old_gateway
+    assert fake.unhandled == []
+    assert fake.server_errors == []
+
+
+# -- tests ----------------------------------------------------------------------------------------
+
+
+async def test_login_sync_and_ready(world: World) -> None:
+    fake = world.fake
+    assert world.bot.user is not None and world.bot.user.id == fake.bot_user_id
+    assert world.bot.application_id == fake.application_id
+    assert fake.sync_counts[world.guild.id] == 1 and fake.sync_count == 1
+    names = {c["name"] for c in fake.commands(world.guild)}
+    assert {"wg", "counter", "feedback", "report", "silent"} <= names
+    bot_guild = world.bot.get_guild(world.guild.id)
+    assert bot_guild is not None and bot_guild.get_member(world.alice.id) is not None
+    assert fake.identify_count == 1 and fake.presences
+
+
+async def test_slash_subcommand_with_all_option_types(world: World) -> None:
+    fake, guild, alice = world.fake, world.guild, world.alice
+    itx = await fake.slash(
+        guild, alice, "wg create", title="Principles", size=5, lead=world.bob, role=world.coordinator,
+        charter=("charter.txt", b"be kind"),
+    )  # fmt: skip
+    await itx.response()
+    assert itx.type == 4 and not itx.ephemeral
+    assert itx.text == "created Principles size=5 lead=bob role=Coordinator charter=be kind"
+    assert itx.ack_latency is not None and itx.ack_latency < 3
+    assert fake.messages(guild.default_channel)[-1] is itx.message
+
+
+async def test_schema_and_client_checks(world: World) -> None:
+    fake, guild, alice = world.fake, world.guild, world.alice
+    base = {"size": 1, "lead": alice, "role": world.coordinator, "charter": ("c.txt", b"x")}
+    with pytest.raises(SchemaError):
+        await fake.slash(guild, alice, "wg nope")
+    with pytest.raises(SchemaError):
+        await fake.slash(guild, alice, "wg create", **base)  # title missing
+    with pytest.raises(SchemaError):
+        await fake.slash(guild, alice, "wg create", title="T", colour="red", **base)
+    with pytest.raises(SchemaError):
+        await fake.slash(guild, alice, "wg create", title="T", **{**base, "size": "five"})
+    with pytest.raises(ClientWouldReject):
+        await fake.slash(guild, alice, "wg create", title="x" * 21, **base)
+    with pytest.raises(ClientWouldReject):
+        await fake.slash(guild, alice, "wg create", title="T", **{**base, "size": 2.5})
+    with pytest.raises(ClientWouldReject):  # Manage Server gated: bob does not even see /grant
+        await fake.slash(guild, world.bob, "grant", member=alice, role=world.coordinator)
+    itx = await fake.slash(guild, alice, "wg create", title="x" * 21, client_checks=False, **base)
+    await itx.response()
+    assert "created " + "x" * 21 in itx.text
+
+
+async def test_persistent_dynamic_button(world: World) -> None:
+    fake, guild, alice = world.fake, world.guild, world.alice
+    itx = await fake.slash(guild, alice, "counter")
+    message = (await itx.response()).message
+    assert message is not None and message.buttons() == [("Count 0", "counter:0", False)]
+    click = await fake.click(message, "counter:0", world.bob)
+    await click.response()
+    assert click.ephemeral and click.text == "counted 1"
+    edited = await fake.wait_for_message(predicate=lambda m: m.id == message.id, edits=True)
+    assert edited.content == "count is 1" and message.custom_ids() == ["counter:1"]
+    assert fake.message_edits[message.id] == 1 and message.edits[0]["content"] == "count is 0"
+    assert fake.messages(guild.default_channel) == [message]  # ephemeral reply not listed
+    with pytest.raises(SchemaError):
+        await fake.click(message, "counter:99", alice)
+    # discord.py only builds a DynamicItem if the custom_id is on the clicked message: forged ids are dropped
+    forged = await fake.click(message, "counter:41", alice, check=False)
+    with pytest.raises(InteractionFailed):
+        await forged.response(timeout=0.5)
+    # ...unless the message payload really carries the button (inject=True), e.g. a stale card
+    injected = await fake.click(message, "counter:41", alice, check=False, inject=True)
+    assert (await injected.response()).text == "counted 42"
+
+
+async def test_modal_from_button(world: World) -> None:
+    fake, guild, alice = world.fake, world.guild, world.alice
+    message = (await (await fake.slash(guild, alice, "feedback")).response()).message
+    assert message is not None
+    opened = await (await fake.click(message, "feedback:open", alice)).response()
+    assert opened.type == 9 and opened.modal is not None and opened.modal["title"] == "Feedback"
+    with pytest.raises(ClientWouldReject):
+        await fake.submit_modal(opened, alice, {"mood": "happy"})  # comment is required
+    with pytest.raises(SchemaError):
+        await fake.submit_modal(opened, alice, {"nope": "x"})
+    comment_id = next(c for c in message_fields(opened.modal) if c != "mood")
+    submitted = await fake.submit_modal(opened, alice, {comment_id: "great work", "mood": "happy"})
+    await submitted.response()
+    assert submitted.text == "thanks: great work (happy)"
+
+
+def message_fields(modal: dict[str, object]) -> list[str]:
+    from tests.e2e.fake_discord.models import walk_components
+
+    components = modal["components"]
+    assert isinstance(components, list)
+    return [c["custom_id"] for c in walk_components(components) if c.get("type") == 4]
+
+
+async def test_select_menu_updates_message(world: World) -> None:
+    fake, guild, alice = world.fake, world.guild, world.alice
+    message = (await (await fake.slash(guild, alice, "pick")).response()).message
+    assert message is not None
+    with pytest.raises(ClientWouldReject):
+        await fake.select(message, "pick", ["alpha", "beta", "gamma"], alice)  # max 2
+    itx = await (await fake.select(message, "pick", ["alpha", "gamma"], alice)).response()
+    assert itx.type == 7 and itx.message is message
+    assert message.content == "picked alpha, gamma" and message.components == []
+
+
+async def test_deferred_followup_with_file(world: World) -> None:
+    fake = world.fake
+    itx = await fake.slash(world.guild, world.alice, "report")
+    await itx.response()
+    assert itx.type == 5
+    final = await itx.final()
+    assert final.text == "report ready" and not final.loading
+    assert final.attachment("report.csv").data == b"group,members\nPrinciples,3\n"
+    async with aiohttp.ClientSession() as session, session.get(final.attachments[0].url) as resp:
+        assert await resp.read() == b"group,members\nPrinciples,3\n"
+
+
+async def test_autocomplete(world: World) -> None:
+    itx = await world.fake.autocomplete(world.guild, world.alice, "wg join", focused="name", name="pri")
+    await itx.response()
+    assert itx.type == 8 and itx.choices == [
+        {"name": "Principles", "value": "Principles"},
+        {"name": "Privacy", "value": "Privacy"},
+    ]
+
+
+async def test_allowed_mentions_and_pings(world: World) -> None:
+    fake, guild, alice = world.fake, world.guild, world.alice
+    channel = guild.default_channel
+    await (await fake.slash(guild, alice, "announce", role=world.coordinator, quiet=True)).response()
+    quiet = fake.messages(channel)[-1]
+    assert "@everyone" in quiet.content and quiet.pings() == set()
+    await (await fake.slash(guild, alice, "announce", role=world.coordinator, quiet=False)).response()
+    loud = fake.messages(channel)[-1]
+    assert loud.pings() == {alice.id, world.coordinator.id, "everyone"}
+
+
+async def test_dm_and_closed_dms(world: World) -> None:
+    fake, guild, alice = world.fake, world.guild, world.alice
+    itx = await (await fake.slash(guild, alice, "dmme")).response()
+    assert itx.text == "sent" and [m.content for m in fake.dms(alice)] == ["hello in private"]
+    fake.close_dms(world.bob)
+    itx = await (await fake.slash(guild, world.bob, "dmme")).response()
+    assert itx.text == "closed (50007)" and fake.dms(world.bob) == []
+
+
+async def test_roles_and_missing_permissions(world: World) -> None:
+    fake, guild, alice, bob = world.fake, world.guild, world.alice, world.bob
+    itx = await (await fake.slash(guild, alice, "grant", member=bob, role=world.coordinator)).response()
+    assert itx.text == "granted Coordinator" and world.coordinator.id in bob.role_ids
+    member = world.bot.get_guild(guild.id).get_member(bob.id)  # type: ignore[union-attr]
+    assert await fake.wait_until(lambda: member is not None and len(member.roles) == 2, timeout=2)
+    fake.update_role(guild, guild.bot_role, permissions=0)
+    itx = await (await fake.slash(guild, alice, "grant", member=bob, role=world.coordinator)).response()
+    assert itx.text == "cannot (50013)"
+
+
+async def test_unanswered_interaction_fails(world: World) -> None:
+    itx = await world.fake.slash(world.guild, world.alice, "silent")
+    with pytest.raises(InteractionFailed):
+        await itx.response()
+    assert itx.failed
+
+
+async def test_double_ack_and_unknown_route(world: World) -> None:
+    fake = world.fake
+    itx = await (await fake.slash(world.guild, world.alice, "counter")).response()
+    async with aiohttp.ClientSession() as session:
+        url = f"{fake.api_base_url}/interactions/{itx.id}/{itx.token}/callback"
+        async with session.post(url, json={"type": 4, "data": {"content": "again"}}) as resp:
+            assert resp.status == 400 and (await resp.json())["code"] == 40060
+        headers = {"Authorization": f"Bot {TOKEN}"}
+        async with session.get(f"{fake.api_base_url}/nope", headers=headers) as resp:
+            assert resp.status == 404
+    assert fake.unhandled == [("GET", "/nope")]
+    fake.unhandled.clear()
+
+
+async def test_rate_limited_edit_is_retried(world: World) -> None:
+    fake, guild, alice = world.fake, world.guild, world.alice
+    message = (await (await fake.slash(guild, alice, "counter")).response()).message
+    assert message is not None
+    fake.rate_limit("PATCH", r"^/channels/\d+/messages/\d+$", times=1, retry_after=0.2)
+    await (await fake.click(message, "counter:0", alice)).response()
+    edited = await fake.wait_for_message(predicate=lambda m: m.id == message.id, edits=True, timeout=5)
+    assert edited.content == "count is 1" and fake.rate_limited_count == 1
+    patches = [r for r in fake.requests if r.method == "PATCH" and r.path.startswith("/channels/")]
+    assert [r.status for r in patches] == [429, 200]
+
+
+async def test_gateway_drop_resumes(world: World) -> None:
+    fake, guild = world.fake, world.guild
+    await fake.drop_gateway()
+    carol = fake.add_member(guild, "carol")  # dispatched while disconnected: replayed on resume
+    assert await fake.wait_until(lambda: fake.resume_count == 1 and fake.gateway.connected, timeout=10)
+    assert fake.identify_count == 1
+    itx = await (await fake.slash(guild, carol, "counter")).response()
+    assert itx.text == "count is 0"
+    assert world.bot.get_guild(guild.id).get_member(carol.id) is not None  # type: ignore[union-attr]
+
+
+async def test_guild_added_later_and_scheduled_events(world: World) -> None:
+    import datetime as dt
+
+    fake = world.fake
+    second = fake.add_guild("Second coalition")
+    assert await fake.wait_until(lambda: world.bot.get_guild(second.id) is not None, timeout=2)
+    bot_guild = world.bot.get_guild(world.guild.id)
+    assert bot_guild is not None
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    event = await bot_guild.create_scheduled_event(
+        name="Plenary", start_time=start, end_time=start + dt.timedelta(hours=1),
+        entity_type=discord.EntityType.external, location="Town hall", privacy_level=discord.PrivacyLevel.guild_only,
+    )  # fmt: skip
+    assert [e["name"] for e in world.guild.scheduled_events.values()] == ["Plenary"]
+    await event.edit(name="Plenary (moved)")
+    assert world.guild.scheduled_events[event.id]["name"] == "Plenary (moved)"
+    with pytest.raises(discord.HTTPException):
+        await bot_guild.create_scheduled_event(
+            name="Past", start_time=start - dt.timedelta(days=2), end_time=start,
+            entity_type=discord.EntityType.external, location="x", privacy_level=discord.PrivacyLevel.guild_only,
+        )  # fmt: skip
+    await event.delete()
+    assert world.guild.scheduled_events == {}

@@ -55,7 +55,9 @@ def test_custom_id_templates_have_unique_anchored_prefixes() -> None:
     for cls in items:
         pattern: str = cls.__discord_ui_compiled_template__.pattern  # type: ignore[attr-defined]
         literal = pattern.split("(", 1)[0]
-        assert re.fullmatch(r"[a-z]+:([a-z-]+:)*", literal), f"{cls.__name__}: template must start with 'feature:'"
+        assert re.fullmatch(r"[a-z]+:([a-z0-9_-]+:)*", literal), (
+            f"{cls.__name__}: template must start with 'feature:'"
+        )
         assert ":v" in pattern, f"{cls.__name__}: custom_ids carry a version (feature:action:vN:ids)"
         literals[cls] = literal
     # discord.py fires every template that matches: no literal prefix may be a prefix of another's

@@ -203,7 +203,9 @@ async def test_bad_input_changes_nothing(fake: FakeDiscord, coalition: Coalition
     await refused(await fake.slash(c.guild, c.alice, "wg join", group="Nope"), "no working group “Nope”")
     await refused(await fake.slash(c.guild, c.alice, "wg info", group="99999"), "no working group")
     await refused(await fake.slash(c.guild, c.alice, "wg join", group=""), "Name a working group")
-    forged = await fake.click(fake.messages(c.general)[0], "wg:join:v1:987654321", c.alice, check=False, inject=True)
+    forged = await fake.click(
+        fake.messages(c.general)[0], "wg:join:v1:987654321", c.alice, check=False, inject=True
+    )
     await refused(forged, "does not exist on this server")
     assert snapshot(bot) == before
 

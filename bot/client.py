@@ -14,17 +14,19 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Config
-from bot.scheduler import Scheduler
+from bot.scheduler import PostDispatcher, Scheduler
 from cogs.ui.boundary import NO_PINGS, handle_error
 from domain.clock import Clock, SystemClock
 from domain.groups import WorkingGroups
+from domain.items import Consensus
 from domain.permissions import Policy
+from domain.schedule import PostBook
 from domain.timeparse import parse_zone
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-COGS = ("cogs.servers", "cogs.about", "cogs.groups")
+COGS = ("cogs.servers", "cogs.about", "cogs.groups", "cogs.consensus")
 
 
 def apply_endpoints(api_base_url: str, gateway_url: str) -> None:
@@ -48,6 +50,8 @@ class Caucus(commands.Bot):
     db: Database
     scheduler: Scheduler
     groups: WorkingGroups
+    consensus: Consensus
+    posts: PostDispatcher
 
     def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
         intents = discord.Intents.default()
@@ -73,10 +77,15 @@ class Caucus(commands.Bot):
         self.policy = Policy(self.config.permissions.coordinator_roles)
         self.zone = parse_zone(self.config.schedule.timezone)
         self.groups = WorkingGroups(self.db, self.clock, self.policy, self.zone)
+        self.consensus = Consensus(
+            self.db, self.clock, self.groups, self.zone, self.config.schedule.reminder_offsets
+        )
         self.scheduler = Scheduler()
         self.scheduler.start()
+        self.posts = PostDispatcher(self.scheduler, PostBook(self.db, self.clock), self.clock)
         for extension in COGS:
             await self.load_extension(extension)
+        await self.posts.start()
         await self.sync_commands()
         if self.config.discord.api_base_url and not self.config.discord.gateway_url:
             # discord.py's non-sharded client never asks /gateway/bot; a self-hosted API says where its gateway is.
@@ -120,8 +129,16 @@ class Caucus(commands.Bot):
                 log.warning("server %d has no role %r from [permissions] coordinator_roles", guild.id, wanted)
 
     async def close(self) -> None:
-        if getattr(self, "scheduler", None) is not None:
-            self.scheduler.shutdown()
+        try:
+            if getattr(self, "scheduler", None) is not None:
+                self.scheduler.shutdown()  # no new jobs from here on
+                await self.posts.drain(grace=2.0)
+            for cog in list(self.cogs.values()):
+                drain = getattr(cog, "drain", None)
+                if drain is not None:
+                    await drain()
+        except Exception:
+            log.exception("while draining before shutdown")
         await super().close()
         if getattr(self, "db", None) is not None:
             await self.db.close()

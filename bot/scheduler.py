@@ -1,19 +1,26 @@
-"""APScheduler wrapper. The database is the truth about what is due; APScheduler only wakes us up."""
+"""Waking up for scheduled posts. The database is the truth about what is due; APScheduler only wakes us."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from domain.clock import Clock, from_unix, to_unix
+from domain.schedule import Handler, PostBook
 
 log = logging.getLogger(__name__)
 
 
 class Scheduler:
-    """In-memory date jobs with stable ids; lateness is decided by the caller from the database."""
+    """In-memory jobs with stable ids; lateness is decided from the database, not by APScheduler."""
 
     def __init__(self) -> None:
         # misfire_grace_time=None: a job that fires late still runs (APScheduler's default drops it after 1 s).
@@ -30,9 +37,17 @@ class Scheduler:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 
-    def at(self, job_id: str, when: datetime, func: Callable[[], Awaitable[None]]) -> None:
-        """Run ``func`` at ``when`` (aware), replacing any job with the same id."""
-        self._scheduler.add_job(func, DateTrigger(run_date=when), id=job_id, replace_existing=True)
+    def at(self, job_id: str, when: datetime, func: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Run the coroutine function ``func(*args)`` at ``when`` (aware), replacing a job with the same id."""
+        self._scheduler.add_job(
+            functools.partial(func, *args), DateTrigger(run_date=when), id=job_id, replace_existing=True
+        )
+
+    def every(self, job_id: str, interval: timedelta, func: Callable[[], Awaitable[Any]]) -> None:
+        """Run ``func`` every ``interval``."""
+        self._scheduler.add_job(
+            func, IntervalTrigger(seconds=interval.total_seconds()), id=job_id, replace_existing=True
+        )
 
     def cancel(self, job_id: str) -> None:
         """Forget a job if it is still pending."""
@@ -43,3 +58,76 @@ class Scheduler:
     def pending(self) -> int:
         """How many jobs are waiting."""
         return len(self._scheduler.get_jobs())
+
+
+class PostDispatcher:
+    """Registers a window of upcoming posts from the database and runs each through its kind's handler.
+
+    Only the next ``window`` of posts is held in memory, registered in chunks that yield to the event loop,
+    and refilled as it drains: 100,000 planned reminders cost nothing until they are near.
+    """
+
+    WINDOW = timedelta(hours=1)
+    REFILL_EVERY = timedelta(minutes=5)
+    CHUNK = 500
+
+    def __init__(self, scheduler: Scheduler, book: PostBook, clock: Clock) -> None:
+        self.scheduler = scheduler
+        self.book = book
+        self.clock = clock
+        self.handlers: dict[str, Handler] = {}
+        self.registered: set[int] = set()
+        self._refill_lock = asyncio.Lock()
+        self._running: set[asyncio.Task[Any]] = set()
+
+    def handle(self, kind: str, handler: Handler) -> None:
+        """Name the handler for one kind of post."""
+        self.handlers[kind] = handler
+
+    async def start(self) -> int:
+        """Recover posts a dead process had claimed, register the window, and keep refilling it."""
+        retried, given_up = await self.book.recover()
+        if retried or given_up:
+            log.warning(
+                "after an unclean stop: %d posts will be retried once, %d given up", retried, given_up
+            )
+        count = await self.refill()
+        self.scheduler.every("posts:refill", self.REFILL_EVERY, self.refill)
+        return count
+
+    async def refill(self) -> int:
+        """Register every pending post due within the window that is not registered yet."""
+        async with self._refill_lock:
+            until = to_unix(self.clock.now() + self.WINDOW)
+            after, added = 0, 0
+            while True:
+                page = await self.book.due_before(until, after_id=after, limit=self.CHUNK)
+                for post in page:
+                    if post.post_id not in self.registered:
+                        self.registered.add(post.post_id)
+                        self.scheduler.at(
+                            f"post:{post.post_id}", from_unix(post.due_at), self._fire, post.post_id
+                        )
+                        added += 1
+                if len(page) < self.CHUNK:
+                    return added
+                after = page[-1].post_id
+                await asyncio.sleep(0)  # let interactions through between chunks
+
+    async def _fire(self, post_id: int) -> None:
+        self.registered.discard(post_id)
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            await self.book.run(post_id, self.handlers)
+        except Exception:
+            log.exception("scheduled post %d could not be run", post_id)
+        finally:
+            if task is not None:
+                self._running.discard(task)
+
+    async def drain(self, grace: float) -> None:
+        """Let posts being sent finish (a clean stop must not leave one claimed, or it would go out twice)."""
+        if self._running:
+            await asyncio.wait(list(self._running), timeout=grace)

@@ -10,7 +10,11 @@ from storage import servers as q
 from storage.db import Database
 
 # What /about counts, in the order it shows them: (table, label). Features add theirs as they land.
-HELD: tuple[tuple[str, str], ...] = (("groups", "working groups"), ("members", "members seen"))
+HELD: tuple[tuple[str, str], ...] = (
+    ("groups", "working groups"),
+    ("items", "points and questions"),
+    ("members", "members seen"),
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,365 @@
+"""/consensus: points and questions, positions by buttons, outcomes, objections, comment deadlines."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.ui.boundary import NO_PINGS, guarded, guild_id_of, reply
+from cogs.ui.common import actor, clip, group_autocomplete, when
+from cogs.ui.items import (
+    REASON_ID,
+    ListPager,
+    PositionButton,
+    ReasonModal,
+    details_text,
+    item_components,
+    item_embed,
+    label,
+    message_kwargs,
+    modal_values,
+)
+from cogs.ui.updater import MessageUpdater
+from domain.items import DEADLINE, REMINDER, STANCE_LABELS, STATUS_LABELS, Item
+from domain.schedule import SENT, SKIPPED, Post
+
+if TYPE_CHECKING:
+    from bot.client import Caucus
+
+log = logging.getLogger(__name__)
+
+ALL_GROUPS = group_autocomplete(include_archived=True)
+ACTIVE_GROUPS = group_autocomplete(include_archived=False)
+MENTIONS_PER_MESSAGE = 80
+
+KINDS = [app_commands.Choice(name="point of possible consensus", value="point"),
+         app_commands.Choice(name="question that needs agreement", value="question")]  # fmt: skip
+OUTCOMES = [app_commands.Choice(name=STATUS_LABELS[s], value=s)
+            for s in ("consensus", "rough_consensus", "no_consensus", "withdrawn")]  # fmt: skip
+STATUSES = [app_commands.Choice(name=label_, value=value) for value, label_ in STATUS_LABELS.items()] + [
+    app_commands.Choice(name="Decided (any outcome)", value="decided")
+]
+
+
+async def item_autocomplete(itx: discord.Interaction[Caucus], current: str) -> list[app_commands.Choice[str]]:
+    """This server's items matching the number or words typed."""
+    if itx.guild_id is None:
+        return []
+    items = await itx.client.consensus.suggest(itx.guild_id, current)
+    return [
+        app_commands.Choice(
+            name=clip(f"#{i.number} · {STATUS_LABELS[i.status]} · {' '.join(i.text.split())}", 100),
+            value=str(i.number),
+        )
+        for i in items
+    ]
+
+
+class ConsensusCog(
+    commands.GroupCog, group_name="consensus", group_description="Points of consensus and open questions"
+):
+    def __init__(self, bot: Caucus) -> None:
+        self.bot = bot
+        self.updater = MessageUpdater(bot, interval=1.0)
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(PositionButton)
+        self.bot.posts.handle(REMINDER, self.send_reminder)
+        self.bot.posts.handle(DEADLINE, self.send_reminder)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(PositionButton)
+
+    async def drain(self) -> None:
+        """At shutdown: let pending message updates go out, so messages show the final state."""
+        try:
+            await asyncio.wait_for(self.updater.flush(), timeout=2.0)
+        except TimeoutError:
+            log.warning("message updates still pending at shutdown; they show after the next change")
+
+    # -- the item message ----------------------------------------------------------------------
+
+    async def render(self, item_id: int, guild_id: int) -> dict[str, Any]:
+        item = await self.bot.consensus.by_id(guild_id, item_id)
+        return message_kwargs(await self.bot.consensus.view(item))
+
+    def refresh(self, item: Item) -> None:
+        """Bring the item's message up to date soon (edits are coalesced under bursts)."""
+        if item.channel_id and item.message_id:
+            self.updater.request(
+                item.channel_id, item.message_id, lambda: self.render(item.item_id, item.guild_id)
+            )
+
+    # -- commands ------------------------------------------------------------------------------
+
+    @app_commands.command(
+        description="Propose a point of possible consensus, or a question that needs agreement"
+    )
+    @app_commands.describe(
+        kind="A point to agree on, or an open question",
+        text="The text (at most 1,500 characters)",
+        group="The working group it belongs to",
+        deadline="Comment deadline: 48h, 3d, or YYYY-MM-DD HH:MM in the server's time zone",
+    )
+    @app_commands.choices(kind=KINDS)
+    @app_commands.autocomplete(group=ACTIVE_GROUPS)
+    @app_commands.guild_only()
+    async def propose(
+        self,
+        itx: discord.Interaction,
+        kind: app_commands.Choice[str],
+        text: app_commands.Range[str, 1, 1500],
+        group: str | None = None,
+        deadline: str | None = None,
+    ) -> None:
+        who = actor(itx)
+        item = await self.bot.consensus.propose(who, kind.value, text, group=group, deadline=deadline)
+        view = await self.bot.consensus.view(item)
+        embed, buttons = item_embed(view), item_components(item)
+        home = view.group.home_channel_id if view.group else None
+        message: discord.Message | discord.InteractionMessage | None = None
+        if home and home != itx.channel_id:
+            try:
+                message = await self.bot.get_partial_messageable(home).send(
+                    embed=embed, view=buttons, allowed_mentions=NO_PINGS
+                )
+                await reply(itx, f"Proposed {label(item)} in <#{home}>.", ephemeral=True)
+            except discord.HTTPException as exc:
+                log.warning("cannot post item %d in home channel %d: %s", item.item_id, home, exc)
+        if message is None:
+            response = await itx.response.send_message(embed=embed, view=buttons, allowed_mentions=NO_PINGS)
+            resource = response.resource
+            message = (
+                resource
+                if isinstance(resource, discord.InteractionMessage)
+                else await itx.original_response()
+            )
+        await self.bot.consensus.attach_message(item, message.channel.id, message.id)
+        if item.deadline_at is not None:
+            await self.bot.posts.refill()
+        log.info("item %d (#%d) proposed in server %d", item.item_id, item.number, item.guild_id)
+
+    @app_commands.command(name="list", description="Points and questions of this server")
+    @app_commands.describe(
+        group="Only this working group", status="Only this status", kind="Only points or questions"
+    )
+    @app_commands.choices(status=STATUSES, kind=KINDS)
+    @app_commands.autocomplete(group=ALL_GROUPS)
+    @app_commands.guild_only()
+    async def list_(
+        self,
+        itx: discord.Interaction,
+        group: str | None = None,
+        status: app_commands.Choice[str] | None = None,
+        kind: app_commands.Choice[str] | None = None,
+    ) -> None:
+        items = await self.bot.consensus.list_items(
+            guild_id_of(itx),
+            group=group,
+            status=status.value if status else None,
+            kind=kind.value if kind else None,
+        )
+        filters = [
+            f for f in (group, status.name if status else None, f"{kind.value}s" if kind else None) if f
+        ]
+        title = "Items" + (f" ({', '.join(filters)})" if filters else "")
+        pager = ListPager(items, title)
+        if pager.pages > 1:
+            await reply(itx, embed=pager.embed(), view=pager, ephemeral=True)
+        else:
+            await reply(itx, embed=pager.embed(), ephemeral=True)
+
+    @app_commands.command(
+        description="Everything about one item: text, revisions, positions, objections, who has not responded"
+    )
+    @app_commands.autocomplete(item=item_autocomplete)
+    @app_commands.guild_only()
+    async def show(self, itx: discord.Interaction, item: str) -> None:
+        details = await self.bot.consensus.details(guild_id_of(itx), item)
+        text = details_text(details)
+        found = details.view.item
+        embed = discord.Embed(
+            title=f"{label(found)} · {STATUS_LABELS[found.status]}", description=clip(text, 4000)
+        )
+        if len(text) > 4000:
+            file = discord.File(_bytes(text), filename=f"item-{found.number}.md")
+            await reply(itx, "The full record is attached.", embed=embed, file=file, ephemeral=True)
+        else:
+            await reply(itx, embed=embed, ephemeral=True)
+
+    @app_commands.command(
+        description="Amend an item's text: a new revision that members need to confirm again"
+    )
+    @app_commands.autocomplete(item=item_autocomplete)
+    @app_commands.guild_only()
+    async def amend(
+        self, itx: discord.Interaction, item: str, text: app_commands.Range[str, 1, 1500]
+    ) -> None:
+        amended = await self.bot.consensus.amend(actor(itx), item, text)
+        self.refresh(amended)
+        note = " Members need to confirm their positions again." if amended.kind == "point" else ""
+        await reply(
+            itx, f"{label(amended)} amended by {itx.user.mention} (revision {amended.revision}).{note}"
+        )
+
+    @app_commands.command(description="Declare a point's outcome (the group's conveners, coordinators)")
+    @app_commands.describe(
+        outcome="What the group reached; the bot never decides by counting", note="Why, for the record"
+    )
+    @app_commands.choices(outcome=OUTCOMES)
+    @app_commands.autocomplete(item=item_autocomplete)
+    @app_commands.guild_only()
+    async def decide(
+        self,
+        itx: discord.Interaction,
+        item: str,
+        outcome: app_commands.Choice[str],
+        note: app_commands.Range[str, 0, 1000] | None = None,
+    ) -> None:
+        decided = await self.bot.consensus.decide(actor(itx), item, outcome.value, note)
+        self.refresh(decided)
+        await reply(itx, f"{label(decided)}: **{STATUS_LABELS[decided.status]}**, called by {itx.user.mention}."
+                    + (f"\nNote: {decided.outcome_note}" if decided.outcome_note else ""))  # fmt: skip
+
+    @app_commands.command(description="Close a question with its agreed answer, or drop it")
+    @app_commands.describe(
+        answer="The agreed answer (or, when dropping, why)", dropped="Drop the question instead"
+    )
+    @app_commands.autocomplete(item=item_autocomplete)
+    @app_commands.guild_only()
+    async def answer(
+        self,
+        itx: discord.Interaction,
+        item: str,
+        answer: app_commands.Range[str, 0, 1500] | None = None,
+        dropped: bool = False,
+    ) -> None:
+        closed = await self.bot.consensus.answer(actor(itx), item, answer, dropped=dropped)
+        self.refresh(closed)
+        detail = f"\nAnswer: {closed.answer}" if closed.answer else ""
+        await reply(itx, f"{label(closed)}: **{STATUS_LABELS[closed.status]}** ({itx.user.mention}).{detail}")
+
+    @app_commands.command(description="Reopen a decided point or closed question")
+    @app_commands.autocomplete(item=item_autocomplete)
+    @app_commands.guild_only()
+    async def reopen(self, itx: discord.Interaction, item: str) -> None:
+        reopened = await self.bot.consensus.reopen(actor(itx), item)
+        self.refresh(reopened)
+        if reopened.deadline_at is not None:
+            await self.bot.posts.refill()
+        await reply(itx, f"{label(reopened)} is open again ({itx.user.mention}); positions can change.")
+
+    @app_commands.command(description="Mark an objection addressed, or in the rough (the group goes ahead)")
+    @app_commands.describe(
+        member="Who objected",
+        state="Addressed (they agree now) or in the rough",
+        note="What was done, or why the group goes ahead",
+    )
+    @app_commands.choices(state=[app_commands.Choice(name="addressed", value="addressed"),
+                                 app_commands.Choice(name="in the rough", value="in_the_rough")])  # fmt: skip
+    @app_commands.autocomplete(item=item_autocomplete)
+    @app_commands.guild_only()
+    async def objection(
+        self,
+        itx: discord.Interaction,
+        item: str,
+        member: discord.User,
+        state: app_commands.Choice[str],
+        note: app_commands.Range[str, 0, 1000] | None = None,
+    ) -> None:
+        found, entry = await self.bot.consensus.resolve_objection(
+            actor(itx), item, member.id, state.value, note
+        )
+        self.refresh(found)
+        told = await self._tell_objector(member, found, state.name, entry.note, itx)
+        await reply(itx, f"{member.mention}'s {entry.stance} on {label(found)} is marked **{state.name}**."
+                    + ("" if told else " (Their direct messages are closed: they will see it in /consensus show.)"),
+                    ephemeral=True)  # fmt: skip
+
+    async def _tell_objector(self, member: discord.User, item: Item, state: str, note: str | None,
+                             itx: discord.Interaction) -> bool:  # fmt: skip
+        """The objector learns by direct message what happened to their objection."""
+        where = f" in {itx.guild.name}" if itx.guild else ""
+        text = (f"Your objection on {label(item)}{where} was marked **{state}** by {itx.user.display_name}."
+                + (f"\nNote: {note}" if note else "") + f"\nSee /consensus show {item.number}.")  # fmt: skip
+        try:
+            await member.send(text, allowed_mentions=NO_PINGS)
+            return True
+        except discord.HTTPException:
+            log.info("could not DM objector %d about item %d", member.id, item.item_id)
+            return False
+
+    # -- buttons and the reason form -----------------------------------------------------------
+
+    async def position_click(self, itx: discord.Interaction, item_id: int, stance: str) -> None:
+        """A position button: agree and stand aside are recorded at once; object and block ask for a reason."""
+        who = actor(itx)
+        if stance in ("object", "block"):
+            item = await self.bot.consensus.open_point(who.guild_id, item_id)
+            await itx.response.send_modal(ReasonModal(item, stance))
+            return
+        item = await self.bot.consensus.set_position(who, item_id, stance)
+        await itx.response.send_message(
+            f"Recorded: {STANCE_LABELS[stance]} on {label(item)}.", ephemeral=True
+        )
+        self.refresh(item)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, itx: discord.Interaction) -> None:
+        """Reason forms are handled here by custom_id, so one opened before a restart still works after it."""
+        if itx.type is not discord.InteractionType.modal_submit or not isinstance(itx.data, dict):
+            return
+        match = REASON_ID.fullmatch(str(itx.data.get("custom_id", "")))
+        if match:
+            await guarded(itx, self.reason_submitted(itx, int(match["item_id"]), match["stance"]))
+
+    async def reason_submitted(self, itx: discord.Interaction, item_id: int, stance: str) -> None:
+        reason = modal_values(dict(itx.data or {})).get("reason", "")
+        item = await self.bot.consensus.set_position(actor(itx), item_id, stance, reason)
+        await itx.response.send_message(
+            f"Recorded: {STANCE_LABELS[stance]} on {label(item)}, with your reason. It is in the objection register.",
+            ephemeral=True,
+        )
+        self.refresh(item)
+
+    # -- comment deadline posts ----------------------------------------------------------------
+
+    async def send_reminder(self, post: Post) -> str:
+        """A reminder before the comment deadline, or the notice at it; skipped when no longer useful."""
+        reminder = await self.bot.consensus.reminder(post.ref_id, post.guild_id, post.kind, post.late)
+        if reminder is None or reminder.channel_id is None:
+            return SKIPPED
+        item = reminder.item
+        late = "(Late: the bot was offline at the planned time.) " if reminder.late else ""
+        if post.kind == REMINDER:
+            head = (f"{late}Reminder: the comment period on {label(item)} ends {when(item.deadline_at)}. "
+                    f"Please state your position. Hint so far: {reminder.view.hint}.")  # fmt: skip
+            who = "Not yet responded:"
+        else:
+            head = (f"{late}The comment period on {label(item)} has ended: it is ready for the conveners' call "
+                    f"(/consensus decide {item.number}). Hint: {reminder.view.hint}.")  # fmt: skip
+            who = "Conveners:"
+        channel = self.bot.get_partial_messageable(reminder.channel_id)
+        ids = list(reminder.mention_ids)
+        chunks = [ids[i : i + MENTIONS_PER_MESSAGE] for i in range(0, len(ids), MENTIONS_PER_MESSAGE)] or [[]]
+        for n, chunk in enumerate(chunks):
+            mentions = " ".join(f"<@{uid}>" for uid in chunk)
+            content = (head + "\n" if n == 0 else "") + (f"{who} {mentions}" if chunk else "")
+            await channel.send(content, allowed_mentions=discord.AllowedMentions(
+                users=[discord.Object(uid) for uid in chunk], roles=False, everyone=False))  # fmt: skip
+        return SENT
+
+
+def _bytes(text: str) -> Any:
+    import io
+
+    return io.BytesIO(text.encode("utf-8"))
+
+
+async def setup(bot: Caucus) -> None:
+    await bot.add_cog(ConsensusCog(bot))

@@ -1,0 +1,269 @@
+"""How consensus items look: the item message, its position buttons, the reason form, lists and details."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from cogs.ui.boundary import guarded
+from cogs.ui.common import clip, when
+from domain.items import STANCE_LABELS, STATUS_LABELS, Item, ItemDetails, ItemView
+
+if TYPE_CHECKING:
+    from bot.client import Caucus
+
+REASON_ID = re.compile(r"item:reason:v1:(?P<item_id>\d{1,19}):(?P<stance>object|block)")
+STANCE_STYLE = {
+    "agree": ("Agree", discord.ButtonStyle.success),
+    "stand_aside": ("Stand aside", discord.ButtonStyle.secondary),
+    "object": ("Object", discord.ButtonStyle.primary),
+    "block": ("Block", discord.ButtonStyle.danger),
+}
+STATUS_COLOUR = {
+    "open": discord.Colour.blurple(),
+    "consensus": discord.Colour.green(),
+    "rough_consensus": discord.Colour.dark_green(),
+    "no_consensus": discord.Colour.red(),
+    "withdrawn": discord.Colour.dark_grey(),
+    "answered": discord.Colour.green(),
+    "dropped": discord.Colour.dark_grey(),
+}
+
+
+def label(item: Item) -> str:
+    return f"{'Point' if item.kind == 'point' else 'Question'} #{item.number}"
+
+
+def tally_line(view: ItemView) -> str:
+    t = view.tally
+    return f"Agree {t.agree} · Stand aside {t.stand_aside} · Object {t.object} · Block {t.block}"
+
+
+def item_embed(view: ItemView) -> discord.Embed:
+    """The item's message. User text goes in the embed as typed; embeds never ping anyone."""
+    item = view.item
+    status = STATUS_LABELS[item.status]
+    embed = discord.Embed(
+        title=f"{label(item)} · {status}",
+        description=clip(item.text, 4000),
+        colour=STATUS_COLOUR[item.status],
+    )
+    if view.group is not None:
+        embed.add_field(name="Working group", value=clip(view.group.name, 100))
+    embed.add_field(name="Proposed by", value=f"<@{item.author_id}>")
+    if item.revision > 1:
+        embed.add_field(name="Revision", value=f"{item.revision}")
+    if item.kind == "point":
+        embed.add_field(name="Positions", value=tally_line(view), inline=False)
+        embed.add_field(name="Open objections", value=str(view.tally.open_objections))
+        if item.status == "open":
+            embed.add_field(name="Hint for the conveners", value=view.hint, inline=False)
+    if item.deadline_at is not None and item.status == "open":
+        embed.add_field(name="Comment deadline", value=when(item.deadline_at), inline=False)
+    if item.revision > 1 and item.status == "open":
+        embed.add_field(
+            name="Amended",
+            value=f"The text changed (revision {item.revision}): members need to confirm again.",
+            inline=False,
+        )
+    if item.status != "open":
+        called = f"Called by <@{item.decided_by}> <t:{item.decided_at}:f>" if item.decided_by else "Decided"
+        outcome = f"**{status}** — {called}"
+        if item.answer:
+            outcome += f"\nAnswer: {clip(item.answer, 900)}"
+        if item.outcome_note:
+            outcome += f"\nNote: {clip(item.outcome_note, 900)}"
+        embed.add_field(name="Outcome", value=clip(outcome, 1024), inline=False)
+    embed.set_footer(text=f"{label(item)} · /consensus show {item.number} for every position and reason")
+    return embed
+
+
+class PositionButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"item:pos:v1:(?P<item_id>\d{1,19}):(?P<stance>agree|stand_aside|object|block)",
+):
+    """Agree / Stand aside / Object / Block on a point's message; works after restarts."""
+
+    def __init__(self, item_id: int, stance: str, *, disabled: bool = False) -> None:
+        text, style = STANCE_STYLE[stance]
+        super().__init__(
+            discord.ui.Button(
+                label=text, style=style, custom_id=f"item:pos:v1:{item_id}:{stance}", disabled=disabled
+            )
+        )
+        self.item_id = item_id
+        self.stance = stance
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> PositionButton:
+        return cls(int(match["item_id"]), match["stance"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        bot: Caucus = interaction.client
+        cog = bot.get_cog("ConsensusCog")
+        await guarded(interaction, cog.position_click(interaction, self.item_id, self.stance))  # type: ignore[union-attr]
+
+
+def item_components(item: Item) -> discord.ui.View:
+    """Position buttons for an open point; none for questions and decided points."""
+    view = discord.ui.View(timeout=None)
+    if item.kind == "point" and item.status == "open":
+        for stance in STANCE_STYLE:
+            view.add_item(PositionButton(item.item_id, stance))
+    return view
+
+
+def message_kwargs(view: ItemView) -> dict[str, Any]:
+    """What an edit of the item message sends."""
+    return {"content": None, "embed": item_embed(view), "view": item_components(view.item)}
+
+
+class ReasonModal(discord.ui.Modal):
+    """Asks for the reason of an objection or block. The submit is handled by the cog's listener, by custom_id,
+    so a form opened before a restart still works after it."""
+
+    def __init__(self, item: Item, stance: str) -> None:
+        super().__init__(
+            title=clip(f"{STANCE_LABELS[stance].capitalize()}: {label(item)}", 45),
+            custom_id=f"item:reason:v1:{item.item_id}:{stance}",
+            timeout=900,
+        )
+        self.add_item(
+            discord.ui.TextInput(
+                label="Your reason (required)",
+                custom_id="reason",
+                style=discord.TextStyle.paragraph,
+                min_length=1,
+                max_length=1000,
+                required=True,
+                placeholder="What would have to change for you to agree?",
+            )
+        )
+
+
+def modal_values(data: dict[str, Any]) -> dict[str, str]:
+    """The text fields of a modal submission, by custom_id (action rows or labels)."""
+    values: dict[str, str] = {}
+
+    def walk(components: list[dict[str, Any]]) -> None:
+        for comp in components:
+            if "custom_id" in comp and "value" in comp:
+                values[str(comp["custom_id"])] = str(comp["value"])
+            if "components" in comp:
+                walk(comp["components"])
+            if "component" in comp:
+                walk([comp["component"]])
+
+    walk(list(data.get("components", [])))
+    return values
+
+
+def list_page(items: list[Item], page: int, per_page: int, title: str) -> discord.Embed:
+    """One page of /consensus list."""
+    pages = max(1, (len(items) + per_page - 1) // per_page)
+    page = min(max(page, 0), pages - 1)
+    embed = discord.Embed(title=title, colour=discord.Colour.blurple())
+    if not items:
+        embed.description = "No items match. Propose one with /consensus propose."
+        return embed
+    lines = []
+    for item in items[page * per_page : (page + 1) * per_page]:
+        text = clip(" ".join(item.text.split()), 120)
+        lines.append(f"**#{item.number}** {item.kind} · {STATUS_LABELS[item.status]} — {text}")
+    embed.description = "\n".join(lines)
+    embed.set_footer(text=f"Page {page + 1} of {pages} · {len(items)} items")
+    return embed
+
+
+class ListPager(discord.ui.View):
+    """Previous/Next on an ephemeral list (only its viewer sees it, so it need not survive restarts)."""
+
+    def __init__(self, items: list[Item], title: str, per_page: int = 10) -> None:
+        super().__init__(timeout=600)
+        self.items_ = items
+        self.title = title
+        self.per_page = per_page
+        self.page = 0
+        self.pages = max(1, (len(items) + per_page - 1) // per_page)
+        self._sync()
+
+    def _sync(self) -> None:
+        self.previous.disabled = self.page == 0
+        self.next.disabled = self.page >= self.pages - 1
+
+    def embed(self) -> discord.Embed:
+        return list_page(self.items_, self.page, self.per_page, self.title)
+
+    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
+    async def previous(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        self.page = max(0, self.page - 1)
+        self._sync()
+        await interaction.response.edit_message(embed=self.embed(), view=self)
+
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
+    async def next(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        self.page = min(self.pages - 1, self.page + 1)
+        self._sync()
+        await interaction.response.edit_message(embed=self.embed(), view=self)
+
+
+OBJECTION_STATE = {
+    "open": "open",
+    "addressed": "addressed",
+    "in_the_rough": "in the rough",
+    "withdrawn": "withdrawn",
+}
+
+
+def details_text(details: ItemDetails) -> str:
+    """The full record of an item as Markdown (names are the ones the bot recorded; nothing pings)."""
+    view = details.view
+    item = view.item
+    lines = [f"**{label(item)}** · {STATUS_LABELS[item.status]}"]
+    if view.group is not None:
+        lines.append(f"Working group: {view.group.name}")
+    lines.append(f"Proposed by <@{item.author_id}> <t:{item.created_at}:f>")
+    if item.deadline_at:
+        lines.append(f"Comment deadline: {when(item.deadline_at)}")
+    lines += ["", "**Text**", item.text]
+    if item.answer:
+        lines += ["", "**Answer**", item.answer]
+    if item.status != "open" and item.decided_by:
+        lines += [
+            "",
+            f"**Outcome**: {STATUS_LABELS[item.status]}, called by <@{item.decided_by}> <t:{item.decided_at}:f>",
+        ]
+        if item.outcome_note:
+            lines.append(f"Note: {item.outcome_note}")
+    if item.kind == "point":
+        lines += ["", f"**Positions on revision {item.revision}** ({tally_line(view)})", f"Hint: {view.hint}"]
+        current = [p for p in details.positions if p.revision == item.revision]
+        for p in current:
+            reason = f": {p.reason}" if p.reason else ""
+            lines.append(f"- <@{p.user_id}> ({p.display_name}) — {STANCE_LABELS[p.stance]}{reason}")
+        if not current:
+            lines.append("- nobody yet")
+        if details.objections:
+            lines += ["", "**Objection register**"]
+            for o in details.objections:
+                entry = f"- rev {o.revision}: <@{o.user_id}> ({o.display_name}) {o.stance}s: {o.reason} — *{OBJECTION_STATE[o.state]}*"
+                if o.note:
+                    entry += f" ({o.note})"
+                lines.append(entry)
+        if view.group is not None:
+            missing = ", ".join(f"<@{uid}>" for uid, _ in details.not_responded) or "everyone has responded"
+            lines += ["", f"**Not responded yet in {view.group.name}**: {missing}"]
+    if len(details.revisions) > 1:
+        lines += ["", "**Revision history**"]
+        for r in details.revisions:
+            lines.append(f"- rev {r.revision} by <@{r.author_id}> <t:{r.created_at}:f>: {clip(r.text, 300)}")
+        older = [p for p in details.positions if p.revision != item.revision]
+        if older:
+            lines.append(
+                f"({len(older)} positions on earlier revisions are kept in history and no longer count.)"
+            )
+    return "\n".join(lines)

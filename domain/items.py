@@ -1,0 +1,454 @@
+"""Consensus items: points and questions, positions, the objection register, outcomes, comment deadlines.
+
+The bot never decides by counting (RFC 7282): it shows a hint to the person who judges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from domain.clock import Clock, to_unix
+from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
+from domain.groups import Group, WorkingGroups
+from domain.permissions import Actor
+from domain.timeparse import parse_duration, parse_future
+from storage import groups as gq
+from storage import items as q
+from storage import schedule as sq
+from storage import servers as mq
+from storage.db import Database
+from storage.items import ItemRow as Item
+from storage.items import ObjectionRow, PositionRow, RevisionRow, Tally
+
+__all__ = [
+    "Item", "ItemView", "ItemDetails", "Consensus", "Tally", "Reminder", "STANCES", "POINT_OUTCOMES",
+    "QUESTION_OUTCOMES", "STATUS_LABELS", "STANCE_LABELS", "hint",
+]  # fmt: skip
+
+TEXT_MAX = 1500
+REASON_MAX = 1000
+NOTE_MAX = 1000
+STANCES = ("agree", "stand_aside", "object", "block")
+NEEDS_REASON = ("object", "block")
+POINT_OUTCOMES = ("consensus", "rough_consensus", "no_consensus", "withdrawn")
+QUESTION_OUTCOMES = ("answered", "dropped")
+OBJECTION_STATES = ("addressed", "in_the_rough")
+STATUS_LABELS = {
+    "open": "Open",
+    "consensus": "Consensus",
+    "rough_consensus": "Rough consensus",
+    "no_consensus": "No consensus",
+    "withdrawn": "Withdrawn",
+    "answered": "Answered",
+    "dropped": "Dropped",
+}
+STANCE_LABELS = {"agree": "agree", "stand_aside": "stand aside", "object": "object", "block": "block"}
+REMINDER = "item_reminder"
+DEADLINE = "item_deadline"
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """What an item's message shows."""
+
+    item: Item
+    group: Group | None
+    tally: Tally
+    group_size: int | None
+    not_responded: int | None
+
+    @property
+    def hint(self) -> str:
+        return hint(self.tally, self.not_responded)
+
+
+@dataclass(frozen=True)
+class ItemDetails:
+    """Everything /consensus show tells."""
+
+    view: ItemView
+    revisions: tuple[RevisionRow, ...]
+    positions: tuple[PositionRow, ...]
+    objections: tuple[ObjectionRow, ...]
+    not_responded: tuple[tuple[int, str], ...]
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A comment-deadline post to send: where, whom to mention, what to say."""
+
+    item: Item
+    kind: str
+    channel_id: int | None
+    mention_ids: tuple[int, ...]
+    view: ItemView
+    late: bool
+
+
+def hint(tally: Tally, not_responded: int | None = None) -> str:
+    """A judge's hint such as "no blocks, 2 objections open, 31 of 34 agree"; never a decision."""
+    blocks = "no blocks" if tally.block == 0 else f"{tally.block} block{'s' if tally.block != 1 else ''}"
+    objections = f"{tally.open_objections} objection{'s' if tally.open_objections != 1 else ''} open"
+    parts = [blocks, objections, f"{tally.agree} of {tally.responses} agree"]
+    if tally.stand_aside:
+        parts.append(f"{tally.stand_aside} stand{'s' if tally.stand_aside == 1 else ''} aside")
+    if not_responded:
+        parts.append(f"{not_responded} group member{'s' if not_responded != 1 else ''} not responded")
+    return ", ".join(parts)
+
+
+def _clean_text(text: str, what: str, limit: int) -> str:
+    cleaned = text.strip()
+    if not cleaned:
+        raise Invalid(f"The {what} is empty; write something.")
+    if len(cleaned) > limit:
+        raise TooLong(f"The {what} can be at most {limit} characters; this one has {len(cleaned)}.")
+    return cleaned
+
+
+def _clean_note(note: str | None) -> str | None:
+    if note is None or not note.strip():
+        return None
+    return _clean_text(note, "note", NOTE_MAX)
+
+
+def parse_deadline(text: str, zone: ZoneInfo, now: datetime) -> datetime:
+    """A comment deadline: a duration from now (``48h``, ``3d``) or a date and time in ``zone``."""
+    stripped = text.strip()
+    try:
+        delta = parse_duration(stripped)
+    except Invalid:
+        when = parse_future(stripped, zone, now)
+    else:
+        if delta <= timedelta(0):
+            raise Invalid("A comment deadline must be in the future.")
+        when = now + delta
+    if when - now > timedelta(days=366):
+        raise Invalid("A comment deadline can be at most a year away.")
+    return when
+
+
+class Consensus:
+    """Use cases for points and questions, each checked against the rules on the server side."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        groups: WorkingGroups,
+        zone: ZoneInfo,
+        offsets: tuple[timedelta, ...],
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.groups = groups
+        self.zone = zone
+        self.offsets = offsets
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def resolve(self, guild_id: int, ref: str) -> Item:
+        """An item of this server by number (``3`` or ``#3``)."""
+        digits = ref.strip().lstrip("#").strip()
+        if not digits.isdigit() or len(digits) > 9:
+            raise Invalid(f"“{ref[:30]}” is not an item number; give it like #3 (autocomplete helps).")
+        item = await q.get_item_by_number(self.db, guild_id, int(digits))
+        if item is None:
+            raise NotFound(f"There is no item #{int(digits)} on this server; see /consensus list.")
+        return item
+
+    async def by_id(self, guild_id: int, item_id: int) -> Item:
+        """An item by database id, only if it belongs to this server."""
+        item = await q.get_item(self.db, guild_id, item_id)
+        if item is None:
+            raise NotFound("That item does not exist on this server.")
+        return item
+
+    async def _group(self, item: Item) -> Group | None:
+        return None if item.group_id is None else await gq.get_group(self.db, item.guild_id, item.group_id)
+
+    async def view(self, item: Item) -> ItemView:
+        """The item with its group, tally and response counts."""
+        group = await self._group(item)
+        tally = await q.tally(self.db, item.item_id, item.revision)
+        size = missing = None
+        if group is not None:
+            size = await q.group_member_count(self.db, item.guild_id, group.group_id)
+            missing = len(
+                await q.non_responders(self.db, item.guild_id, group.group_id, item.item_id, item.revision)
+            )
+        return ItemView(item, group, tally, size, missing)
+
+    async def details(self, guild_id: int, ref: str) -> ItemDetails:
+        """The full record of an item for /consensus show."""
+        item = await self.resolve(guild_id, ref)
+        view = await self.view(item)
+        missing: list[tuple[int, str]] = []
+        if item.group_id is not None:
+            missing = await q.non_responders(self.db, guild_id, item.group_id, item.item_id, item.revision)
+        return ItemDetails(
+            view=view,
+            revisions=tuple(await q.revisions(self.db, item.item_id)),
+            positions=tuple(await q.positions(self.db, guild_id, item.item_id)),
+            objections=tuple(await q.objections(self.db, guild_id, item.item_id)),
+            not_responded=tuple(missing),
+        )
+
+    async def list_items(
+        self, guild_id: int, *, group: str | None = None, status: str | None = None, kind: str | None = None
+    ) -> list[Item]:
+        """This server's items, filtered; ``status`` may also be ``decided``."""
+        group_id = (await self.groups.resolve(guild_id, group)).group_id if group else None
+        statuses: tuple[str, ...] = ()
+        if status == "decided":
+            statuses = tuple(s for s in STATUS_LABELS if s != "open")
+        elif status:
+            if status not in STATUS_LABELS:
+                raise Invalid(f"“{status[:30]}” is not a status; pick one from the list.")
+            statuses = (status,)
+        if kind is not None and kind not in ("point", "question"):
+            raise Invalid("The kind is point or question.")
+        return await q.list_items(self.db, guild_id, group_id=group_id, statuses=statuses, kind=kind)
+
+    async def suggest(self, guild_id: int, text: str) -> list[Item]:
+        """Up to 25 items matching what was typed, for autocomplete."""
+        return await q.search_items(self.db, guild_id, text)
+
+    async def can_judge(self, actor: Actor, item: Item) -> bool:
+        """Conveners of the item's group and coordinators declare outcomes."""
+        if self.groups.policy.is_coordinator(actor):
+            return True
+        group = await self._group(item)
+        return group is not None and await gq.is_convener(self.db, group.group_id, actor.user_id)
+
+    async def _require_judge(self, actor: Actor, item: Item, doing: str) -> None:
+        if not await self.can_judge(actor, item):
+            group = await self._group(item)
+            whose = f"conveners of {group.name} or coordinators" if group else "coordinators"
+            raise NotAllowed(f"Only {whose} can {doing} #{item.number}.")
+
+    # -- changing ------------------------------------------------------------------------------
+
+    def _reminder_times(self, deadline_at: int, now: int) -> list[int]:
+        times = [deadline_at - int(o.total_seconds()) for o in self.offsets]
+        return sorted(t for t in times if t > now)
+
+    async def propose(
+        self, actor: Actor, kind: str, text: str, *, group: str | None = None, deadline: str | None = None
+    ) -> Item:
+        """Propose a point or a question, numbered next in the server; plans the comment-deadline posts."""
+        if kind not in ("point", "question"):
+            raise Invalid("An item is a point or a question.")
+        text = _clean_text(text, "text", TEXT_MAX)
+        now = self.clock.now()
+        found = await self.groups.resolve(actor.guild_id, group) if group and group.strip() else None
+        if found is not None and found.archived_at is not None:
+            raise Closed(f"{found.name} is archived and takes no new items.")
+        deadline_at = None
+        if deadline and deadline.strip() and kind == "question":
+            raise Invalid("A comment deadline applies to points (positions are taken on points, not questions).")
+        if deadline and deadline.strip():
+            deadline_at = to_unix(parse_deadline(deadline, self.zone, now))
+        async with self.db.transaction() as conn:
+            await mq.ensure_guild(conn, actor.guild_id, to_unix(now))
+            await mq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now))
+            if found is not None:
+                fresh = await gq.get_group(conn, actor.guild_id, found.group_id)
+                if fresh is None or fresh.archived_at is not None:
+                    raise Closed(f"{found.name} is archived and takes no new items.")
+            item_id = await q.insert_item(
+                conn, guild_id=actor.guild_id, kind=kind, group_id=found.group_id if found else None,
+                author_id=actor.user_id, text=text, deadline_at=deadline_at, now=to_unix(now),
+            )  # fmt: skip
+            if deadline_at is not None:
+                await sq.add_posts(
+                    conn, actor.guild_id, REMINDER, item_id, self._reminder_times(deadline_at, to_unix(now))
+                )
+                await sq.add_posts(conn, actor.guild_id, DEADLINE, item_id, [deadline_at])
+            item = await q.get_item(conn, actor.guild_id, item_id)
+        assert item is not None
+        return item
+
+    async def attach_message(self, item: Item, channel_id: int, message_id: int) -> None:
+        """Remember the message that shows the item."""
+        async with self.db.transaction() as conn:
+            await q.set_message(conn, item.item_id, channel_id, message_id)
+
+    async def open_point(self, guild_id: int, item_id: int) -> Item:
+        """The point if positions can be taken on it now (before asking a member for a reason)."""
+        item = await self.by_id(guild_id, item_id)
+        if item.kind != "point":
+            raise Invalid(f"#{item.number} is a question: positions are taken on points.")
+        if item.status != "open":
+            raise Closed(
+                f"Point #{item.number} is decided ({STATUS_LABELS[item.status].lower()}); positions are frozen."
+            )
+        return item
+
+    async def set_position(self, actor: Actor, item_id: int, stance: str, reason: str | None = None) -> Item:
+        """Record the actor's position on the current revision of an open point (object/block need a reason)."""
+        if stance not in STANCES:
+            raise Invalid("A position is agree, stand aside, object or block.")
+        clean_reason: str | None = None
+        if stance in NEEDS_REASON:
+            clean_reason = _clean_text(reason or "", "reason", REASON_MAX)
+        now = to_unix(self.clock.now())
+        async with self.db.transaction() as conn:
+            item = await q.get_item(conn, actor.guild_id, item_id)
+            if item is None:
+                raise NotFound("That item does not exist on this server.")
+            if item.kind != "point":
+                raise Invalid(f"#{item.number} is a question: positions are taken on points.")
+            if item.status != "open":
+                raise Closed(
+                    f"Point #{item.number} is decided ({STATUS_LABELS[item.status].lower()}); positions are frozen."
+                )
+            await mq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], now)
+            await q.upsert_position(
+                conn, item.item_id, item.revision, actor.user_id, stance, clean_reason, now
+            )
+            if clean_reason is not None:
+                await q.register_objection(
+                    conn, item.item_id, item.revision, actor.user_id, stance, clean_reason, now
+                )
+            else:
+                await q.withdraw_objection(conn, item.item_id, item.revision, actor.user_id, now)
+        return item
+
+    async def amend(self, actor: Actor, ref: str, text: str) -> Item:
+        """New text makes a new revision; positions on earlier revisions stay in history but no longer count."""
+        item = await self.resolve(actor.guild_id, ref)
+        text = _clean_text(text, "text", TEXT_MAX)
+        if item.author_id != actor.user_id and not await self.can_judge(actor, item):
+            raise NotAllowed(
+                f"Only the author of #{item.number}, its group's conveners or coordinators can amend it."
+            )
+        now = to_unix(self.clock.now())
+        async with self.db.transaction() as conn:
+            fresh = await q.get_item(conn, actor.guild_id, item.item_id)
+            assert fresh is not None
+            if fresh.status != "open":
+                raise Closed(f"#{item.number} is decided; reopen it before amending.")
+            if fresh.text == text:
+                raise Conflict(f"That is already the text of #{item.number}.")
+            await mq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], now)
+            await q.add_revision(conn, item.item_id, text, actor.user_id, now)
+            amended = await q.get_item(conn, actor.guild_id, item.item_id)
+        assert amended is not None
+        return amended
+
+    async def decide(self, actor: Actor, ref: str, outcome: str, note: str | None = None) -> Item:
+        """Declare a point's outcome (its group's conveners, coordinators); positions freeze."""
+        item = await self.resolve(actor.guild_id, ref)
+        if item.kind != "point":
+            raise Invalid(f"#{item.number} is a question: close it with /consensus answer.")
+        if outcome not in POINT_OUTCOMES:
+            raise Invalid("The outcome is consensus, rough consensus, no consensus or withdrawn.")
+        await self._require_judge(actor, item, "decide")
+        return await self._close(actor, item, outcome, note=_clean_note(note))
+
+    async def answer(self, actor: Actor, ref: str, answer: str | None, *, dropped: bool = False) -> Item:
+        """Close a question with its agreed answer, or drop it."""
+        item = await self.resolve(actor.guild_id, ref)
+        if item.kind != "question":
+            raise Invalid(f"#{item.number} is a point: declare its outcome with /consensus decide.")
+        await self._require_judge(actor, item, "answer")
+        if dropped:
+            return await self._close(actor, item, "dropped", note=_clean_note(answer))
+        return await self._close(
+            actor, item, "answered", answer=_clean_text(answer or "", "answer", TEXT_MAX)
+        )
+
+    async def _close(
+        self, actor: Actor, item: Item, status: str, *, note: str | None = None, answer: str | None = None
+    ) -> Item:
+        now = to_unix(self.clock.now())
+        async with self.db.transaction() as conn:
+            fresh = await q.get_item(conn, actor.guild_id, item.item_id)
+            assert fresh is not None
+            if fresh.status != "open":
+                raise Conflict(
+                    f"#{item.number} is already decided ({STATUS_LABELS[fresh.status].lower()}); reopen it first."
+                )
+            await mq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], now)
+            await q.set_status(conn, item.item_id, status, by=actor.user_id, at=now, note=note, answer=answer)
+            await sq.cancel_posts(conn, (REMINDER, DEADLINE), item.item_id, now)
+            closed = await q.get_item(conn, actor.guild_id, item.item_id)
+        assert closed is not None
+        return closed
+
+    async def reopen(self, actor: Actor, ref: str) -> Item:
+        """Undo an outcome: the item is open again, positions can change, a future deadline is planned again."""
+        item = await self.resolve(actor.guild_id, ref)
+        await self._require_judge(actor, item, "reopen")
+        now = to_unix(self.clock.now())
+        async with self.db.transaction() as conn:
+            fresh = await q.get_item(conn, actor.guild_id, item.item_id)
+            assert fresh is not None
+            if fresh.status == "open":
+                raise Conflict(f"#{item.number} is already open.")
+            await q.set_status(conn, item.item_id, "open", by=None, at=None)
+            if fresh.deadline_at is not None and fresh.deadline_at > now:
+                await sq.add_posts(
+                    conn, actor.guild_id, REMINDER, item.item_id, self._reminder_times(fresh.deadline_at, now)
+                )
+                await sq.add_posts(conn, actor.guild_id, DEADLINE, item.item_id, [fresh.deadline_at])
+            reopened = await q.get_item(conn, actor.guild_id, item.item_id)
+        assert reopened is not None
+        return reopened
+
+    async def resolve_objection(
+        self, actor: Actor, ref: str, objector_id: int, state: str, note: str | None
+    ) -> tuple[Item, ObjectionRow]:
+        """Mark an objection on the current revision addressed, or in the rough (with the convener's reason)."""
+        item = await self.resolve(actor.guild_id, ref)
+        if state not in OBJECTION_STATES:
+            raise Invalid("An objection is marked addressed or in the rough.")
+        await self._require_judge(actor, item, "handle objections on")
+        clean = _clean_note(note)
+        if state == "in_the_rough" and clean is None:
+            raise Invalid("Say why the group goes ahead: a note is required for “in the rough”.")
+        if item.status != "open":
+            raise Closed(f"#{item.number} is decided; reopen it to change its objection register.")
+        now = to_unix(self.clock.now())
+        async with self.db.transaction() as conn:
+            done = await q.resolve_objection(
+                conn, item.item_id, item.revision, objector_id, state, clean, actor.user_id, now
+            )
+        if not done:
+            raise NotFound(f"That member has no objection or block on the current text of #{item.number}.")
+        entry = next(
+            o for o in await q.objections(self.db, actor.guild_id, item.item_id)
+            if o.user_id == objector_id and o.revision == item.revision
+        )  # fmt: skip
+        return item, entry
+
+    async def reminder(self, item_id: int, guild_id: int, kind: str, late: bool) -> Reminder | None:
+        """What to post for a comment-deadline post, or None when it is no longer useful."""
+        item = await q.get_item(self.db, guild_id, item_id)
+        if item is None or item.status != "open" or item.deadline_at is None:
+            return None
+        now = to_unix(self.clock.now())
+        view = await self.view(item)
+        group = view.group
+        channel_id = (group.home_channel_id if group else None) or item.channel_id
+        if kind == REMINDER:
+            if now >= item.deadline_at:
+                return None  # the comment period is over: a reminder would only confuse
+            mention: tuple[int, ...] = ()
+            if group is not None:
+                missing = await q.non_responders(
+                    self.db, guild_id, group.group_id, item.item_id, item.revision
+                )
+                if not missing:
+                    return None
+                mention = tuple(uid for uid, _ in missing)
+            return Reminder(item, kind, channel_id, mention, view, late)
+        conveners: tuple[int, ...] = ()
+        if group is not None:
+            conveners = tuple(
+                m.user_id for m in await gq.members_of(self.db, group.group_id) if m.is_convener
+            )
+        return Reminder(item, kind, channel_id, conveners, view, late)

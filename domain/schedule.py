@@ -1,0 +1,76 @@
+"""Scheduled posts: planned in the database, claimed before sending, marked after; never sent twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from domain.clock import Clock, to_unix
+from storage import schedule as q
+from storage.db import Database
+from storage.schedule import Post
+
+__all__ = ["Post", "PostBook", "Handler", "SENT", "SKIPPED", "LATE_AFTER"]
+
+log = logging.getLogger(__name__)
+
+SENT = "sent"
+SKIPPED = "skipped"
+# A post that goes out more than this after its time is marked late (the bot was down or busy).
+LATE_AFTER = timedelta(seconds=60)
+# A post claimed when the process died is sent again at most once.
+MAX_ATTEMPTS = 2
+
+#: A handler sends one post and says whether it was sent or skipped (no longer useful).
+Handler = Callable[[Post], Awaitable[str]]
+
+
+class PostBook:
+    """The database side of scheduling: what is due, claiming, finishing."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def recover(self) -> tuple[int, int]:
+        """At start-up: posts claimed by a process that died go back to pending once."""
+        async with self.db.transaction() as conn:
+            return await q.recover_claimed(conn, MAX_ATTEMPTS, to_unix(self.clock.now()))
+
+    async def due_before(self, until: int, *, after_id: int = 0, limit: int = 1000) -> list[Post]:
+        """A page of pending posts due before ``until``."""
+        return await q.due_before(self.db, until, after_id=after_id, limit=limit)
+
+    async def run(self, post_id: int, handlers: dict[str, Handler]) -> str | None:
+        """Claim a post, hand it to its kind's handler, record the result; None if someone else had it."""
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            row = await conn.execute(
+                "SELECT due_at FROM scheduled_posts WHERE post_id = :id", {"id": post_id}
+            )
+            found = await row.fetchone()
+            if found is None:
+                return None
+            late = to_unix(now) - int(found[0]) > LATE_AFTER.total_seconds()
+            post = await q.claim(conn, post_id, to_unix(now), late)
+        if post is None:
+            return None
+        handler = handlers.get(post.kind)
+        if handler is None:
+            log.error("no handler for scheduled post kind %s (post %d)", post.kind, post.post_id)
+            result = SKIPPED
+        else:
+            try:
+                result = await handler(post)
+            except Exception:
+                # Not sent: back to pending for the next refill while attempts remain, else given up.
+                log.exception(
+                    "scheduled post %d (%s) failed on attempt %d", post.post_id, post.kind, post.attempts
+                )
+                async with self.db.transaction() as conn:
+                    await q.release(conn, post.post_id, MAX_ATTEMPTS, to_unix(self.clock.now()))
+                return None
+        async with self.db.transaction() as conn:
+            await q.finish(conn, post.post_id, result, to_unix(self.clock.now()))
+        return result

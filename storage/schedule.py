@@ -1,0 +1,114 @@
+"""Queries for scheduled posts: reminders and deadlines, claimed before sending so none goes out twice."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.db import Database
+
+_COLUMNS = "post_id, guild_id, kind, ref_id, due_at, state, attempts, late"
+
+
+@dataclass(frozen=True)
+class Post:
+    post_id: int
+    guild_id: int
+    kind: str
+    ref_id: int
+    due_at: int
+    state: str
+    attempts: int
+    late: bool
+
+
+def _post(r: sqlite3.Row) -> Post:
+    return Post(int(r[0]), int(r[1]), str(r[2]), int(r[3]), int(r[4]), str(r[5]), int(r[6]), bool(r[7]))
+
+
+async def add_posts(
+    conn: aiosqlite.Connection, guild_id: int, kind: str, ref_id: int, due: Iterable[int]
+) -> None:
+    """Plan posts of one kind for one thing; a post already planned for the same time is kept as it is."""
+    await conn.executemany(
+        "INSERT INTO scheduled_posts (guild_id, kind, ref_id, due_at) VALUES (:g, :k, :r, :d) "
+        "ON CONFLICT (kind, ref_id, due_at) DO UPDATE SET state = 'pending', attempts = 0, done_at = NULL "
+        "WHERE scheduled_posts.state = 'cancelled'",
+        [{"g": guild_id, "k": kind, "r": ref_id, "d": d} for d in due],
+    )
+
+
+async def cancel_posts(conn: aiosqlite.Connection, kinds: Iterable[str], ref_id: int, now: int) -> None:
+    """Cancel the pending posts of these kinds for one thing."""
+    await conn.executemany(
+        "UPDATE scheduled_posts SET state = 'cancelled', done_at = :now "
+        "WHERE kind = :k AND ref_id = :r AND state = 'pending'",
+        [{"k": k, "r": ref_id, "now": now} for k in kinds],
+    )
+
+
+async def due_before(db: Database, until: int, *, after_id: int = 0, limit: int = 1000) -> list[Post]:
+    """Pending posts due before ``until``, by id, a page at a time."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM scheduled_posts WHERE state = 'pending' AND due_at <= :until "  # noqa: S608
+        "AND post_id > :after ORDER BY post_id LIMIT :limit",
+        {"until": until, "after": after_id, "limit": limit},
+    )
+    return [_post(r) for r in rows]
+
+
+async def recover_claimed(conn: aiosqlite.Connection, max_attempts: int, now: int) -> tuple[int, int]:
+    """After a crash: claimed posts go back to pending once (re-sent at most once); beyond that, skipped."""
+    retry = await conn.execute(
+        "UPDATE scheduled_posts SET state = 'pending' WHERE state = 'claimed' AND attempts < :max",
+        {"max": max_attempts},
+    )
+    give_up = await conn.execute(
+        "UPDATE scheduled_posts SET state = 'skipped', done_at = :now WHERE state = 'claimed'", {"now": now}
+    )
+    return retry.rowcount, give_up.rowcount
+
+
+async def claim(conn: aiosqlite.Connection, post_id: int, now: int, late: bool) -> Post | None:
+    """Take a pending post for sending; None if it is no longer pending (sent, cancelled, claimed)."""
+    cursor = await conn.execute(
+        "UPDATE scheduled_posts SET state = 'claimed', attempts = attempts + 1, claimed_at = :now, late = :late "
+        "WHERE post_id = :id AND state = 'pending'",
+        {"id": post_id, "now": now, "late": int(late)},
+    )
+    if cursor.rowcount != 1:
+        return None
+    row = await (
+        await conn.execute(f"SELECT {_COLUMNS} FROM scheduled_posts WHERE post_id = :id", {"id": post_id})  # noqa: S608
+    ).fetchone()
+    assert row is not None
+    return _post(row)
+
+
+async def finish(conn: aiosqlite.Connection, post_id: int, state: str, now: int) -> None:
+    """Record that a claimed post was sent or skipped."""
+    await conn.execute(
+        "UPDATE scheduled_posts SET state = :state, done_at = :now WHERE post_id = :id AND state = 'claimed'",
+        {"id": post_id, "state": state, "now": now},
+    )
+
+
+async def release(conn: aiosqlite.Connection, post_id: int, max_attempts: int, now: int) -> None:
+    """A claimed post that failed to send: pending again while attempts remain, else skipped."""
+    await conn.execute(
+        "UPDATE scheduled_posts SET state = CASE WHEN attempts < :max THEN 'pending' ELSE 'skipped' END, "
+        "done_at = CASE WHEN attempts < :max THEN NULL ELSE :now END WHERE post_id = :id AND state = 'claimed'",
+        {"id": post_id, "max": max_attempts, "now": now},
+    )
+
+
+async def posts_for(db: Database, kind: str, ref_id: int) -> list[Post]:
+    """Every post of one kind for one thing, by time."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM scheduled_posts WHERE kind = :k AND ref_id = :r ORDER BY due_at",  # noqa: S608
+        {"k": kind, "r": ref_id},
+    )
+    return [_post(r) for r in rows]

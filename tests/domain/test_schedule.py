@@ -1,0 +1,253 @@
+"""Scheduled posts: claimed before sending so none goes out twice, retried once, recovered after a crash."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from domain.clock import FakeClock, to_unix
+from domain.schedule import LATE_AFTER, MAX_ATTEMPTS, SENT, SKIPPED, Post, PostBook
+from storage import schedule as sq
+from storage import servers as mq
+from storage.db import Database
+
+GUILD = 1001
+KIND = "test_post"
+T0 = int(datetime(2026, 11, 30, 12, 0, tzinfo=UTC).timestamp())  # the fake clock's start
+
+
+def rows(db: Database, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Rows as a second connection sees them."""
+    raw = sqlite3.connect(db.path)
+    try:
+        return raw.execute(sql, params).fetchall()
+    finally:
+        raw.close()
+
+
+def execute(db: Database, sql: str, params: tuple[Any, ...] = ()) -> None:
+    """Change the file behind the bot's back (what a process that died would have left)."""
+    raw = sqlite3.connect(db.path)
+    try:
+        with raw:
+            raw.execute(sql, params)
+    finally:
+        raw.close()
+
+
+def state(db: Database, post_id: int) -> tuple[str, int, int | None, int | None, int]:
+    """(state, attempts, claimed_at, done_at, late) of one post."""
+    found = rows(
+        db,
+        "SELECT state, attempts, claimed_at, done_at, late FROM scheduled_posts WHERE post_id = ?",
+        (post_id,),
+    )
+    assert len(found) == 1
+    return found[0]
+
+
+async def plan(db: Database, due_at: int, ref_id: int = 1, kind: str = KIND) -> int:
+    """Plan one post the way the domain does; returns its id."""
+    async with db.transaction() as conn:
+        await mq.ensure_guild(conn, GUILD, T0)
+        await sq.add_posts(conn, GUILD, kind, ref_id, [due_at])
+    planned = [p for p in await sq.posts_for(db, kind, ref_id) if p.due_at == due_at]
+    assert len(planned) == 1
+    return planned[0].post_id
+
+
+class Recorder:
+    """A handler that records the posts it was given and answers ``result`` (or raises)."""
+
+    def __init__(self, result: str = SENT, *, fail: bool = False, pause: float = 0.0) -> None:
+        self.result = result
+        self.fail = fail
+        self.pause = pause
+        self.calls: list[Post] = []
+
+    async def __call__(self, post: Post) -> str:
+        self.calls.append(post)
+        if self.pause:
+            await asyncio.sleep(self.pause)
+        if self.fail:
+            raise RuntimeError("Discord said no")
+        return self.result
+
+
+@pytest.fixture
+def book(db: Database, clock: FakeClock) -> PostBook:
+    return PostBook(db, clock)
+
+
+async def test_a_post_is_claimed_handled_and_marked_sent(
+    book: PostBook, db: Database, clock: FakeClock
+) -> None:
+    post_id = await plan(db, T0)
+    assert state(db, post_id) == ("pending", 0, None, None, 0)
+    handler = Recorder()
+    clock.advance(timedelta(seconds=5))
+    assert await book.run(post_id, {KIND: handler}) == SENT
+    assert [(p.post_id, p.kind, p.ref_id, p.due_at, p.state, p.attempts, p.late) for p in handler.calls] == [
+        (post_id, KIND, 1, T0, "claimed", 1, False)
+    ]
+    assert state(db, post_id) == ("sent", 1, T0 + 5, T0 + 5, 0)
+    # running it again does nothing: it is no longer pending
+    assert await book.run(post_id, {KIND: handler}) is None
+    assert len(handler.calls) == 1
+    assert state(db, post_id) == ("sent", 1, T0 + 5, T0 + 5, 0)
+
+
+async def test_a_handler_can_skip_a_post(book: PostBook, db: Database) -> None:
+    post_id = await plan(db, T0)
+    assert await book.run(post_id, {KIND: Recorder(SKIPPED)}) == SKIPPED
+    assert state(db, post_id)[:2] == ("skipped", 1)
+
+
+async def test_a_post_without_a_handler_is_skipped(book: PostBook, db: Database) -> None:
+    post_id = await plan(db, T0, kind="nobody_handles_this")
+    assert await book.run(post_id, {KIND: Recorder()}) == SKIPPED
+    assert state(db, post_id)[:2] == ("skipped", 1)
+
+
+async def test_an_unknown_post_id_is_ignored(book: PostBook, db: Database) -> None:
+    handler = Recorder()
+    assert await book.run(12345, {KIND: handler}) is None
+    assert handler.calls == []
+
+
+async def test_a_cancelled_post_is_not_run(book: PostBook, db: Database) -> None:
+    post_id = await plan(db, T0)
+    async with db.transaction() as conn:
+        await sq.cancel_posts(conn, [KIND], 1, T0)
+    handler = Recorder()
+    assert await book.run(post_id, {KIND: handler}) is None
+    assert handler.calls == []
+    assert state(db, post_id)[0] == "cancelled"
+
+
+async def test_two_concurrent_runs_call_the_handler_once(book: PostBook, db: Database) -> None:
+    post_id = await plan(db, T0)
+    handler = Recorder(pause=0.05)
+    results = await asyncio.gather(book.run(post_id, {KIND: handler}), book.run(post_id, {KIND: handler}))
+    assert sorted(results, key=str) == [None, SENT]
+    assert len(handler.calls) == 1
+    assert state(db, post_id)[:2] == ("sent", 1)
+
+
+async def test_many_concurrent_runs_of_many_posts_send_each_once(book: PostBook, db: Database) -> None:
+    ids = [await plan(db, T0, ref_id=n) for n in range(1, 21)]
+    handler = Recorder(pause=0.001)
+    results = await asyncio.gather(*(book.run(i, {KIND: handler}) for i in ids for _ in range(3)))
+    assert results.count(SENT) == 20 and results.count(None) == 40
+    assert sorted(p.post_id for p in handler.calls) == ids
+    assert rows(db, "SELECT state, attempts, count(*) FROM scheduled_posts GROUP BY state, attempts") == [
+        ("sent", 1, 20)
+    ]
+
+
+async def test_a_failing_handler_gets_one_retry_then_the_post_is_skipped(
+    book: PostBook, db: Database, clock: FakeClock
+) -> None:
+    assert MAX_ATTEMPTS == 2
+    post_id = await plan(db, T0)
+    handler = Recorder(fail=True)
+    assert await book.run(post_id, {KIND: handler}) is None
+    assert state(db, post_id) == ("pending", 1, T0, None, 0)  # back for the next refill
+    assert [p.post_id for p in await book.due_before(T0)] == [post_id]
+
+    clock.advance(timedelta(minutes=5))
+    assert await book.run(post_id, {KIND: handler}) is None
+    assert state(db, post_id) == ("skipped", 2, T0 + 300, T0 + 300, 1)  # given up (and it was late by then)
+    assert [p.attempts for p in handler.calls] == [1, 2]
+
+    assert await book.run(post_id, {KIND: handler}) is None
+    assert len(handler.calls) == 2
+    assert await book.due_before(T0 + 3600) == []
+
+
+async def test_a_retry_that_succeeds_is_sent(book: PostBook, db: Database) -> None:
+    post_id = await plan(db, T0)
+    assert await book.run(post_id, {KIND: Recorder(fail=True)}) is None
+    assert await book.run(post_id, {KIND: Recorder()}) == SENT
+    assert state(db, post_id)[:2] == ("sent", 2)
+
+
+async def test_recover_puts_a_crashed_claim_back_once(book: PostBook, db: Database, clock: FakeClock) -> None:
+    post_id = await plan(db, T0)
+    # the process claimed the post (attempt 1) and died before recording the result
+    execute(
+        db,
+        "UPDATE scheduled_posts SET state = 'claimed', attempts = attempts + 1, claimed_at = ? WHERE post_id = ?",
+        (T0, post_id),
+    )
+    clock.advance(timedelta(minutes=10))
+    assert await book.recover() == (1, 0)
+    assert state(db, post_id)[:2] == ("pending", 1)
+    assert await book.recover() == (0, 0)  # nothing left claimed: recovering again changes nothing
+    assert state(db, post_id)[:2] == ("pending", 1)
+
+    # the retry claims it (attempt 2) and the process dies again: this time it is given up
+    execute(
+        db,
+        "UPDATE scheduled_posts SET state = 'claimed', attempts = attempts + 1, claimed_at = ? WHERE post_id = ?",
+        (T0 + 600, post_id),
+    )
+    clock.advance(timedelta(minutes=1))
+    assert await book.recover() == (0, 1)
+    assert state(db, post_id) == ("skipped", 2, T0 + 600, T0 + 660, 0)
+    handler = Recorder()
+    assert await book.run(post_id, {KIND: handler}) is None
+    assert handler.calls == []
+
+
+async def test_recover_then_run_sends_the_post(book: PostBook, db: Database) -> None:
+    post_id = await plan(db, T0)
+    execute(db, "UPDATE scheduled_posts SET state = 'claimed', attempts = 1 WHERE post_id = ?", (post_id,))
+    handler = Recorder()
+    assert await book.run(post_id, {KIND: handler}) is None  # still claimed: nobody else may send it
+    assert handler.calls == []
+    await book.recover()
+    assert await book.run(post_id, {KIND: handler}) == SENT
+    assert state(db, post_id)[:2] == ("sent", 2)
+
+
+async def test_recover_leaves_other_states_alone(book: PostBook, db: Database) -> None:
+    pending = await plan(db, T0, ref_id=1)
+    sent = await plan(db, T0, ref_id=2)
+    cancelled = await plan(db, T0, ref_id=3)
+    await book.run(sent, {KIND: Recorder()})
+    async with db.transaction() as conn:
+        await sq.cancel_posts(conn, [KIND], 3, T0)
+    before = rows(db, "SELECT * FROM scheduled_posts ORDER BY post_id")
+    assert await book.recover() == (0, 0)
+    assert rows(db, "SELECT * FROM scheduled_posts ORDER BY post_id") == before
+    assert [state(db, i)[0] for i in (pending, sent, cancelled)] == ["pending", "sent", "cancelled"]
+
+
+@pytest.mark.parametrize(("delay", "late"), [(0, False), (60, False), (61, True), (3600, True)])
+async def test_late_is_set_more_than_a_minute_after_due(
+    book: PostBook, db: Database, clock: FakeClock, delay: int, late: bool
+) -> None:
+    assert LATE_AFTER.total_seconds() == 60
+    post_id = await plan(db, T0)
+    clock.advance(timedelta(seconds=delay))
+    handler = Recorder()
+    assert await book.run(post_id, {KIND: handler}) == SENT
+    assert handler.calls[0].late is late
+    assert state(db, post_id) == ("sent", 1, T0 + delay, T0 + delay, int(late))
+
+
+async def test_due_before_pages_through_pending_posts(book: PostBook, db: Database, clock: FakeClock) -> None:
+    ids = [await plan(db, T0 + n * 60, ref_id=n) for n in range(1, 6)]
+    await book.run(ids[0], {KIND: Recorder()})  # sent: no longer due
+    due = await book.due_before(T0 + 4 * 60)
+    assert [p.post_id for p in due] == ids[1:4]
+    assert all(p.state == "pending" for p in due)
+    first = await book.due_before(T0 + 3600, limit=2)
+    rest = await book.due_before(T0 + 3600, after_id=first[-1].post_id, limit=2)
+    assert [p.post_id for p in first + rest] == ids[1:]
+    assert to_unix(clock.now()) == T0

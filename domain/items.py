@@ -248,7 +248,9 @@ class Consensus:
             raise Closed(f"{found.name} is archived and takes no new items.")
         deadline_at = None
         if deadline and deadline.strip() and kind == "question":
-            raise Invalid("A comment deadline applies to points (positions are taken on points, not questions).")
+            raise Invalid(
+                "A comment deadline applies to points (positions are taken on points, not questions)."
+            )
         if deadline and deadline.strip():
             deadline_at = to_unix(parse_deadline(deadline, self.zone, now))
         async with self.db.transaction() as conn:

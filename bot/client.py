@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.config import Config
 from bot.scheduler import PostDispatcher, Scheduler
 from cogs.ui.boundary import NO_PINGS, handle_error
+from domain.agenda import Agenda
 from domain.clock import Clock, SystemClock
 from domain.groups import WorkingGroups
 from domain.items import Consensus
@@ -26,7 +27,7 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-COGS = ("cogs.servers", "cogs.about", "cogs.groups", "cogs.consensus")
+COGS = ("cogs.servers", "cogs.about", "cogs.groups", "cogs.consensus", "cogs.agenda")
 
 
 def apply_endpoints(api_base_url: str, gateway_url: str) -> None:
@@ -51,6 +52,7 @@ class Caucus(commands.Bot):
     scheduler: Scheduler
     groups: WorkingGroups
     consensus: Consensus
+    agenda: Agenda
     posts: PostDispatcher
 
     def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
@@ -78,6 +80,9 @@ class Caucus(commands.Bot):
         self.zone = parse_zone(self.config.schedule.timezone)
         self.groups = WorkingGroups(self.db, self.clock, self.policy, self.zone)
         self.consensus = Consensus(
+            self.db, self.clock, self.groups, self.zone, self.config.schedule.reminder_offsets
+        )
+        self.agenda = Agenda(
             self.db, self.clock, self.groups, self.zone, self.config.schedule.reminder_offsets
         )
         self.scheduler = Scheduler()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -32,6 +33,14 @@ class StorageConfig:
 class ScheduleConfig:
     timezone: str = "UTC"
     reminder_offsets: tuple[timedelta, ...] = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10))
+    digest_time: str = ""
+    digest_channel: int = 0
+
+
+@dataclass(frozen=True)
+class AgendaConfig:
+    default_channel: int = 0
+    discord_events: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,7 @@ class Config:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     permissions: PermissionsConfig = field(default_factory=PermissionsConfig)
     groups: GroupsConfig = field(default_factory=GroupsConfig)
+    agenda: AgendaConfig = field(default_factory=AgendaConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: str = "defaults"
 
@@ -71,7 +81,8 @@ class ConfigError(Exception):
 _KNOWN: dict[str, set[str]] = {
     "discord": {"token", "guild_ids", "api_base_url", "gateway_url", "guild_ready_timeout"},
     "storage": {"path"},
-    "schedule": {"timezone", "reminder_offsets"},
+    "schedule": {"timezone", "reminder_offsets", "digest_time", "digest_channel"},
+    "agenda": {"default_channel", "discord_events"},
     "permissions": {"coordinator_roles"},
     "groups": {"manage_roles"},
     "logging": {"level"},
@@ -103,6 +114,17 @@ class _Reader:
         if not isinstance(value, str):
             self.problems.append(f"[{section}] {key} must be a string in quotes, got {value!r}")
             return default
+        return value
+
+    def channel_id(self, sec: dict[str, Any], section: str, key: str) -> int:
+        value = sec.get(key, 0)
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            self.problems.append(
+                f"[{section}] {key} must be a channel id (a number; 0 for none), got {value!r}"
+            )
+            return 0
         return value
 
     def string_list(self, sec: dict[str, Any], section: str, key: str, default: tuple[str, ...]) -> list[str]:
@@ -213,6 +235,23 @@ def parse_config(
             continue
         offsets.append(delta)
 
+    digest_time = reader.string(sch, "schedule", "digest_time", "").strip()
+    if digest_time and not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?", digest_time):
+        reader.problems.append(
+            f'[schedule] digest_time must be empty or a time like "08:00", got {digest_time!r}'
+        )
+        digest_time = ""
+    digest_channel = reader.channel_id(sch, "schedule", "digest_channel")
+    if digest_time and not digest_channel:
+        reader.problems.append("[schedule] digest_channel must name a channel id when digest_time is set")
+
+    ag = reader.section("agenda")
+    default_channel = reader.channel_id(ag, "agenda", "default_channel")
+    discord_events = ag.get("discord_events", False)
+    if not isinstance(discord_events, bool):
+        reader.problems.append(f"[agenda] discord_events must be true or false, got {discord_events!r}")
+        discord_events = False
+
     p = reader.section("permissions")
     roles = [r.strip() for r in reader.string_list(p, "permissions", "coordinator_roles", ("Coordinator",))]
     if any(not r for r in roles):
@@ -241,8 +280,12 @@ def parse_config(
         ),
         storage=StorageConfig(path=path),
         schedule=ScheduleConfig(
-            timezone=timezone, reminder_offsets=tuple(sorted(set(offsets), reverse=True))
+            timezone=timezone,
+            reminder_offsets=tuple(sorted(set(offsets), reverse=True)),
+            digest_time=digest_time,
+            digest_channel=digest_channel,
         ),
+        agenda=AgendaConfig(default_channel=default_channel, discord_events=discord_events),
         permissions=PermissionsConfig(coordinator_roles=tuple(r for r in roles if r)),
         groups=GroupsConfig(manage_roles=manage_roles),
         logging=LoggingConfig(level=level),

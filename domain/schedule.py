@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 SENT = "sent"
 SKIPPED = "skipped"
-# A post that goes out more than this after its time is marked late (the bot was down or busy).
+# A post is late when its time passed while the bot was down (it was due before this process started
+# dispatching), or when it goes out more than this after its time (the bot was busy).
 LATE_AFTER = timedelta(seconds=60)
 # A post claimed when the process died is sent again at most once.
 MAX_ATTEMPTS = 2
@@ -32,9 +33,14 @@ class PostBook:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        self.started_at = to_unix(clock.now())
 
     async def recover(self) -> tuple[int, int]:
-        """At start-up: posts claimed by a process that died go back to pending once."""
+        """At start-up: posts claimed by a process that died go back to pending once.
+
+        Posts due before this moment were due while the bot was down: they go out marked late.
+        """
+        self.started_at = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
             return await q.recover_claimed(conn, MAX_ATTEMPTS, to_unix(self.clock.now()))
 
@@ -52,7 +58,8 @@ class PostBook:
             found = await row.fetchone()
             if found is None:
                 return None
-            late = to_unix(now) - int(found[0]) > LATE_AFTER.total_seconds()
+            due_at = int(found[0])
+            late = due_at < self.started_at or to_unix(now) - due_at > LATE_AFTER.total_seconds()
             post = await q.claim(conn, post_id, to_unix(now), late)
         if post is None:
             return None

@@ -13,6 +13,7 @@ from storage.db import Database
 HELD: tuple[tuple[str, str], ...] = (
     ("groups", "working groups"),
     ("items", "points and questions"),
+    ("sessions", "agenda sessions"),
     ("members", "members seen"),
 )
 

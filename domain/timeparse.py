@@ -51,7 +51,7 @@ def parse_zone(name: str) -> ZoneInfo:
 
 
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_DATETIME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})$")
+_DATETIME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
 def parse_when(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> datetime:
@@ -62,15 +62,17 @@ def parse_when(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> dateti
     """
     cleaned = " ".join(text.strip().split())
     example = "use YYYY-MM-DD HH:MM, e.g. 2026-12-01 18:00"
+    second = 0
     if m := _DATETIME.match(cleaned):
-        year, month, day, hour, minute = (int(g) for g in m.groups())
+        year, month, day, hour, minute = (int(g) for g in m.groups()[:5])
+        second = int(m.group(6) or 0)
     elif m := _DATE.match(cleaned):
         year, month, day = (int(g) for g in m.groups())
         hour, minute = (23, 59) if end_of_day else (0, 0)
     else:
         raise Invalid(f"“{text[:40]}” is not a date and time: {example}.")
     try:
-        local = datetime(year, month, day, hour, minute, tzinfo=zone)
+        local = datetime(year, month, day, hour, minute, second, tzinfo=zone)
     except ValueError:
         raise Invalid(f"“{text[:40]}” is not a real date and time: {example}.") from None
     as_utc = local.astimezone(UTC)

@@ -24,6 +24,8 @@ BUSY_TIMEOUT_MS = 15_000
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 Params = Mapping[str, Any] | tuple[Any, ...]
+#: The connection a transaction hands to storage functions (domain code passes it on, never uses it).
+Connection = aiosqlite.Connection
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,11 @@ def test_missing_token_names_the_key() -> None:
         ({"permissions": {"coordinator_roles": [""]}}, "[permissions] coordinator_roles"),
         ({"logging": {"level": "LOUD"}}, "[logging] level"),
         ({"groups": {"manage_roles": "yes"}}, "[groups] manage_roles"),
+        ({"schedule": {"digest_time": "25:00", "digest_channel": 5}}, "[schedule] digest_time"),
+        ({"schedule": {"digest_time": "08:00"}}, "[schedule] digest_channel"),
+        ({"schedule": {"digest_channel": "general"}}, "[schedule] digest_channel"),
+        ({"agenda": {"default_channel": -1}}, "[agenda] default_channel"),
+        ({"agenda": {"discord_events": "yes"}}, "[agenda] discord_events"),
         ({"nonsense": {}}, "[nonsense]"),
     ],
 )

@@ -1,0 +1,361 @@
+"""/agenda: sessions with reminders that arrive once, imports, calendar files, the daily digest."""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.ui.agenda import AgendaButton, confirm_view, listing, preview_embed, session_embed, session_view
+from cogs.ui.boundary import NO_PINGS, guild_id_of, reply
+from cogs.ui.common import actor, clip, group_autocomplete
+from domain.agenda import REMINDER, START, Session, SessionSpec
+from domain.calendar import calendar_bytes
+from domain.clock import to_unix
+from domain.errors import Invalid
+from domain.schedule import SENT, SKIPPED, Post
+from storage import schedule as sq
+
+if TYPE_CHECKING:
+    from bot.client import Caucus
+
+log = logging.getLogger(__name__)
+
+DIGEST = "agenda_digest"
+ALL_GROUPS = group_autocomplete(include_archived=True)
+ACTIVE_GROUPS = group_autocomplete(include_archived=False)
+REPEATS = [
+    app_commands.Choice(name="does not repeat", value=0),
+    app_commands.Choice(name="every day", value=1),
+    app_commands.Choice(name="every week", value=7),
+    app_commands.Choice(name="every two weeks", value=14),
+]
+
+
+async def session_autocomplete(
+    itx: discord.Interaction[Caucus], current: str
+) -> list[app_commands.Choice[str]]:
+    if itx.guild_id is None:
+        return []
+    found = await itx.client.agenda.suggest(itx.guild_id, current)
+    return [app_commands.Choice(name=clip(f"#{s.number} · {s.title} · {s.start_local[:16]}", 100), value=str(s.number))
+            for s in found]  # fmt: skip
+
+
+class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The coalition's timed agenda"):
+    def __init__(self, bot: Caucus) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(AgendaButton)
+        self.bot.posts.handle(REMINDER, self.send_reminder)
+        self.bot.posts.handle(START, self.send_reminder)
+        self.bot.posts.handle(DIGEST, self.send_digest)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(AgendaButton)
+
+    async def _card(self, session: Session) -> tuple[discord.Embed, discord.ui.View]:
+        group = await self.bot.agenda.group_of(session)
+        occ = await self.bot.agenda.next_occurrence(session)
+        return session_embed(session, occ, group.name if group else None), session_view(session)
+
+    # -- commands --------------------------------------------------------------------------------
+
+    @app_commands.command(description="Add a session to the agenda, with reminders")
+    @app_commands.describe(
+        title="What the session is", start="YYYY-MM-DD HH:MM in the server's time zone (or the zone option)",
+        end="HH:MM or YYYY-MM-DD HH:MM", duration="Instead of end: 90m, 2h", zone="IANA zone, e.g. America/Sao_Paulo",
+        group="The working group it belongs to", channel="Where reminders go (default: the group's home channel)",
+        moderators="Who moderates", note_taker="Who takes notes", location="Room or link", notes="Anything else",
+        repeat="Repeat the session", every_days="Repeat every N days (overrides repeat)",
+        until="Last date of a repetition, YYYY-MM-DD", reminders="When to remind before the start, e.g. 1d,1h,10m (none: only at the start)",
+    )  # fmt: skip
+    @app_commands.choices(repeat=REPEATS)
+    @app_commands.autocomplete(group=ACTIVE_GROUPS)
+    @app_commands.guild_only()
+    async def add(
+        self, itx: discord.Interaction, title: app_commands.Range[str, 1, 200], start: str,
+        end: str | None = None, duration: str | None = None, zone: str | None = None, group: str | None = None,
+        channel: discord.TextChannel | None = None, moderators: app_commands.Range[str, 0, 300] | None = None,
+        note_taker: app_commands.Range[str, 0, 100] | None = None, location: app_commands.Range[str, 0, 300] | None = None,
+        notes: app_commands.Range[str, 0, 1000] | None = None, repeat: app_commands.Choice[int] | None = None,
+        every_days: app_commands.Range[int, 1, 365] | None = None, until: str | None = None, reminders: str | None = None,
+    ) -> None:  # fmt: skip
+        spec = SessionSpec(
+            title=title, start=start, end=end, duration=duration, zone=zone, group=group,
+            channel_id=channel.id if channel else None, moderators=moderators, note_taker=note_taker,
+            location=location, notes=notes, every_days=every_days or (repeat.value if repeat else None) or None,
+            until=until, reminders=reminders,
+        )  # fmt: skip
+        fallback = self.bot.config.agenda.default_channel or itx.channel_id
+        session = await self.bot.agenda.add(actor(itx), spec, fallback_channel_id=fallback)
+        await self.bot.posts.refill()
+        embed, view = await self._card(session)
+        await reply(itx, f"Added to the agenda by {itx.user.mention}.", embed=embed, view=view)
+        await self._mirror(itx.guild, session)
+        log.info("session %d added in server %d", session.session_id, session.guild_id)
+
+    @app_commands.command(name="list", description="Sessions today, on a day, or upcoming")
+    @app_commands.describe(
+        day="today, upcoming (default), or a date YYYY-MM-DD", group="Only this working group"
+    )
+    @app_commands.autocomplete(group=ALL_GROUPS)
+    @app_commands.guild_only()
+    async def list_(self, itx: discord.Interaction, day: str = "upcoming", group: str | None = None) -> None:
+        guild_id = guild_id_of(itx)
+        agenda = self.bot.agenda
+        which = day.strip().lower()
+        if which == "upcoming":
+            now = self.bot.clock.now()
+            rows = await agenda.between(guild_id, now, now + timedelta(days=30), group=group)
+            title = "Upcoming sessions (30 days)"
+        else:
+            the_day = agenda.today() if which == "today" else _date(which)
+            rows = await agenda.day(guild_id, the_day, group=group)
+            title = f"Sessions on {the_day:%A %d %B %Y} ({agenda.zone.key})"
+        if group:
+            title += f" · {group}"
+        await reply(itx, embed=listing(title, rows), ephemeral=True)
+
+    @app_commands.command(description="One session's card, with Remind me and Add to calendar")
+    @app_commands.autocomplete(session=session_autocomplete)
+    @app_commands.guild_only()
+    async def show(self, itx: discord.Interaction, session: str, public: bool = False) -> None:
+        found = await self.bot.agenda.resolve(guild_id_of(itx), session)
+        embed, view = await self._card(found)
+        await reply(itx, embed=embed, view=view, ephemeral=not public)
+
+    @app_commands.command(description="Change a session; its reminders are rescheduled")
+    @app_commands.autocomplete(session=session_autocomplete, group=ACTIVE_GROUPS)
+    @app_commands.choices(repeat=REPEATS)
+    @app_commands.guild_only()
+    async def edit(
+        self, itx: discord.Interaction, session: str, title: app_commands.Range[str, 1, 200] | None = None,
+        start: str | None = None, end: str | None = None, duration: str | None = None, zone: str | None = None,
+        group: str | None = None, channel: discord.TextChannel | None = None,
+        moderators: app_commands.Range[str, 0, 300] | None = None, note_taker: app_commands.Range[str, 0, 100] | None = None,
+        location: app_commands.Range[str, 0, 300] | None = None, notes: app_commands.Range[str, 0, 1000] | None = None,
+        repeat: app_commands.Choice[int] | None = None, until: str | None = None, reminders: str | None = None,
+    ) -> None:  # fmt: skip
+        spec = SessionSpec(
+            title=title, start=start, end=end, duration=duration, zone=zone, group=group,
+            channel_id=channel.id if channel else None, moderators=moderators, note_taker=note_taker,
+            location=location, notes=notes, every_days=repeat.value if repeat else None, until=until,
+            reminders=reminders,
+        )  # fmt: skip
+        edited = await self.bot.agenda.edit(actor(itx), session, spec)
+        await self.bot.posts.refill()
+        embed, view = await self._card(edited)
+        await reply(itx, f"Session #{edited.number} updated by {itx.user.mention}; reminders rescheduled.",
+                    embed=embed, view=view)  # fmt: skip
+        await self._mirror(itx.guild, edited)
+
+    @app_commands.command(description="Remove a session; its reminders are cancelled")
+    @app_commands.autocomplete(session=session_autocomplete)
+    @app_commands.guild_only()
+    async def remove(self, itx: discord.Interaction, session: str) -> None:
+        removed = await self.bot.agenda.remove(actor(itx), session)
+        await reply(itx, f"Session #{removed.number} “{removed.title}” removed by {itx.user.mention}; "
+                         "its reminders are cancelled.")  # fmt: skip
+        if removed.event_id and itx.guild is not None:
+            try:
+                await itx.guild.get_partial_scheduled_event(removed.event_id).delete()  # type: ignore[attr-defined]
+            except (discord.HTTPException, AttributeError) as exc:
+                log.info("could not delete scheduled event %s: %s", removed.event_id, exc)
+
+    @app_commands.command(
+        name="import", description="Import a day's timetable (CSV, .ics, or a Markdown/plain table)"
+    )
+    @app_commands.describe(
+        file="The timetable", day="The date of the sessions, YYYY-MM-DD (for tables and CSV with times only)",
+        zone="The time zone of the times (default: the server's)", group="The working group of every session",
+        channel="Where their reminders go",
+    )  # fmt: skip
+    @app_commands.autocomplete(group=ACTIVE_GROUPS)
+    @app_commands.guild_only()
+    async def import_(
+        self, itx: discord.Interaction, file: discord.Attachment, day: str | None = None, zone: str | None = None,
+        group: str | None = None, channel: discord.TextChannel | None = None,
+    ) -> None:  # fmt: skip
+        if file.size > 1_000_000:
+            raise Invalid("Nothing was imported: the file is larger than 1 MB.")
+        await itx.response.defer(ephemeral=True, thinking=True)
+        data = await file.read()
+        fallback = (
+            (channel.id if channel else None) or self.bot.config.agenda.default_channel or itx.channel_id
+        )
+        preview = await self.bot.agenda.preview_import(
+            actor(itx), data, file.filename, day=day, zone=zone, group=group, channel_id=fallback
+        )
+        await reply(itx, embed=preview_embed(preview), view=confirm_view(preview.import_id), ephemeral=True)
+
+    @app_commands.command(description="The agenda as a calendar file (.ics) for calendar applications")
+    @app_commands.autocomplete(group=ALL_GROUPS)
+    @app_commands.guild_only()
+    async def export(self, itx: discord.Interaction, group: str | None = None) -> None:
+        guild_id = guild_id_of(itx)
+        sessions = await self.bot.agenda.sessions(guild_id, group=group)
+        if not sessions:
+            raise Invalid("There are no sessions to export yet.")
+        data = await self._ics(sessions, f"{itx.guild.name if itx.guild else 'Caucus'} agenda")
+        name = f"agenda-{group or 'all'}.ics".replace(" ", "-").lower()
+        await reply(
+            itx,
+            f"{len(sessions)} sessions.",
+            file=discord.File(io.BytesIO(data), filename=name),
+            ephemeral=True,
+        )
+
+    async def _ics(self, sessions: list[Session], name: str) -> bytes:
+        named = [(s, g.name if (g := await self.bot.agenda.group_of(s)) else None) for s in sessions]
+        return calendar_bytes(named, self.bot.clock.now(), name)
+
+    # -- buttons ---------------------------------------------------------------------------------
+
+    async def button(self, itx: discord.Interaction, action: str, ref: int) -> None:
+        who = actor(itx)
+        if action == "confirm":
+            await itx.response.defer(ephemeral=True, thinking=True)
+            created = await self.bot.agenda.confirm_import(who, ref)
+            await self.bot.posts.refill()
+            lines = "\n".join(f"#{s.number} {clip(s.title, 80)}" for s in created)
+            await reply(itx, f"Imported {len(created)} sessions:\n{lines}", ephemeral=True)
+            if itx.channel is not None and isinstance(itx.channel, discord.abc.Messageable):
+                await itx.channel.send(f"{itx.user.mention} imported {len(created)} sessions into the agenda "
+                                       "(/agenda list).", allowed_mentions=NO_PINGS)  # fmt: skip
+            for session in created:
+                await self._mirror(itx.guild, session)
+            return
+        session = await self.bot.agenda.by_id(who.guild_id, ref)
+        if action == "ics":
+            data = await self._ics([session], session.title)
+            file = discord.File(io.BytesIO(data), filename=f"session-{session.number}.ics")
+            await reply(itx, "Open the file to add the session to your calendar.", file=file, ephemeral=True)
+            return
+        _, added = await self.bot.agenda.subscribe(who, ref)
+        if not added:
+            await reply(
+                itx, f"You already get direct messages for “{clip(session.title, 80)}”.", ephemeral=True
+            )
+            return
+        try:
+            await itx.user.send(f"You will get the next reminders for “{clip(session.title, 100)}” here.",
+                                allowed_mentions=NO_PINGS)  # fmt: skip
+            await reply(itx, "Done: I will also remind you by direct message.", ephemeral=True)
+        except discord.HTTPException:
+            await reply(itx, "I can't send you direct messages (they are closed for this server), so you will only "
+                             "see the reminders in the channel.", ephemeral=True)  # fmt: skip
+
+    # -- scheduled posts ---------------------------------------------------------------------------
+
+    async def send_reminder(self, post: Post) -> str:
+        """A reminder before a session, or the notice at its start; skipped when no longer useful."""
+        found = await self.bot.agenda.reminder(post.ref_id, post.kind, post.late)
+        if found is None or found.channel_id is None:
+            return SKIPPED
+        s, occ = found.session, found.occurrence
+        late = "(Late: the bot was offline at the planned time.) " if found.late else ""
+        ping = f"<@&{found.role_id}> " if found.role_id else ""
+        if post.kind == REMINDER:
+            text = f"{ping}{late}Reminder: **{clip(s.title, 200)}** starts <t:{occ.starts_at}:F> (<t:{occ.starts_at}:R>)."
+        else:
+            text = f"{ping}**{clip(s.title, 200)}** is starting now (<t:{occ.starts_at}:F>)."
+        if s.location:
+            text += f"\nWhere: {clip(s.location, 300)}"
+        if s.moderators:
+            text += f"\nModerators: {clip(s.moderators, 300)}"
+        mentions = discord.AllowedMentions(everyone=False, users=False,
+                                           roles=[discord.Object(found.role_id)] if found.role_id else False)  # fmt: skip
+        await self.bot.get_partial_messageable(found.channel_id).send(
+            text, view=session_view(s), allowed_mentions=mentions
+        )
+        for user_id in found.subscribers:
+            try:
+                user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+                await user.send(text.removeprefix(ping), allowed_mentions=NO_PINGS)
+            except discord.HTTPException:
+                log.info("could not DM reminder for session %d to %d", s.session_id, user_id)
+        return SENT
+
+    async def plan_digest(self) -> None:
+        """Plan the next daily digest, if one is configured."""
+        cfg = self.bot.config.schedule
+        if not cfg.digest_time or not cfg.digest_channel:
+            return
+        channel = self.bot.get_channel(cfg.digest_channel)
+        guild = getattr(channel, "guild", None)
+        if guild is None:
+            log.warning("[schedule] digest_channel %d is not a channel the bot can see", cfg.digest_channel)
+            return
+        zone = self.bot.agenda.zone
+        now = self.bot.clock.now()
+        hour, minute, second = ([int(x) for x in cfg.digest_time.split(":")] + [0])[:3]
+        local = now.astimezone(zone)
+        when = local.replace(hour=hour, minute=minute, second=second, microsecond=0)
+        if when <= local:
+            when += timedelta(days=1)
+        day_key = int(when.strftime("%Y%m%d"))
+        async with self.bot.db.transaction() as conn:
+            await sq.add_posts(conn, guild.id, DIGEST, day_key, [to_unix(when)])
+        await self.bot.posts.refill()
+
+    async def send_digest(self, post: Post) -> str:
+        """The day's sessions, posted in the digest channel."""
+        try:
+            day = datetime.strptime(str(post.ref_id), "%Y%m%d").date()  # noqa: DTZ007 (a date, not a time)
+            if post.late and to_unix(self.bot.clock.now()) - post.due_at > 3600:
+                return SKIPPED
+            rows = await self.bot.agenda.day(post.guild_id, day)
+            embed = listing(f"Today's sessions · {day:%A %d %B %Y}", rows)
+            await self.bot.get_partial_messageable(self.bot.config.schedule.digest_channel).send(
+                embed=embed, allowed_mentions=NO_PINGS
+            )
+            return SENT
+        finally:
+            await self.plan_digest()
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        await self.plan_digest()
+
+    # -- Discord scheduled events (optional mirror) --------------------------------------------------
+
+    async def _mirror(self, guild: discord.Guild | None, session: Session) -> None:
+        if not self.bot.config.agenda.discord_events or guild is None:
+            return
+        occ = await self.bot.agenda.next_occurrence(session)
+        if occ is None:
+            return
+        start, end = self.bot.agenda.as_datetime(occ.starts_at), self.bot.agenda.as_datetime(occ.ends_at)
+        location = clip(session.location or "Discord", 100)
+        try:
+            if session.event_id:
+                event = await guild.fetch_scheduled_event(session.event_id)
+                await event.edit(name=clip(session.title, 100), start_time=start, end_time=end, location=location,
+                                 description=clip(session.notes, 1000) or None)  # fmt: skip
+            else:
+                event = await guild.create_scheduled_event(
+                    name=clip(session.title, 100), start_time=start, end_time=end, location=location,
+                    entity_type=discord.EntityType.external, privacy_level=discord.PrivacyLevel.guild_only,
+                    description=clip(session.notes, 1000) or discord.utils.MISSING,
+                )  # fmt: skip
+                await self.bot.agenda.set_event(session, event.id)
+        except discord.HTTPException as exc:
+            log.warning("could not mirror session %d as a Discord event: %s", session.session_id, exc)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise Invalid(f"“{text[:20]}” is not today, upcoming or a date like 2026-11-24.") from None
+
+
+async def setup(bot: Caucus) -> None:
+    await bot.add_cog(AgendaCog(bot))

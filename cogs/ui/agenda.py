@@ -1,0 +1,152 @@
+"""How agenda sessions look: the session card, its buttons, lists, import previews, reminders."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import discord
+
+from cogs.ui.boundary import guarded
+from cogs.ui.common import clip
+from domain.agenda import ImportPreview, Occurrence, Session, wall_start
+from domain.timeparse import format_duration
+
+if TYPE_CHECKING:
+    from bot.client import Caucus
+
+
+def _span(occ: Occurrence | None) -> str:
+    if occ is None:
+        return "—"
+    return f"<t:{occ.starts_at}:F> – <t:{occ.ends_at}:t> (<t:{occ.starts_at}:R>)"
+
+
+def repeats(session: Session) -> str | None:
+    if not session.recur_days:
+        return None
+    every = "week" if session.recur_days == 7 else (
+        f"{session.recur_days // 7} weeks" if session.recur_days % 7 == 0 else
+        "day" if session.recur_days == 1 else f"{session.recur_days} days"
+    )  # fmt: skip
+    until = f" until {session.recur_until}" if session.recur_until else ""
+    return f"Every {every} at {wall_start(session):%H:%M} {session.zone}{until}"
+
+
+def offsets_text(session: Session) -> str:
+    from datetime import timedelta
+
+    offsets = json.loads(session.offsets)
+    if not offsets:
+        return "only at the start"
+    return ", ".join(format_duration(timedelta(seconds=o)) for o in offsets) + " before, and at the start"
+
+
+def session_embed(session: Session, occ: Occurrence | None, group_name: str | None) -> discord.Embed:
+    """The session's card; times in <t:…> markup so each member sees their own local time."""
+    embed = discord.Embed(
+        title=clip(f"#{session.number} · {session.title}", 256), colour=discord.Colour.teal()
+    )
+    embed.add_field(name="When", value=_span(occ), inline=False)
+    wall = wall_start(session)
+    if occ is not None:
+        wall = datetime.fromtimestamp(occ.starts_at, ZoneInfo(session.zone)).replace(tzinfo=None)
+    embed.add_field(name="Local time", value=f"{wall:%Y-%m-%d %H:%M} {session.zone}")
+    if (text := repeats(session)) is not None:
+        embed.add_field(name="Repeats", value=text)
+    if group_name:
+        embed.add_field(name="Working group", value=clip(group_name, 100))
+    if session.moderators:
+        embed.add_field(name="Moderators", value=clip(session.moderators, 300))
+    if session.note_taker:
+        embed.add_field(name="Note-taker", value=clip(session.note_taker, 100))
+    if session.location:
+        embed.add_field(name="Where", value=clip(session.location, 300), inline=False)
+    if session.notes:
+        embed.add_field(name="Notes", value=clip(session.notes, 1000), inline=False)
+    if session.channel_id:
+        embed.add_field(
+            name="Reminders", value=f"{offsets_text(session)}, in <#{session.channel_id}>", inline=False
+        )
+    embed.set_footer(text=f"Session #{session.number}")
+    return embed
+
+
+class AgendaButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"agenda:(?P<action>remind|ics|confirm):v1:(?P<ref>\d{1,19})",
+):
+    """Remind me / Add to calendar on a session, Confirm on an import preview; all work after restarts."""
+
+    LABELS = {"remind": ("Remind me", discord.ButtonStyle.primary),
+              "ics": ("Add to calendar", discord.ButtonStyle.secondary),
+              "confirm": ("Confirm import", discord.ButtonStyle.success)}  # fmt: skip
+
+    def __init__(self, action: str, ref: int) -> None:
+        text, style = self.LABELS[action]
+        super().__init__(discord.ui.Button(label=text, style=style, custom_id=f"agenda:{action}:v1:{ref}"))
+        self.action = action
+        self.ref = ref
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> AgendaButton:
+        return cls(match["action"], int(match["ref"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        bot: Caucus = interaction.client
+        cog = bot.get_cog("AgendaCog")
+        await guarded(interaction, cog.button(interaction, self.action, self.ref))  # type: ignore[union-attr]
+
+
+def session_view(session: Session) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(AgendaButton("remind", session.session_id))
+    view.add_item(AgendaButton("ics", session.session_id))
+    return view
+
+
+def confirm_view(import_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(AgendaButton("confirm", import_id))
+    return view
+
+
+def listing(title: str, rows: list[tuple[Session, Occurrence]]) -> discord.Embed:
+    embed = discord.Embed(title=title, colour=discord.Colour.teal())
+    if not rows:
+        embed.description = "No sessions. Add one with /agenda add or /agenda import."
+        return embed
+    lines = [f"<t:{o.starts_at}:f>–<t:{o.ends_at}:t> **#{s.number}** {discord.utils.escape_markdown(clip(s.title, 90))}"
+             for s, o in rows]  # fmt: skip
+    text = ""
+    for i, line in enumerate(lines):
+        if len(text) + len(line) > 3900:
+            text += f"\n… and {len(lines) - i} more."
+            break
+        text += line + "\n"
+    embed.description = text
+    return embed
+
+
+def preview_embed(preview: ImportPreview) -> discord.Embed:
+    embed = discord.Embed(
+        title=f"Import preview: {len(preview.rows)} sessions ({preview.zone})",
+        colour=discord.Colour.gold(),
+        description="Nothing is created until you press **Confirm import**.",
+    )
+    lines = []
+    for row, start in zip(preview.rows, preview.starts, strict=True):
+        extra = f" · {row.moderators}" if row.moderators else ""
+        lines.append(
+            f"`{row.start:%Y-%m-%d %H:%M}–{row.end:%H:%M}` <t:{start}:R> {clip(row.title, 80)}{clip(extra, 60)}"
+        )
+    body = "\n".join(lines)
+    embed.add_field(name="Sessions", value=clip(body, 1024), inline=False)
+    if preview.group_name:
+        embed.add_field(name="Working group", value=preview.group_name)
+    return embed

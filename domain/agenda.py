@@ -1,0 +1,534 @@
+"""The agenda: sessions in wall time and an IANA zone, their occurrences in UTC, reminders, imports, digests."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from domain.clock import Clock, from_unix, to_unix
+from domain.errors import Conflict, Invalid, NotAllowed, NotFound, TooLong
+from domain.groups import Group, WorkingGroups
+from domain.permissions import Actor
+from domain.schedule import LATE_AFTER
+from domain.timeparse import parse_duration, parse_when, parse_zone
+from domain.timetable import TimetableRow, parse_timetable
+from storage import agenda as q
+from storage import groups as gq
+from storage import schedule as sq
+from storage import servers as mq
+from storage.agenda import OccurrenceRow as Occurrence
+from storage.agenda import SessionRow as Session
+from storage.db import Connection, Database
+
+__all__ = ["Agenda", "Session", "Occurrence", "SessionSpec", "SessionReminder", "ImportPreview", "wall_start"]
+
+REMINDER = "session_reminder"
+START = "session_start"
+MAX_OCCURRENCES = 200
+DEFAULT_DURATION = timedelta(hours=1)
+WALL = "%Y-%m-%d %H:%M:%S"
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    """What a member typed for a session; None means "not given" (on edit: unchanged)."""
+
+    title: str | None = None
+    start: str | None = None
+    end: str | None = None
+    duration: str | None = None
+    zone: str | None = None
+    group: str | None = None
+    channel_id: int | None = None
+    moderators: str | None = None
+    note_taker: str | None = None
+    location: str | None = None
+    notes: str | None = None
+    every_days: int | None = None
+    until: str | None = None
+    reminders: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionReminder:
+    """A reminder (or start notice) to post, or why not."""
+
+    session: Session
+    occurrence: Occurrence
+    kind: str
+    channel_id: int | None
+    role_id: int | None
+    subscribers: tuple[int, ...]
+    late: bool
+    group_name: str | None
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """A parsed timetable waiting for its Confirm button."""
+
+    import_id: int
+    zone: str
+    rows: tuple[TimetableRow, ...]
+    group_name: str | None = None
+    starts: tuple[int, ...] = field(default=())
+
+
+def wall_start(session: Session) -> datetime:
+    """The session's first start as a naive wall time."""
+    return datetime.fromisoformat(session.start_local)
+
+
+def _instant(wall: datetime, zone: ZoneInfo) -> datetime:
+    """The UTC instant of a wall time in a zone (in a spring-forward gap, the instant just after)."""
+    aware = wall.replace(tzinfo=zone)
+    back = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    if back != wall:  # nonexistent wall time: zoneinfo used the offset before the gap; move past it
+        aware = (wall + (wall - back)).replace(tzinfo=zone)
+    return aware.astimezone(UTC)
+
+
+def expand(
+    start: datetime, zone: ZoneInfo, duration: timedelta, every_days: int | None, until: date | None
+) -> list[tuple[int, int]]:
+    """Occurrences as (start, end) Unix seconds: the same wall time in ``zone`` every ``every_days`` until ``until``."""
+    spans: list[tuple[int, int]] = []
+    wall = start
+    while True:
+        begin = _instant(wall, zone)
+        spans.append((to_unix(begin), to_unix(begin + duration)))
+        if not every_days or len(spans) >= MAX_OCCURRENCES:
+            return spans
+        wall += timedelta(days=every_days)
+        if until is not None and wall.date() > until:
+            return spans
+
+
+def _offsets(text: str | None, default: tuple[timedelta, ...]) -> tuple[int, ...]:
+    if text is None or not text.strip():
+        return tuple(int(o.total_seconds()) for o in default)
+    if text.strip().lower() in ("none", "no", "0"):
+        return ()
+    seconds = set()
+    for part in text.replace(";", ",").split(","):
+        if part.strip():
+            delta = parse_duration(part)
+            if delta <= timedelta(0) or delta > timedelta(days=90):
+                raise Invalid("Each reminder offset must be more than 0 and at most 90 days, e.g. 1d,1h,10m.")
+            seconds.add(int(delta.total_seconds()))
+    return tuple(sorted(seconds, reverse=True))
+
+
+def _text(value: str, what: str, limit: int) -> str:
+    cleaned = " ".join(value.split()) if what != "notes" else value.strip()
+    if len(cleaned) > limit:
+        raise TooLong(f"The {what} can be at most {limit} characters; this one has {len(cleaned)}.")
+    return cleaned
+
+
+class Agenda:
+    """Use cases for the agenda, each checked on the server side."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        groups: WorkingGroups,
+        zone: ZoneInfo,
+        offsets: tuple[timedelta, ...],
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.groups = groups
+        self.zone = zone
+        self.offsets = offsets
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def resolve(self, guild_id: int, ref: str) -> Session:
+        """A session of this server by number (``3`` or ``#3``)."""
+        digits = ref.strip().lstrip("#").strip()
+        if not digits.isdigit() or len(digits) > 9:
+            raise Invalid(f"“{ref[:30]}” is not a session number; give it like #3 (autocomplete helps).")
+        session = await q.get_session_by_number(self.db, guild_id, int(digits))
+        if session is None:
+            raise NotFound(f"There is no session #{int(digits)} on this server; see /agenda list.")
+        return session
+
+    async def by_id(self, guild_id: int, session_id: int) -> Session:
+        """A session by id, only if it belongs to this server."""
+        session = await q.get_session(self.db, guild_id, session_id)
+        if session is None:
+            raise NotFound("That session does not exist on this server.")
+        return session
+
+    async def occurrences(self, session: Session) -> list[Occurrence]:
+        """The session's occurrences by time."""
+        return await q.occurrences_of(self.db, session.session_id)
+
+    async def next_occurrence(self, session: Session) -> Occurrence | None:
+        """The first occurrence that has not ended, else the last one."""
+        all_ = await self.occurrences(session)
+        now = to_unix(self.clock.now())
+        return next((o for o in all_ if o.ends_at > now), all_[-1] if all_ else None)
+
+    async def group_of(self, session: Session) -> Group | None:
+        """The session's working group, if any."""
+        return (
+            None
+            if session.group_id is None
+            else await gq.get_group(self.db, session.guild_id, session.group_id)
+        )
+
+    async def between(
+        self, guild_id: int, start: datetime, end: datetime, *, group: str | None = None
+    ) -> list[tuple[Session, Occurrence]]:
+        """Occurrences overlapping a period, optionally one group's."""
+        group_id = (await self.groups.resolve(guild_id, group)).group_id if group else None
+        return await q.occurrences_between(self.db, guild_id, to_unix(start), to_unix(end), group_id=group_id)
+
+    async def day(
+        self, guild_id: int, day: date, *, group: str | None = None
+    ) -> list[tuple[Session, Occurrence]]:
+        """The occurrences on one day of the server's zone."""
+        start = datetime.combine(day, datetime.min.time(), tzinfo=self.zone)
+        return await self.between(guild_id, start, start + timedelta(days=1), group=group)
+
+    def today(self) -> date:
+        """Today in the server's zone."""
+        return self.clock.now().astimezone(self.zone).date()
+
+    async def sessions(self, guild_id: int, *, group: str | None = None) -> list[Session]:
+        """Every session of the server (or of one group)."""
+        group_id = (await self.groups.resolve(guild_id, group)).group_id if group else None
+        return await q.sessions_of(self.db, guild_id, group_id=group_id)
+
+    async def suggest(self, guild_id: int, text: str) -> list[Session]:
+        """Up to 25 sessions matching what was typed."""
+        return await q.search_sessions(self.db, guild_id, text)
+
+    # -- who may ---------------------------------------------------------------------------------
+
+    async def _require_manager(self, actor: Actor, group: Group | None, doing: str) -> None:
+        if self.groups.policy.is_coordinator(actor):
+            return
+        if group is not None and await gq.is_convener(self.db, group.group_id, actor.user_id):
+            return
+        whose = f"conveners of {group.name} or coordinators" if group else "coordinators"
+        raise NotAllowed(f"Only {whose} can {doing}.")
+
+    # -- changing ------------------------------------------------------------------------------
+
+    def _shape(self, spec: SessionSpec, base: Session | None, now: datetime) -> dict[str, object]:
+        """Validate a spec (over an existing session when editing) into column values and occurrence spans."""
+        zone = parse_zone(spec.zone) if spec.zone else (ZoneInfo(base.zone) if base else self.zone)
+        if spec.start is not None:
+            start_utc = parse_when(spec.start, zone)
+            wall = start_utc.astimezone(zone).replace(tzinfo=None)
+        elif base is not None:
+            wall = wall_start(base)
+            start_utc = _instant(wall, zone)
+        else:
+            raise Invalid("Give the session a start, e.g. 2026-12-01 09:00.")
+        if spec.end and spec.duration:
+            raise Invalid("Give an end or a duration, not both.")
+        if spec.end:
+            end_text = spec.end.strip()
+            if len(end_text) <= 5 and ":" in end_text:  # "12:00": the same day as the start
+                end_text = f"{wall.date().isoformat()} {end_text}"
+            end_utc = parse_when(end_text, zone)
+            if end_utc <= start_utc:
+                raise Invalid("The end is before the start; check both times.")
+            duration = end_utc - start_utc
+        elif spec.duration:
+            duration = parse_duration(spec.duration)
+        elif base is not None:
+            duration = timedelta(minutes=base.duration_min)
+        else:
+            duration = DEFAULT_DURATION
+        if duration <= timedelta(0) or duration > timedelta(days=7):
+            raise Invalid("A session lasts more than 0 minutes and at most 7 days.")
+        every = spec.every_days if spec.every_days is not None else (base.recur_days if base else None)
+        if every is not None and not 0 <= every <= 365:
+            raise Invalid("Repeat every 1 to 365 days (7 for weekly).")
+        every = every or None
+        until_text = spec.until if spec.until is not None else (base.recur_until if base else None)
+        until: date | None = None
+        if every and until_text:
+            try:
+                until = date.fromisoformat(until_text.strip())
+            except ValueError:
+                raise Invalid(f"“{until_text[:20]}” is not a date like 2027-03-31.") from None
+            if until < wall.date():
+                raise Invalid("The repetition ends before the first session.")
+        elif every:
+            until = (wall + timedelta(days=365)).date()
+        spans = expand(wall, zone, duration, every, until)
+        if spans[-1][0] <= to_unix(now):
+            raise Invalid(f"{wall:%Y-%m-%d %H:%M} ({zone.key}) is in the past; give a future start.")
+        offsets = (
+            _offsets(spec.reminders, self.offsets) if spec.reminders is not None or base is None
+            else tuple(json.loads(base.offsets))
+        )  # fmt: skip
+        values: dict[str, object] = {
+            "start_local": wall.strftime(WALL),
+            "zone": zone.key,
+            "duration_min": max(1, int(duration.total_seconds() // 60)),
+            "recur_days": every,
+            "recur_until": until.isoformat() if until else None,
+            "offsets": json.dumps(list(offsets)),
+            "_spans": spans,
+            "_offsets": offsets,
+        }
+        for key, limit in (
+            ("title", 200),
+            ("moderators", 300),
+            ("note_taker", 100),
+            ("location", 300),
+            ("notes", 1000),
+        ):
+            value = getattr(spec, key)
+            if value is not None:
+                values[key] = _text(value, key.replace("_", " "), limit)
+        if "title" in values and not values["title"]:
+            raise Invalid("Give the session a title.")
+        return values
+
+    async def _plan(
+        self,
+        conn: Connection,
+        guild_id: int,
+        occurrences: list[Occurrence],
+        offsets: tuple[int, ...],
+        now: int,
+    ) -> None:
+        for occ in occurrences:
+            if occ.starts_at <= now:
+                continue
+            await sq.add_posts(
+                conn,
+                guild_id,
+                REMINDER,
+                occ.occurrence_id,
+                [occ.starts_at - o for o in offsets if occ.starts_at - o > now],
+            )
+            await sq.add_posts(conn, guild_id, START, occ.occurrence_id, [occ.starts_at])
+
+    async def add(
+        self, actor: Actor, spec: SessionSpec, *, fallback_channel_id: int | None = None
+    ) -> Session:
+        """Add a session (coordinators; conveners for their group's sessions) and plan its reminders."""
+        group = (
+            await self.groups.resolve(actor.guild_id, spec.group)
+            if spec.group and spec.group.strip()
+            else None
+        )
+        await self._require_manager(
+            actor, group, "add sessions" + (f" for {group.name}" if group else " without a group")
+        )
+        if group is not None and group.archived_at is not None:
+            raise Invalid(f"{group.name} is archived and takes no new sessions.")
+        if not spec.title or not spec.title.strip():
+            raise Invalid("Give the session a title.")
+        now = self.clock.now()
+        values = self._shape(spec, None, now)
+        channel_id = spec.channel_id or (group.home_channel_id if group else None) or fallback_channel_id
+        return await self._insert(actor, values, group, channel_id, now)
+
+    async def _insert(
+        self,
+        actor: Actor,
+        values: dict[str, object],
+        group: Group | None,
+        channel_id: int | None,
+        now: datetime,
+    ) -> Session:
+        spans = values.pop("_spans")
+        offsets = values.pop("_offsets")
+        row = {
+            "guild_id": actor.guild_id, "uid": f"{uuid.uuid4()}@caucus", "group_id": group.group_id if group else None,
+            "channel_id": channel_id, "moderators": "", "note_taker": "", "location": "", "notes": "",
+            "created_by": actor.user_id, "created_at": to_unix(now), **values,
+        }  # fmt: skip
+        async with self.db.transaction() as conn:
+            await mq.ensure_guild(conn, actor.guild_id, to_unix(now))
+            await mq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now))
+            session_id = await q.insert_session(conn, row)
+            occurrences = await q.replace_occurrences(conn, session_id, spans, to_unix(now))  # type: ignore[arg-type]
+            await self._plan(conn, actor.guild_id, occurrences, offsets, to_unix(now))  # type: ignore[arg-type]
+            session = await q.get_session(conn, actor.guild_id, session_id)
+        assert session is not None
+        return session
+
+    async def edit(self, actor: Actor, ref: str, spec: SessionSpec) -> Session:
+        """Change a session; its pending reminders are replaced in the same transaction."""
+        session = await self.resolve(actor.guild_id, ref)
+        group = await self.group_of(session)
+        await self._require_manager(actor, group, f"edit session #{session.number}")
+        new_group = group
+        if spec.group is not None and spec.group.strip():
+            new_group = await self.groups.resolve(actor.guild_id, spec.group)
+            await self._require_manager(actor, new_group, f"move sessions to {new_group.name}")
+        if spec == SessionSpec():
+            raise Invalid("Nothing to change: give at least one field.")
+        now = self.clock.now()
+        values = self._shape(spec, session, now)
+        spans = values.pop("_spans")
+        offsets = values.pop("_offsets")
+        values["group_id"] = new_group.group_id if new_group else None
+        if spec.channel_id is not None:
+            values["channel_id"] = spec.channel_id
+        async with self.db.transaction() as conn:
+            await q.update_session(conn, session.session_id, values)
+            occurrences = await q.replace_occurrences(conn, session.session_id, spans, to_unix(now))  # type: ignore[arg-type]
+            await self._plan(conn, actor.guild_id, occurrences, offsets, to_unix(now))  # type: ignore[arg-type]
+            edited = await q.get_session(conn, actor.guild_id, session.session_id)
+        assert edited is not None
+        return edited
+
+    async def remove(self, actor: Actor, ref: str) -> Session:
+        """Remove a session and cancel its pending reminders, atomically."""
+        session = await self.resolve(actor.guild_id, ref)
+        await self._require_manager(actor, await self.group_of(session), f"remove session #{session.number}")
+        async with self.db.transaction() as conn:
+            await q.replace_occurrences(conn, session.session_id, [], to_unix(self.clock.now()))
+            await q.delete_session(conn, session.session_id)
+        return session
+
+    async def set_event(self, session: Session, event_id: int | None) -> None:
+        """Remember the Discord scheduled event mirroring the session."""
+        async with self.db.transaction() as conn:
+            await q.set_event(conn, session.session_id, event_id)
+
+    async def subscribe(self, actor: Actor, session_id: int) -> tuple[Session, bool]:
+        """The actor gets direct messages with this session's next reminders; False if already subscribed."""
+        session = await self.by_id(actor.guild_id, session_id)
+        async with self.db.transaction() as conn:
+            added = await q.subscribe(conn, session.session_id, actor.user_id)
+        return session, added
+
+    async def unsubscribe(self, actor: Actor, session_id: int) -> Session:
+        """Stop the direct messages for a session."""
+        session = await self.by_id(actor.guild_id, session_id)
+        async with self.db.transaction() as conn:
+            if not await q.unsubscribe(conn, session.session_id, actor.user_id):
+                raise Conflict("You were not subscribed to this session's reminders.")
+        return session
+
+    async def reminder(self, occurrence_id: int, kind: str, late: bool) -> SessionReminder | None:
+        """What to post for a reminder or start notice, or None when it is no longer useful."""
+        found = await q.occurrence(self.db, occurrence_id)
+        if found is None:
+            return None
+        session, occ = found
+        now = to_unix(self.clock.now())
+        if kind == REMINDER and now >= occ.starts_at:
+            return None  # the session has started: a reminder would be noise
+        if kind == START and (late or now - occ.starts_at > LATE_AFTER.total_seconds()):
+            return None  # a start notice after the bot was down, or long after the start, helps nobody
+        group = await self.group_of(session)
+        return SessionReminder(
+            session=session, occurrence=occ, kind=kind, channel_id=session.channel_id,
+            role_id=group.role_id if group else None, subscribers=tuple(await q.subscribers(self.db, session.session_id)),
+            late=late, group_name=group.name if group else None,
+        )  # fmt: skip
+
+    # -- import ----------------------------------------------------------------------------------
+
+    async def preview_import(
+        self, actor: Actor, data: bytes, filename: str, *, day: str | None, zone: str | None, group: str | None,
+        channel_id: int | None,
+    ) -> ImportPreview:  # fmt: skip
+        """Read a timetable all-or-nothing and keep it until confirmed; nothing is created yet."""
+        found = await self.groups.resolve(actor.guild_id, group) if group and group.strip() else None
+        await self._require_manager(actor, found, "import sessions" + (f" for {found.name}" if found else ""))
+        tz = parse_zone(zone) if zone else self.zone
+        the_day: date | None = None
+        if day and day.strip():
+            try:
+                the_day = date.fromisoformat(day.strip())
+            except ValueError:
+                raise Invalid(f"“{day[:20]}” is not a date like 2026-11-24.") from None
+        rows = parse_timetable(data, filename, the_day, tz)
+        now = self.clock.now()
+        starts = []
+        for row in rows:
+            start = _instant(row.start, tz)
+            if start <= now:
+                raise Invalid(
+                    f"Nothing was imported: line {row.line} starts in the past ({row.start:%Y-%m-%d %H:%M})."
+                )
+            starts.append(to_unix(start))
+        payload = {
+            "zone": tz.key, "group_id": found.group_id if found else None, "channel_id": channel_id,
+            "rows": [{**asdict(r), "start": r.start.strftime(WALL), "end": r.end.strftime(WALL)} for r in rows],
+        }  # fmt: skip
+        async with self.db.transaction() as conn:
+            import_id = await q.insert_import(
+                conn, actor.guild_id, actor.user_id, json.dumps(payload), to_unix(now)
+            )
+        return ImportPreview(import_id, tz.key, tuple(rows), found.name if found else None, tuple(starts))
+
+    async def confirm_import(self, actor: Actor, import_id: int) -> list[Session]:
+        """Create every session of a previewed import in one transaction, or none."""
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            taken = await q.take_import(conn, actor.guild_id, import_id, to_unix(now))
+            if taken is None:
+                raise Conflict("This import was already confirmed, or does not exist on this server.")
+            user_id, payload_text, _ = taken
+            if user_id != actor.user_id and not self.groups.policy.is_coordinator(actor):
+                raise NotAllowed(
+                    "Only the member who previewed this import (or a coordinator) can confirm it."
+                )
+            payload = json.loads(payload_text)
+            group = (
+                await gq.get_group(conn, actor.guild_id, payload["group_id"]) if payload["group_id"] else None
+            )
+            tz = ZoneInfo(payload["zone"])
+            channel_id = payload["channel_id"] or (group.home_channel_id if group else None)
+            created: list[Session] = []
+            await mq.ensure_guild(conn, actor.guild_id, to_unix(now))
+            for row in payload["rows"]:
+                start = datetime.fromisoformat(row["start"])
+                end = datetime.fromisoformat(row["end"])
+                if _instant(start, tz) <= now:
+                    raise Invalid(f"Nothing was imported: line {row['line']} has started in the meantime.")
+                spans = expand(start, tz, end - start, None, None)
+                values = {
+                    "guild_id": actor.guild_id, "uid": f"{uuid.uuid4()}@caucus", "title": row["title"],
+                    "start_local": row["start"], "zone": tz.key,
+                    "duration_min": max(1, int((end - start).total_seconds() // 60)),
+                    "group_id": group.group_id if group else None, "channel_id": channel_id,
+                    "moderators": row["moderators"], "note_taker": "", "location": row["location"],
+                    "notes": row["notes"], "recur_days": None, "recur_until": None,
+                    "offsets": json.dumps([int(o.total_seconds()) for o in self.offsets]),
+                    "created_by": actor.user_id, "created_at": to_unix(now),
+                }  # fmt: skip
+                session_id = await q.insert_session(conn, values)
+                occurrences = await q.replace_occurrences(conn, session_id, spans, to_unix(now))
+                await self._plan(conn, actor.guild_id, occurrences,
+                                 tuple(int(o.total_seconds()) for o in self.offsets), to_unix(now))  # fmt: skip
+                session = await q.get_session(conn, actor.guild_id, session_id)
+                assert session is not None
+                created.append(session)
+        return created
+
+    # -- time helpers for the cog -----------------------------------------------------------------
+
+    def instant(self, session: Session) -> datetime:
+        """The first start of a session as an aware UTC datetime."""
+        return _instant(wall_start(session), ZoneInfo(session.zone))
+
+    @staticmethod
+    def as_datetime(unix: int) -> datetime:
+        """Unix seconds as an aware UTC datetime."""
+        return from_unix(unix)
+
+
+def with_group(spec: SessionSpec, group: str | None) -> SessionSpec:
+    """The spec with another group."""
+    return replace(spec, group=group)

@@ -1,0 +1,60 @@
+"""Sessions as iCalendar: one VEVENT per session with a stable UID, recurring ones with an RRULE."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from domain.agenda import Session, wall_start
+
+PRODID = "-//Caucus//Coalition agenda//EN"
+
+
+def _event(session: Session, stamp: datetime, group_name: str | None) -> icalendar.Event:
+    zone = ZoneInfo(session.zone)
+    start = wall_start(session).replace(tzinfo=zone)
+    event = icalendar.Event()
+    event.add("uid", session.uid)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(minutes=session.duration_min))
+    event.add("summary", session.title)
+    if session.location:
+        event.add("location", session.location)
+    details = []
+    if group_name:
+        details.append(f"Working group: {group_name}")
+    if session.moderators:
+        details.append(f"Moderators: {session.moderators}")
+    if session.note_taker:
+        details.append(f"Note-taker: {session.note_taker}")
+    if session.notes:
+        details.append(session.notes)
+    if details:
+        event.add("description", "\n".join(details))
+    if session.recur_days:
+        rule: dict[str, object] = (
+            {"freq": "weekly", "interval": session.recur_days // 7} if session.recur_days % 7 == 0
+            else {"freq": "daily", "interval": session.recur_days}
+        )  # fmt: skip
+        if session.recur_until:
+            until = datetime.fromisoformat(session.recur_until + "T23:59:59").replace(tzinfo=zone)
+            rule["until"] = until.astimezone(ZoneInfo("UTC"))
+        event.add("rrule", rule)
+    return event
+
+
+def calendar_bytes(sessions: Iterable[tuple[Session, str | None]], stamp: datetime, name: str) -> bytes:
+    """An .ics file of sessions (each with its group's name, if any), with the time zones it needs."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", name)
+    for session, group_name in sessions:
+        cal.add_component(_event(session, stamp, group_name))
+    cal.add_missing_timezones()
+    data: bytes = cal.to_ical()
+    return data

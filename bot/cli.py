@@ -110,6 +110,57 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """The same summary as /export summary by a coordinator, straight from the database."""
+    import sqlite3
+    from pathlib import Path
+
+    from domain.clock import SystemClock
+    from domain.errors import DomainError
+    from domain.render import render
+    from domain.summary import build_summary
+    from domain.timeparse import parse_zone
+    from storage.db import Database
+
+    try:
+        config = load_config(args.config, env={"DISCORD_TOKEN": "not-needed-for-export"})
+    except ConfigError as exc:
+        return _fail(exc.problems)
+    if not Path(config.storage.path).exists():
+        return _fail([f"[storage] path: the database {config.storage.path!r} does not exist"])
+
+    async def run() -> list[tuple[str, bytes]]:
+        db = await Database.open(config.storage.path)
+        try:
+            summary = await build_summary(
+                db, args.guild, now=SystemClock().now(), zone=parse_zone(config.schedule.timezone),
+                group=args.group, status=args.status, names=True,
+            )  # fmt: skip
+        finally:
+            await db.close()
+        return render(summary, args.format)
+
+    try:
+        files = asyncio.run(run())
+    except DomainError as exc:
+        print(f"caucus: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, sqlite3.Error) as exc:
+        print(f"caucus: export failed: {exc}", file=sys.stderr)
+        return 1
+    if args.output is None:
+        for _, data in files:
+            sys.stdout.buffer.write(data)
+        return 0
+    target = Path(args.output)
+    stem = target.with_suffix("") if target.suffix else target
+    for n, (suffix, data) in enumerate(files):
+        path = target if n == 0 else stem.with_name(stem.name + suffix)
+        path.write_bytes(data)
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="caucus", description="Caucus: consensus for coalitions on Discord."
@@ -135,6 +186,21 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("destination", metavar="PATH")
     with_config(backup)
     backup.set_defaults(func=cmd_backup)
+    export = sub.add_parser(
+        "export", help="the summary of what a server agreed, from the database (no Discord)"
+    )
+    with_config(export)
+    export.add_argument("--guild", type=int, required=True, metavar="ID", help="the Discord server id")
+    export.add_argument("--group", default=None, metavar="NAME", help="only this working group")
+    export.add_argument("--status", default=None, help="only items with this status (or 'decided')")
+    export.add_argument("--format", choices=("md", "html", "csv", "json"), default="md")
+    export.add_argument(
+        "--output",
+        default=None,
+        metavar="FILE",
+        help="write here (CSV also writes FILE-positions.csv); default: standard output",
+    )
+    export.set_defaults(func=cmd_export)
     return parser
 
 

@@ -1,0 +1,88 @@
+"""/export summary: what the coalition agreed, as a file (Markdown, HTML, CSV or JSON)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.ui.boundary import guild_id_of, reply
+from cogs.ui.common import actor, group_autocomplete
+from domain.render import render
+from domain.summary import build_summary
+
+if TYPE_CHECKING:
+    from bot.client import Caucus
+
+log = logging.getLogger(__name__)
+
+FORMATS = [
+    app_commands.Choice(name="Markdown (paste into a document or e-mail)", value="md"),
+    app_commands.Choice(name="HTML (one printable page)", value="html"),
+    app_commands.Choice(name="CSV (spreadsheets)", value="csv"),
+    app_commands.Choice(name="JSON (tools)", value="json"),
+]
+STATUSES = [app_commands.Choice(name=n, value=v) for n, v in (
+    ("decided (any outcome)", "decided"), ("consensus", "consensus"), ("rough consensus", "rough_consensus"),
+    ("no consensus", "no_consensus"), ("withdrawn", "withdrawn"), ("open", "open"), ("answered", "answered"),
+    ("dropped", "dropped"),
+)]  # fmt: skip
+
+
+def export_filename(server: str, day: str, group: str | None) -> str:
+    """A file name safe on every system: caucus-summary-<server>[-<group>]-<date>."""
+    parts = ["caucus-summary", server] + ([group] if group else []) + [day]
+    slug = "-".join(re.sub(r"[^a-z0-9]+", "-", p.lower()).strip("-") or "x" for p in parts)
+    return slug[:120]
+
+
+class ExportCog(commands.GroupCog, group_name="export", group_description="Export what the coalition agreed"):
+    def __init__(self, bot: Caucus) -> None:
+        self.bot = bot
+
+    @app_commands.command(description="The summary of points, questions, polls and sessions as a file")
+    @app_commands.describe(
+        group="Only this working group", format="File format (default Markdown)", status="Only items with this status",
+        public="Post the file in the channel for everyone (default: only you see it)",
+    )  # fmt: skip
+    @app_commands.choices(format=FORMATS, status=STATUSES)
+    @app_commands.autocomplete(group=group_autocomplete(include_archived=True))
+    @app_commands.guild_only()
+    async def summary(
+        self, itx: discord.Interaction, group: str | None = None, format: app_commands.Choice[str] | None = None,
+        status: app_commands.Choice[str] | None = None, public: bool = False,
+    ) -> None:  # fmt: skip
+        guild_id = guild_id_of(itx)
+        who = actor(itx)
+        found = await self.bot.groups.resolve(guild_id, group) if group else None
+        await itx.response.defer(ephemeral=not public, thinking=True)
+        # Positions with names go to coordinators, and to conveners for their own group; others get tallies.
+        names = self.bot.policy.is_coordinator(who) or (
+            found is not None and await self.bot.groups.can_manage(who, found)
+        )
+        summary = await build_summary(
+            self.bot.db, guild_id, now=self.bot.clock.now(), zone=self.bot.zone,
+            group=found.name if found else None, status=status.value if status else None, names=names,
+        )  # fmt: skip
+        fmt = format.value if format else "md"
+        base = export_filename(summary.server_name, summary.exported_on, summary.group_filter)
+        files = [
+            discord.File(io.BytesIO(data), filename=base + suffix) for suffix, data in render(summary, fmt)
+        ]
+        note = (
+            ""
+            if names
+            else " Positions appear as tallies: names are for coordinators and the group's conveners."
+        )
+        await reply(itx, f"Summary of {discord.utils.escape_markdown(summary.server_name)}.{note}", files=files,
+                    ephemeral=not public)  # fmt: skip
+        log.info("summary export (%s) in server %d by %d, names=%s", fmt, guild_id, who.user_id, names)
+
+
+async def setup(bot: Caucus) -> None:
+    await bot.add_cog(ExportCog(bot))

@@ -1,0 +1,331 @@
+"""Rendering a Summary: Markdown to paste, self-contained HTML to print, CSV for spreadsheets, JSON for tools.
+
+User text is made inert in every format: escaped in HTML and Markdown, formula-like CSV cells neutralised,
+and ``@everyone``/``@here`` broken so that pasting a summary into Discord pings nobody.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+from dataclasses import asdict
+from typing import Any
+
+from domain.items import STATUS_LABELS
+from domain.summary import SCHEMA, Point, PollResult, Section, Summary
+
+STANCES = (("agree", "agree"), ("stand_aside", "stand aside"), ("object", "object"), ("block", "block"))
+OBJECTION_STATES = {
+    "open": "open",
+    "addressed": "addressed",
+    "in_the_rough": "in the rough",
+    "withdrawn": "withdrawn",
+}
+POINT_HEADINGS = {
+    "consensus": "Consensus",
+    "rough_consensus": "Rough consensus",
+    "no_consensus": "No consensus",
+    "withdrawn": "Withdrawn",
+    "open": "Still open",
+}
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_PINGS = re.compile(r"@(everyone|here)", re.IGNORECASE)
+
+
+def defuse(text: str) -> str:
+    """Break @everyone/@here so a pasted summary pings nobody (a zero-width joiner after the @)."""
+    return _PINGS.sub("@\u2060\\1", text)
+
+
+def md(text: str) -> str:
+    """User text as inert Markdown: one line, Markdown and HTML characters escaped, pings broken."""
+    flat = " ".join(text.split())
+    return defuse(_MD_SPECIAL.sub(r"\\\1", flat).replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def h(text: str) -> str:
+    """User text escaped for HTML."""
+    return html.escape(defuse(text), quote=True)
+
+
+def cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    if isinstance(value, str):
+        value = defuse(value)
+        if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            return "'" + value
+    return value
+
+
+def tally_text(point: Point) -> str:
+    return " · ".join(f"{label} {point.tally[key]}" for key, label in STANCES)
+
+
+def _heading_lines(s: Summary) -> list[str]:
+    filters = []
+    if s.group_filter:
+        filters.append(f"group {s.group_filter}")
+    if s.status_filter:
+        filters.append(f"status {s.status_filter}")
+    return [
+        f"Exported on {s.exported_on} · times in {s.time_zone}",
+        f"Filters: {', '.join(filters) if filters else 'none (the whole server)'}",
+        "Names of members: " + ("included" if s.names_included else "not included (tallies only)"),
+    ]
+
+
+def _section_title(sec: Section) -> str:
+    if sec.group_name is None:
+        return "Without a working group"
+    return f"Working group: {sec.group_name}" + (" (archived)" if sec.archived else "")
+
+
+# -- Markdown ------------------------------------------------------------------------------------
+
+
+def _md_point(p: Point) -> list[str]:
+    lines = [f"- **#{p.number}** {md(p.text)}"]
+    meta = [f"{STATUS_LABELS[p.status].lower()}"]
+    if p.decided_by:
+        meta.append(f"called by {md(p.decided_by)} on {p.decided_at}")
+    meta.append(tally_text(p))
+    if p.revision > 1:
+        meta.append(f"revision {p.revision}")
+    lines.append(f"  - {'; '.join(meta)}")
+    if p.outcome_note:
+        lines.append(f"  - Note: {md(p.outcome_note)}")
+    for o in p.objections:
+        who = f"{md(o.by)}, " if o.by else ""
+        line = f"  - {o.stance.capitalize()} ({who}revision {o.revision}, {OBJECTION_STATES[o.state]}): {md(o.reason)}"
+        if o.note:
+            line += f" — {md(o.note)}"
+        lines.append(line)
+    for pos in p.positions:
+        reason = f": {md(pos.reason)}" if pos.reason else ""
+        lines.append(f"  - {md(pos.by)}: {pos.stance.replace('_', ' ')}{reason}")
+    return lines
+
+
+def _md_poll(poll: PollResult) -> list[str]:
+    state = "closed" if poll.closed else f"open until {poll.closes_at}"
+    kind = "anonymous, " if poll.anonymous else ""
+    lines = [f"- **Poll #{poll.number}** {md(poll.question)} ({kind}{state}; {poll.ballots} ballots)"]
+    if poll.results_hidden:
+        lines.append("  - Results are hidden until the poll closes.")
+        return lines
+    for opt in poll.options:
+        voters = f" — {', '.join(md(v) for v in opt.voters)}" if opt.voters else ""
+        lines.append(f"  - {md(opt.label)}: {opt.votes}{voters}")
+    return lines
+
+
+def render_markdown(s: Summary) -> str:
+    """The summary as Markdown, clean to paste into a document or an e-mail."""
+    out = [f"# Summary of {md(s.server_name)}", ""]
+    out += [line + "  " for line in _heading_lines(s)]
+    for sec in s.sections:
+        out += ["", f"## {md(_section_title(sec))}"]
+        if sec.description:
+            out += ["", md(sec.description)]
+        if sec.empty:
+            out += ["", "Nothing recorded yet."]
+        for status in POINT_HEADINGS:
+            points = [p for p in sec.points if p.status == status]
+            if points:
+                out += ["", f"### {POINT_HEADINGS[status]}", ""]
+                for p in points:
+                    out += _md_point(p)
+        if sec.questions:
+            out += ["", "### Questions", ""]
+            for q in sec.questions:
+                line = f"- **#{q.number}** {md(q.text)} — {STATUS_LABELS[q.status].lower()}"
+                if q.answer:
+                    line += f": {md(q.answer)}"
+                if q.note:
+                    line += f" ({md(q.note)})"
+                out.append(line)
+        if sec.polls:
+            out += ["", "### Polls", ""]
+            for poll in sec.polls:
+                out += _md_poll(poll)
+        if sec.sessions:
+            out += ["", "### Sessions", ""]
+            for ses in sec.sessions:
+                extra = "".join(f" · {label} {md(v)}" for label, v in (("moderators", ses.moderators),
+                                ("note-taker", ses.note_taker), ("at", ses.location)) if v)  # fmt: skip
+                repeat = f" ({ses.repeats})" if ses.repeats else ""
+                out.append(
+                    f"- {ses.start}–{(ses.end or '')[11:]} ({ses.zone}){repeat} — {md(ses.title)}{extra}"
+                )
+    return "\n".join(out) + "\n"
+
+
+# -- HTML ----------------------------------------------------------------------------------------
+
+_CSS = """
+body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d1d1f;margin:0 auto;
+max-width:52rem;padding:1rem}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:2px solid #5865f2;padding-bottom:.2rem;margin-top:2rem}
+h3{margin-bottom:.3rem}.meta{color:#555;font-size:.9rem;margin:.1rem 0}
+.item{border-left:4px solid #ccc;padding:.3rem .8rem;margin:.6rem 0;break-inside:avoid}
+.consensus{border-color:#2d7d46}.rough_consensus{border-color:#57a05a}.no_consensus{border-color:#c0392b}
+.withdrawn{border-color:#888}.open{border-color:#5865f2}
+.num{font-weight:700}.tally{font-size:.9rem;color:#333}ul{padding-left:1.2rem;margin:.3rem 0}
+table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border:1px solid #ddd;padding:.25rem .4rem;
+text-align:left;vertical-align:top}.bar{background:#5865f2;height:.6rem;display:inline-block}
+@media print{body{max-width:none;font-size:11pt}h2{break-after:avoid}a{color:inherit}}
+@media (max-width:600px){body{font-size:15px;padding:.6rem}td,th{padding:.2rem}}
+"""
+
+
+def _html_point(p: Point) -> str:
+    parts = [f'<div class="item {p.status}"><div><span class="num">#{p.number}</span> {h(p.text)}</div>']
+    meta = [STATUS_LABELS[p.status]]
+    if p.decided_by:
+        meta.append(f"called by {h(p.decided_by)} on {h(p.decided_at or '')}")
+    if p.revision > 1:
+        meta.append(f"revision {p.revision}")
+    parts.append(f'<div class="meta">{"; ".join(meta)}</div><div class="tally">{h(tally_text(p))}</div>')
+    if p.outcome_note:
+        parts.append(f'<div class="meta">Note: {h(p.outcome_note)}</div>')
+    rows = []
+    for o in p.objections:
+        who = f"{h(o.by)}, " if o.by else ""
+        note = f" — {h(o.note)}" if o.note else ""
+        rows.append(f"<li>{o.stance.capitalize()} ({who}revision {o.revision}, {OBJECTION_STATES[o.state]}): "
+                    f"{h(o.reason)}{note}</li>")  # fmt: skip
+    for pos in p.positions:
+        reason = f": {h(pos.reason)}" if pos.reason else ""
+        rows.append(f"<li>{h(pos.by)}: {pos.stance.replace('_', ' ')}{reason}</li>")
+    if rows:
+        parts.append("<ul>" + "".join(rows) + "</ul>")
+    return "".join(parts) + "</div>"
+
+
+def _html_poll(poll: PollResult) -> str:
+    state = "closed" if poll.closed else f"open until {h(poll.closes_at)}"
+    kind = "anonymous, " if poll.anonymous else ""
+    head = (
+        f'<div class="item open"><div><span class="num">Poll #{poll.number}</span> {h(poll.question)}</div>'
+    )
+    head += f'<div class="meta">{kind}{state}; {poll.ballots} ballots</div>'
+    if poll.results_hidden:
+        return head + '<div class="meta">Results are hidden until the poll closes.</div></div>'
+    top = max([o.votes or 0 for o in poll.options] + [1])
+    rows = "".join(
+        f"<tr><td>{h(o.label)}</td><td>{o.votes}</td><td><span class=\"bar\" style=\"width:{int(100 * (o.votes or 0) / top)}%\">"
+        f"</span></td>" + (f"<td>{h(', '.join(o.voters))}</td>" if o.voters is not None else "") + "</tr>"
+        for o in poll.options
+    )  # fmt: skip
+    return head + f"<table>{rows}</table></div>"
+
+
+def render_html(s: Summary) -> str:
+    """One self-contained, printable HTML page (no scripts, no external resources)."""
+    title = f"Summary of {s.server_name}"
+    out = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{h(title)}</title><style>{_CSS.strip()}</style></head><body>",
+        f"<h1>{h(title)}</h1>",
+    ]  # fmt: skip
+    out += [f'<p class="meta">{h(line)}</p>' for line in _heading_lines(s)]
+    for sec in s.sections:
+        out.append(f"<section><h2>{h(_section_title(sec))}</h2>")
+        if sec.description:
+            out.append(f"<p>{h(sec.description)}</p>")
+        if sec.empty:
+            out.append('<p class="meta">Nothing recorded yet.</p>')
+        for status, heading in POINT_HEADINGS.items():
+            points = [p for p in sec.points if p.status == status]
+            if points:
+                out.append(f"<h3>{heading}</h3>" + "".join(_html_point(p) for p in points))
+        if sec.questions:
+            out.append("<h3>Questions</h3>")
+            for q in sec.questions:
+                answer = f": {h(q.answer)}" if q.answer else ""
+                note = f" ({h(q.note)})" if q.note else ""
+                out.append(f'<div class="item {"consensus" if q.status == "answered" else "open"}"><span class="num">'
+                           f"#{q.number}</span> {h(q.text)}<div class=\"meta\">{STATUS_LABELS[q.status]}{answer}{note}"
+                           "</div></div>")  # fmt: skip
+        if sec.polls:
+            out.append("<h3>Polls</h3>" + "".join(_html_poll(p) for p in sec.polls))
+        if sec.sessions:
+            rows = "".join(
+                f"<tr><td>{h(x.start or '')}–{h((x.end or '')[11:])} ({h(x.zone)})"
+                f"{' · ' + h(x.repeats) if x.repeats else ''}</td><td>{h(x.title)}</td><td>{h(x.moderators)}</td>"
+                f"<td>{h(x.location)}</td></tr>"
+                for x in sec.sessions
+            )  # fmt: skip
+            out.append("<h3>Sessions</h3><table><tr><th>When</th><th>Session</th><th>Moderators</th><th>Where</th>"
+                       f"</tr>{rows}</table>")  # fmt: skip
+        out.append("</section>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+# -- CSV -----------------------------------------------------------------------------------------
+
+POINT_COLUMNS = ("group", "number", "kind", "status", "text", "agree", "stand_aside", "object", "block",
+                 "open_objections", "outcome_note", "answer", "decided_by", "decided_at", "proposed_by", "revision")  # fmt: skip
+POSITION_COLUMNS = ("group", "number", "revision", "member", "stance", "reason")
+
+
+def _csv(rows: list[tuple[Any, ...]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows([tuple(cell(v) for v in row) for row in rows])
+    return buffer.getvalue().encode("utf-8")
+
+
+def render_csv(s: Summary) -> tuple[bytes, bytes | None]:
+    """Points and questions, one row each with its tally; and, when names are included, the positions."""
+    items: list[tuple[Any, ...]] = [POINT_COLUMNS]
+    positions: list[tuple[Any, ...]] = [POSITION_COLUMNS]
+    for sec in s.sections:
+        group = sec.group_name or ""
+        for p in sec.points:
+            items.append((group, p.number, "point", p.status, p.text, *(p.tally[k] for k, _ in STANCES),
+                          p.open_objections, p.outcome_note or "", "", p.decided_by or "", p.decided_at or "",
+                          p.proposed_by, p.revision))  # fmt: skip
+            for pos in p.positions:
+                positions.append((group, p.number, p.revision, pos.by, pos.stance, pos.reason or ""))
+        for q in sec.questions:
+            items.append((group, q.number, "question", q.status, q.text, "", "", "", "", "", q.note or "",
+                          q.answer or "", q.decided_by or "", q.decided_at or "", q.proposed_by, 1))  # fmt: skip
+    return _csv(items), (_csv(positions) if s.names_included else None)
+
+
+# -- JSON ----------------------------------------------------------------------------------------
+
+
+def summary_dict(s: Summary) -> dict[str, Any]:
+    """The summary as plain data, following domain/summary.schema.json."""
+    data = asdict(s)
+    sections = data.pop("sections")
+    return {"schema": SCHEMA, **data, "server_id": str(s.server_id), "sections": sections}
+
+
+def render_json(s: Summary) -> str:
+    """The summary as JSON (schema ``caucus-summary/1``), keys in a fixed order."""
+    return json.dumps(summary_dict(s), ensure_ascii=False, indent=2) + "\n"
+
+
+def render(s: Summary, fmt: str) -> list[tuple[str, bytes]]:
+    """The files of an export: (suffix, bytes); CSV gives a second file of positions when names are included."""
+    if fmt == "md":
+        return [(".md", render_markdown(s).encode("utf-8"))]
+    if fmt == "html":
+        return [(".html", render_html(s).encode("utf-8"))]
+    if fmt == "json":
+        return [(".json", render_json(s).encode("utf-8"))]
+    if fmt == "csv":
+        points, positions = render_csv(s)
+        files = [(".csv", points)]
+        if positions is not None:
+            files.append(("-positions.csv", positions))
+        return files
+    raise ValueError(f"unknown format {fmt!r}")

@@ -1,0 +1,142 @@
+"""The summary export on a fixed scenario: golden files per format, safe output, schema-valid JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from domain.clock import FakeClock
+from domain.errors import Invalid, NotFound
+from domain.render import render, render_csv, render_html, render_json, render_markdown
+from domain.summary import build_summary
+from storage.db import Database
+from tests.scenario import GUILD, ZONE, build_scenario
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "domain" / "summary.schema.json").read_text())
+
+
+@pytest.fixture
+async def scenario_db(tmp_path: Path) -> Database:
+    db = await Database.open(tmp_path / "scenario.db")
+    clock = FakeClock(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+    await build_scenario(db, clock)
+    yield db
+    await db.close()
+
+
+NOW = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
+
+
+def check_golden(name: str, data: bytes) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_bytes(data)
+    assert path.exists(), f"missing golden file {path}; run with UPDATE_GOLDEN=1 once and review it"
+    assert data == path.read_bytes(), f"{name} differs from its golden file"
+
+
+async def test_golden_files_for_every_format(scenario_db: Database) -> None:
+    summary = await build_summary(scenario_db, GUILD, now=NOW, zone=ZONE, names=True)
+    for fmt in ("md", "html", "csv", "json"):
+        for suffix, data in render(summary, fmt):
+            check_golden(f"summary{suffix}", data)
+    again = await build_summary(scenario_db, GUILD, now=NOW, zone=ZONE, names=True)
+    assert render(again, "json") == render(summary, "json")  # deterministic
+
+
+async def test_without_names_only_tallies(scenario_db: Database) -> None:
+    summary = await build_summary(scenario_db, GUILD, now=NOW, zone=ZONE, names=False)
+    text = render_markdown(summary)
+    assert "Carol" not in text and "Alice" not in text  # no positions or voters by name
+    assert "Cora" in text  # who called an outcome is public: it is on the item's message
+    points, positions = render_csv(summary)
+    assert positions is None
+    check_golden("summary-tallies.md", text.encode())
+
+
+async def test_filters(scenario_db: Database) -> None:
+    summary = await build_summary(
+        scenario_db, GUILD, now=NOW, zone=ZONE, group="roadmap", status="decided", names=True
+    )
+    assert [s.group_name for s in summary.sections] == ["Roadmap"]
+    assert [p.status for p in summary.sections[0].points] == ["no_consensus", "withdrawn"]
+    assert "Filters: group Roadmap, status decided" in render_markdown(summary)
+    with pytest.raises(NotFound):
+        await build_summary(scenario_db, GUILD, now=NOW, zone=ZONE, group="Nope")
+    with pytest.raises(Invalid):
+        await build_summary(scenario_db, GUILD, now=NOW, zone=ZONE, status="maybe")
+    with pytest.raises(NotFound):
+        await build_summary(scenario_db, 999, now=NOW, zone=ZONE)
+
+
+async def test_csv_reads_back_and_is_inert(scenario_db: Database) -> None:
+    summary = await build_summary(scenario_db, GUILD, now=NOW, zone=ZONE, names=True)
+    points, positions = render_csv(summary)
+    rows = list(csv.DictReader(io.StringIO(points.decode())))
+    assert [int(r["number"]) for r in rows] == [1, 2, 6, 3, 4, 5, 7]
+    first = next(r for r in rows if r["number"] == "1")
+    assert (first["status"], first["agree"], first["object"]) == ("consensus", "2", "1")
+    assert positions is not None
+    for row in list(csv.reader(io.StringIO(points.decode()))) + list(
+        csv.reader(io.StringIO(positions.decode()))
+    ):
+        for value in row:
+            assert value[:1] not in ("=", "+", "-", "@", "\t", "\r"), value
+            assert "@everyone" not in value
+    blocked = [r for r in csv.DictReader(io.StringIO(positions.decode())) if r["stance"] == "block"]
+    assert blocked and all(
+        r["reason"].startswith("'=HYPERLINK") for r in blocked if "HYPERLINK" in r["reason"]
+    )
+
+
+async def test_json_validates_against_its_schema(scenario_db: Database) -> None:
+    for names in (True, False):
+        summary = await build_summary(scenario_db, GUILD, now=NOW, zone=ZONE, names=names)
+        data = json.loads(render_json(summary))
+        jsonschema.validate(data, SCHEMA)
+        assert data["schema"] == "caucus-summary/1"
+    anonymous = next(p for s in data["sections"] for p in s["polls"] if p["anonymous"])
+    assert all(o["voters"] is None for o in anonymous["options"])
+
+
+async def test_injection_is_inert_everywhere(scenario_db: Database) -> None:
+    summary = await build_summary(scenario_db, GUILD, now=NOW, zone=ZONE, names=True)
+    html_text = render_html(summary)
+    assert "<script>" not in html_text and "&lt;script&gt;" in html_text
+    assert "<b>html</b>" not in html_text
+    assert "http" not in html_text.split("<body>")[0]  # no external resources in the head
+    assert "src=" not in html_text and "<link" not in html_text
+    md = render_markdown(summary)
+    assert "<script>" not in md and "[click](" not in md and "\\[click\\]" in md
+    assert "@everyone" not in md and "**markdown**" not in md
+    assert "@everyone" not in html_text
+    assert "@everyone" in render_json(
+        summary
+    )  # JSON is data for tools: the text as typed, escaped by JSON itself
+
+
+async def test_html_in_a_real_browser(scenario_db: Database, tmp_path: Path) -> None:
+    from tests.browser import chromium_path, open_page
+
+    if chromium_path() is None:
+        pytest.skip("SKIPPED: no Chromium on this machine (apt-get install chromium); .ci/run installs it")
+    summary = await build_summary(scenario_db, GUILD, now=NOW, zone=ZONE, names=True)
+    page = tmp_path / "summary.html"
+    page.write_text(render_html(summary), encoding="utf-8")
+    report = await open_page(page)
+    assert report.errors == []
+    assert report.title == "Summary of Coalition for an Open Internet"
+    assert [u for u in report.requests if not u.startswith("file:")] == []  # no external resources
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    for width, png in report.screenshots.items():
+        assert png.startswith(b"\x89PNG")
+        (artifacts / f"summary-{width}.png").write_bytes(png)

@@ -1,0 +1,89 @@
+"""/export summary end to end, and `caucus export` producing the same bytes from the database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e.conftest import Coalition, eventually
+from tests.e2e.fake_discord import FakeDiscord
+from tests.e2e.harness import ROOT, BotProcess
+
+
+def cli_export(
+    bot: BotProcess, guild_id: int, fmt: str, out: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "export", "--config", str(bot.config_path), "--guild", str(guild_id),
+         "--format", fmt, "--output", str(out), *extra],
+        capture_output=True, text=True, timeout=60, env=env, cwd=str(ROOT),
+    )  # fmt: skip
+
+
+async def test_slash_and_cli_give_identical_files(
+    fake: FakeDiscord, coalition: Coalition, bot: BotProcess, tmp_path: Path
+) -> None:
+    c = coalition
+    await (await fake.slash(c.guild, c.coco, "wg create", name="Principles")).response()
+    itx = await fake.slash(c.guild, c.alice, "consensus propose", kind="point", group="Principles",
+                           text="Open and <b>interoperable</b> @everyone")  # fmt: skip
+    await itx.response()
+    msg = itx.message
+    agree = next(cid for label, cid, _ in msg.buttons() if label == "Agree")
+    await (await fake.click(msg, agree, c.bob)).response()
+    await (await fake.slash(c.guild, c.coco, "consensus decide", item="1", outcome="consensus")).response()
+    await (
+        await fake.slash(c.guild, c.bob, "consensus propose", kind="question", text="Who speaks?")
+    ).response()
+
+    for fmt in ("md", "html", "csv", "json"):
+        itx = await fake.slash(c.guild, c.coco, "export summary", format=fmt)
+        message = await itx.final()
+        assert itx.ephemeral
+        files = {a.filename: a.data for a in message.attachments}
+        assert files, message.text
+        out = tmp_path / f"cli.{fmt}"
+        result = cli_export(bot, c.guild.id, fmt, out)
+        assert result.returncode == 0, result.stderr
+        main = next(name for name in files if not name.endswith("-positions.csv"))
+        assert out.read_bytes() == files[main], fmt
+        if fmt == "csv":
+            positions = next(data for name, data in files.items() if name.endswith("-positions.csv"))
+            assert (tmp_path / "cli-positions.csv").read_bytes() == positions
+    assert b"bob" in files[main] or b"Bob" in files[main]
+
+
+async def test_members_get_tallies_and_public_posts(
+    fake: FakeDiscord, coalition: Coalition, bot: BotProcess
+) -> None:
+    c = coalition
+    itx = await fake.slash(c.guild, c.alice, "consensus propose", kind="point", text="A point")
+    await itx.response()
+    msg = itx.message
+    block = next(cid for label, cid, _ in msg.buttons() if label == "Agree")
+    await (await fake.click(msg, block, c.bob)).response()
+    itx = await fake.slash(c.guild, c.carol, "export summary", public=True)
+    message = await itx.final()
+    assert not itx.ephemeral and "tallies" in message.text
+    data = message.attachments[0].data.decode()
+    assert "agree 1" in data and "bob" not in data.lower()
+    assert message.pings() == set()
+
+
+async def test_bad_input(fake: FakeDiscord, coalition: Coalition, bot: BotProcess, tmp_path: Path) -> None:
+    c = coalition
+    itx = await fake.slash(c.guild, c.coco, "export summary", group="Nope")
+    await itx.response()
+    assert itx.ephemeral and "no working group" in itx.text
+    await eventually(lambda: bot.db_path.exists(), what="database")
+    result = cli_export(bot, 12345, "md", tmp_path / "x.md")
+    assert (
+        result.returncode == 1
+        and "no record of that server" in result.stderr
+        and "Traceback" not in result.stderr
+    )
+    result = cli_export(bot, c.guild.id, "md", tmp_path / "x.md", "--group", "Nope")
+    assert result.returncode == 1 and "no working group" in result.stderr

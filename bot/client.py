@@ -21,13 +21,24 @@ from domain.clock import Clock, SystemClock
 from domain.groups import WorkingGroups
 from domain.items import Consensus
 from domain.permissions import Policy
+from domain.polls import Polls, load_ballot_key
+from domain.privacy import Identities, Privacy
 from domain.schedule import PostBook
 from domain.timeparse import parse_zone
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-COGS = ("cogs.servers", "cogs.about", "cogs.groups", "cogs.consensus", "cogs.agenda")
+COGS = (
+    "cogs.servers",
+    "cogs.about",
+    "cogs.groups",
+    "cogs.consensus",
+    "cogs.polls",
+    "cogs.agenda",
+    "cogs.export",
+    "cogs.privacy",
+)
 
 
 def apply_endpoints(api_base_url: str, gateway_url: str) -> None:
@@ -52,7 +63,9 @@ class Caucus(commands.Bot):
     scheduler: Scheduler
     groups: WorkingGroups
     consensus: Consensus
+    polls: Polls
     agenda: Agenda
+    privacy: Privacy
     posts: PostDispatcher
 
     def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
@@ -79,9 +92,19 @@ class Caucus(commands.Bot):
         self.policy = Policy(self.config.permissions.coordinator_roles)
         self.zone = parse_zone(self.config.schedule.timezone)
         self.groups = WorkingGroups(self.db, self.clock, self.policy, self.zone)
+        # the bot's key (anonymous ballots, pseudonyms of anonymised members) lives next to the database
+        secret = load_ballot_key(self.db.path)
+        self.identities = Identities(secret)
         self.consensus = Consensus(
-            self.db, self.clock, self.groups, self.zone, self.config.schedule.reminder_offsets
+            self.db,
+            self.clock,
+            self.groups,
+            self.zone,
+            self.config.schedule.reminder_offsets,
+            self.identities,
         )
+        self.polls = Polls(self.db, self.clock, self.groups, self.zone, secret)
+        self.privacy = Privacy(self.db, self.clock, self.identities)
         self.agenda = Agenda(
             self.db, self.clock, self.groups, self.zone, self.config.schedule.reminder_offsets
         )

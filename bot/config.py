@@ -27,6 +27,7 @@ class DiscordConfig:
 @dataclass(frozen=True)
 class StorageConfig:
     path: str = "caucus.db"
+    purge_after_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class ConfigError(Exception):
 
 _KNOWN: dict[str, set[str]] = {
     "discord": {"token", "guild_ids", "api_base_url", "gateway_url", "guild_ready_timeout"},
-    "storage": {"path"},
+    "storage": {"path", "purge_after_days"},
     "schedule": {"timezone", "reminder_offsets", "digest_time", "digest_channel"},
     "agenda": {"default_channel", "discord_events"},
     "permissions": {"coordinator_roles"},
@@ -211,6 +212,13 @@ def parse_config(
     if not path:
         reader.problems.append('[storage] path must name a file, e.g. "caucus.db"')
 
+    purge_days = s.get("purge_after_days", 30)
+    if isinstance(purge_days, bool) or not isinstance(purge_days, int) or not 1 <= purge_days <= 3650:
+        reader.problems.append(
+            f"[storage] purge_after_days must be a whole number of days from 1 to 3650, got {purge_days!r}"
+        )
+        purge_days = 30
+
     sch = reader.section("schedule")
     timezone = reader.string(sch, "schedule", "timezone", "UTC").strip()
     try:
@@ -278,7 +286,7 @@ def parse_config(
             gateway_url=gateway_url,
             guild_ready_timeout=float(ready_timeout),
         ),
-        storage=StorageConfig(path=path),
+        storage=StorageConfig(path=path, purge_after_days=purge_days),
         schedule=ScheduleConfig(
             timezone=timezone,
             reminder_offsets=tuple(sorted(set(offsets), reverse=True)),

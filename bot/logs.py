@@ -8,6 +8,8 @@ import sys
 
 # discord.py's debug logs print request URLs; interaction callbacks and webhooks carry a token in the path.
 _URL_TOKENS = re.compile(r"(/(?:interactions|webhooks)/\d+/)[A-Za-z0-9_.\-]{20,}")
+# Gateway debug lines print whole payloads: interaction tokens (and the bot token in IDENTIFY) as "token" keys.
+_TOKEN_KEYS = re.compile(r"""(['"]token['"]\s*:\s*['"])[^'"]+""")
 # Bot tokens look like three base64url parts joined by dots.
 _BOT_TOKEN = re.compile(r"\b[A-Za-z0-9_\-]{23,28}\.[A-Za-z0-9_\-]{6,7}\.[A-Za-z0-9_\-]{27,}\b")
 
@@ -28,6 +30,7 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     for secret in secrets:
         text = text.replace(secret, "[token]")
     text = _URL_TOKENS.sub(r"\1[token]", text)
+    text = _TOKEN_KEYS.sub(r"\1[token]", text)
     return _BOT_TOKEN.sub("[token]", text)
 
 

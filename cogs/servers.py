@@ -3,22 +3,40 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
 
 from domain import servers
+from domain.privacy import purge_removed_servers
 
 if TYPE_CHECKING:
     from bot.client import Caucus
 
 log = logging.getLogger(__name__)
 
+PURGE_EVERY = timedelta(hours=6)
+
 
 class Servers(commands.Cog):
     def __init__(self, bot: Caucus) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.scheduler.every("servers:purge", PURGE_EVERY, self.purge)
+
+    async def purge(self) -> None:
+        """Delete the data of servers the bot left more than [storage] purge_after_days ago."""
+        days = self.bot.config.storage.purge_after_days
+        purged = await purge_removed_servers(self.bot.db, self.bot.clock, timedelta(days=days))
+        for guild_id in purged:
+            log.info("purged the data of server %d (removed more than %d days ago)", guild_id, days)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        await self.purge()
 
     async def _joined(self, guild: discord.Guild) -> None:
         members = [(m.id, m.display_name) for m in guild.members if not m.bot]

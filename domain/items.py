@@ -13,6 +13,7 @@ from domain.clock import Clock, to_unix
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
+from domain.privacy import Identities
 from domain.timeparse import parse_duration, parse_future
 from storage import groups as gq
 from storage import items as q
@@ -140,10 +141,12 @@ class Consensus:
         groups: WorkingGroups,
         zone: ZoneInfo,
         offsets: tuple[timedelta, ...],
+        identities: Identities | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.groups = groups
+        self.identities = identities
         self.zone = zone
         self.offsets = offsets
 
@@ -307,16 +310,17 @@ class Consensus:
                 raise Closed(
                     f"Point #{item.number} is decided ({STATUS_LABELS[item.status].lower()}); positions are frozen."
                 )
-            await mq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], now)
-            await q.upsert_position(
-                conn, item.item_id, item.revision, actor.user_id, stance, clean_reason, now
-            )
+            # an anonymised member goes on under their pseudonym: no name recorded, nothing counted twice
+            uid = actor.user_id
+            if self.identities is not None:
+                uid = await self.identities.storage_id(conn, actor.guild_id, actor.user_id)
+            if uid == actor.user_id:
+                await mq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], now)
+            await q.upsert_position(conn, item.item_id, item.revision, uid, stance, clean_reason, now)
             if clean_reason is not None:
-                await q.register_objection(
-                    conn, item.item_id, item.revision, actor.user_id, stance, clean_reason, now
-                )
+                await q.register_objection(conn, item.item_id, item.revision, uid, stance, clean_reason, now)
             else:
-                await q.withdraw_objection(conn, item.item_id, item.revision, actor.user_id, now)
+                await q.withdraw_objection(conn, item.item_id, item.revision, uid, now)
         return item
 
     async def amend(self, actor: Actor, ref: str, text: str) -> Item:

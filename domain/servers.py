@@ -13,8 +13,10 @@ from storage.db import Database
 HELD: tuple[tuple[str, str], ...] = (
     ("groups", "working groups"),
     ("items", "points and questions"),
+    ("polls", "polls"),
     ("sessions", "agenda sessions"),
     ("members", "members seen"),
+    ("erasures", "anonymised members"),
 )
 
 

@@ -56,6 +56,8 @@ def test_missing_token_names_the_key() -> None:
         ({"storage": {"path": ""}}, "[storage] path"),
         ({"storage": {"path": 7}}, "[storage] path"),
         ({"storage": []}, "[storage]"),
+        ({"storage": {"purge_after_days": 0}}, "[storage] purge_after_days"),
+        ({"storage": {"purge_after_days": "soon"}}, "[storage] purge_after_days"),
         ({"schedule": {"timezone": "Mars/Olympus"}}, "[schedule] timezone"),
         ({"schedule": {"timezone": 1}}, "[schedule] timezone"),
         ({"schedule": {"reminder_offsets": "1h"}}, "[schedule] reminder_offsets"),

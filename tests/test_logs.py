@@ -20,6 +20,13 @@ def test_interaction_and_webhook_tokens_are_redacted() -> None:
     assert "/webhooks/111/[token]/messages/@original" in out
 
 
+def test_payload_tokens_are_redacted() -> None:
+    line = "WebSocket Event: {'op': 0, 'd': {'token': 'itx-abcDEF123_-', 'id': '5'}} {\"token\": \"secret.bot.token\"}"
+    out = redact(line)
+    assert "itx-abcDEF123_-" not in out and "secret.bot.token" not in out
+    assert "'token': '[token]'" in out and "'id': '5'" in out
+
+
 def test_bot_token_redacted_in_messages_and_tracebacks() -> None:
     formatter = RedactingFormatter("%(message)s", secrets=("plain-secret-token",))
     try:

@@ -1,0 +1,94 @@
+"""/privacy: see what the bot holds about you, and be anonymised (with a confirmation first)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.ui.boundary import guarded, reply
+from cogs.ui.common import actor
+from domain.errors import NotAllowed
+
+if TYPE_CHECKING:
+    from bot.client import Caucus
+
+log = logging.getLogger(__name__)
+
+ERASE_WARNING = (
+    "This anonymises you in this server: your name is removed from every point, position, objection, poll "
+    "ballot and session; your positions and ballots still count, under an anonymous id; you leave your "
+    "working groups and reminder lists. It cannot be undone. Press **Anonymise me** to go ahead."
+)
+
+
+class EraseButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"privacy:erase:v1:(?P<user_id>\d{1,19})"
+):
+    """The confirmation of /privacy delete; only the member who asked can press it."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__(discord.ui.Button(label="Anonymise me", style=discord.ButtonStyle.danger,
+                                           custom_id=f"privacy:erase:v1:{user_id}"))  # fmt: skip
+        self.user_id = user_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> EraseButton:
+        return cls(int(match["user_id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        bot: Caucus = interaction.client
+        cog = bot.get_cog("PrivacyCog")
+        await guarded(interaction, cog.erase(interaction, self.user_id))  # type: ignore[union-attr]
+
+
+class PrivacyCog(commands.GroupCog, group_name="privacy", group_description="Your data in Caucus"):
+    def __init__(self, bot: Caucus) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(EraseButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(EraseButton)
+
+    @app_commands.command(description="A file of everything Caucus holds about you in this server")
+    @app_commands.guild_only()
+    async def export(self, itx: discord.Interaction) -> None:
+        who = actor(itx)
+        await itx.response.defer(ephemeral=True, thinking=True)
+        note = {"anonymous_poll_ballots": "Ballots in anonymous polls are stored under a keyed hash, never under "
+                                          "your id; only the bot, with its key, can find yours to let you change it."}  # fmt: skip
+        data = await self.bot.privacy.export(who, note)
+        file = discord.File(io.BytesIO(data), filename=f"caucus-my-data-{who.guild_id}.json")
+        await reply(itx, "Everything Caucus holds about you in this server:", file=file, ephemeral=True)
+
+    @app_commands.command(description="Anonymise me: my positions and ballots still count, my name is gone")
+    @app_commands.guild_only()
+    async def delete(self, itx: discord.Interaction) -> None:
+        who = actor(itx)
+        view = discord.ui.View(timeout=None)
+        view.add_item(EraseButton(who.user_id))
+        await reply(itx, ERASE_WARNING, view=view, ephemeral=True)
+
+    async def erase(self, itx: discord.Interaction, user_id: int) -> None:
+        who = actor(itx)
+        if who.user_id != user_id:
+            raise NotAllowed("Only the member who asked can confirm their own anonymisation.")
+        done = await self.bot.privacy.erase(who)
+        log.info("member anonymised in server %d (%d records)", who.guild_id, done.records_changed)
+        await itx.response.edit_message(
+            content=f"Done: you are anonymised in this server ({done.records_changed} records changed).",
+            view=None,
+        )
+
+
+async def setup(bot: Caucus) -> None:
+    await bot.add_cog(PrivacyCog(bot))

@@ -1,0 +1,86 @@
+"""Members' data rights: see what the bot holds about you, be anonymised; servers purged after removal.
+
+Anonymising replaces the member's id by a pseudonym derived with the bot's key (kept next to the
+database, not in it): their positions and ballots still count, their name and authorship are gone,
+and what they do afterwards is stored under the same pseudonym, so nothing is ever counted twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from domain.clock import Clock, to_unix
+from domain.permissions import Actor
+from storage import privacy as q
+from storage.db import Connection, Database
+
+PSEUDONYM_BITS = 56
+
+
+def pseudonym(secret: bytes, guild_id: int, user_id: int) -> int:
+    """The negative id a member is stored under once anonymised (the same for the bot, unknowable without the key)."""
+    digest = hmac.new(secret, f"erased:{guild_id}:{user_id}".encode(), hashlib.sha256).digest()
+    return -(int.from_bytes(digest[:7], "big") + 1)
+
+
+class Identities:
+    """Which id a member's positions and ballots are stored under: their own, or their pseudonym if anonymised."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def pseudonym(self, guild_id: int, user_id: int) -> int:
+        """The member's pseudonym in this server."""
+        return pseudonym(self._secret, guild_id, user_id)
+
+    async def storage_id(self, conn: Connection | Database, guild_id: int, user_id: int) -> int:
+        """The id to store a member's position or ballot under."""
+        alias = self.pseudonym(guild_id, user_id)
+        return alias if await q.is_erased(conn, guild_id, alias) else user_id
+
+
+@dataclass(frozen=True)
+class Erasure:
+    records_changed: int
+
+
+class Privacy:
+    """/privacy export and delete."""
+
+    def __init__(self, db: Database, clock: Clock, identities: Identities) -> None:
+        self.db = db
+        self.clock = clock
+        self.identities = identities
+
+    async def export(self, actor: Actor, extra: dict[str, Any] | None = None) -> bytes:
+        """A JSON document of everything this server's record holds about the actor."""
+        stored_as = await self.identities.storage_id(self.db, actor.guild_id, actor.user_id)
+        records = await q.rows_about(self.db, actor.guild_id, stored_as)
+        document = {
+            "about": "What the Caucus bot holds about you in this Discord server.",
+            "server_id": str(actor.guild_id),
+            "user_id": str(actor.user_id),
+            "anonymised": stored_as != actor.user_id,
+            "exported_at": self.clock.now().isoformat(timespec="seconds"),
+            **records,
+            **(extra or {}),
+        }
+        return (json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n").encode("utf-8")
+
+    async def erase(self, actor: Actor) -> Erasure:
+        """Anonymise the actor in this server, in one transaction."""
+        alias = self.identities.pseudonym(actor.guild_id, actor.user_id)
+        async with self.db.transaction() as conn:
+            changed = await q.anonymise(conn, actor.guild_id, actor.user_id, alias, to_unix(self.clock.now()))
+        return Erasure(changed)
+
+
+async def purge_removed_servers(db: Database, clock: Clock, after: timedelta) -> list[int]:
+    """Delete the data of servers the bot was removed from longer than ``after`` ago (not those it came back to)."""
+    async with db.transaction() as conn:
+        return await q.purge_removed(conn, to_unix(clock.now() - after))

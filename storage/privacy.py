@@ -1,0 +1,130 @@
+"""Queries for members' data rights: what the bot holds about a member, anonymising them, purging servers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiosqlite
+
+from storage.db import Database
+
+# (table, column, how the row belongs to the server) for every place a member's id is stored.
+# Ballots of anonymous polls hold no user id at all and are not listed.
+ID_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("items", "author_id", "guild_id = :g"),
+    ("items", "decided_by", "guild_id = :g"),
+    ("item_revisions", "author_id", "item_id IN (SELECT item_id FROM items WHERE guild_id = :g)"),
+    ("positions", "user_id", "item_id IN (SELECT item_id FROM items WHERE guild_id = :g)"),
+    ("objections", "user_id", "item_id IN (SELECT item_id FROM items WHERE guild_id = :g)"),
+    ("objections", "resolved_by", "item_id IN (SELECT item_id FROM items WHERE guild_id = :g)"),
+    ("polls", "author_id", "guild_id = :g"),
+    ("polls", "closed_by", "guild_id = :g"),
+    ("poll_votes", "user_id", "poll_id IN (SELECT poll_id FROM polls WHERE guild_id = :g)"),
+    ("groups", "created_by", "guild_id = :g"),
+    ("groups", "archived_by", "guild_id = :g"),
+    ("sessions", "created_by", "guild_id = :g"),
+)
+
+
+async def rows_about(db: Database, guild_id: int, user_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Every record of this server that names the member, by kind."""
+    p = {"g": guild_id, "u": user_id}
+
+    async def fetch(sql: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in await db.fetchall(sql, p)]
+
+    return {
+        "member": await fetch(
+            "SELECT display_name, seen_at, left_at FROM members WHERE guild_id = :g AND user_id = :u"
+        ),
+        "groups": await fetch(
+            "SELECT g.name AS group_name, gm.is_convener, gm.joined_at FROM group_members gm "
+            "JOIN groups g ON g.group_id = gm.group_id WHERE g.guild_id = :g AND gm.user_id = :u ORDER BY g.name_key"
+        ),
+        "items_proposed": await fetch(
+            "SELECT i.number, i.kind, i.status, r.text FROM items i JOIN item_revisions r ON r.item_id = i.item_id "
+            "AND r.revision = i.revision WHERE i.guild_id = :g AND i.author_id = :u ORDER BY i.number"
+        ),
+        "revisions_written": await fetch(
+            "SELECT i.number, r.revision, r.text, r.created_at FROM item_revisions r JOIN items i "
+            "ON i.item_id = r.item_id WHERE i.guild_id = :g AND r.author_id = :u ORDER BY i.number, r.revision"
+        ),
+        "positions": await fetch(
+            "SELECT i.number, p.revision, p.stance, p.reason, p.updated_at FROM positions p JOIN items i "
+            "ON i.item_id = p.item_id WHERE i.guild_id = :g AND p.user_id = :u ORDER BY i.number, p.revision"
+        ),
+        "objections": await fetch(
+            "SELECT i.number, o.revision, o.stance, o.reason, o.state, o.note FROM objections o JOIN items i "
+            "ON i.item_id = o.item_id WHERE i.guild_id = :g AND o.user_id = :u ORDER BY i.number, o.revision"
+        ),
+        "outcomes_called": await fetch(
+            "SELECT number, kind, status, decided_at FROM items WHERE guild_id = :g AND decided_by = :u ORDER BY number"
+        ),
+        "polls_created": await fetch(
+            "SELECT number, question, anonymous FROM polls WHERE guild_id = :g AND author_id = :u ORDER BY number"
+        ),
+        "poll_ballots": await fetch(
+            "SELECT p.number, p.question, v.picks, v.updated_at FROM poll_votes v JOIN polls p "
+            "ON p.poll_id = v.poll_id WHERE p.guild_id = :g AND v.user_id = :u ORDER BY p.number"
+        ),
+        "sessions_created": await fetch(
+            "SELECT number, title, start_local, zone FROM sessions WHERE guild_id = :g AND created_by = :u "
+            "ORDER BY number"
+        ),
+        "reminder_subscriptions": await fetch(
+            "SELECT s.number, s.title FROM session_subscribers x JOIN sessions s ON s.session_id = x.session_id "
+            "WHERE s.guild_id = :g AND x.user_id = :u ORDER BY s.number"
+        ),
+    }
+
+
+async def is_erased(db: Database | aiosqlite.Connection, guild_id: int, pseudo_id: int) -> bool:
+    """Whether this pseudonym belongs to a member who asked to be anonymised."""
+    sql = "SELECT 1 FROM erasures WHERE guild_id = :g AND pseudo_id = :p"
+    params = {"g": guild_id, "p": pseudo_id}
+    if isinstance(db, Database):
+        return bool(await db.fetchval(sql, params))
+    return (await (await db.execute(sql, params)).fetchone()) is not None
+
+
+async def anonymise(conn: aiosqlite.Connection, guild_id: int, user_id: int, pseudo_id: int, now: int) -> int:
+    """Replace the member's id by the pseudonym everywhere in this server; drop memberships and their name."""
+    changed = 0
+    p = {"g": guild_id, "u": user_id, "p": pseudo_id}
+    for table, column, scope in ID_COLUMNS:
+        cursor = await conn.execute(
+            f"UPDATE {table} SET {column} = :p WHERE {column} = :u AND {scope}",  # noqa: S608 (fixed names)
+            p,
+        )
+        changed += cursor.rowcount
+    for sql in (
+        "DELETE FROM group_members WHERE user_id = :u AND group_id IN (SELECT group_id FROM groups WHERE guild_id = :g)",
+        "DELETE FROM session_subscribers WHERE user_id = :u "
+        "AND session_id IN (SELECT session_id FROM sessions WHERE guild_id = :g)",
+        "DELETE FROM agenda_imports WHERE user_id = :u AND guild_id = :g",
+        "DELETE FROM members WHERE guild_id = :g AND user_id = :u",
+    ):
+        changed += (await conn.execute(sql, p)).rowcount
+    await conn.execute(
+        "INSERT INTO members (guild_id, user_id, display_name, seen_at) VALUES (:g, :p, 'Former member', :now) "
+        "ON CONFLICT (guild_id, user_id) DO NOTHING",
+        {**p, "now": now},
+    )
+    await conn.execute(
+        "INSERT INTO erasures (guild_id, pseudo_id, erased_at) VALUES (:g, :p, :now) ON CONFLICT DO NOTHING",
+        {**p, "now": now},
+    )
+    return changed
+
+
+async def purge_removed(conn: aiosqlite.Connection, before: int) -> list[int]:
+    """Delete every server the bot was removed from before ``before``, with everything it held."""
+    rows = await (
+        await conn.execute(
+            "SELECT guild_id FROM guilds WHERE removed_at IS NOT NULL AND removed_at < :b", {"b": before}
+        )
+    ).fetchall()
+    ids = [int(r[0]) for r in rows]
+    for guild_id in ids:
+        await conn.execute("DELETE FROM guilds WHERE guild_id = :g", {"g": guild_id})
+    return ids

@@ -338,7 +338,7 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
             if session.event_id:
                 event = await guild.fetch_scheduled_event(session.event_id)
                 await event.edit(name=clip(session.title, 100), start_time=start, end_time=end, location=location,
-                                 description=clip(session.notes, 1000) or None)  # fmt: skip
+                                 description=clip(session.notes, 1000))  # fmt: skip
             else:
                 event = await guild.create_scheduled_event(
                     name=clip(session.title, 100), start_time=start, end_time=end, location=location,

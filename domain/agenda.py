@@ -9,10 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.clock import Clock, from_unix, to_unix
-from domain.errors import Conflict, Invalid, NotAllowed, NotFound, TooLong
+from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
 from domain.schedule import LATE_AFTER
+from domain.text import strip_controls
 from domain.timeparse import parse_duration, parse_when, parse_zone
 from domain.timetable import TimetableRow, parse_timetable
 from storage import agenda as q
@@ -83,12 +84,12 @@ def wall_start(session: Session) -> datetime:
 
 
 def _instant(wall: datetime, zone: ZoneInfo) -> datetime:
-    """The UTC instant of a wall time in a zone (in a spring-forward gap, the instant just after)."""
-    aware = wall.replace(tzinfo=zone)
-    back = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
-    if back != wall:  # nonexistent wall time: zoneinfo used the offset before the gap; move past it
-        aware = (wall + (wall - back)).replace(tzinfo=zone)
-    return aware.astimezone(UTC)
+    """The UTC instant of a wall time in a zone.
+
+    A wall time in a spring-forward gap is read with the offset before the gap, as RFC 5545 does
+    (02:30 on the night Paris skips to 03:00 is 03:30 summer time); zoneinfo's fold=0 does exactly that.
+    """
+    return wall.replace(tzinfo=zone).astimezone(UTC)
 
 
 def expand(
@@ -123,6 +124,7 @@ def _offsets(text: str | None, default: tuple[timedelta, ...]) -> tuple[int, ...
 
 
 def _text(value: str, what: str, limit: int) -> str:
+    value = strip_controls(value)
     cleaned = " ".join(value.split()) if what != "notes" else value.strip()
     if len(cleaned) > limit:
         raise TooLong(f"The {what} can be at most {limit} characters; this one has {len(cleaned)}.")
@@ -267,6 +269,8 @@ class Agenda:
         elif every:
             until = (wall + timedelta(days=365)).date()
         spans = expand(wall, zone, duration, every, until)
+        if every and len(spans) == MAX_OCCURRENCES:  # capped: say so in the stored end (and the .ics RRULE)
+            until = (wall + timedelta(days=every * (MAX_OCCURRENCES - 1))).date()
         if spans[-1][0] <= to_unix(now):
             raise Invalid(f"{wall:%Y-%m-%d %H:%M} ({zone.key}) is in the past; give a future start.")
         offsets = (
@@ -330,7 +334,7 @@ class Agenda:
             actor, group, "add sessions" + (f" for {group.name}" if group else " without a group")
         )
         if group is not None and group.archived_at is not None:
-            raise Invalid(f"{group.name} is archived and takes no new sessions.")
+            raise Closed(f"{group.name} is archived and takes no new sessions.")
         if not spec.title or not spec.title.strip():
             raise Invalid("Give the session a title.")
         now = self.clock.now()
@@ -382,6 +386,8 @@ class Agenda:
         if spec.channel_id is not None:
             values["channel_id"] = spec.channel_id
         async with self.db.transaction() as conn:
+            if await q.get_session(conn, actor.guild_id, session.session_id) is None:
+                raise NotFound(f"Session #{session.number} was removed in the meantime.")
             await q.update_session(conn, session.session_id, values)
             occurrences = await q.replace_occurrences(conn, session.session_id, spans, to_unix(now))  # type: ignore[arg-type]
             await self._plan(conn, actor.guild_id, occurrences, offsets, to_unix(now))  # type: ignore[arg-type]
@@ -407,6 +413,8 @@ class Agenda:
         """The actor gets direct messages with this session's next reminders; False if already subscribed."""
         session = await self.by_id(actor.guild_id, session_id)
         async with self.db.transaction() as conn:
+            if await q.get_session(conn, actor.guild_id, session.session_id) is None:
+                raise NotFound("That session was removed in the meantime.")
             added = await q.subscribe(conn, session.session_id, actor.user_id)
         return session, added
 
@@ -467,6 +475,7 @@ class Agenda:
             "rows": [{**asdict(r), "start": r.start.strftime(WALL), "end": r.end.strftime(WALL)} for r in rows],
         }  # fmt: skip
         async with self.db.transaction() as conn:
+            await mq.ensure_guild(conn, actor.guild_id, to_unix(now))
             import_id = await q.insert_import(
                 conn, actor.guild_id, actor.user_id, json.dumps(payload), to_unix(now)
             )
@@ -487,6 +496,11 @@ class Agenda:
             payload = json.loads(payload_text)
             group = (
                 await gq.get_group(conn, actor.guild_id, payload["group_id"]) if payload["group_id"] else None
+            )
+            if payload["group_id"] and group is None:
+                raise NotFound("The working group of this import no longer exists.")
+            await self._require_manager(
+                actor, group, "import sessions" + (f" for {group.name}" if group else "")
             )
             tz = ZoneInfo(payload["zone"])
             channel_id = payload["channel_id"] or (group.home_channel_id if group else None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -20,7 +20,11 @@ def _event(session: Session, stamp: datetime, group_name: str | None) -> icalend
     event.add("uid", session.uid)
     event.add("dtstamp", stamp)
     event.add("dtstart", start)
-    event.add("dtend", start + timedelta(minutes=session.duration_min))
+    # the end is the start plus the duration in real time (across a DST change, not in wall time)
+    end = (start.astimezone(UTC) + timedelta(minutes=session.duration_min)).astimezone(zone)
+    if end.replace(fold=0).utcoffset() != end.replace(fold=1).utcoffset():
+        end = end.astimezone(UTC)  # a wall time the clocks pass twice: only UTC names the instant
+    event.add("dtend", end)
     event.add("summary", session.title)
     if session.location:
         event.add("location", session.location)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from domain.clock import Clock, to_unix
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
 from domain.permissions import Actor, Policy
+from domain.text import strip_controls
 from domain.timeparse import parse_future
 from storage import groups as q
 from storage import servers as sq
@@ -44,7 +45,7 @@ class Target:
 
 def clean_name(name: str) -> str:
     """A group name with spaces tidied; raises Invalid or TooLong."""
-    cleaned = " ".join(name.split())
+    cleaned = " ".join(strip_controls(name).split())
     if not cleaned:
         raise Invalid("Give the group a name.")
     if len(cleaned) > NAME_MAX:
@@ -120,7 +121,7 @@ class WorkingGroups:
         """Create a group (coordinators only); the name is unique in the server in any letter case."""
         self.policy.require_coordinator(actor, "create working groups")
         name = clean_name(name)
-        description = description.strip()
+        description = strip_controls(description).strip()
         if len(description) > DESCRIPTION_MAX:
             raise TooLong(
                 f"A description can be at most {DESCRIPTION_MAX} characters; this one has {len(description)}."

@@ -14,6 +14,7 @@ from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLo
 from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
 from domain.privacy import Identities
+from domain.text import strip_controls
 from domain.timeparse import parse_duration, parse_future
 from storage import groups as gq
 from storage import items as q
@@ -101,7 +102,7 @@ def hint(tally: Tally, not_responded: int | None = None) -> str:
 
 
 def _clean_text(text: str, what: str, limit: int) -> str:
-    cleaned = text.strip()
+    cleaned = strip_controls(text).strip()
     if not cleaned:
         raise Invalid(f"The {what} is empty; write something.")
     if len(cleaned) > limit:

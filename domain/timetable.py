@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from domain.errors import Invalid
+from domain.text import strip_controls
 
 MAX_ROWS = 100
+UTC_ZONE = ZoneInfo("UTC")
 _TIME = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
 _RANGE = re.compile(r"^\s*(\d{1,2}[:.h]\d{2})\s*(?:-|–|—|to)\s*(\d{1,2}[:.h]\d{2})\s*$")
 _SEPARATOR = re.compile(r"^\|?\s*:?-{3,}")
@@ -42,12 +44,14 @@ def _clock(text: str) -> time:
     return time(0, 0) if hour == 24 else time(hour, minute)
 
 
-def _moment(text: str, day: date | None) -> datetime:
+def _moment(text: str, day: date | None, zone: ZoneInfo = UTC_ZONE) -> datetime:
     """``09:00`` on the import's day, or a full ``YYYY-MM-DD HH:MM``."""
     cleaned = " ".join(text.strip().split())
     if " " in cleaned or "T" in cleaned:
         try:
-            return datetime.fromisoformat(cleaned.replace("T", " "))
+            moment = datetime.fromisoformat(cleaned.replace("T", " "))
+            # a time with an offset (09:00Z, 09:00+01:00) becomes wall time in the import's zone
+            return moment.astimezone(zone).replace(tzinfo=None) if moment.tzinfo else moment
         except ValueError:
             raise ValueError(f"“{cleaned[:30]}” is not a date and time like 2026-11-24 09:00") from None
     if day is None:
@@ -77,12 +81,12 @@ def _check(rows: list[TimetableRow], errors: list[str]) -> list[TimetableRow]:
     return rows
 
 
-def _title(text: str, line: int, errors: list[str]) -> str:
-    title = " ".join(text.split())
+def _title(text: str, line: int, errors: list[str], where: str = "line") -> str:
+    title = " ".join(strip_controls(text).split())
     if not title:
-        errors.append(f"line {line}: the session has no title")
+        errors.append(f"{where} {line}: the session has no title")
     elif len(title) > 200:
-        errors.append(f"line {line}: the title is longer than 200 characters")
+        errors.append(f"{where} {line}: the title is longer than 200 characters")
     return title[:200]
 
 
@@ -132,7 +136,7 @@ _CSV_ALIASES = {
 }  # fmt: skip
 
 
-def parse_csv(text: str, day: date | None) -> list[TimetableRow]:
+def parse_csv(text: str, day: date | None, zone: ZoneInfo = UTC_ZONE) -> list[TimetableRow]:
     """CSV with a header naming at least start, end and title (moderator, location, notes, date optional)."""
     reader = csv.reader(io.StringIO(text))
     try:
@@ -153,7 +157,7 @@ def parse_csv(text: str, day: date | None) -> list[TimetableRow]:
         try:
             row_day = date.fromisoformat(record["date"]) if record.get("date") else day
             start, end = _span(
-                _moment(record.get("start", ""), row_day), _moment(record.get("end", ""), row_day)
+                _moment(record.get("start", ""), row_day, zone), _moment(record.get("end", ""), row_day, zone)
             )
         except ValueError as exc:
             errors.append(f"line {number}: {exc}")
@@ -196,7 +200,7 @@ def parse_ics(data: bytes, zone: ZoneInfo) -> list[TimetableRow]:
         if end <= start:
             errors.append(f"{where}: the end is not after the start")
             continue
-        title = _title(str(event.get("SUMMARY", "")), number, errors)
+        title = _title(str(event.get("SUMMARY", "")), number, errors, "event")
         rows.append(TimetableRow(
             number, title, start.astimezone(zone).replace(tzinfo=None), end.astimezone(zone).replace(tzinfo=None),
             location=str(event.get("LOCATION", ""))[:300], notes=str(event.get("DESCRIPTION", ""))[:1000],
@@ -217,5 +221,5 @@ def parse_timetable(data: bytes, filename: str, day: date | None, zone: ZoneInfo
         raise Invalid("Nothing was imported: the file is not UTF-8 text.") from None
     first = text.lstrip().split("\n", 1)[0].lower()
     if name.endswith(".csv") or ("," in first and "start" in first and "|" not in first):
-        return parse_csv(text, day)
+        return parse_csv(text, day, zone)
     return parse_table(text, day)

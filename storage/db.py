@@ -149,9 +149,11 @@ class Database:
                 raise _translate(exc) from exc
             try:
                 yield self._writer
-            except BaseException:
+            except BaseException as exc:
                 if self._writer.in_transaction:
                     await self._writer.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error) and is_storage_failure(exc):
+                    raise _translate(exc) from exc
                 raise
             try:
                 await self._writer.execute("COMMIT")

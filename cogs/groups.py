@@ -13,6 +13,7 @@ from cogs.ui.boundary import guild_id_of, reply
 from cogs.ui.common import actor, group_autocomplete, target
 from cogs.ui.groups import GroupButton, card_embed, card_view, list_embed
 from domain.groups import NAME_MAX, Group
+from domain.overview import group_overview
 
 if TYPE_CHECKING:
     from bot.client import Caucus
@@ -95,8 +96,9 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
         self.bot.remove_dynamic_items(GroupButton)
 
     async def _card_message(self, guild_id: int, group_id: int) -> tuple[discord.Embed, discord.ui.View]:
-        card = await self.bot.groups.card_by_id(guild_id, group_id)
-        return card_embed(card), card_view(card)
+        b = self.bot
+        overview = await group_overview(b.groups, b.consensus, b.polls, b.agenda, guild_id, group_id)
+        return card_embed(overview.card, overview), card_view(overview.card)
 
     @app_commands.command(description="Create a working group (coordinators)")
     @app_commands.describe(

@@ -10,6 +10,7 @@ import discord
 from cogs.ui.boundary import guarded
 from cogs.ui.common import clip, when
 from domain.groups import GroupCard, GroupListRow
+from domain.overview import GroupOverview
 
 if TYPE_CHECKING:
     from bot.client import Caucus
@@ -23,7 +24,7 @@ def _people(ids: list[int], limit: int = MEMBERS_SHOWN) -> str:
     return (shown + (f" and {more} more" if more > 0 else "")) or "nobody yet"
 
 
-def card_embed(card: GroupCard) -> discord.Embed:
+def card_embed(card: GroupCard, overview: GroupOverview | None = None) -> discord.Embed:
     """The group's card. Member names are mentions inside an embed, which never ping."""
     group = card.group
     archived = group.archived_at is not None
@@ -44,6 +45,28 @@ def card_embed(card: GroupCard) -> discord.Embed:
         embed.add_field(name="Role", value=f"<@&{group.role_id}>")
     if archived:
         embed.add_field(name="Archived", value=when(group.archived_at), inline=False)
+    if overview is not None:
+        points = [i for i in overview.open_items if i.kind == "point"]
+        questions = [i for i in overview.open_items if i.kind == "question"]
+        for title, found in (("Open points", points), ("Open questions", questions)):
+            if found:
+                lines = [f"#{i.number} {clip(' '.join(i.text.split()), 80)}" for i in found[:8]]
+                more = f"\n… and {len(found) - 8} more (/consensus list)" if len(found) > 8 else ""
+                embed.add_field(
+                    name=f"{title} ({len(found)})", value=clip("\n".join(lines) + more, 1024), inline=False
+                )
+        if overview.open_polls:
+            lines = [
+                f"#{p.number} {clip(p.question, 80)} · closes <t:{p.closes_at}:R>"
+                for p in overview.open_polls[:5]
+            ]
+            embed.add_field(name=f"Open polls ({len(overview.open_polls)})", value=clip("\n".join(lines), 1024),
+                            inline=False)  # fmt: skip
+        if overview.next_sessions:
+            lines = [
+                f"<t:{o.starts_at}:f> #{s.number} {clip(s.title, 80)}" for s, o in overview.next_sessions
+            ]
+            embed.add_field(name="Next sessions", value=clip("\n".join(lines), 1024), inline=False)
     embed.set_footer(text=f"Working group #{group.group_id}")
     return embed
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.e2e.conftest import Coalition, eventually, make_coalition
@@ -305,3 +306,23 @@ async def test_group_roles_without_permission(fake: FakeDiscord, tmp_path: Path)
         assert db_rows(bot, "SELECT role_id FROM groups") == [(None,)]
     finally:
         assert await bot.stop() == 0
+
+
+async def test_card_shows_open_work_and_next_sessions(
+    fake: FakeDiscord, coalition: Coalition, bot: BotProcess
+) -> None:
+    c = coalition
+    await create(fake, c, "Principles")
+    await (await fake.slash(c.guild, c.alice, "consensus propose", kind="point", text="Open and free",
+                            group="Principles")).response()  # fmt: skip
+    await (await fake.slash(c.guild, c.alice, "consensus propose", kind="question", text="Who drafts?",
+                            group="Principles")).response()  # fmt: skip
+    soon = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
+    await (await fake.slash(c.guild, c.coco, "agenda add", title="Drafting call", start=soon,
+                            group="Principles")).response()  # fmt: skip
+    itx = await fake.slash(c.guild, c.bob, "wg info", group="Principles")
+    await itx.response()
+    text = itx.text
+    assert "Open points (1)" in text and "#1 Open and free" in text
+    assert "Open questions (1)" in text and "#2 Who drafts?" in text
+    assert "Next sessions" in text and "Drafting call" in text

@@ -159,8 +159,10 @@ class Caucus(commands.Bot):
     async def close(self) -> None:
         try:
             if getattr(self, "scheduler", None) is not None:
-                self.scheduler.shutdown()  # no new jobs from here on
+                # no new jobs from here on; posts being sent finish (shutdown would cancel them half-done)
+                self.scheduler.pause()
                 await self.posts.drain(grace=2.0)
+                self.scheduler.shutdown()
             for cog in list(self.cogs.values()):
                 drain = getattr(cog, "drain", None)
                 if drain is not None:

@@ -32,6 +32,11 @@ class Scheduler:
         """Start waking jobs up on the running event loop."""
         self._scheduler.start()
 
+    def pause(self) -> None:
+        """Start no more jobs (those running go on)."""
+        if self._scheduler.running:
+            self._scheduler.pause()
+
     def shutdown(self) -> None:
         """Stop; pending jobs are forgotten (they live in the database)."""
         if self._scheduler.running:

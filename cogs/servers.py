@@ -32,6 +32,7 @@ class Servers(commands.Cog):
         days = self.bot.config.storage.purge_after_days
         purged = await purge_removed_servers(self.bot.db, self.bot.clock, timedelta(days=days))
         for guild_id in purged:
+            self.bot.identities.forget_cache(guild_id)
             log.info("purged the data of server %d (removed more than %d days ago)", guild_id, days)
 
     @commands.Cog.listener()

@@ -12,6 +12,7 @@ from domain.clock import Clock, from_unix, to_unix
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
+from domain.refs import number_of
 from domain.schedule import LATE_AFTER
 from domain.text import strip_controls
 from domain.timeparse import parse_duration, parse_when, parse_zone
@@ -152,12 +153,10 @@ class Agenda:
 
     async def resolve(self, guild_id: int, ref: str) -> Session:
         """A session of this server by number (``3`` or ``#3``)."""
-        digits = ref.strip().lstrip("#").strip()
-        if not digits.isdigit() or len(digits) > 9:
-            raise Invalid(f"“{ref[:30]}” is not a session number; give it like #3 (autocomplete helps).")
-        session = await q.get_session_by_number(self.db, guild_id, int(digits))
+        number = number_of(ref, "a session")
+        session = await q.get_session_by_number(self.db, guild_id, number)
         if session is None:
-            raise NotFound(f"There is no session #{int(digits)} on this server; see /agenda list.")
+            raise NotFound(f"There is no session #{number} on this server; see /agenda list.")
         return session
 
     async def by_id(self, guild_id: int, session_id: int) -> Session:

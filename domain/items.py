@@ -14,6 +14,7 @@ from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLo
 from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
 from domain.privacy import Identities
+from domain.refs import number_of
 from domain.text import strip_controls
 from domain.timeparse import parse_duration, parse_future
 from storage import groups as gq
@@ -155,12 +156,10 @@ class Consensus:
 
     async def resolve(self, guild_id: int, ref: str) -> Item:
         """An item of this server by number (``3`` or ``#3``)."""
-        digits = ref.strip().lstrip("#").strip()
-        if not digits.isdigit() or len(digits) > 9:
-            raise Invalid(f"“{ref[:30]}” is not an item number; give it like #3 (autocomplete helps).")
-        item = await q.get_item_by_number(self.db, guild_id, int(digits))
+        number = number_of(ref, "an item")
+        item = await q.get_item_by_number(self.db, guild_id, number)
         if item is None:
-            raise NotFound(f"There is no item #{int(digits)} on this server; see /consensus list.")
+            raise NotFound(f"There is no item #{number} on this server; see /consensus list.")
         return item
 
     async def by_id(self, guild_id: int, item_id: int) -> Item:

@@ -33,6 +33,9 @@ class Identities:
 
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
+        # Pseudonyms of anonymised members, per server, loaded once: a click must not pay a query for a
+        # rare case. This process is the only writer of erasures and updates the cache as it writes.
+        self._erased: dict[int, set[int]] = {}
 
     def pseudonym(self, guild_id: int, user_id: int) -> int:
         """The member's pseudonym in this server."""
@@ -40,8 +43,14 @@ class Identities:
 
     async def storage_id(self, conn: Connection | Database, guild_id: int, user_id: int) -> int:
         """The id to store a member's position or ballot under."""
+        if guild_id not in self._erased:
+            self._erased[guild_id] = set(await q.erased_in(conn, guild_id))
         alias = self.pseudonym(guild_id, user_id)
-        return alias if await q.is_erased(conn, guild_id, alias) else user_id
+        return alias if alias in self._erased[guild_id] else user_id
+
+    def forget_cache(self, guild_id: int) -> None:
+        """Drop a server's cached erasures (after an anonymisation or a purge)."""
+        self._erased.pop(guild_id, None)
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,7 @@ class Privacy:
         alias = self.identities.pseudonym(actor.guild_id, actor.user_id)
         async with self.db.transaction() as conn:
             changed = await q.anonymise(conn, actor.guild_id, actor.user_id, alias, to_unix(self.clock.now()))
+        self.identities.forget_cache(actor.guild_id)
         return Erasure(changed)
 
 

@@ -37,7 +37,7 @@ _PINGS = re.compile(r"@(everyone|here)", re.IGNORECASE)
 
 def defuse(text: str) -> str:
     """Break @everyone/@here so a pasted summary pings nobody (a zero-width joiner after the @)."""
-    return _PINGS.sub("@\u2060\\1", text)
+    return _PINGS.sub("@\u2060\\1", text) if "@" in text else text
 
 
 def md(text: str) -> str:
@@ -53,9 +53,9 @@ def h(text: str) -> str:
 
 def cell(value: Any) -> Any:
     """A CSV cell a spreadsheet will not run as a formula."""
-    if isinstance(value, str):
+    if isinstance(value, str) and value:
         value = defuse(value)
-        if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        if value[0] in "=+-@\t\r":
             return "'" + value
     return value
 

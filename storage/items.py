@@ -235,21 +235,14 @@ async def upsert_position(
     stance: str,
     reason: str | None,
     now: int,
-) -> str | None:
-    """Record a member's position on a revision, replacing theirs; returns the previous stance."""
-    row = await (
-        await conn.execute(
-            "SELECT stance FROM positions WHERE item_id = :i AND revision = :r AND user_id = :u",
-            {"i": item_id, "r": revision, "u": user_id},
-        )
-    ).fetchone()
+) -> None:
+    """Record a member's position on a revision, replacing theirs (one statement: a click is a hot path)."""
     await conn.execute(
         "INSERT INTO positions (item_id, revision, user_id, stance, reason, updated_at) "
         "VALUES (:i, :r, :u, :s, :reason, :now) ON CONFLICT (item_id, revision, user_id) DO UPDATE SET "
         "stance = excluded.stance, reason = excluded.reason, updated_at = excluded.updated_at",
         {"i": item_id, "r": revision, "u": user_id, "s": stance, "reason": reason, "now": now},
     )
-    return None if row is None else str(row[0])
 
 
 async def register_objection(

@@ -78,13 +78,16 @@ async def rows_about(db: Database, guild_id: int, user_id: int) -> dict[str, lis
     }
 
 
-async def is_erased(db: Database | aiosqlite.Connection, guild_id: int, pseudo_id: int) -> bool:
-    """Whether this pseudonym belongs to a member who asked to be anonymised."""
-    sql = "SELECT 1 FROM erasures WHERE guild_id = :g AND pseudo_id = :p"
-    params = {"g": guild_id, "p": pseudo_id}
-    if isinstance(db, Database):
-        return bool(await db.fetchval(sql, params))
-    return (await (await db.execute(sql, params)).fetchone()) is not None
+async def erased_in(db: Database | aiosqlite.Connection, guild_id: int) -> list[int]:
+    """The pseudonyms of this server's anonymised members."""
+    sql = "SELECT pseudo_id FROM erasures WHERE guild_id = :g"
+    params = {"g": guild_id}
+    rows = (
+        await db.fetchall(sql, params)
+        if isinstance(db, Database)
+        else await (await db.execute(sql, params)).fetchall()
+    )
+    return [int(r[0]) for r in rows]
 
 
 async def anonymise(conn: aiosqlite.Connection, guild_id: int, user_id: int, pseudo_id: int, now: int) -> int:

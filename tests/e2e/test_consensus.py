@@ -3,38 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 from tests.e2e.conftest import Coalition, eventually, make_coalition
 from tests.e2e.fake_discord import FakeDiscord, FakeMessage, InteractionFailed
 from tests.e2e.harness import BotProcess
-
-
-def db_rows(bot: BotProcess, sql: str, params: tuple = ()) -> list[tuple]:
-    raw = sqlite3.connect(bot.db_path)
-    try:
-        return raw.execute(sql, params).fetchall()
-    finally:
-        raw.close()
+from tests.e2e.helpers import button, db_rows, refused
 
 
 def snapshot(bot: BotProcess) -> list[tuple]:
     tables = ("items", "item_revisions", "positions", "objections", "scheduled_posts")
     return [(t, *r) for t in tables for r in db_rows(bot, f"SELECT * FROM {t} ORDER BY 1, 2")]
-
-
-async def refused(itx, *fragments: str) -> str:
-    await itx.response()
-    assert itx.ephemeral, itx.text
-    for fragment in fragments:
-        assert fragment in itx.text, itx.text
-    assert "Something went wrong" not in itx.text
-    return itx.text
-
-
-def button(message: FakeMessage, label: str) -> str:
-    return next(cid for text, cid, _ in message.buttons() if text == label)
 
 
 async def click_and_reply(fake: FakeDiscord, message: FakeMessage, label: str, member) -> str:

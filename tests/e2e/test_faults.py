@@ -15,18 +15,7 @@ import pytest
 from tests.e2e.conftest import Coalition, eventually, make_coalition
 from tests.e2e.fake_discord import FakeDiscord, FakeMessage, InteractionFailed
 from tests.e2e.harness import ROOT, BotProcess
-
-
-def db_rows(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    raw = sqlite3.connect(path, timeout=30)
-    try:
-        return raw.execute(sql, params).fetchall()
-    finally:
-        raw.close()
-
-
-def button(message: FakeMessage, label: str) -> str:
-    return next(cid for text, cid, _ in message.buttons() if text == label)
+from tests.e2e.helpers import button, db_rows
 
 
 async def propose(fake: FakeDiscord, c: Coalition) -> FakeMessage:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,17 +9,10 @@ from tests.e2e.conftest import Coalition, eventually, make_coalition
 from tests.e2e.fake_discord import FakeDiscord
 from tests.e2e.fake_discord.permissions import DEFAULT_BOT
 from tests.e2e.harness import BotProcess
+from tests.e2e.helpers import db_rows, refused
 
 MANAGE_GUILD = 0x20
 MANAGE_ROLES = 0x10000000
-
-
-def db_rows(bot: BotProcess, sql: str, params: tuple = ()) -> list[tuple]:
-    raw = sqlite3.connect(bot.db_path)
-    try:
-        return raw.execute(sql, params).fetchall()
-    finally:
-        raw.close()
 
 
 def snapshot(bot: BotProcess) -> list[tuple]:
@@ -33,15 +25,6 @@ async def create(fake: FakeDiscord, c: Coalition, name: str, **options: object):
     itx = await fake.slash(c.guild, c.coco, "wg create", name=name, **options)
     await itx.response()
     return itx
-
-
-async def refused(itx, *fragments: str) -> str:
-    await itx.response()
-    assert itx.ephemeral, itx.text
-    for fragment in fragments:
-        assert fragment in itx.text, itx.text
-    assert "Something went wrong" not in itx.text
-    return itx.text
 
 
 async def test_create_card_join_button_and_restart(

@@ -9,14 +9,7 @@ from pathlib import Path
 from tests.e2e.conftest import Coalition, eventually, make_coalition
 from tests.e2e.fake_discord import FakeDiscord
 from tests.e2e.harness import BotProcess
-
-
-def db_rows(bot: BotProcess, sql: str, params: tuple = ()) -> list[tuple]:
-    raw = sqlite3.connect(bot.db_path)
-    try:
-        return raw.execute(sql, params).fetchall()
-    finally:
-        raw.close()
+from tests.e2e.helpers import db_rows
 
 
 async def test_export_and_anonymise(fake: FakeDiscord, coalition: Coalition, bot: BotProcess) -> None:

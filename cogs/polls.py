@@ -1,0 +1,317 @@
+"""/poll: quick polls — create, vote by buttons or menu, results (with CSV), list, close, nudge."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import secrets
+from collections.abc import Awaitable
+from datetime import UTC
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.ui.boundary import NO_PINGS, guild_id_of, reply, sentence_for
+from cogs.ui.chart import render_chart
+from cogs.ui.common import actor, clip, group_autocomplete
+from cogs.ui.polls import (
+    VoteButton,
+    VoteSelect,
+    ballot_text,
+    closing_embed,
+    label,
+    list_embed,
+    message_kwargs,
+    poll_components,
+    poll_embed,
+    results_embed,
+)
+from cogs.ui.updater import MessageUpdater
+from domain.clock import from_unix
+from domain.polls import CLOSE, Poll, PollView, ballots_csv, results_csv
+from domain.schedule import SENT, SKIPPED, Post
+
+if TYPE_CHECKING:
+    from bot.client import Caucus
+
+log = logging.getLogger(__name__)
+
+ACTIVE_GROUPS = group_autocomplete(include_archived=False)
+MENTIONS_PER_MESSAGE = 80
+
+
+async def poll_autocomplete(itx: discord.Interaction[Caucus], current: str) -> list[app_commands.Choice[str]]:
+    """This server's polls matching the number or words typed, open ones first."""
+    if itx.guild_id is None:
+        return []
+    polls = await itx.client.polls.suggest(itx.guild_id, current)
+    return [
+        app_commands.Choice(
+            name=clip(
+                f"#{p.number} · {'open' if p.closed_at is None else 'closed'} · {' '.join(p.question.split())}",
+                100,
+            ),
+            value=str(p.number),
+        )
+        for p in polls
+    ]
+
+
+def _file(data: str | bytes, filename: str) -> discord.File:
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return discord.File(io.BytesIO(raw), filename=filename)
+
+
+class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick polls"):
+    def __init__(self, bot: Caucus) -> None:
+        self.bot = bot
+        self.updater = MessageUpdater(bot, interval=1.0)
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(VoteButton, VoteSelect)
+        self.bot.posts.handle(CLOSE, self.close_at_deadline)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(VoteButton, VoteSelect)
+
+    async def drain(self) -> None:
+        """At shutdown: let pending message updates go out, so poll messages show the final tally."""
+        try:
+            await asyncio.wait_for(self.updater.flush(), timeout=2.0)
+        except TimeoutError:
+            log.warning("poll message updates still pending at shutdown; they show after the next change")
+
+    # -- the poll message ----------------------------------------------------------------------
+
+    async def render(self, guild_id: int, poll_id: int) -> dict[str, Any]:
+        return message_kwargs(await self.bot.polls.view_by_id(guild_id, poll_id))
+
+    def refresh(self, poll: Poll, message: discord.Message | None = None) -> None:
+        """Bring the poll's message up to date soon (edits are coalesced under bursts)."""
+        channel_id = poll.channel_id or (message.channel.id if message else None)
+        message_id = poll.message_id or (message.id if message else None)
+        if channel_id and message_id:
+            self.updater.request(channel_id, message_id, lambda: self.render(poll.guild_id, poll.poll_id))
+
+    # -- commands ------------------------------------------------------------------------------
+
+    @app_commands.command(description="Open a quick poll in this channel")
+    @app_commands.describe(
+        question="The question (at most 300 characters)",
+        options="2 to 25 options separated by semicolons, e.g. Yes; No; Abstain (each at most 80 characters)",
+        duration="How long it runs: 30m, 2h, 3d (default 24h, at most 90 days)",
+        closes="Or when it closes: YYYY-MM-DD HH:MM in the server's time zone",
+        choices="How many options a member may pick (default 1)",
+        anonymous="Nobody, coordinators included, can see who chose what",
+        hide_results="Show no results until the poll closes",
+        group="Only members of this working group may vote",
+        role="Only members with this role may vote",
+    )
+    @app_commands.autocomplete(group=ACTIVE_GROUPS)
+    @app_commands.guild_only()
+    async def create(
+        self,
+        itx: discord.Interaction,
+        question: app_commands.Range[str, 1, 300],
+        options: str,
+        duration: str | None = None,
+        closes: str | None = None,
+        choices: app_commands.Range[int, 1, 25] = 1,
+        anonymous: bool = False,
+        hide_results: bool = False,
+        group: str | None = None,
+        role: discord.Role | None = None,
+    ) -> None:
+        who = actor(itx)
+        limit = role if role is not None and not role.is_default() else None
+        poll = await self.bot.polls.create(
+            who, question, options, duration=duration, closes=closes, choices=choices, anonymous=anonymous,
+            hide_results=hide_results, group=group, role_id=limit.id if limit else None,
+            role_name=limit.name if limit else None,
+        )  # fmt: skip
+        view = await self.bot.polls.view(poll)
+        response = await itx.response.send_message(
+            embed=poll_embed(view), view=poll_components(view), allowed_mentions=NO_PINGS
+        )
+        resource = response.resource
+        message = (
+            resource if isinstance(resource, discord.InteractionMessage) else await itx.original_response()
+        )
+        await self.bot.polls.attach_message(poll, message.channel.id, message.id)
+        await self.bot.posts.refill()
+        log.info("poll %d (#%d) opened in server %d", poll.poll_id, poll.number, poll.guild_id)
+
+    @app_commands.command(description="A poll's results (hidden polls show none before they close)")
+    @app_commands.describe(poll="The poll's number", csv="Attach the results as a CSV file")
+    @app_commands.autocomplete(poll=poll_autocomplete)
+    @app_commands.guild_only()
+    async def results(self, itx: discord.Interaction, poll: str, csv: bool = False) -> None:
+        found = await self.bot.polls.results(guild_id_of(itx), poll)
+        view = found.view
+        files: list[discord.File] = []
+        note = None
+        if csv and view.show_results:
+            files.append(_file(results_csv(view), f"poll-{view.poll.number}-results.csv"))
+            if not view.poll.anonymous:
+                files.append(_file(ballots_csv(view, found.voters), f"poll-{view.poll.number}-ballots.csv"))
+        elif csv:
+            note = "No CSV: the results are hidden until the poll closes."
+        await reply(itx, note, embed=results_embed(found), files=files, ephemeral=True)
+
+    @app_commands.command(name="list", description="Open and recently closed polls of this server")
+    @app_commands.guild_only()
+    async def list_(self, itx: discord.Interaction) -> None:
+        polls = await self.bot.polls.list_polls(guild_id_of(itx))
+        await reply(itx, embed=list_embed(polls), ephemeral=True)
+
+    @app_commands.command(description="Close a poll now (its creator, its group's conveners, coordinators)")
+    @app_commands.autocomplete(poll=poll_autocomplete)
+    @app_commands.guild_only()
+    async def close(self, itx: discord.Interaction, poll: str) -> None:
+        await itx.response.defer(ephemeral=True, thinking=True)  # drawing the chart takes a moment
+        closed = await self.bot.polls.close(actor(itx), poll)
+        try:
+            channel_id = await self.announce(closed.guild_id, closed.poll_id, fallback_channel=itx.channel_id)
+        except discord.HTTPException as exc:
+            log.warning("could not post the result of poll %d: %s", closed.poll_id, exc)
+            await reply(itx, f"{label(closed)} is closed, but I could not post its result in <#{closed.channel_id}> "
+                        "(can I send messages and attach files there?); /poll results shows it.", ephemeral=True)  # fmt: skip
+            return
+        where = f" in <#{channel_id}>" if channel_id else ""
+        await reply(itx, f"{label(closed)} is closed; the result is posted{where}.", ephemeral=True)
+
+    @app_commands.command(description="Remind the members who may vote and have not (group or role polls)")
+    @app_commands.autocomplete(poll=poll_autocomplete)
+    @app_commands.guild_only()
+    async def nudge(self, itx: discord.Interaction, poll: str) -> None:
+        who = actor(itx)
+        found = await self.bot.polls.resolve(who.guild_id, poll)
+        role_members: list[int] | None = None
+        if found.role_id is not None and itx.guild is not None:
+            role = itx.guild.get_role(found.role_id)
+            role_members = [m.id for m in role.members if not m.bot] if role is not None else []
+        nudge = await self.bot.polls.nudge(who, poll, role_members)
+        target = nudge.poll
+        channel_id = target.channel_id or itx.channel_id
+        assert channel_id is not None
+        link = (
+            f" https://discord.com/channels/{target.guild_id}/{target.channel_id}/{target.message_id}"
+            if target.message_id
+            else ""
+        )
+        head = f"Reminder from {itx.user.mention}: {label(target)} closes <t:{target.closes_at}:R> and you have not voted yet.{link}"
+        await reply(itx, f"Nudging {len(nudge.user_ids)} member{'s' if len(nudge.user_ids) != 1 else ''} in <#{channel_id}>.",
+                    ephemeral=True)  # fmt: skip
+        ids = list(nudge.user_ids)
+        channel = self.bot.get_partial_messageable(channel_id)
+        for n in range(0, len(ids), MENTIONS_PER_MESSAGE):
+            chunk = ids[n : n + MENTIONS_PER_MESSAGE]
+            mentions = " ".join(f"<@{uid}>" for uid in chunk)
+            await channel.send(
+                (head + "\n" if n == 0 else "") + mentions,
+                allowed_mentions=discord.AllowedMentions(
+                    users=[discord.Object(uid) for uid in chunk],
+                    roles=False,
+                    everyone=False,
+                    replied_user=False,
+                ),
+            )
+        log.info("poll %d nudged %d members in server %d", target.poll_id, len(ids), target.guild_id)
+
+    # -- votes ---------------------------------------------------------------------------------
+
+    async def vote_click(
+        self, itx: discord.Interaction, poll_id: int, picks: list[int], *, toggle: bool
+    ) -> None:
+        """A button or menu: change the member's ballot, show it to them, refresh the message soon."""
+        await self._quietly(itx, self._vote(itx, poll_id, picks, toggle=toggle))
+
+    async def _vote(self, itx: discord.Interaction, poll_id: int, picks: list[int], *, toggle: bool) -> None:
+        ballot = await self.bot.polls.vote(actor(itx), poll_id, picks, toggle=toggle)
+        await itx.response.send_message(ballot_text(ballot), ephemeral=True, allowed_mentions=NO_PINGS)
+        if ballot.changed:
+            self.refresh(ballot.poll, itx.message)
+
+    async def _quietly(self, itx: discord.Interaction, work: Awaitable[None]) -> None:
+        """The error boundary for votes. Unlike the shared one it never logs who clicked or which option:
+        in an anonymous poll, a log line with both would undo the anonymity."""
+        try:
+            await work
+        except Exception as exc:
+            sentence, expected = sentence_for(exc)
+            if expected:
+                log.info("refused a poll vote in server %s: %s", itx.guild_id, sentence)
+            else:
+                ref = secrets.token_hex(3)
+                log.error(
+                    "unexpected error ref=%s in a poll vote in server %s", ref, itx.guild_id, exc_info=exc
+                )
+                sentence = f"Something went wrong on our side (ref {ref}). Please try again; if it persists, tell a coordinator."
+            try:
+                await reply(itx, sentence, ephemeral=True)
+            except Exception as failure:
+                log.warning("could not answer a poll vote in server %s: %s", itx.guild_id, failure)
+
+    # -- closing -------------------------------------------------------------------------------
+
+    async def close_at_deadline(self, post: Post) -> str:
+        """The scheduled close: closes the poll if it is still open (once), then posts the result once."""
+        await self.bot.polls.close_due(post.guild_id, post.ref_id)
+        posted = await self.announce(post.guild_id, post.ref_id, late=post.late)
+        return SENT if posted else SKIPPED
+
+    async def announce(
+        self, guild_id: int, poll_id: int, *, late: bool = False, fallback_channel: int | None = None
+    ) -> int | None:
+        """Post a closed poll's result (bars and a PNG chart) in its channel, replying to the poll; once."""
+        poll = await self.bot.polls.claim_announcement(guild_id, poll_id)
+        if poll is None:
+            return None
+        channel_id = poll.channel_id or fallback_channel
+        if channel_id is None:
+            log.warning("poll %d has no channel to post its result in", poll.poll_id)
+            return None
+        try:
+            view = await self.bot.polls.view(poll)
+            image = f"poll-{poll.number}.png"
+            png = await asyncio.to_thread(_chart, view)
+            reference = (
+                discord.MessageReference(
+                    message_id=poll.message_id,
+                    channel_id=channel_id,
+                    guild_id=guild_id,
+                    fail_if_not_exists=False,
+                )
+                if poll.message_id and poll.channel_id == channel_id
+                else None
+            )
+            kwargs: dict[str, Any] = {"reference": reference} if reference else {}
+            await self.bot.get_partial_messageable(channel_id).send(
+                f"{label(poll)} has closed.",
+                embed=closing_embed(view, late=late, image=image),
+                file=_file(png, image),
+                allowed_mentions=NO_PINGS,
+                **kwargs,
+            )
+        except BaseException:
+            await self.bot.polls.release_announcement(poll)
+            raise
+        self.refresh(poll)
+        log.info("poll %d closed in server %d (late=%s)", poll.poll_id, guild_id, late)
+        return channel_id
+
+
+def _chart(view: PollView) -> bytes:
+    poll = view.poll
+    closed = from_unix(poll.closed_at or poll.closes_at).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    footer = (
+        f"Poll #{poll.number} · {poll.ballots} ballot{'s' if poll.ballots != 1 else ''} · closed {closed}"
+    )
+    return render_chart(poll.question, [(o.label, o.votes) for o in view.options], poll.ballots, footer)
+
+
+async def setup(bot: Caucus) -> None:
+    await bot.add_cog(PollsCog(bot))

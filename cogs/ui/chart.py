@@ -1,0 +1,75 @@
+"""A poll's result as a PNG bar chart, drawn with Pillow's built-in font (no font files to ship)."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Sequence
+
+from PIL import Image, ImageDraw, ImageFont
+
+WIDTH = 900
+MARGIN = 28
+ROW = 38
+LABEL_WIDTH = 330
+COUNT_WIDTH = 130
+BACKGROUND = (255, 255, 255)
+TEXT = (35, 39, 42)
+MUTED = (110, 115, 125)
+TRACK = (232, 234, 240)
+BAR = (88, 101, 242)  # Discord blurple
+LEADER = (59, 165, 93)  # the leading option(s)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except (TypeError, OSError):  # a Pillow without FreeType: the small bitmap font still works
+        return ImageFont.load_default()
+
+
+def _fit(
+    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int
+) -> str:
+    """The text cut with an ellipsis to fit ``width`` pixels."""
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def render_chart(title: str, options: Sequence[tuple[str, int]], ballots: int, footer: str) -> bytes:
+    """A horizontal bar chart of votes per option (share of ballots), as PNG bytes."""
+    title_font, font, small = _font(22), _font(17), _font(14)
+    title_lines = textwrap.wrap(" ".join(title.split()), width=70)[:3] or [""]
+    top = MARGIN + 30 * len(title_lines) + 14
+    height = top + ROW * len(options) + 24 + MARGIN
+    image = Image.new("RGB", (WIDTH, height), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    for n, line in enumerate(title_lines):
+        draw.text(
+            (MARGIN, MARGIN + 30 * n),
+            _fit(draw, line, title_font, WIDTH - 2 * MARGIN),
+            font=title_font,
+            fill=TEXT,
+        )
+    most = max((votes for _, votes in options), default=0)
+    bar_left = MARGIN + LABEL_WIDTH + 12
+    bar_width = WIDTH - MARGIN - COUNT_WIDTH - bar_left
+    for n, (label, votes) in enumerate(options):
+        y = top + ROW * n
+        draw.text((MARGIN, y + 8), _fit(draw, f"{n + 1}. {label}", font, LABEL_WIDTH), font=font, fill=TEXT)
+        draw.rectangle((bar_left, y + 6, bar_left + bar_width, y + ROW - 8), fill=TRACK)
+        if votes and ballots:
+            length = max(2, round(bar_width * votes / ballots))
+            colour = LEADER if votes == most else BAR
+            draw.rectangle((bar_left, y + 6, bar_left + length, y + ROW - 8), fill=colour)
+        share = f"{votes} ({100 * votes / ballots:.0f}%)" if ballots else "0"
+        draw.text((bar_left + bar_width + 12, y + 8), share, font=font, fill=TEXT)
+    draw.text(
+        (MARGIN, height - MARGIN - 10), _fit(draw, footer, small, WIDTH - 2 * MARGIN), font=small, fill=MUTED
+    )
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()

@@ -1,0 +1,548 @@
+"""Quick polls: one changeable ballot per member, single or up to k choices, open or anonymous,
+results live or hidden until close, closing once at a deadline or by hand, nudges for non-voters.
+
+Anonymous polls store only HMAC-SHA256(key, poll id and user id) per ballot, with a key that lives in a
+file next to the database and never in it, and no time per ballot; at close even that hash is replaced
+by random bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from domain.clock import Clock, to_unix
+from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
+from domain.groups import Group, WorkingGroups
+from domain.permissions import Actor
+from domain.text import strip_controls
+from domain.timeparse import format_duration, parse_duration, parse_future
+from storage import groups as gq
+from storage import polls as q
+from storage import schedule as sq
+from storage import servers as mq
+from storage.db import Connection, Database
+from storage.polls import OptionCount, VoterRow
+from storage.polls import PollRow as Poll
+
+__all__ = [
+    "Poll", "PollView", "Ballot", "Results", "Nudge", "OptionCount", "VoterRow", "Polls", "CLOSE",
+    "QUESTION_MAX", "OPTION_MAX", "OPTIONS_MIN", "OPTIONS_MAX", "BUTTONS_UP_TO", "split_options",
+    "clean_question", "clean_options", "close_time", "picks_mask", "mask_positions", "safe_cell",
+    "results_csv", "ballots_csv", "ballot_key", "load_ballot_key",
+]  # fmt: skip
+
+QUESTION_MAX = 300
+OPTION_MAX = 80
+OPTIONS_MIN = 2
+OPTIONS_MAX = 25
+BUTTONS_UP_TO = 5
+DEFAULT_DURATION = timedelta(hours=24)
+LONGEST = timedelta(days=90)
+NUDGE_EVERY = timedelta(hours=1)
+RECENTLY_CLOSED = timedelta(days=7)
+CLOSE = "poll_close"
+_KEY_CHECK_LABEL = b"caucus ballot key check v1"
+
+
+# -- values ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PollView:
+    """What a poll's message shows: the poll, its options with counts, its group, and what may be shown."""
+
+    poll: Poll
+    options: tuple[OptionCount, ...]
+    group: Group | None
+    closed: bool  # closed, or its deadline has passed (no vote counts after it)
+    show_results: bool  # results are live, or the poll is closed
+
+    @property
+    def uses_buttons(self) -> bool:
+        return len(self.options) <= BUTTONS_UP_TO
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """A member's current ballot on a poll: the chosen option positions and their labels."""
+
+    poll: Poll
+    positions: tuple[int, ...]
+    labels: tuple[str, ...]
+    changed: bool
+
+
+@dataclass(frozen=True)
+class Results:
+    """/poll results: the view, and who chose what for open polls whose results may be shown."""
+
+    view: PollView
+    voters: tuple[VoterRow, ...]
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """Whom to remind about a poll: eligible members without a ballot."""
+
+    poll: Poll
+    user_ids: tuple[int, ...]
+
+
+# -- parsing and checking input ----------------------------------------------------------------
+
+
+def split_options(text: str) -> list[str]:
+    """The options of a ``;``-separated string, trimmed; empty parts (a trailing ``;``) are dropped."""
+    return [part.strip() for part in text.split(";") if part.strip()]
+
+
+def clean_question(question: str) -> str:
+    """The question trimmed; raises Invalid or TooLong."""
+    cleaned = strip_controls(question).strip()
+    if not cleaned:
+        raise Invalid("The question is empty; write the question to ask.")
+    if len(cleaned) > QUESTION_MAX:
+        raise TooLong(f"A question can be at most {QUESTION_MAX} characters; this one has {len(cleaned)}.")
+    return cleaned
+
+
+def _option_key(label: str) -> str:
+    return " ".join(label.split()).casefold()
+
+
+def clean_options(options: Iterable[str]) -> list[str]:
+    """2 to 25 distinct options (ignoring letter case), each at most 80 characters; raises otherwise."""
+    labels = [" ".join(strip_controls(o).split()) for o in options if strip_controls(o).strip()]
+    if len(labels) < OPTIONS_MIN:
+        raise Invalid("A poll needs at least 2 options, separated by semicolons, e.g. “Yes; No; Abstain”.")
+    if len(labels) > OPTIONS_MAX:
+        raise Invalid(f"A poll can have at most {OPTIONS_MAX} options; this one has {len(labels)}.")
+    seen: dict[str, int] = {}
+    for n, label in enumerate(labels, start=1):
+        if len(label) > OPTION_MAX:
+            raise TooLong(f"An option can be at most {OPTION_MAX} characters; option {n} has {len(label)}.")
+        key = _option_key(label)
+        if key in seen:
+            raise Invalid(
+                f"Options {seen[key]} and {n} are the same (“{label[:40]}”); make each option different."
+            )
+        seen[key] = n
+    return labels
+
+
+def close_time(duration: str | None, closes: str | None, zone: ZoneInfo, now: datetime) -> datetime:
+    """When a poll closes: after a duration (default 24 h), or at a wall time in ``zone``; at most 90 days away."""
+    duration = duration.strip() if duration else None
+    closes = closes.strip() if closes else None
+    if duration and closes:
+        raise Invalid("Give either a duration or a close time, not both.")
+    if closes:
+        when = parse_future(closes, zone, now)
+    elif duration:
+        if duration.startswith("-"):
+            raise Invalid("A duration can't be negative; give how long the poll runs, like 30m, 2h or 3d.")
+        delta = parse_duration(duration)
+        if delta <= timedelta(0):
+            raise Invalid("A poll must run for some time; give a duration like 30m, 2h or 3d.")
+        if delta > LONGEST:
+            raise Invalid(f"A poll can run at most 90 days; {format_duration(delta)} is longer.")
+        when = now + delta
+    else:
+        when = now + DEFAULT_DURATION
+    if when - now > LONGEST:
+        raise Invalid("A poll can run at most 90 days; pick an earlier close time.")
+    return when
+
+
+def picks_mask(positions: Iterable[int]) -> int:
+    """The bit mask of option positions (1-based)."""
+    mask = 0
+    for position in positions:
+        mask |= 1 << (position - 1)
+    return mask
+
+
+def mask_positions(mask: int) -> tuple[int, ...]:
+    """The option positions (1-based) set in a bit mask, in order."""
+    return tuple(n + 1 for n in range(OPTIONS_MAX) if mask >> n & 1)
+
+
+def ballot_key(secret: bytes, poll_id: int, user_id: int) -> bytes:
+    """What an anonymous ballot is stored under: HMAC-SHA256 of the poll and member with the bot's key."""
+    return hmac.new(secret, f"ballot:{poll_id}:{user_id}".encode(), hashlib.sha256).digest()
+
+
+def _key_check(secret: bytes) -> bytes:
+    return hmac.new(secret, _KEY_CHECK_LABEL, hashlib.sha256).digest()
+
+
+def load_ballot_key(db_path: str) -> bytes:
+    """The bot's ballot key, from ``<db path>.key`` (created with mode 0600 on first start)."""
+    return q.load_or_create_key(db_path)
+
+
+# -- exports -----------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    """A CSV cell a spreadsheet will not run as a formula: text starting with = + - @ tab or CR gets a '."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _csv(rows: Iterable[Sequence[object]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    return out.getvalue()
+
+
+def _share(votes: int, ballots: int) -> str:
+    return f"{100 * votes / ballots:.1f}" if ballots else "0.0"
+
+
+def results_csv(view: PollView) -> str:
+    """The result per option as CSV (only when results may be shown); no member appears in it."""
+    poll = view.poll
+    rows: list[Sequence[object]] = [
+        ("poll", "question", "option", "label", "votes", "percent_of_ballots", "ballots")
+    ]
+    for option in view.options:
+        rows.append((poll.number, poll.question, option.position, option.label, option.votes,
+                     _share(option.votes, poll.ballots), poll.ballots))  # fmt: skip
+    return _csv(rows)
+
+
+def ballots_csv(view: PollView, voters: Iterable[VoterRow]) -> str:
+    """Who chose what in an open poll, one row per ballot, as CSV."""
+    labels = {o.position: o.label for o in view.options}
+    rows: list[Sequence[object]] = [("poll", "user_id", "name", "choices", "updated_at")]
+    for voter in voters:
+        chosen = " | ".join(labels[p] for p in mask_positions(voter.picks) if p in labels)
+        rows.append((view.poll.number, voter.user_id, voter.display_name, chosen, voter.updated_at))
+    return _csv(rows)
+
+
+# -- use cases ---------------------------------------------------------------------------------
+
+
+class Polls:
+    """Use cases for quick polls, each checked on the server side."""
+
+    def __init__(
+        self, db: Database, clock: Clock, groups: WorkingGroups, zone: ZoneInfo, secret: bytes
+    ) -> None:
+        if len(secret) < 16:
+            raise ValueError("the ballot key is too short")
+        self.db = db
+        self.clock = clock
+        self.groups = groups
+        self.zone = zone
+        self._secret = secret
+        self._check = _key_check(secret)
+        # Options and key checks never change once a poll exists: cached, so a vote reads only the poll.
+        self._labels: dict[int, dict[int, str]] = {}
+        self._key_ok: set[int] = set()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def is_closed(self, poll: Poll) -> bool:
+        """Closed, or past its deadline (the close itself may not have run yet: no vote counts after it)."""
+        return poll.closed_at is not None or to_unix(self.clock.now()) >= poll.closes_at
+
+    async def resolve(self, guild_id: int, ref: str) -> Poll:
+        """A poll of this server by number (``3`` or ``#3``)."""
+        digits = ref.strip().lstrip("#").strip()
+        if not digits.isdigit() or len(digits) > 9:
+            raise Invalid(f"“{ref[:30]}” is not a poll number; give it like #3 (autocomplete helps).")
+        poll = await q.get_poll_by_number(self.db, guild_id, int(digits))
+        if poll is None:
+            raise NotFound(f"There is no poll #{int(digits)} on this server; see /poll list.")
+        return poll
+
+    async def by_id(self, guild_id: int, poll_id: int) -> Poll:
+        """A poll by database id, only if it belongs to this server."""
+        poll = await q.get_poll(self.db, guild_id, poll_id)
+        if poll is None:
+            raise NotFound("That poll does not exist on this server.")
+        return poll
+
+    async def view(self, poll: Poll) -> PollView:
+        """The poll with its options, tally and group."""
+        group = None if poll.group_id is None else await gq.get_group(self.db, poll.guild_id, poll.group_id)
+        closed = self.is_closed(poll)
+        return PollView(
+            poll=poll,
+            options=tuple(await q.options(self.db, poll.poll_id)),
+            group=group,
+            closed=closed,
+            show_results=closed or not poll.hide_results,
+        )
+
+    async def view_by_id(self, guild_id: int, poll_id: int) -> PollView:
+        """The current view of a poll of this server."""
+        return await self.view(await self.by_id(guild_id, poll_id))
+
+    async def suggest(self, guild_id: int, text: str) -> list[Poll]:
+        """Up to 25 polls matching what was typed, for autocomplete."""
+        return await q.search_polls(self.db, guild_id, text)
+
+    async def list_polls(self, guild_id: int) -> list[tuple[Poll, bool]]:
+        """Open polls of this server, then those closed in the last seven days; each with whether it is closed."""
+        since = to_unix(self.clock.now() - RECENTLY_CLOSED)
+        return [(p, self.is_closed(p)) for p in await q.list_polls(self.db, guild_id, closed_since=since)]
+
+    async def results(self, guild_id: int, ref: str) -> Results:
+        """The results if they may be shown (hidden polls show none before close, to anyone); open polls name voters."""
+        poll = await self.resolve(guild_id, ref)
+        view = await self.view(poll)
+        voters: tuple[VoterRow, ...] = ()
+        if view.show_results and not poll.anonymous:
+            voters = tuple(await q.voters(self.db, guild_id, poll.poll_id))
+        return Results(view, voters)
+
+    async def recount(self, poll: Poll) -> dict[int, int]:
+        """Votes per option counted from the ballots (to check the tally)."""
+        return await q.recount(self.db, poll.poll_id)
+
+    async def can_manage(self, actor: Actor, poll: Poll) -> bool:
+        """The creator, a convener of the poll's group, or a coordinator."""
+        if poll.author_id == actor.user_id or self.groups.policy.is_coordinator(actor):
+            return True
+        if poll.group_id is None:
+            return False
+        return await gq.is_convener(self.db, poll.group_id, actor.user_id)
+
+    async def _require_manager(self, actor: Actor, poll: Poll, doing: str) -> None:
+        if not await self.can_manage(actor, poll):
+            group = (
+                None if poll.group_id is None else await gq.get_group(self.db, poll.guild_id, poll.group_id)
+            )
+            whose = f", conveners of {group.name}" if group else ""
+            raise NotAllowed(
+                f"Only the creator of poll #{poll.number}{whose} or coordinators can {doing} it."
+            )
+
+    # -- creating ------------------------------------------------------------------------------
+
+    async def create(
+        self,
+        actor: Actor,
+        question: str,
+        options: str | Sequence[str],
+        *,
+        duration: str | None = None,
+        closes: str | None = None,
+        choices: int = 1,
+        anonymous: bool = False,
+        hide_results: bool = False,
+        group: str | None = None,
+        role_id: int | None = None,
+        role_name: str | None = None,
+    ) -> Poll:
+        """Open a poll numbered next in the server, and plan its close at the deadline, in one transaction."""
+        question = clean_question(question)
+        labels = clean_options(split_options(options) if isinstance(options, str) else options)
+        if not 1 <= choices <= len(labels):
+            raise Invalid(
+                f"Choices is how many options a member may pick: from 1 to {len(labels)} for this poll."
+            )
+        now = self.clock.now()
+        closes_at = to_unix(close_time(duration, closes, self.zone, now))
+        found = await self.groups.resolve(actor.guild_id, group) if group and group.strip() else None
+        if found is not None and role_id is not None:
+            raise Invalid("Limit a poll to a working group or to a role, not both.")
+        if found is not None and found.archived_at is not None:
+            raise Closed(f"{found.name} is archived and takes no new polls.")
+        async with self.db.transaction() as conn:
+            await mq.ensure_guild(conn, actor.guild_id, to_unix(now))
+            await mq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now))
+            if found is not None:
+                fresh = await gq.get_group(conn, actor.guild_id, found.group_id)
+                if fresh is None or fresh.archived_at is not None:
+                    raise Closed(f"{found.name} is archived and takes no new polls.")
+            poll_id = await q.insert_poll(
+                conn, guild_id=actor.guild_id, question=question, options=labels, author_id=actor.user_id,
+                group_id=found.group_id if found else None, role_id=role_id,
+                role_name=(role_name or str(role_id))[:100] if role_id is not None else None, choices=choices,
+                anonymous=anonymous, hide_results=hide_results, key_check=self._check if anonymous else None,
+                closes_at=closes_at, now=to_unix(now),
+            )  # fmt: skip
+            await sq.add_posts(conn, actor.guild_id, CLOSE, poll_id, [closes_at])
+            poll = await q.get_poll(conn, actor.guild_id, poll_id)
+        assert poll is not None
+        return poll
+
+    async def attach_message(self, poll: Poll, channel_id: int, message_id: int) -> None:
+        """Remember the message that shows the poll."""
+        async with self.db.transaction() as conn:
+            await q.set_message(conn, poll.poll_id, channel_id, message_id)
+
+    # -- voting --------------------------------------------------------------------------------
+
+    async def _check_eligible(self, conn: Connection, actor: Actor, poll: Poll) -> None:
+        if poll.role_id is not None and poll.role_id not in actor.role_ids:
+            raise NotAllowed(f"Only members with the {poll.role_name} role can vote in poll #{poll.number}.")
+        if poll.group_id is not None and await gq.membership(conn, poll.group_id, actor.user_id) is None:
+            group = await gq.get_group(conn, poll.guild_id, poll.group_id)
+            name = group.name if group else "its working group"
+            raise NotAllowed(
+                f"Only members of {name} can vote in poll #{poll.number}; join the group with /wg join first."
+            )
+
+    def _voter(self, poll: Poll, user_id: int) -> int | bytes:
+        """What a ballot is stored under: the keyed hash for anonymous polls, else the user id."""
+        return ballot_key(self._secret, poll.poll_id, user_id) if poll.anonymous else user_id
+
+    async def vote(
+        self, actor: Actor, poll_id: int, positions: Collection[int], *, toggle: bool = False
+    ) -> Ballot:
+        """Set the actor's ballot to ``positions`` (a select), or with ``toggle`` flip one option in it (a button).
+
+        One ballot per member, replaced on every change; the tally changes in the same transaction.
+        """
+        wanted = set(positions)
+        if toggle and len(wanted) != 1:
+            raise Invalid("Pick one option at a time.")
+        if not wanted:
+            raise Invalid("Choose at least one option.")
+        now = to_unix(self.clock.now())
+        key = ballot_key(self._secret, poll_id, actor.user_id)
+        async with self.db.transaction() as conn:
+            found = await q.poll_and_ballot(conn, actor.guild_id, poll_id, actor.user_id, key)
+            if found is None:
+                raise NotFound("That poll does not exist on this server.")
+            poll, current = found
+            if poll.closed_at is not None or now >= poll.closes_at:
+                raise Closed(f"Poll #{poll.number} is closed; its result is final.")
+            if poll.anonymous and poll.poll_id not in self._key_ok:
+                if await q.key_check(conn, poll.poll_id) != self._check:
+                    raise Closed(
+                        f"Anonymous poll #{poll.number} can't take votes: the bot's ballot key changed since it "
+                        "opened, so ballots can't be recognised. Its creator or a coordinator can close it."
+                    )
+                self._key_ok.add(poll.poll_id)
+            if any(not 1 <= p <= poll.option_count for p in wanted):
+                raise Invalid(f"That option is not on poll #{poll.number}; use the poll's buttons or menu.")
+            await self._check_eligible(conn, actor, poll)
+            # multiple choice: a click adds or removes one option; a single-choice click or a select replaces
+            new = current ^ picks_mask(wanted) if toggle and poll.choices > 1 else picks_mask(wanted)
+            if len(mask_positions(new)) > poll.choices:
+                hint = "; click one of yours again to remove it first" if toggle else ""
+                raise Invalid(f"You can choose at most {poll.choices} options in poll #{poll.number}{hint}.")
+            if new != current:
+                if not poll.anonymous:
+                    await mq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], now)
+                await q.save_ballot(conn, poll.poll_id, key if poll.anonymous else actor.user_id, new, now)
+        return await self._ballot(poll, new, changed=new != current)
+
+    async def _ballot(self, poll: Poll, picks: int, *, changed: bool) -> Ballot:
+        labels = self._labels.get(poll.poll_id)
+        if labels is None:
+            labels = {o.position: o.label for o in await q.options(self.db, poll.poll_id)}
+            self._labels[poll.poll_id] = labels
+        chosen = mask_positions(picks)
+        return Ballot(poll, chosen, tuple(labels[p] for p in chosen), changed)
+
+    async def ballot(self, actor: Actor, poll_id: int) -> Ballot:
+        """The actor's current ballot on a poll of this server."""
+        poll = await self.by_id(actor.guild_id, poll_id)
+        picks = await q.picks_of(self.db, poll.poll_id, self._voter(poll, actor.user_id))
+        return await self._ballot(poll, picks, changed=False)
+
+    # -- closing -------------------------------------------------------------------------------
+
+    async def _close(self, guild_id: int, poll_id: int, closed_at: int, closed_by: int | None) -> Poll | None:
+        async with self.db.transaction() as conn:
+            if not await q.close_poll(conn, poll_id, closed_at, closed_by):
+                return None
+            await sq.cancel_posts(conn, (CLOSE,), poll_id, closed_at)
+            poll = await q.get_poll(conn, guild_id, poll_id)
+            assert poll is not None
+            if poll.anonymous:
+                await q.forget_voter_keys(conn, poll_id)
+        return poll
+
+    async def close(self, actor: Actor, ref: str) -> Poll:
+        """Close a poll by hand (its creator, conveners of its group, coordinators); it closes once."""
+        poll = await self.resolve(actor.guild_id, ref)
+        await self._require_manager(actor, poll, "close")
+        now = to_unix(self.clock.now())
+        closed = await self._close(poll.guild_id, poll.poll_id, min(now, poll.closes_at), actor.user_id)
+        if closed is None:
+            raise Conflict(f"Poll #{poll.number} is already closed.")
+        return closed
+
+    async def close_due(self, guild_id: int, poll_id: int) -> Poll | None:
+        """Close a poll at its deadline (also late, after a restart); None when it was already closed."""
+        poll = await q.get_poll(self.db, guild_id, poll_id)
+        if poll is None or poll.closed_at is not None:
+            return None
+        return await self._close(guild_id, poll_id, poll.closes_at, None)
+
+    async def claim_announcement(self, guild_id: int, poll_id: int) -> Poll | None:
+        """Take the job of posting a closed poll's result; None when it is not closed or someone has it."""
+        async with self.db.transaction() as conn:
+            if not await q.claim_announcement(conn, poll_id, to_unix(self.clock.now())):
+                return None
+            poll = await q.get_poll(conn, guild_id, poll_id)
+        return poll
+
+    async def release_announcement(self, poll: Poll) -> None:
+        """The result could not be posted: let a later attempt post it."""
+        async with self.db.transaction() as conn:
+            await q.release_announcement(conn, poll.poll_id)
+
+    # -- nudging -------------------------------------------------------------------------------
+
+    async def nudge(self, actor: Actor, ref: str, role_member_ids: Collection[int] | None = None) -> Nudge:
+        """Who to remind: eligible members without a ballot (a group's members, or the role's members as
+        Discord lists them); the creator, conveners of its group or coordinators, at most once an hour."""
+        poll = await self.resolve(actor.guild_id, ref)
+        await self._require_manager(actor, poll, "nudge voters of")
+        if self.is_closed(poll):
+            raise Closed(f"Poll #{poll.number} is closed; there is nobody left to nudge.")
+        if poll.group_id is None and poll.role_id is None:
+            raise Invalid(
+                f"Nudging needs a poll limited to a working group or a role; poll #{poll.number} is open to "
+                "everyone, so there is no list of who should vote."
+            )
+        now = to_unix(self.clock.now())
+        every = int(NUDGE_EVERY.total_seconds())
+        async with self.db.transaction() as conn:
+            fresh = await q.get_poll(conn, actor.guild_id, poll.poll_id)
+            assert fresh is not None
+            if fresh.closed_at is not None:
+                raise Closed(f"Poll #{poll.number} is closed; there is nobody left to nudge.")
+            if fresh.nudged_at is not None and now - fresh.nudged_at < every:
+                minutes = max(1, (fresh.nudged_at + every - now + 59) // 60)
+                raise Conflict(
+                    f"Poll #{poll.number} was nudged less than an hour ago; you can nudge again in {minutes} minutes."
+                )
+            if fresh.group_id is not None:
+                eligible = [m.user_id for m in await gq.members_of(self.db, fresh.group_id)]
+            else:
+                eligible = sorted(set(role_member_ids or ()))
+            if fresh.anonymous:
+                keys = await q.voter_keys(conn, fresh.poll_id)
+                missing = [u for u in eligible if ballot_key(self._secret, fresh.poll_id, u) not in keys]
+            else:
+                voted = await q.voted_user_ids(conn, fresh.poll_id)
+                missing = [u for u in eligible if u not in voted]
+            if not missing:
+                raise Conflict(
+                    f"Everyone who can vote in poll #{poll.number} has voted; there is nobody to nudge."
+                )
+            if not await q.claim_nudge(conn, fresh.poll_id, now, every):
+                raise Conflict(f"Poll #{poll.number} was nudged less than an hour ago; try again later.")
+        return Nudge(fresh, tuple(missing))

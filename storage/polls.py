@@ -1,0 +1,398 @@
+"""Queries for quick polls, their options, the running tally and the ballots; and the ballot key file."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sqlite3
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiosqlite
+
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+KEY_BYTES = 32
+
+_POLL = (
+    "p.poll_id, p.guild_id, p.number, p.question, p.author_id, p.group_id, p.role_id, p.role_name, "
+    "p.option_count, p.choices, p.anonymous, p.hide_results, p.created_at, p.closes_at, p.closed_at, "
+    "p.closed_by, p.announced_at, p.nudged_at, p.ballots, p.channel_id, p.message_id"
+)
+
+
+@dataclass(frozen=True)
+class PollRow:
+    poll_id: int
+    guild_id: int
+    number: int
+    question: str
+    author_id: int
+    group_id: int | None
+    role_id: int | None
+    role_name: str | None
+    option_count: int
+    choices: int
+    anonymous: bool
+    hide_results: bool
+    created_at: int
+    closes_at: int
+    closed_at: int | None
+    closed_by: int | None
+    announced_at: int | None
+    nudged_at: int | None
+    ballots: int
+    channel_id: int | None
+    message_id: int | None
+
+
+@dataclass(frozen=True)
+class OptionCount:
+    """One option of a poll and how many ballots chose it."""
+
+    position: int
+    label: str
+    votes: int
+
+
+@dataclass(frozen=True)
+class VoterRow:
+    """A ballot of an open poll, with the name the bot recorded."""
+
+    user_id: int
+    display_name: str
+    picks: int
+    updated_at: int
+
+
+class BallotKeyError(RuntimeError):
+    """The ballot key file exists but cannot be used."""
+
+
+def _poll(row: sqlite3.Row) -> PollRow:
+    values = list(tuple(row)[:21])
+    values[10] = bool(values[10])
+    values[11] = bool(values[11])
+    return PollRow(*values)
+
+
+async def _one(
+    db: Database | aiosqlite.Connection, sql: str, params: dict[str, object]
+) -> sqlite3.Row | None:
+    if isinstance(db, Database):
+        return await db.fetchone(sql, params)
+    return await (await db.execute(sql, params)).fetchone()
+
+
+async def _all(db: Database | aiosqlite.Connection, sql: str, params: dict[str, object]) -> list[sqlite3.Row]:
+    if isinstance(db, Database):
+        return await db.fetchall(sql, params)
+    return list(await (await db.execute(sql, params)).fetchall())
+
+
+# -- the ballot key ----------------------------------------------------------------------------
+
+
+def key_path(db_path: str | Path) -> Path:
+    """Where the ballot key of a database lives: next to it, as ``<database>.key``."""
+    return Path(str(db_path) + ".key")
+
+
+def load_or_create_key(db_path: str | Path) -> bytes:
+    """The 32-byte ballot key next to the database, created (mode 0600) on first start; never in the database."""
+    path = key_path(db_path)
+    if not path.exists():
+        # Written to a private temporary file and linked into place: a crash never leaves a short key,
+        # and of two processes starting at once exactly one key wins.
+        tmp = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(secrets.token_bytes(KEY_BYTES))
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(tmp, path)
+                log.info("created the ballot key %s", path)
+            except FileExistsError:
+                pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    key = path.read_bytes()
+    if len(key) != KEY_BYTES:
+        raise BallotKeyError(
+            f"the ballot key {path} holds {len(key)} bytes, not {KEY_BYTES}; restore it from a backup "
+            "(anonymous polls need it to recognise ballots)"
+        )
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        log.warning("the ballot key %s is readable by other users; chmod 600 it", path)
+    return key
+
+
+# -- polls -------------------------------------------------------------------------------------
+
+
+async def insert_poll(
+    conn: aiosqlite.Connection,
+    *,
+    guild_id: int,
+    question: str,
+    options: Iterable[str],
+    author_id: int,
+    group_id: int | None,
+    role_id: int | None,
+    role_name: str | None,
+    choices: int,
+    anonymous: bool,
+    hide_results: bool,
+    key_check: bytes | None,
+    closes_at: int,
+    now: int,
+) -> int:
+    """Insert a poll with the next number of its server, its options and a zero tally; returns its id."""
+    labels = list(options)
+    cursor = await conn.execute(
+        "INSERT INTO polls (guild_id, number, question, author_id, group_id, role_id, role_name, option_count, "
+        "choices, anonymous, hide_results, key_check, created_at, closes_at) VALUES (:g, "
+        "(SELECT coalesce(max(number), 0) + 1 FROM polls WHERE guild_id = :g), :q, :a, :group, :role, :role_name, "
+        ":n, :choices, :anon, :hide, :check, :now, :closes)",
+        {
+            "g": guild_id, "q": question, "a": author_id, "group": group_id, "role": role_id,
+            "role_name": role_name, "n": len(labels), "choices": choices, "anon": int(anonymous),
+            "hide": int(hide_results), "check": key_check, "now": now, "closes": closes_at,
+        },
+    )  # fmt: skip
+    poll_id = cursor.lastrowid
+    assert poll_id is not None
+    await conn.executemany(
+        "INSERT INTO poll_options (poll_id, position, label) VALUES (:p, :n, :label)",
+        [{"p": poll_id, "n": n, "label": label} for n, label in enumerate(labels, start=1)],
+    )
+    await conn.executemany(
+        "INSERT INTO poll_counts (poll_id, position) VALUES (:p, :n)",
+        [{"p": poll_id, "n": n} for n in range(1, len(labels) + 1)],
+    )
+    return poll_id
+
+
+async def get_poll(db: Database | aiosqlite.Connection, guild_id: int, poll_id: int) -> PollRow | None:
+    """A poll of this server by database id (None for unknown ids and other servers' polls)."""
+    row = await _one(
+        db,
+        f"SELECT {_POLL} FROM polls p WHERE p.guild_id = :g AND p.poll_id = :id",  # noqa: S608
+        {"g": guild_id, "id": poll_id},
+    )
+    return None if row is None else _poll(row)
+
+
+async def get_poll_by_number(db: Database, guild_id: int, number: int) -> PollRow | None:
+    """A poll of this server by its number."""
+    row = await _one(
+        db,
+        f"SELECT {_POLL} FROM polls p WHERE p.guild_id = :g AND p.number = :n",  # noqa: S608
+        {"g": guild_id, "n": number},
+    )
+    return None if row is None else _poll(row)
+
+
+async def key_check(db: Database | aiosqlite.Connection, poll_id: int) -> bytes | None:
+    """The key check value an anonymous poll was created with."""
+    row = await _one(db, "SELECT key_check FROM polls WHERE poll_id = :id", {"id": poll_id})
+    return None if row is None or row[0] is None else bytes(row[0])
+
+
+async def options(db: Database | aiosqlite.Connection, poll_id: int) -> list[OptionCount]:
+    """The poll's options in order, each with its count from the tally."""
+    rows = await _all(
+        db,
+        "SELECT o.position, o.label, c.votes FROM poll_options o "
+        "JOIN poll_counts c ON c.poll_id = o.poll_id AND c.position = o.position "
+        "WHERE o.poll_id = :p ORDER BY o.position",
+        {"p": poll_id},
+    )
+    return [OptionCount(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
+async def list_polls(db: Database, guild_id: int, *, closed_since: int, limit: int = 50) -> list[PollRow]:
+    """This server's open polls (closing soonest first), then those closed since ``closed_since`` (newest first)."""
+    rows = await db.fetchall(
+        f"SELECT {_POLL} FROM polls p WHERE p.guild_id = :g AND (p.closed_at IS NULL OR p.closed_at >= :since) "  # noqa: S608
+        "ORDER BY p.closed_at IS NOT NULL, CASE WHEN p.closed_at IS NULL THEN p.closes_at ELSE -p.closed_at END "
+        "LIMIT :limit",
+        {"g": guild_id, "since": closed_since, "limit": limit},
+    )
+    return [_poll(r) for r in rows]
+
+
+async def search_polls(db: Database, guild_id: int, text: str, limit: int = 25) -> list[PollRow]:
+    """Polls whose number or question matches what was typed, open ones first, newest first."""
+    digits = text.strip().lstrip("#")
+    pattern = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = await db.fetchall(
+        f"SELECT {_POLL} FROM polls p WHERE p.guild_id = :g AND (CAST(p.number AS TEXT) LIKE :num || '%' "  # noqa: S608
+        "OR p.question LIKE :p ESCAPE '\\') ORDER BY p.closed_at IS NOT NULL, p.number DESC LIMIT :limit",
+        {"g": guild_id, "num": digits if digits.isdigit() else "\x00", "p": pattern, "limit": limit},
+    )
+    return [_poll(r) for r in rows]
+
+
+async def set_message(conn: aiosqlite.Connection, poll_id: int, channel_id: int, message_id: int) -> None:
+    """Remember where the poll's message is."""
+    await conn.execute(
+        "UPDATE polls SET channel_id = :c, message_id = :m WHERE poll_id = :id",
+        {"id": poll_id, "c": channel_id, "m": message_id},
+    )
+
+
+# -- ballots -----------------------------------------------------------------------------------
+
+
+def _ballot_table(voter: int | bytes) -> tuple[str, str]:
+    """Anonymous ballots are keyed by bytes (the keyed hash), open ones by the user id."""
+    return ("poll_secret_ballots", "voter_key") if isinstance(voter, bytes) else ("poll_votes", "user_id")
+
+
+async def picks_of(db: Database | aiosqlite.Connection, poll_id: int, voter: int | bytes) -> int:
+    """The bit mask of a ballot (0: none), by user id (open polls) or voter key (anonymous polls)."""
+    table, column = _ballot_table(voter)
+    row = await _one(
+        db,
+        f"SELECT picks FROM {table} WHERE poll_id = :p AND {column} = :v",  # noqa: S608 (fixed names)
+        {"p": poll_id, "v": voter},
+    )
+    return 0 if row is None else int(row[0])
+
+
+async def poll_and_ballot(
+    conn: aiosqlite.Connection, guild_id: int, poll_id: int, user_id: int, voter_key: bytes
+) -> tuple[PollRow, int] | None:
+    """A poll of this server and the member's current ballot mask in one query (the vote path's only read):
+    by user id if the poll is open, by ``voter_key`` if it is anonymous."""
+    row = await (
+        await conn.execute(
+            f"SELECT {_POLL}, CASE WHEN p.anonymous THEN (SELECT s.picks FROM poll_secret_ballots s "  # noqa: S608
+            "WHERE s.poll_id = p.poll_id AND s.voter_key = :k) ELSE (SELECT v.picks FROM poll_votes v "
+            "WHERE v.poll_id = p.poll_id AND v.user_id = :u) END FROM polls p WHERE p.guild_id = :g AND p.poll_id = :id",
+            {"g": guild_id, "id": poll_id, "u": user_id, "k": voter_key},
+        )
+    ).fetchone()
+    if row is None:
+        return None
+    return _poll(row), int(row[21] or 0)
+
+
+async def save_ballot(
+    conn: aiosqlite.Connection, poll_id: int, voter: int | bytes, picks: int, now: int
+) -> None:
+    """Store, replace or (picks 0) remove a ballot; the triggers keep the tally in step in the same statement.
+
+    An anonymous ballot (``voter`` is the keyed hash) keeps no time; an open one notes when it changed.
+    """
+    table, column = _ballot_table(voter)
+    params = {"p": poll_id, "v": voter, "picks": picks, "now": now}
+    if picks == 0:
+        await conn.execute(f"DELETE FROM {table} WHERE poll_id = :p AND {column} = :v", params)  # noqa: S608
+    elif isinstance(voter, bytes):
+        await conn.execute(
+            "INSERT INTO poll_secret_ballots (poll_id, voter_key, picks) VALUES (:p, :v, :picks) "
+            "ON CONFLICT (poll_id, voter_key) DO UPDATE SET picks = excluded.picks",
+            params,
+        )
+    else:
+        await conn.execute(
+            "INSERT INTO poll_votes (poll_id, user_id, picks, updated_at) VALUES (:p, :v, :picks, :now) "
+            "ON CONFLICT (poll_id, user_id) DO UPDATE SET picks = excluded.picks, updated_at = excluded.updated_at",
+            params,
+        )
+
+
+async def voted_user_ids(db: Database | aiosqlite.Connection, poll_id: int) -> set[int]:
+    """Who has a ballot in an open poll."""
+    rows = await _all(db, "SELECT user_id FROM poll_votes WHERE poll_id = :p", {"p": poll_id})
+    return {int(r[0]) for r in rows}
+
+
+async def voter_keys(db: Database | aiosqlite.Connection, poll_id: int) -> set[bytes]:
+    """The voter keys of an anonymous poll's ballots."""
+    rows = await _all(db, "SELECT voter_key FROM poll_secret_ballots WHERE poll_id = :p", {"p": poll_id})
+    return {bytes(r[0]) for r in rows}
+
+
+async def voters(db: Database, guild_id: int, poll_id: int) -> list[VoterRow]:
+    """The ballots of an open poll with the names the bot recorded, by name."""
+    rows = await db.fetchall(
+        "SELECT v.user_id, coalesce(m.display_name, CAST(v.user_id AS TEXT)), v.picks, v.updated_at "
+        "FROM poll_votes v LEFT JOIN members m ON m.guild_id = :g AND m.user_id = v.user_id "
+        "WHERE v.poll_id = :p ORDER BY lower(coalesce(m.display_name, '')), v.user_id",
+        {"g": guild_id, "p": poll_id},
+    )
+    return [VoterRow(int(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+
+async def recount(db: Database | aiosqlite.Connection, poll_id: int) -> dict[int, int]:
+    """Votes per option counted from the ballots themselves (a check on the tally, never on the vote path)."""
+    rows = await _all(
+        db,
+        "SELECT o.position, (SELECT count(*) FROM poll_votes v WHERE v.poll_id = o.poll_id "
+        "AND (v.picks >> (o.position - 1)) & 1) + (SELECT count(*) FROM poll_secret_ballots s "
+        "WHERE s.poll_id = o.poll_id AND (s.picks >> (o.position - 1)) & 1) FROM poll_options o "
+        "WHERE o.poll_id = :p ORDER BY o.position",
+        {"p": poll_id},
+    )
+    return {int(r[0]): int(r[1]) for r in rows}
+
+
+# -- closing, announcing, nudging --------------------------------------------------------------
+
+
+async def close_poll(conn: aiosqlite.Connection, poll_id: int, closed_at: int, closed_by: int | None) -> bool:
+    """Close a poll; False when it already was closed (so exactly one caller closes it)."""
+    cursor = await conn.execute(
+        "UPDATE polls SET closed_at = :at, closed_by = :by WHERE poll_id = :id AND closed_at IS NULL",
+        {"id": poll_id, "at": closed_at, "by": closed_by},
+    )
+    return cursor.rowcount == 1
+
+
+async def forget_voter_keys(conn: aiosqlite.Connection, poll_id: int) -> None:
+    """After close: an anonymous poll's voter keys become random, so not even the key file links a ballot."""
+    await conn.execute(
+        "UPDATE poll_secret_ballots SET voter_key = randomblob(32) WHERE poll_id = :p", {"p": poll_id}
+    )
+
+
+async def claim_announcement(conn: aiosqlite.Connection, poll_id: int, now: int) -> bool:
+    """Take the job of posting a closed poll's result; False when someone already has."""
+    cursor = await conn.execute(
+        "UPDATE polls SET announced_at = :now WHERE poll_id = :id AND closed_at IS NOT NULL AND announced_at IS NULL",
+        {"id": poll_id, "now": now},
+    )
+    return cursor.rowcount == 1
+
+
+async def release_announcement(conn: aiosqlite.Connection, poll_id: int) -> None:
+    """The result post failed: let the next attempt post it."""
+    await conn.execute("UPDATE polls SET announced_at = NULL WHERE poll_id = :id", {"id": poll_id})
+
+
+async def claim_nudge(conn: aiosqlite.Connection, poll_id: int, now: int, every: int) -> bool:
+    """Record a nudge; False when the last one was less than ``every`` seconds ago."""
+    cursor = await conn.execute(
+        "UPDATE polls SET nudged_at = :now WHERE poll_id = :id AND (nudged_at IS NULL OR nudged_at <= :now - :every)",
+        {"id": poll_id, "now": now, "every": every},
+    )
+    return cursor.rowcount == 1
+
+
+async def polls_to_close(db: Database, until: int) -> list[tuple[int, int]]:
+    """(guild id, poll id) of open polls whose deadline is at or before ``until``."""
+    rows = await db.fetchall(
+        "SELECT guild_id, poll_id FROM polls WHERE closed_at IS NULL AND closes_at <= :until ORDER BY closes_at",
+        {"until": until},
+    )
+    return [(int(r[0]), int(r[1])) for r in rows]

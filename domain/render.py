@@ -11,7 +11,7 @@ import html
 import io
 import json
 import re
-from dataclasses import asdict
+from dataclasses import is_dataclass
 from typing import Any
 
 from domain.items import STATUS_LABELS
@@ -302,16 +302,23 @@ def render_csv(s: Summary) -> tuple[bytes, bytes | None]:
 # -- JSON ----------------------------------------------------------------------------------------
 
 
+def _fields(value: Any) -> dict[str, Any]:
+    """A summary dataclass as its fields, for json's C encoder (which handles the tuples and nesting)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return dict(vars(value))
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
 def summary_dict(s: Summary) -> dict[str, Any]:
-    """The summary as plain data, following domain/summary.schema.json."""
-    data = asdict(s)
+    """The summary's top level as plain data, following domain/summary.schema.json (sections stay objects)."""
+    data = dict(vars(s))
     sections = data.pop("sections")
     return {"schema": SCHEMA, **data, "server_id": str(s.server_id), "sections": sections}
 
 
 def render_json(s: Summary) -> str:
-    """The summary as JSON (schema ``caucus-summary/1``), keys in a fixed order."""
-    return json.dumps(summary_dict(s), ensure_ascii=False, indent=2) + "\n"
+    """The summary as compact JSON (schema ``caucus-summary/1``), keys in a fixed order, one line."""
+    return json.dumps(summary_dict(s), ensure_ascii=False, separators=(",", ":"), default=_fields) + "\n"
 
 
 def render(s: Summary, fmt: str) -> list[tuple[str, bytes]]:

@@ -220,7 +220,8 @@ async def build_summary(
         for poll in polls:
             if poll["group_id"] != group_id:
                 continue
-            closed = poll["closed_at"] is not None
+            # past its deadline a poll is closed, even if the closing post has not run yet
+            closed = poll["closed_at"] is not None or int(str(poll["closes_at"])) <= int(now.timestamp())
             hidden = bool(poll["hide_results"]) and not closed
             options = []
             raw_options: list[tuple[int, str, int]] = poll["options"]  # type: ignore[assignment]

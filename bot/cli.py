@@ -95,7 +95,11 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    import os
+    import shutil
+
     from storage.db import backup_database
+    from storage.polls import key_path
 
     try:
         config = load_config(args.config, env={"DISCORD_TOKEN": "not-needed-for-backup"})
@@ -103,10 +107,16 @@ def cmd_backup(args: argparse.Namespace) -> int:
         return _fail(exc.problems)
     try:
         backup_database(config.storage.path, args.destination)
+        # the key of anonymous ballots and pseudonyms lives next to the database: a restore needs both
+        key, key_copy = key_path(config.storage.path), key_path(args.destination)
+        if key.exists():
+            shutil.copyfile(key, key_copy)
+            os.chmod(key_copy, 0o600)
     except (OSError, Exception) as exc:  # sqlite3.Error included: one clear line, no traceback
         print(f"caucus: backup failed: {exc}", file=sys.stderr)
         return 1
-    print(f"backed up {config.storage.path} to {args.destination}")
+    extra = f" (and its key to {key_copy})" if key.exists() else ""
+    print(f"backed up {config.storage.path} to {args.destination}{extra}")
     return 0
 
 

@@ -154,6 +154,9 @@ async def test_backup_while_bot_runs(
     dest = tmp_path / "copy" / "backup.db"
     result = _run_cli("backup", str(dest), "--config", str(bot.config_path))
     assert result.returncode == 0, result.stderr
+    key_copy = dest.with_name("backup.db.key")
+    assert key_copy.read_bytes() == Path(str(bot.db_path) + ".key").read_bytes()
+    assert oct(key_copy.stat().st_mode & 0o777) == "0o600"
     raw = sqlite3.connect(dest)
     try:
         assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

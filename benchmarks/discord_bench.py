@@ -1,0 +1,360 @@
+"""Benchmarks through the fake Discord server: click bursts on the real bot and on a bare baseline bot,
+the bot's memory, and vote latency as a poll grows."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.bare_bot import CUSTOM_ID
+from benchmarks.report import percentile
+from tests.e2e.conftest import Coalition, make_coalition
+from tests.e2e.fake_discord import FakeDiscord, FakeMember, FakeMessage, Interaction
+from tests.e2e.harness import ROOT, BotProcess
+
+TOKEN = "bench-token"
+#: As Discord: an interaction not acknowledged within 3 s has failed.
+ACK_DEADLINE = 3.0
+
+
+@dataclass
+class Burst:
+    """The outcome of one burst of clicks."""
+
+    clicks: int
+    acked: int
+    latencies: list[float]  # seconds, of acknowledged clicks
+    span: float  # first dispatch to last acknowledgement, seconds
+    dispatch: float  # how long the driver took to dispatch every click, seconds
+    recorded: int | None = None  # what the database holds afterwards (ballots, positions)
+    edits: int = 0  # edits of the clicked message by the bot (coalesced updates)
+
+    @property
+    def failed(self) -> int:
+        return self.clicks - self.acked
+
+    @property
+    def rate(self) -> float:
+        return self.acked / self.span if self.span > 0 else float("nan")
+
+    def p(self, q: float) -> float:
+        return percentile(self.latencies, q)
+
+    @property
+    def within_deadline(self) -> bool:
+        """The whole burst, first dispatch to last acknowledgement, took at most 3 s, none failed."""
+        return self.failed == 0 and self.span <= ACK_DEADLINE
+
+
+@dataclass
+class Bursts:
+    """Repeated bursts of the same kind; figures are medians over the bursts (a 2-core machine is noisy)."""
+
+    runs: list[Burst] = field(default_factory=list)
+
+    def _median(self, values: list[float]) -> float:
+        return statistics.median(values) if values else float("nan")
+
+    def p(self, q: float) -> float:
+        return self._median([b.p(q) for b in self.runs])
+
+    @property
+    def worst(self) -> float:
+        return max((max(b.latencies, default=float("nan")) for b in self.runs), default=float("nan"))
+
+    @property
+    def rate(self) -> float:
+        return self._median([b.rate for b in self.runs])
+
+    @property
+    def rates(self) -> tuple[float, float]:
+        rates = [b.rate for b in self.runs]
+        return (min(rates), max(rates)) if rates else (float("nan"), float("nan"))
+
+    @property
+    def clicks(self) -> int:
+        return sum(b.clicks for b in self.runs)
+
+    @property
+    def failed(self) -> int:
+        return sum(b.failed for b in self.runs)
+
+    @property
+    def recorded(self) -> int:
+        return sum(b.recorded or 0 for b in self.runs)
+
+    @property
+    def span(self) -> float:
+        return max((b.span for b in self.runs), default=float("nan"))
+
+    @property
+    def within_deadline(self) -> bool:
+        return bool(self.runs) and all(b.within_deadline for b in self.runs)
+
+    @property
+    def edits(self) -> int:
+        return max((b.edits for b in self.runs), default=0)
+
+    @property
+    def dispatch(self) -> float:
+        return self._median([b.dispatch for b in self.runs])
+
+
+@dataclass
+class CaucusRun:
+    poll: Bursts
+    point: Bursts
+    rss_idle_mb: float
+    rss_after_mb: float = float("nan")
+    growth: dict[int, list[float]] = field(default_factory=dict)  # ballots already in the poll -> latencies
+    growth_failed: dict[int, int] = field(default_factory=dict)
+    start_seconds: float = 0.0
+    log_tracebacks: int = 0
+
+
+@dataclass
+class BareRun:
+    bursts: Bursts
+    rss_mb: float
+    start_seconds: float
+
+
+def build_world(fake: FakeDiscord, members: int) -> tuple[Coalition, list[FakeMember]]:
+    """One coalition server with ``members`` extra distinct members (created before any bot connects)."""
+    coalition = make_coalition(fake)
+    crowd = [fake.add_member(coalition.guild, f"member{n}") for n in range(members)]
+    return coalition, crowd
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process (VmRSS from /proc), in MB (10^6 bytes)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024 / 1e6
+    return float("nan")
+
+
+async def burst(
+    fake: FakeDiscord, message: FakeMessage, custom_ids: list[str], crowd: list[FakeMember]
+) -> Burst:
+    """Every member clicks once, all dispatched at once; wait until each is acknowledged or has failed."""
+    edits_before = fake.message_edits[message.id]
+    started = time.perf_counter()
+    clicks: list[Interaction] = list(
+        await asyncio.gather(
+            *(fake.click(message, custom_ids[n % len(custom_ids)], m) for n, m in enumerate(crowd))
+        )
+    )
+    dispatch = time.perf_counter() - started
+    # Poll a counter rather than registering 1,000 waiters: the fake re-checks every waiter on each
+    # request it serves, and that would slow down the server we measure through.
+    last_dispatch = max(i.dispatched_at for i in clicks)
+    while sum(i.acknowledged for i in clicks) < len(clicks):
+        if time.monotonic() > last_dispatch + ACK_DEADLINE + 0.5:
+            break
+        await asyncio.sleep(0.02)
+    acked = [i for i in clicks if i.acknowledged and i.ack_latency is not None]
+    first = min(i.dispatched_at for i in clicks)
+    last = max((i.dispatched_at + (i.ack_latency or 0.0) for i in acked), default=first)
+    return Burst(
+        clicks=len(clicks), acked=len(acked), latencies=[i.ack_latency or 0.0 for i in acked],
+        span=last - first, dispatch=dispatch, edits=fake.message_edits[message.id] - edits_before,
+    )  # fmt: skip
+
+
+async def settle_edits(
+    fake: FakeDiscord, message: FakeMessage, quiet: float = 1.6, limit: float = 8.0
+) -> None:
+    """Wait until the bot stopped editing a message (its updater edits at most once a second)."""
+    deadline = time.monotonic() + limit
+    last_count, last_change = fake.message_edits[message.id], time.monotonic()
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        count = fake.message_edits[message.id]
+        if count != last_count:
+            last_count, last_change = count, time.monotonic()
+        elif time.monotonic() - last_change >= quiet:
+            return
+
+
+async def slash_message(
+    fake: FakeDiscord, guild: object, member: FakeMember, path: str, **options: object
+) -> FakeMessage:
+    itx = await fake.slash(guild, member, path, options=options)  # type: ignore[arg-type]
+    await itx.response(timeout=5.0)
+    if itx.message is None:
+        raise RuntimeError(f"/{path} gave no message: {itx.text!r}")
+    return itx.message
+
+
+def db_value(path: Path, sql: str, params: tuple[object, ...] = ()) -> int:
+    conn = sqlite3.connect(path, timeout=15)
+    try:
+        row = conn.execute(sql, params).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+    finally:
+        conn.close()
+
+
+def prefill_ballots(path: Path, poll_id: int, count: int) -> None:
+    """``count`` ballots from made-up voters (user ids 1..count, never a real snowflake), split over two
+    options; the migration's triggers keep poll_counts and polls.ballots in step, as for a real vote."""
+    conn = sqlite3.connect(path, timeout=15, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(
+            "INSERT INTO poll_votes (poll_id, user_id, picks, updated_at) VALUES (?, ?, ?, ?)",
+            ((poll_id, uid, 1 + (uid % 2), 1_700_000_000) for uid in range(1, count + 1)),
+        )
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+async def warm_up(fake: FakeDiscord, message: FakeMessage, custom_id: str, members: list[FakeMember]) -> None:
+    """A few clicks first, so first-use costs (imports, caches) are not in the burst."""
+    for member in members:
+        itx = await fake.click(message, custom_id, member)
+        await itx.response(timeout=5.0)
+
+
+async def run_caucus(
+    folder: Path, clicks: int, repeat: int, growth_sizes: list[int], growth_votes: int
+) -> CaucusRun:
+    """The real bot (``python -m bot run``) against a fake with ``clicks`` members: ``repeat`` poll and
+    point bursts (a fresh poll and point each time), RSS idle and after, then vote latency growth."""
+    folder.mkdir(parents=True, exist_ok=True)
+    async with FakeDiscord(token=TOKEN) as fake:
+        c, crowd = build_world(fake, max(clicks, growth_votes))
+        bot = BotProcess(fake, folder)
+        started = time.perf_counter()
+        await bot.start(timeout=60.0)
+        start_seconds = time.perf_counter() - started
+        assert bot.process is not None
+        pid = bot.process.pid
+        try:
+            await asyncio.sleep(1.0)
+            run = CaucusRun(Bursts(), Bursts(), rss_mb(pid), start_seconds=start_seconds)
+            warm_poll = await slash_message(
+                fake, c.guild, c.coco, "poll create", question="Warm-up?", options="A; B"
+            )
+            await warm_up(fake, warm_poll, warm_poll.buttons()[0][1] or "", [c.alice, c.bob, c.carol])
+            warm_point = await slash_message(
+                fake, c.guild, c.coco, "consensus propose", kind="point", text="Warm-up point"
+            )
+            agree = [cid for _, cid, _ in warm_point.buttons() if cid and cid.endswith(":agree")]
+            await warm_up(fake, warm_point, agree[0], [c.alice, c.bob, c.carol])
+            for n in range(repeat):
+                poll_msg = await slash_message(
+                    fake, c.guild, c.coco, "poll create", question=f"Burst {n + 1}?", options="Yes; No"
+                )
+                poll_ids = [cid for _, cid, _ in poll_msg.buttons() if cid]
+                poll = await burst(fake, poll_msg, poll_ids, crowd[:clicks])
+                poll.recorded = db_value(
+                    bot.db_path, "SELECT ballots FROM polls WHERE poll_id = ?", (poll_id_of(poll_ids[0]),)
+                )
+                point_msg = await slash_message(
+                    fake, c.guild, c.coco, "consensus propose", kind="point", text=f"Burst point {n + 1}"
+                )
+                agree = [cid for _, cid, _ in point_msg.buttons() if cid and cid.endswith(":agree")]
+                point = await burst(fake, point_msg, agree, crowd[:clicks])
+                point.recorded = db_value(
+                    bot.db_path,
+                    "SELECT count(*) FROM positions WHERE item_id = ?",
+                    (int(agree[0].split(":")[3]),),
+                )
+                # let the coalesced edits go out before the next burst, and count them
+                await asyncio.gather(settle_edits(fake, poll_msg), settle_edits(fake, point_msg))
+                poll.edits = fake.message_edits[poll_msg.id]
+                point.edits = fake.message_edits[point_msg.id]
+                run.poll.runs.append(poll)
+                run.point.runs.append(point)
+            run.rss_after_mb = rss_mb(pid)
+            await vote_growth(fake, bot, c, crowd[:growth_votes], growth_sizes, run)
+        finally:
+            code = await bot.stop()
+            if code != 0:
+                print(f"the bot exited with {code}; its log: {bot.log_path}", file=sys.stderr)
+        run.log_tracebacks = bot.log().count("Traceback")
+        return run
+
+
+async def vote_growth(
+    fake: FakeDiscord,
+    bot: BotProcess,
+    c: Coalition,
+    voters: list[FakeMember],
+    sizes: list[int],
+    run: CaucusRun,
+) -> None:
+    """For each size, a poll pre-filled with that many ballots, then ``len(voters)`` votes one after another."""
+    polls: dict[int, tuple[FakeMessage, list[str], int]] = {}
+    for size in sizes:
+        msg = await slash_message(fake, c.guild, c.coco, "poll create", question=f"Poll with {size} ballots?",
+                                  options="Yes; No")  # fmt: skip
+        ids = [cid for _, cid, _ in msg.buttons() if cid]
+        poll_id = poll_id_of(ids[0])
+        await asyncio.to_thread(prefill_ballots, bot.db_path, poll_id, size)
+        polls[size] = (msg, ids, poll_id)
+    for size in sizes:
+        msg, ids, _ = polls[size]
+        latencies: list[float] = []
+        failed = 0
+        for n, member in enumerate(voters):
+            itx = await fake.click(msg, ids[n % 2], member)
+            await fake.wait_until(lambda i=itx: i.acknowledged, timeout=ACK_DEADLINE + 0.5)  # type: ignore[misc]
+            if itx.acknowledged and itx.ack_latency is not None:
+                latencies.append(itx.ack_latency)
+            else:
+                failed += 1
+        run.growth[size] = latencies
+        run.growth_failed[size] = failed
+        await settle_edits(fake, msg, quiet=1.2, limit=4.0)
+
+
+async def run_bare(folder: Path, clicks: int, repeat: int) -> BareRun:
+    """The baseline: the same world and burst, answered by a bare discord.py bot in its own process."""
+    async with FakeDiscord(token=TOKEN) as fake:
+        c, crowd = build_world(fake, clicks)
+        folder.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        with (folder / "bare.log").open("wb") as log:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "benchmarks.bare_bot", fake.api_base_url, fake.gateway_url, TOKEN,
+                cwd=str(ROOT), stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
+            )  # fmt: skip
+        try:
+            await fake.wait_ready(timeout=60.0)
+            start_seconds = time.perf_counter() - started
+            message = FakeMessage(
+                id=fake.new_id(), channel_id=c.general.id, guild=c.guild, author=fake.bot_user, content="Ack",
+                components=[{"type": 1, "components": [{"type": 2, "style": 1, "label": "Ack", "custom_id": CUSTOM_ID}]}],
+            )  # fmt: skip
+            fake.store_message(message)
+            await warm_up(fake, message, CUSTOM_ID, [c.alice, c.bob, c.carol])
+            bursts = Bursts()
+            for _ in range(repeat):
+                bursts.runs.append(await burst(fake, message, [CUSTOM_ID], crowd))
+                await asyncio.sleep(1.0)  # as long a pause as the real bot gets between bursts
+            return BareRun(bursts, rss_mb(process.pid), start_seconds)
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), 10.0)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+
+
+def poll_id_of(custom_id: str) -> int:
+    match = re.fullmatch(r"poll:vote:v1:(\d+):\d+", custom_id)
+    if match is None:
+        raise ValueError(custom_id)
+    return int(match.group(1))

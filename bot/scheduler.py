@@ -66,10 +66,10 @@ class Scheduler:
 
 
 class PostDispatcher:
-    """Registers a window of upcoming posts from the database and runs each through its kind's handler.
+    """Registers wake-ups for a window of upcoming posts from the database and runs each through its handler.
 
-    Only the next ``window`` of posts is held in memory, registered in chunks that yield to the event loop,
-    and refilled as it drains: 100,000 planned reminders cost nothing until they are near.
+    Only the next ``window`` is held in memory (one job per distinct due second, registered in chunks that
+    yield to the event loop) and refilled as it drains: 100,000 planned reminders cost nothing until near.
     """
 
     WINDOW = timedelta(hours=1)
@@ -81,7 +81,7 @@ class PostDispatcher:
         self.book = book
         self.clock = clock
         self.handlers: dict[str, Handler] = {}
-        self.registered: set[int] = set()
+        self.registered: set[int] = set()  # due times with a wake-up job
         self._refill_lock = asyncio.Lock()
         self._running: set[asyncio.Task[Any]] = set()
 
@@ -101,33 +101,34 @@ class PostDispatcher:
         return count
 
     async def refill(self) -> int:
-        """Register every pending post due within the window that is not registered yet."""
+        """Register one wake-up per distinct time at which pending posts fall due within the window.
+
+        Posts due at the same second are claimed together in one statement when it comes.
+        """
         async with self._refill_lock:
             until = to_unix(self.clock.now() + self.WINDOW)
-            after, added = 0, 0
+            after, added = -1, 0
             while True:
-                page = await self.book.due_before(until, after_id=after, limit=self.CHUNK)
-                for post in page:
-                    if post.post_id not in self.registered:
-                        self.registered.add(post.post_id)
-                        self.scheduler.at(
-                            f"post:{post.post_id}", from_unix(post.due_at), self._fire, post.post_id
-                        )
+                times = await self.book.due_times(until, after=after, limit=self.CHUNK)
+                for due in times:
+                    if due not in self.registered:
+                        self.registered.add(due)
+                        self.scheduler.at(f"posts:{due}", from_unix(due), self._fire, due)
                         added += 1
-                if len(page) < self.CHUNK:
+                if len(times) < self.CHUNK:
                     return added
-                after = page[-1].post_id
+                after = times[-1]
                 await asyncio.sleep(0)  # let interactions through between chunks
 
-    async def _fire(self, post_id: int) -> None:
-        self.registered.discard(post_id)
+    async def _fire(self, due: int) -> None:
+        self.registered.discard(due)
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
         try:
-            await self.book.run(post_id, self.handlers)
+            await self.book.run_due(due, self.handlers)
         except Exception:
-            log.exception("scheduled post %d could not be run", post_id)
+            log.exception("scheduled posts due at %d could not be run", due)
         finally:
             if task is not None:
                 self._running.discard(task)

@@ -48,21 +48,26 @@ class PostBook:
         """A page of pending posts due before ``until``."""
         return await q.due_before(self.db, until, after_id=after_id, limit=limit)
 
-    async def run(self, post_id: int, handlers: dict[str, Handler]) -> str | None:
-        """Claim a post, hand it to its kind's handler, record the result; None if someone else had it."""
-        now = self.clock.now()
-        async with self.db.transaction() as conn:
-            row = await conn.execute(
-                "SELECT due_at FROM scheduled_posts WHERE post_id = :id", {"id": post_id}
-            )
-            found = await row.fetchone()
-            if found is None:
-                return None
-            due_at = int(found[0])
-            late = due_at < self.started_at or to_unix(now) - due_at > LATE_AFTER.total_seconds()
-            post = await q.claim(conn, post_id, to_unix(now), late)
-        if post is None:
-            return None
+    async def run_due(self, until: int, handlers: dict[str, Handler], *, batch: int = 200) -> int:
+        """Claim every post due before ``until`` (a batch per transaction) and send them; returns how many ran.
+
+        Each post is marked sent or skipped right after its handler, so a crash re-sends at most the one
+        post it interrupted (and that one at most once).
+        """
+        ran = 0
+        while True:
+            now = to_unix(self.clock.now())
+            async with self.db.transaction() as conn:
+                posts = await q.claim_due(
+                    conn, until, now, self.started_at, int(LATE_AFTER.total_seconds()), batch
+                )
+            for post in posts:
+                await self._send(post, handlers)
+                ran += 1
+            if len(posts) < batch:
+                return ran
+
+    async def _send(self, post: Post, handlers: dict[str, Handler]) -> str | None:
         handler = handlers.get(post.kind)
         if handler is None:
             log.error("no handler for scheduled post kind %s (post %d)", post.kind, post.post_id)
@@ -81,3 +86,24 @@ class PostBook:
         async with self.db.transaction() as conn:
             await q.finish(conn, post.post_id, result, to_unix(self.clock.now()))
         return result
+
+    async def due_times(self, until: int, *, after: int = -1, limit: int = 1000) -> list[int]:
+        """Distinct times at which pending posts fall due, up to ``until``."""
+        return await q.due_times(self.db, until, after=after, limit=limit)
+
+    async def run(self, post_id: int, handlers: dict[str, Handler]) -> str | None:
+        """Claim a post, hand it to its kind's handler, record the result; None if someone else had it."""
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            row = await conn.execute(
+                "SELECT due_at FROM scheduled_posts WHERE post_id = :id", {"id": post_id}
+            )
+            found = await row.fetchone()
+            if found is None:
+                return None
+            due_at = int(found[0])
+            late = due_at < self.started_at or to_unix(now) - due_at > LATE_AFTER.total_seconds()
+            post = await q.claim(conn, post_id, to_unix(now), late)
+        if post is None:
+            return None
+        return await self._send(post, handlers)

@@ -72,6 +72,31 @@ async def recover_claimed(conn: aiosqlite.Connection, max_attempts: int, now: in
     return retry.rowcount, give_up.rowcount
 
 
+async def due_times(db: Database, until: int, *, after: int = -1, limit: int = 1000) -> list[int]:
+    """The distinct times of pending posts due before ``until``, after ``after``, in order."""
+    rows = await db.fetchall(
+        "SELECT DISTINCT due_at FROM scheduled_posts WHERE state = 'pending' AND due_at <= :until "
+        "AND due_at > :after ORDER BY due_at LIMIT :limit",
+        {"until": until, "after": after, "limit": limit},
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def claim_due(
+    conn: aiosqlite.Connection, until: int, now: int, started_at: int, late_after: int, limit: int
+) -> list[Post]:
+    """Claim up to ``limit`` pending posts due before ``until`` in one statement (late: due while down, or overdue)."""
+    cursor = await conn.execute(
+        "UPDATE scheduled_posts SET state = 'claimed', attempts = attempts + 1, claimed_at = :now, "  # noqa: S608
+        "late = (due_at < :started OR :now - due_at > :late_after) WHERE post_id IN (SELECT post_id "
+        "FROM scheduled_posts WHERE state = 'pending' AND due_at <= :until ORDER BY due_at, post_id LIMIT :limit) "
+        f"RETURNING {_COLUMNS}",
+        {"until": until, "now": now, "started": started_at, "late_after": late_after, "limit": limit},
+    )
+    rows = await cursor.fetchall()
+    return sorted((_post(r) for r in rows), key=lambda p: (p.due_at, p.post_id))
+
+
 async def claim(conn: aiosqlite.Connection, post_id: int, now: int, late: bool) -> Post | None:
     """Take a pending post for sending; None if it is no longer pending (sent, cancelled, claimed)."""
     cursor = await conn.execute(

@@ -251,3 +251,26 @@ async def test_due_before_pages_through_pending_posts(book: PostBook, db: Databa
     rest = await book.due_before(T0 + 3600, after_id=first[-1].post_id, limit=2)
     assert [p.post_id for p in first + rest] == ids[1:]
     assert to_unix(clock.now()) == T0
+
+
+async def test_run_due_claims_a_second_together_and_sends_each_once(db: Database, clock: FakeClock) -> None:
+    book = PostBook(db, clock)
+    await book.recover()
+    now = int(clock.now().timestamp())
+    async with db.transaction() as conn:
+        await mq.ensure_guild(conn, 1, now)
+        for ref in range(250):
+            await sq.add_posts(conn, 1, "demo", ref, [now + 10])
+        await sq.add_posts(conn, 1, "demo", 999, [now + 20])
+    seen: list[int] = []
+
+    async def handler(post: Post) -> str:
+        seen.append(post.ref_id)
+        return SENT
+
+    clock.advance(timedelta(seconds=10))
+    results = await asyncio.gather(
+        book.run_due(now + 10, {"demo": handler}), book.run_due(now + 10, {"demo": handler})
+    )
+    assert sum(results) == 250 and sorted(seen) == list(range(250))  # both ran, each post once
+    assert await book.due_times(now + 100) == [now + 20]

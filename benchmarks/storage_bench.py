@@ -119,7 +119,7 @@ async def pending_reminders(
         if not far:
             deadline = max(last_due, time.time()) + 60  # bounded: give up a minute after the last due time
             while time.time() < deadline:
-                if len(lateness) >= registered and await db.fetchval(sent_sql, {"k": KIND}) >= registered:
+                if len(lateness) >= count and await db.fetchval(sent_sql, {"k": KIND}) >= count:
                     break
                 await asyncio.sleep(0.05)
         # Drain before shutting the scheduler down: APScheduler's AsyncIOExecutor.shutdown() cancels the

@@ -300,8 +300,12 @@ class Consensus:
         if stance in NEEDS_REASON:
             clean_reason = _clean_text(reason or "", "reason", REASON_MAX)
         now = to_unix(self.clock.now())
-        async with self.db.transaction() as conn:
-            item = await q.get_item(conn, actor.guild_id, item_id)
+        # an anonymised member goes on under their pseudonym: no name recorded, nothing counted twice
+        uid = actor.user_id
+        if self.identities is not None:
+            uid = await self.identities.storage_id(self.db, actor.guild_id, actor.user_id)
+
+        def check(item: Item | None) -> Item:
             if item is None:
                 raise NotFound("That item does not exist on this server.")
             if item.kind != "point":
@@ -310,17 +314,15 @@ class Consensus:
                 raise Closed(
                     f"Point #{item.number} is decided ({STATUS_LABELS[item.status].lower()}); positions are frozen."
                 )
-            # an anonymised member goes on under their pseudonym: no name recorded, nothing counted twice
-            uid = actor.user_id
-            if self.identities is not None:
-                uid = await self.identities.storage_id(conn, actor.guild_id, actor.user_id)
-            if uid == actor.user_id:
-                await mq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], now)
-            await q.upsert_position(conn, item.item_id, item.revision, uid, stance, clean_reason, now)
-            if clean_reason is not None:
-                await q.register_objection(conn, item.item_id, item.revision, uid, stance, clean_reason, now)
-            else:
-                await q.withdraw_objection(conn, item.item_id, item.revision, uid, now)
+            return item
+
+        # a click is the hot path: the whole change runs in one trip to the database thread
+        item = await self.db.run(
+            lambda conn: q.record_position(
+                conn, guild_id=actor.guild_id, item_id=item_id, user_id=uid, stance=stance, reason=clean_reason,
+                now=now, name=actor.display_name if uid == actor.user_id else None, check=check,
+            )
+        )  # fmt: skip
         return item
 
     async def amend(self, actor: Actor, ref: str, text: str) -> Item:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiosqlite
 
 from storage.db import Database
+from storage.servers import UPSERT_MEMBER
 
 _ITEM = (
     "i.item_id, i.guild_id, i.number, i.kind, i.group_id, i.author_id, i.created_at, i.revision, i.status, "
@@ -227,46 +229,50 @@ async def set_status(
     )
 
 
-async def upsert_position(
-    conn: aiosqlite.Connection,
+_UPSERT_POSITION = (
+    "INSERT INTO positions (item_id, revision, user_id, stance, reason, updated_at) "
+    "VALUES (:i, :r, :u, :s, :reason, :now) ON CONFLICT (item_id, revision, user_id) DO UPDATE SET "
+    "stance = excluded.stance, reason = excluded.reason, updated_at = excluded.updated_at"
+)
+_REGISTER_OBJECTION = (
+    "INSERT INTO objections (item_id, revision, user_id, stance, reason, created_at) "
+    "VALUES (:i, :r, :u, :s, :reason, :now) ON CONFLICT (item_id, revision, user_id) DO UPDATE SET "
+    "stance = excluded.stance, reason = excluded.reason, created_at = excluded.created_at, state = 'open', "
+    "note = NULL, resolved_by = NULL, resolved_at = NULL"
+)
+_WITHDRAW_OBJECTION = (
+    "UPDATE objections SET state = 'withdrawn', resolved_by = user_id, resolved_at = :now "
+    "WHERE item_id = :i AND revision = :r AND user_id = :u AND state = 'open'"
+)
+
+
+def record_position(
+    conn: sqlite3.Connection,
+    *,
+    guild_id: int,
     item_id: int,
-    revision: int,
     user_id: int,
     stance: str,
     reason: str | None,
     now: int,
-) -> None:
-    """Record a member's position on a revision, replacing theirs (one statement: a click is a hot path)."""
-    await conn.execute(
-        "INSERT INTO positions (item_id, revision, user_id, stance, reason, updated_at) "
-        "VALUES (:i, :r, :u, :s, :reason, :now) ON CONFLICT (item_id, revision, user_id) DO UPDATE SET "
-        "stance = excluded.stance, reason = excluded.reason, updated_at = excluded.updated_at",
-        {"i": item_id, "r": revision, "u": user_id, "s": stance, "reason": reason, "now": now},
-    )
-
-
-async def register_objection(
-    conn: aiosqlite.Connection, item_id: int, revision: int, user_id: int, stance: str, reason: str, now: int
-) -> None:
-    """An objection or block enters the register (or is re-opened with its new reason)."""
-    await conn.execute(
-        "INSERT INTO objections (item_id, revision, user_id, stance, reason, created_at) "
-        "VALUES (:i, :r, :u, :s, :reason, :now) ON CONFLICT (item_id, revision, user_id) DO UPDATE SET "
-        "stance = excluded.stance, reason = excluded.reason, created_at = excluded.created_at, state = 'open', "
-        "note = NULL, resolved_by = NULL, resolved_at = NULL",
-        {"i": item_id, "r": revision, "u": user_id, "s": stance, "reason": reason, "now": now},
-    )
-
-
-async def withdraw_objection(
-    conn: aiosqlite.Connection, item_id: int, revision: int, user_id: int, now: int
-) -> None:
-    """The objector changed to agree or stand aside: their open objection is withdrawn."""
-    await conn.execute(
-        "UPDATE objections SET state = 'withdrawn', resolved_by = user_id, resolved_at = :now "
-        "WHERE item_id = :i AND revision = :r AND user_id = :u AND state = 'open'",
-        {"i": item_id, "r": revision, "u": user_id, "now": now},
-    )
+    name: str | None,
+    check: Callable[[ItemRow | None], ItemRow],
+) -> ItemRow:
+    """In one transaction on the writer's thread (see Database.run): the item, checked by ``check``; the
+    member's name (unless None); their position on the current revision, replacing theirs; and the
+    objection register: an objection or block enters it (or reopens with its new reason), agreeing or
+    standing aside withdraws theirs."""
+    row = conn.execute(f"SELECT {_ITEM} {_FROM} WHERE i.guild_id = :g AND i.item_id = :id",  # noqa: S608
+                       {"g": guild_id, "id": item_id}).fetchone()  # fmt: skip
+    item = check(None if row is None else _item(row))
+    if name is not None:
+        conn.execute(
+            UPSERT_MEMBER, {"g": guild_id, "u": user_id, "n": name[:100] or str(user_id), "now": now}
+        )
+    params = {"i": item.item_id, "r": item.revision, "u": user_id, "s": stance, "reason": reason, "now": now}
+    conn.execute(_UPSERT_POSITION, params)
+    conn.execute(_REGISTER_OBJECTION if reason is not None else _WITHDRAW_OBJECTION, params)
+    return item
 
 
 async def resolve_objection(

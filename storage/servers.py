@@ -34,14 +34,19 @@ async def mark_guild_removed(conn: aiosqlite.Connection, guild_id: int, now: int
     )
 
 
+UPSERT_MEMBER = (
+    "INSERT INTO members (guild_id, user_id, display_name, seen_at) VALUES (:g, :u, :n, :now) "
+    "ON CONFLICT (guild_id, user_id) DO UPDATE SET display_name = excluded.display_name, "
+    "seen_at = excluded.seen_at, left_at = NULL"
+)
+
+
 async def upsert_members(
     conn: aiosqlite.Connection, guild_id: int, members: Iterable[tuple[int, str]], now: int
 ) -> None:
     """Record members as present with their current display names."""
     await conn.executemany(
-        "INSERT INTO members (guild_id, user_id, display_name, seen_at) VALUES (:g, :u, :n, :now) "
-        "ON CONFLICT (guild_id, user_id) DO UPDATE SET display_name = excluded.display_name, "
-        "seen_at = excluded.seen_at, left_at = NULL",
+        UPSERT_MEMBER,
         [
             {"g": guild_id, "u": user_id, "n": (name or str(user_id))[:100], "now": now}
             for user_id, name in members

@@ -27,7 +27,7 @@ from storage import groups as gq
 from storage import polls as q
 from storage import schedule as sq
 from storage import servers as mq
-from storage.db import Connection, Database
+from storage.db import Database
 from storage.polls import OptionCount, VoterRow
 from storage.polls import PollRow as Poll
 
@@ -390,16 +390,6 @@ class Polls:
 
     # -- voting --------------------------------------------------------------------------------
 
-    async def _check_eligible(self, conn: Connection, actor: Actor, poll: Poll) -> None:
-        if poll.role_id is not None and poll.role_id not in actor.role_ids:
-            raise NotAllowed(f"Only members with the {poll.role_name} role can vote in poll #{poll.number}.")
-        if poll.group_id is not None and await gq.membership(conn, poll.group_id, actor.user_id) is None:
-            group = await gq.get_group(conn, poll.guild_id, poll.group_id)
-            name = group.name if group else "its working group"
-            raise NotAllowed(
-                f"Only members of {name} can vote in poll #{poll.number}; join the group with /wg join first."
-            )
-
     def _voter(self, poll: Poll, user_id: int) -> int | bytes:
         """What a ballot is stored under: the keyed hash for anonymous polls, else the user id."""
         return ballot_key(self._secret, poll.poll_id, user_id) if poll.anonymous else user_id
@@ -418,15 +408,15 @@ class Polls:
             raise Invalid("Choose at least one option.")
         now = to_unix(self.clock.now())
         key = ballot_key(self._secret, poll_id, actor.user_id)
-        async with self.db.transaction() as conn:
-            found = await q.poll_and_ballot(conn, actor.guild_id, poll_id, actor.user_id, key)
-            if found is None:
+
+        def decide(ctx: q.VoteContext) -> tuple[Poll, int]:
+            poll = ctx.poll
+            if poll is None:
                 raise NotFound("That poll does not exist on this server.")
-            poll, current = found
             if poll.closed_at is not None or now >= poll.closes_at:
                 raise Closed(f"Poll #{poll.number} is closed; its result is final.")
             if poll.anonymous and poll.poll_id not in self._key_ok:
-                if await q.key_check(conn, poll.poll_id) != self._check:
+                if ctx.key_check() != self._check:
                     raise Closed(
                         f"Anonymous poll #{poll.number} can't take votes: the bot's ballot key changed since it "
                         "opened, so ballots can't be recognised. Its creator or a coordinator can close it."
@@ -434,16 +424,29 @@ class Polls:
                 self._key_ok.add(poll.poll_id)
             if any(not 1 <= p <= poll.option_count for p in wanted):
                 raise Invalid(f"That option is not on poll #{poll.number}; use the poll's buttons or menu.")
-            await self._check_eligible(conn, actor, poll)
+            if poll.role_id is not None and poll.role_id not in actor.role_ids:
+                raise NotAllowed(
+                    f"Only members with the {poll.role_name} role can vote in poll #{poll.number}."
+                )
+            if poll.group_id is not None and not ctx.is_member(poll.group_id):
+                raise NotAllowed(
+                    f"Only members of {ctx.group_name(poll.group_id)} can vote in poll #{poll.number}; join the "
+                    "group with /wg join first."
+                )
             # multiple choice: a click adds or removes one option; a single-choice click or a select replaces
-            new = current ^ picks_mask(wanted) if toggle and poll.choices > 1 else picks_mask(wanted)
+            new = ctx.current ^ picks_mask(wanted) if toggle and poll.choices > 1 else picks_mask(wanted)
             if len(mask_positions(new)) > poll.choices:
                 hint = "; click one of yours again to remove it first" if toggle else ""
                 raise Invalid(f"You can choose at most {poll.choices} options in poll #{poll.number}{hint}.")
-            if new != current:
-                if not poll.anonymous:
-                    await mq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], now)
-                await q.save_ballot(conn, poll.poll_id, key if poll.anonymous else actor.user_id, new, now)
+            return poll, new
+
+        # a click is the hot path: the whole vote runs in one trip to the database thread
+        poll, current, new = await self.db.run(
+            lambda conn: q.record_vote(
+                conn, guild_id=actor.guild_id, poll_id=poll_id, user_id=actor.user_id, voter_key=key, now=now,
+                name=actor.display_name, decide=decide,
+            )
+        )  # fmt: skip
         return await self._ballot(poll, new, changed=new != current)
 
     async def _ballot(self, poll: Poll, picks: int, *, changed: bool) -> Ballot:

@@ -7,13 +7,14 @@ import os
 import secrets
 import sqlite3
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiosqlite
 
 from storage.db import Database
+from storage.servers import UPSERT_MEMBER
 
 log = logging.getLogger(__name__)
 
@@ -200,12 +201,6 @@ async def get_poll_by_number(db: Database, guild_id: int, number: int) -> PollRo
     return None if row is None else _poll(row)
 
 
-async def key_check(db: Database | aiosqlite.Connection, poll_id: int) -> bytes | None:
-    """The key check value an anonymous poll was created with."""
-    row = await _one(db, "SELECT key_check FROM polls WHERE poll_id = :id", {"id": poll_id})
-    return None if row is None or row[0] is None else bytes(row[0])
-
-
 async def options(db: Database | aiosqlite.Connection, poll_id: int) -> list[OptionCount]:
     """The poll's options in order, each with its count from the tally."""
     rows = await _all(
@@ -268,47 +263,82 @@ async def picks_of(db: Database | aiosqlite.Connection, poll_id: int, voter: int
     return 0 if row is None else int(row[0])
 
 
-async def poll_and_ballot(
-    conn: aiosqlite.Connection, guild_id: int, poll_id: int, user_id: int, voter_key: bytes
-) -> tuple[PollRow, int] | None:
-    """A poll of this server and the member's current ballot mask in one query (the vote path's only read):
-    by user id if the poll is open, by ``voter_key`` if it is anonymous."""
-    row = await (
-        await conn.execute(
-            f"SELECT {_POLL}, CASE WHEN p.anonymous THEN (SELECT s.picks FROM poll_secret_ballots s "  # noqa: S608
-            "WHERE s.poll_id = p.poll_id AND s.voter_key = :k) ELSE (SELECT v.picks FROM poll_votes v "
-            "WHERE v.poll_id = p.poll_id AND v.user_id = :u) END FROM polls p WHERE p.guild_id = :g AND p.poll_id = :id",
-            {"g": guild_id, "id": poll_id, "u": user_id, "k": voter_key},
-        )
+_POLL_AND_BALLOT = (
+    f"SELECT {_POLL}, CASE WHEN p.anonymous THEN (SELECT s.picks FROM poll_secret_ballots s "  # noqa: S608
+    "WHERE s.poll_id = p.poll_id AND s.voter_key = :k) ELSE (SELECT v.picks FROM poll_votes v "
+    "WHERE v.poll_id = p.poll_id AND v.user_id = :u) END FROM polls p WHERE p.guild_id = :g AND p.poll_id = :id"
+)
+_SAVE_ANONYMOUS = (
+    "INSERT INTO poll_secret_ballots (poll_id, voter_key, picks) VALUES (:p, :v, :picks) "
+    "ON CONFLICT (poll_id, voter_key) DO UPDATE SET picks = excluded.picks"
+)
+_SAVE_OPEN = (
+    "INSERT INTO poll_votes (poll_id, user_id, picks, updated_at) VALUES (:p, :v, :picks, :now) "
+    "ON CONFLICT (poll_id, user_id) DO UPDATE SET picks = excluded.picks, updated_at = excluded.updated_at"
+)
+
+
+@dataclass(frozen=True)
+class VoteContext:
+    """What a vote is decided on, read inside its transaction; the two lookups run only when asked."""
+
+    poll: PollRow | None
+    current: int
+    key_check: Callable[[], bytes | None]
+    is_member: Callable[[int], bool]
+    group_name: Callable[[int], str]
+
+
+def record_vote(
+    conn: sqlite3.Connection,
+    *,
+    guild_id: int,
+    poll_id: int,
+    user_id: int,
+    voter_key: bytes,
+    now: int,
+    name: str,
+    decide: Callable[[VoteContext], tuple[PollRow, int]],
+) -> tuple[PollRow, int, int]:
+    """One vote in one transaction on the writer's thread (see Database.run): read the poll and the member's
+    ballot, let ``decide`` check and compute the new picks, store them (the triggers keep the tally). An
+    anonymous ballot is stored under ``voter_key`` with no time and no name; an open one by user id.
+    Returns the poll, the old picks and the new."""
+    row = conn.execute(
+        _POLL_AND_BALLOT, {"g": guild_id, "id": poll_id, "u": user_id, "k": voter_key}
     ).fetchone()
-    if row is None:
-        return None
-    return _poll(row), int(row[21] or 0)
 
+    def key_check() -> bytes | None:
+        found = conn.execute("SELECT key_check FROM polls WHERE poll_id = :id", {"id": poll_id}).fetchone()
+        return None if found is None or found[0] is None else bytes(found[0])
 
-async def save_ballot(
-    conn: aiosqlite.Connection, poll_id: int, voter: int | bytes, picks: int, now: int
-) -> None:
-    """Store, replace or (picks 0) remove a ballot; the triggers keep the tally in step in the same statement.
+    def is_member(group_id: int) -> bool:
+        found = conn.execute(
+            "SELECT 1 FROM group_members WHERE group_id = :g AND user_id = :u", {"g": group_id, "u": user_id}
+        ).fetchone()
+        return found is not None
 
-    An anonymous ballot (``voter`` is the keyed hash) keeps no time; an open one notes when it changed.
-    """
-    table, column = _ballot_table(voter)
-    params = {"p": poll_id, "v": voter, "picks": picks, "now": now}
-    if picks == 0:
-        await conn.execute(f"DELETE FROM {table} WHERE poll_id = :p AND {column} = :v", params)  # noqa: S608
-    elif isinstance(voter, bytes):
-        await conn.execute(
-            "INSERT INTO poll_secret_ballots (poll_id, voter_key, picks) VALUES (:p, :v, :picks) "
-            "ON CONFLICT (poll_id, voter_key) DO UPDATE SET picks = excluded.picks",
-            params,
-        )
-    else:
-        await conn.execute(
-            "INSERT INTO poll_votes (poll_id, user_id, picks, updated_at) VALUES (:p, :v, :picks, :now) "
-            "ON CONFLICT (poll_id, user_id) DO UPDATE SET picks = excluded.picks, updated_at = excluded.updated_at",
-            params,
-        )
+    def group_name(group_id: int) -> str:
+        found = conn.execute("SELECT name FROM groups WHERE group_id = :g", {"g": group_id}).fetchone()
+        return "its working group" if found is None else str(found[0])
+
+    current = 0 if row is None else int(row[21] or 0)
+    poll, new = decide(
+        VoteContext(None if row is None else _poll(row), current, key_check, is_member, group_name)
+    )
+    if new != current:
+        voter: int | bytes = voter_key if poll.anonymous else user_id
+        params = {"p": poll.poll_id, "v": voter, "picks": new, "now": now}
+        if not poll.anonymous:
+            conn.execute(
+                UPSERT_MEMBER, {"g": guild_id, "u": user_id, "n": name[:100] or str(user_id), "now": now}
+            )
+        if new == 0:
+            table, column = _ballot_table(voter)
+            conn.execute(f"DELETE FROM {table} WHERE poll_id = :p AND {column} = :v", params)  # noqa: S608
+        else:
+            conn.execute(_SAVE_ANONYMOUS if poll.anonymous else _SAVE_OPEN, params)
+    return poll, current, new
 
 
 async def voted_user_ids(db: Database | aiosqlite.Connection, poll_id: int) -> set[int]:

@@ -148,6 +148,12 @@ class Caucus(commands.Bot):
         )
         for guild in self.guilds:
             self.warn_missing_roles(guild)
+        for key, channel_id in (
+            ("[schedule] digest_channel", self.config.schedule.digest_channel),
+            ("[agenda] default_channel", self.config.agenda.default_channel),
+        ):
+            if channel_id and self.get_channel(channel_id) is None:
+                log.warning("%s %d is not a channel the bot can see", key, channel_id)
 
     def warn_missing_roles(self, guild: discord.Guild) -> None:
         """Log configured coordinator roles that this server lacks (ids or names)."""

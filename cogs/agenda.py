@@ -165,8 +165,8 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
                          "its reminders are cancelled.")  # fmt: skip
         if removed.event_id and itx.guild is not None:
             try:
-                await itx.guild.get_partial_scheduled_event(removed.event_id).delete()  # type: ignore[attr-defined]
-            except (discord.HTTPException, AttributeError) as exc:
+                await self.bot.http.delete_scheduled_event(itx.guild.id, removed.event_id, reason="session removed")
+            except discord.HTTPException as exc:
                 log.info("could not delete scheduled event %s: %s", removed.event_id, exc)
 
     @app_commands.command(

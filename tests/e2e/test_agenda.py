@@ -11,6 +11,7 @@ import icalendar
 
 from tests.e2e.conftest import Coalition, eventually, make_coalition
 from tests.e2e.fake_discord import DEFAULT_BOT, MANAGE_ROLES, FakeDiscord
+from tests.e2e.fake_discord.permissions import MANAGE_EVENTS
 from tests.e2e.harness import BotProcess
 from tests.e2e.helpers import db_rows, refused
 
@@ -341,3 +342,28 @@ async def test_refusals_change_nothing(fake: FakeDiscord, coalition: Coalition, 
     card = fake.messages(c.general)[-1]
     forged = await fake.click(card, "agenda:remind:v1:99999", c.alice, check=False, inject=True)
     await refused(forged, "does not exist on this server")
+
+
+async def test_sessions_mirrored_as_discord_events(
+    fake: FakeDiscord, coalition: Coalition, tmp_path: Path
+) -> None:
+    c = coalition
+    fake.update_role(c.guild, c.guild.roles[c.guild.bot_role_id], permissions=DEFAULT_BOT | MANAGE_EVENTS)
+    bot = BotProcess(fake, tmp_path, agenda={"discord_events": True})
+    await bot.start()
+    try:
+        await (await fake.slash(c.guild, c.coco, "agenda add", title="Open forum", start="2030-03-02 14:00",
+                                duration="90m", location="Room 4")).response()  # fmt: skip
+        await eventually(lambda: len(c.guild.scheduled_events) == 1, what="event created")
+        event = next(iter(c.guild.scheduled_events.values()))
+        assert event["name"] == "Open forum" and event["entity_metadata"]["location"] == "Room 4"
+        assert event["scheduled_start_time"].startswith("2030-03-02T14:00")
+        await (
+            await fake.slash(c.guild, c.coco, "agenda edit", session="1", start="2030-03-02 15:00")
+        ).response()
+        await eventually(lambda: next(iter(c.guild.scheduled_events.values()))["scheduled_start_time"]
+                         .startswith("2030-03-02T15:00"), what="event moved")  # fmt: skip
+        await (await fake.slash(c.guild, c.coco, "agenda remove", session="1")).response()
+        await eventually(lambda: not c.guild.scheduled_events, what="event deleted")
+    finally:
+        assert await bot.stop() == 0

@@ -21,6 +21,8 @@ from domain.clock import Clock, to_unix
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
+from domain.refs import number_of
+from domain.render import cell
 from domain.text import strip_controls
 from domain.timeparse import format_duration, parse_duration, parse_future
 from storage import groups as gq
@@ -190,13 +192,10 @@ def load_ballot_key(db_path: str) -> bytes:
 
 # -- exports -----------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 def safe_cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run as a formula: text starting with = + - @ tab or CR gets a '."""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """A CSV cell a spreadsheet will not run as a formula (the summary export's rule: domain.render.cell)."""
+    return str(cell(str(value)))
 
 
 def _csv(rows: Iterable[Sequence[object]]) -> str:
@@ -262,12 +261,10 @@ class Polls:
 
     async def resolve(self, guild_id: int, ref: str) -> Poll:
         """A poll of this server by number (``3`` or ``#3``)."""
-        digits = ref.strip().lstrip("#").strip()
-        if not digits.isdigit() or len(digits) > 9:
-            raise Invalid(f"“{ref[:30]}” is not a poll number; give it like #3 (autocomplete helps).")
-        poll = await q.get_poll_by_number(self.db, guild_id, int(digits))
+        number = number_of(ref, "a poll")
+        poll = await q.get_poll_by_number(self.db, guild_id, number)
         if poll is None:
-            raise NotFound(f"There is no poll #{int(digits)} on this server; see /poll list.")
+            raise NotFound(f"There is no poll #{number} on this server; see /poll list.")
         return poll
 
     async def by_id(self, guild_id: int, poll_id: int) -> Poll:

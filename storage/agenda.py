@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from storage.db import Database
+from storage.db import Database, search_params
 
 _SESSION = (
     "s.session_id, s.guild_id, s.number, s.uid, s.title, s.start_local, s.zone, s.duration_min, s.group_id, "
@@ -192,12 +192,10 @@ async def occurrences_of(db: Database, session_id: int) -> list[OccurrenceRow]:
 
 async def search_sessions(db: Database, guild_id: int, text: str, limit: int = 25) -> list[SessionRow]:
     """Sessions whose number or title matches, newest first."""
-    digits = text.strip().lstrip("#")
-    pattern = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = await db.fetchall(
         f"SELECT {_SESSION} FROM sessions s WHERE s.guild_id = :g AND (CAST(s.number AS TEXT) LIKE :num || '%' "  # noqa: S608
         "OR s.title LIKE :p ESCAPE '\\') ORDER BY s.number DESC LIMIT :limit",
-        {"g": guild_id, "num": digits if digits.isdigit() else "\x00", "p": pattern, "limit": limit},
+        {"g": guild_id, **search_params(text), "limit": limit},
     )
     return [_session(r) for r in rows]
 

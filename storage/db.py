@@ -96,6 +96,13 @@ def is_storage_failure(exc: BaseException) -> bool:
     )
 
 
+def search_params(text: str) -> dict[str, str]:
+    """``num`` and ``p`` for a number-or-text search: a typed number's digits, and a LIKE pattern (escaped)."""
+    digits = text.strip().lstrip("#")
+    pattern = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return {"num": digits if digits.isdigit() else "\x00", "p": pattern}
+
+
 def _prepare_path(path: str | Path) -> str:
     """The absolute path of the database file, its folder created."""
     absolute = os.path.abspath(path)

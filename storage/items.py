@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from storage.db import Database
+from storage.db import Database, search_params
 from storage.servers import UPSERT_MEMBER
 
 _ITEM = (
@@ -178,12 +178,10 @@ async def list_items(
 
 async def search_items(db: Database, guild_id: int, text: str, limit: int = 25) -> list[ItemRow]:
     """Items whose number or text matches what was typed, newest first."""
-    digits = text.strip().lstrip("#")
-    pattern = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = await db.fetchall(
         f"SELECT {_ITEM} {_FROM} WHERE i.guild_id = :g AND (CAST(i.number AS TEXT) LIKE :num || '%' "  # noqa: S608
         "OR r.text LIKE :p ESCAPE '\\') ORDER BY i.status != 'open', i.number DESC LIMIT :limit",
-        {"g": guild_id, "num": digits if digits.isdigit() else "\x00", "p": pattern, "limit": limit},
+        {"g": guild_id, **search_params(text), "limit": limit},
     )
     return [_item(r) for r in rows]
 

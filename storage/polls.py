@@ -13,7 +13,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage.db import Database
+from storage.db import Database, search_params
 from storage.servers import UPSERT_MEMBER
 
 log = logging.getLogger(__name__)
@@ -226,12 +226,10 @@ async def list_polls(db: Database, guild_id: int, *, closed_since: int, limit: i
 
 async def search_polls(db: Database, guild_id: int, text: str, limit: int = 25) -> list[PollRow]:
     """Polls whose number or question matches what was typed, open ones first, newest first."""
-    digits = text.strip().lstrip("#")
-    pattern = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = await db.fetchall(
         f"SELECT {_POLL} FROM polls p WHERE p.guild_id = :g AND (CAST(p.number AS TEXT) LIKE :num || '%' "  # noqa: S608
         "OR p.question LIKE :p ESCAPE '\\') ORDER BY p.closed_at IS NOT NULL, p.number DESC LIMIT :limit",
-        {"g": guild_id, "num": digits if digits.isdigit() else "\x00", "p": pattern, "limit": limit},
+        {"g": guild_id, **search_params(text), "limit": limit},
     )
     return [_poll(r) for r in rows]
 

@@ -24,6 +24,8 @@ def db_rows(where: BotProcess | Path, sql: str, params: tuple[Any, ...] = ()) ->
 async def refused(itx: Interaction, *fragments: str) -> str:
     """Assert the member got a clear ephemeral refusal containing every fragment; returns its text."""
     await itx.response()
+    if itx.type == 5:  # deferred first: the refusal is the follow-up
+        await itx.final()
     assert itx.ephemeral, itx.text
     for fragment in fragments:
         assert fragment in itx.text, itx.text

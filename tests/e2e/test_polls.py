@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import sqlite3
 import stat
 import time
 from pathlib import Path
@@ -14,17 +13,10 @@ from pathlib import Path
 from tests.e2e.conftest import Coalition, eventually, make_coalition
 from tests.e2e.fake_discord import FakeDiscord, FakeMessage, InteractionFailed
 from tests.e2e.harness import BotProcess
+from tests.e2e.helpers import button, db_rows, refused
 
 PNG = b"\x89PNG\r\n\x1a\n"
 POLL_TABLES = ("polls", "poll_options", "poll_counts", "poll_votes", "poll_secret_ballots")
-
-
-def db_rows(bot: BotProcess, sql: str, params: tuple = ()) -> list[tuple]:
-    raw = sqlite3.connect(bot.db_path)
-    try:
-        return raw.execute(sql, params).fetchall()
-    finally:
-        raw.close()
 
 
 def snapshot(bot: BotProcess) -> list[tuple]:
@@ -33,21 +25,6 @@ def snapshot(bot: BotProcess) -> list[tuple]:
         for t in (*POLL_TABLES, "scheduled_posts")
         for r in db_rows(bot, f"SELECT * FROM {t} ORDER BY 1, 2")
     ]
-
-
-async def refused(itx, *fragments: str) -> str:
-    await itx.response()
-    if itx.type == 5:  # deferred first: the refusal is the follow-up
-        await itx.final()
-    assert itx.ephemeral, itx.text
-    for fragment in fragments:
-        assert fragment in itx.text, itx.text
-    assert "Something went wrong" not in itx.text
-    return itx.text
-
-
-def button(message: FakeMessage, label: str) -> str:
-    return next(cid for text, cid, _ in message.buttons() if text == label)
 
 
 async def vote(fake: FakeDiscord, message: FakeMessage, label: str, member) -> str:

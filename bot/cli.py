@@ -32,9 +32,13 @@ def _load(path: str | None) -> Config | None:
 
 
 async def _run_bot(config: Config) -> int:
+    import sqlite3
+
     import discord
 
     from bot.client import Caucus
+    from storage.db import MigrationError
+    from storage.polls import BallotKeyError
 
     bot = Caucus(config)
     loop = asyncio.get_running_loop()
@@ -47,6 +51,14 @@ async def _run_bot(config: Config) -> int:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop, sig.name)
+    try:
+        await bot.open_storage()
+    except (OSError, sqlite3.Error, MigrationError, BallotKeyError) as exc:
+        print(
+            f"caucus: cannot open the database {config.storage.path!r} ([storage] path): {exc}",
+            file=sys.stderr,
+        )
+        return 1
     try:
         async with bot:
             await bot.start(config.discord.token)

@@ -85,9 +85,14 @@ class Caucus(commands.Bot):
         self.started_monotonic = time.monotonic()
         apply_endpoints(config.discord.api_base_url, config.discord.gateway_url)
 
+    async def open_storage(self) -> None:
+        """Open and migrate the database (before connecting: a broken database stops the bot at once)."""
+        if getattr(self, "db", None) is None:
+            self.db = await Database.open(self.config.storage.path)
+
     async def setup_hook(self) -> None:
         self.started_monotonic = time.monotonic()
-        self.db = await Database.open(self.config.storage.path)
+        await self.open_storage()
         log.info("database %s at schema version %d", self.config.storage.path, await self.db.user_version())
         self.policy = Policy(self.config.permissions.coordinator_roles)
         self.zone = parse_zone(self.config.schedule.timezone)

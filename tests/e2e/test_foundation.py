@@ -112,6 +112,21 @@ def test_run_with_broken_config_lists_every_problem(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "does not exist" in missing.stderr
 
 
+def test_unusable_database_path_fails_clearly(tmp_path: Path) -> None:
+    """A database that cannot be opened stops the bot with one line, before it connects anywhere."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    config = tmp_path / "c.toml"
+    # an API address nobody listens on: the bot must stop before it tries to connect at all
+    config.write_text(f'[discord]\napi_base_url = "http://127.0.0.1:9/api/v10"\n[storage]\npath = "{blocker}/caucus.db"\n',
+                      encoding="utf-8")  # fmt: skip
+    result = _run_cli("run", "--config", str(config), env={"DISCORD_TOKEN": "t.t.t"})
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "cannot open the database" in result.stderr and "[storage] path" in result.stderr
+    assert "cannot reach Discord" not in result.stderr
+
+
 def test_check_config(tmp_path: Path) -> None:
     ok = _run_cli(
         "check-config", "--config", str(ROOT / "config.example.toml"), env={"DISCORD_TOKEN": "t.t.t"}

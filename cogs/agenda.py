@@ -165,7 +165,9 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
                          "its reminders are cancelled.")  # fmt: skip
         if removed.event_id and itx.guild is not None:
             try:
-                await self.bot.http.delete_scheduled_event(itx.guild.id, removed.event_id, reason="session removed")
+                await self.bot.http.delete_scheduled_event(
+                    itx.guild.id, removed.event_id, reason="session removed"
+                )
             except discord.HTTPException as exc:
                 log.info("could not delete scheduled event %s: %s", removed.event_id, exc)
 

@@ -9,14 +9,14 @@ from domain.clock import Clock, to_unix
 from storage import servers as q
 from storage.db import Database
 
-# What /about counts, in the order it shows them: (table, label). Features add theirs as they land.
-HELD: tuple[tuple[str, str], ...] = (
-    ("groups", "working groups"),
-    ("items", "points and questions"),
-    ("polls", "polls"),
-    ("sessions", "agenda sessions"),
-    ("members", "members seen"),
-    ("erasures", "anonymised members"),
+# What /about counts, in the order it shows them: (table, label for one, label for several). Features add theirs as they land.
+HELD: tuple[tuple[str, str, str], ...] = (
+    ("groups", "working group", "working groups"),
+    ("items", "point or question", "points and questions"),
+    ("polls", "poll", "polls"),
+    ("sessions", "agenda session", "agenda sessions"),
+    ("members", "member seen", "members seen"),
+    ("erasures", "anonymised member", "anonymised members"),
 )
 
 
@@ -59,9 +59,9 @@ async def member_left(db: Database, clock: Clock, guild_id: int, user_id: int) -
 
 async def holdings(db: Database, guild_id: int) -> ServerHoldings:
     """What the bot holds for one server, counted per kind."""
-    counts = await q.count_rows(db, guild_id, [table for table, _ in HELD])
+    counts = await q.count_rows(db, guild_id, [table for table, _, _ in HELD])
     return ServerHoldings(
         guild_id=guild_id,
-        counts=tuple((label, counts[table]) for table, label in HELD),
+        counts=tuple((one if counts[table] == 1 else many, counts[table]) for table, one, many in HELD),
         schema_version=await db.user_version(),
     )

@@ -122,16 +122,24 @@ class ConsensusCog(
         view = await self.bot.consensus.view(item)
         embed, buttons = item_embed(view), item_components(item)
         home = view.group.home_channel_id if view.group else None
-        message: discord.Message | discord.InteractionMessage | None = None
+        message: discord.Message | discord.InteractionMessage
         if home and home != itx.channel_id:
+            # two messages to send: acknowledge first, so Discord's 3 seconds never run out
+            await itx.response.defer(ephemeral=True, thinking=True)
+            where = home
             try:
                 message = await self.bot.get_partial_messageable(home).send(
                     embed=embed, view=buttons, allowed_mentions=NO_PINGS
                 )
-                await reply(itx, f"Proposed {label(item)} in <#{home}>.", ephemeral=True)
             except discord.HTTPException as exc:
                 log.warning("cannot post item %d in home channel %d: %s", item.item_id, home, exc)
-        if message is None:
+                where = itx.channel_id or home
+                message = await self.bot.get_partial_messageable(where).send(
+                    embed=embed, view=buttons, allowed_mentions=NO_PINGS
+                )
+            note = "" if where == home else f" (I could not post in <#{home}>)"
+            await reply(itx, f"Proposed {label(item)} in <#{where}>{note}.", ephemeral=True)
+        else:
             response = await itx.response.send_message(embed=embed, view=buttons, allowed_mentions=NO_PINGS)
             resource = response.resource
             message = (

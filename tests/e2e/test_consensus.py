@@ -196,7 +196,7 @@ async def test_restart_and_comment_deadline(fake: FakeDiscord, tmp_path: Path) -
         itx = await fake.slash(c.guild, c.alice, "consensus propose", kind="point", text="Deadline point",
                                group="Principles", deadline="12s")  # fmt: skip
         await itx.response()
-        assert itx.ephemeral and "in <#" in itx.text  # posted in the group's home channel
+        assert itx.ephemeral and "in <#" in (await itx.final()).text  # posted in the group's home channel
         msg = next(m for m in fake.messages(home) if "Deadline point" in m.text)
         await click_and_reply(fake, msg, "Agree", c.alice)
 

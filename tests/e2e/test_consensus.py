@@ -319,3 +319,21 @@ async def test_refusals_change_nothing(fake: FakeDiscord, coalition: Coalition, 
     forged = await fake.click(msg, f"item:pos:v1:{their_id}:agree", c.alice, check=False, inject=True)
     await refused(forged, "does not exist on this server")
     assert snapshot(bot) == before
+
+
+async def test_home_channel_refusing_falls_back_here(
+    fake: FakeDiscord, coalition: Coalition, bot: BotProcess
+) -> None:
+    c = coalition
+    home = fake.add_channel(c.guild, "locked")
+    await (await fake.slash(c.guild, c.coco, "wg create", name="Principles", home_channel=home)).response()
+    fake.fail(
+        "POST", rf"/channels/{home.id}/messages", 403, code=50013, message="Missing Permissions", times=1
+    )
+    itx = await fake.slash(
+        c.guild, c.alice, "consensus propose", kind="point", text="Here instead", group="Principles"
+    )
+    answer = await itx.final()
+    assert itx.ephemeral and "could not post in" in answer.text
+    assert any("Here instead" in m.text for m in fake.messages(c.general))
+    await eventually(lambda: db_rows(bot, "SELECT channel_id FROM items") == [(c.general.id,)], what="noted")

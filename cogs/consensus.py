@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -195,7 +196,7 @@ class ConsensusCog(
             title=f"{label(found)} · {STATUS_LABELS[found.status]}", description=clip(text, 4000)
         )
         if len(text) > 4000:
-            file = discord.File(_bytes(text), filename=f"item-{found.number}.md")
+            file = discord.File(io.BytesIO(text.encode()), filename=f"item-{found.number}.md")
             await reply(itx, "The full record is attached.", embed=embed, file=file, ephemeral=True)
         else:
             await reply(itx, embed=embed, ephemeral=True)
@@ -361,12 +362,6 @@ class ConsensusCog(
             await channel.send(content, allowed_mentions=discord.AllowedMentions(
                 users=[discord.Object(uid) for uid in chunk], roles=False, everyone=False))  # fmt: skip
         return SENT
-
-
-def _bytes(text: str) -> Any:
-    import io
-
-    return io.BytesIO(text.encode("utf-8"))
 
 
 async def setup(bot: Caucus) -> None:

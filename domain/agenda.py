@@ -223,7 +223,9 @@ class Agenda:
 
     # -- changing ------------------------------------------------------------------------------
 
-    def _shape(self, spec: SessionSpec, base: Session | None, now: datetime) -> dict[str, object]:
+    def _shape(
+        self, spec: SessionSpec, base: Session | None, now: datetime
+    ) -> tuple[dict[str, object], list[tuple[int, int]], tuple[int, ...]]:
         """Validate a spec (over an existing session when editing) into column values and occurrence spans."""
         zone = parse_zone(spec.zone) if spec.zone else (ZoneInfo(base.zone) if base else self.zone)
         if spec.start is not None:
@@ -283,8 +285,6 @@ class Agenda:
             "recur_days": every,
             "recur_until": until.isoformat() if until else None,
             "offsets": json.dumps(list(offsets)),
-            "_spans": spans,
-            "_offsets": offsets,
         }
         for key, limit in (
             ("title", 200),
@@ -298,7 +298,7 @@ class Agenda:
                 values[key] = _text(value, key.replace("_", " "), limit)
         if "title" in values and not values["title"]:
             raise Invalid("Give the session a title.")
-        return values
+        return values, spans, offsets
 
     async def _plan(
         self,
@@ -337,20 +337,8 @@ class Agenda:
         if not spec.title or not spec.title.strip():
             raise Invalid("Give the session a title.")
         now = self.clock.now()
-        values = self._shape(spec, None, now)
+        values, spans, offsets = self._shape(spec, None, now)
         channel_id = spec.channel_id or (group.home_channel_id if group else None) or fallback_channel_id
-        return await self._insert(actor, values, group, channel_id, now)
-
-    async def _insert(
-        self,
-        actor: Actor,
-        values: dict[str, object],
-        group: Group | None,
-        channel_id: int | None,
-        now: datetime,
-    ) -> Session:
-        spans = values.pop("_spans")
-        offsets = values.pop("_offsets")
         row = {
             "guild_id": actor.guild_id, "uid": f"{uuid.uuid4()}@caucus", "group_id": group.group_id if group else None,
             "channel_id": channel_id, "moderators": "", "note_taker": "", "location": "", "notes": "",
@@ -360,8 +348,8 @@ class Agenda:
             await mq.ensure_guild(conn, actor.guild_id, to_unix(now))
             await mq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now))
             session_id = await q.insert_session(conn, row)
-            occurrences = await q.replace_occurrences(conn, session_id, spans, to_unix(now))  # type: ignore[arg-type]
-            await self._plan(conn, actor.guild_id, occurrences, offsets, to_unix(now))  # type: ignore[arg-type]
+            occurrences = await q.replace_occurrences(conn, session_id, spans, to_unix(now))
+            await self._plan(conn, actor.guild_id, occurrences, offsets, to_unix(now))
             session = await q.get_session(conn, actor.guild_id, session_id)
         assert session is not None
         return session
@@ -378,9 +366,7 @@ class Agenda:
         if spec == SessionSpec():
             raise Invalid("Nothing to change: give at least one field.")
         now = self.clock.now()
-        values = self._shape(spec, session, now)
-        spans = values.pop("_spans")
-        offsets = values.pop("_offsets")
+        values, spans, offsets = self._shape(spec, session, now)
         values["group_id"] = new_group.group_id if new_group else None
         if spec.channel_id is not None:
             values["channel_id"] = spec.channel_id
@@ -388,8 +374,8 @@ class Agenda:
             if await q.get_session(conn, actor.guild_id, session.session_id) is None:
                 raise NotFound(f"Session #{session.number} was removed in the meantime.")
             await q.update_session(conn, session.session_id, values)
-            occurrences = await q.replace_occurrences(conn, session.session_id, spans, to_unix(now))  # type: ignore[arg-type]
-            await self._plan(conn, actor.guild_id, occurrences, offsets, to_unix(now))  # type: ignore[arg-type]
+            occurrences = await q.replace_occurrences(conn, session.session_id, spans, to_unix(now))
+            await self._plan(conn, actor.guild_id, occurrences, offsets, to_unix(now))
             edited = await q.get_session(conn, actor.guild_id, session.session_id)
         assert edited is not None
         return edited

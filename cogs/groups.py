@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.ui.boundary import guild_id_of, reply
+from cogs.ui.boundary import NO_PINGS, guild_id_of, reply
 from cogs.ui.common import actor, group_autocomplete, target
 from cogs.ui.groups import GroupButton, card_embed, card_view, list_embed
+from cogs.ui.updater import MessageUpdater
 from domain.groups import NAME_MAX, Group
 from domain.overview import group_overview
 
@@ -88,12 +90,41 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
     def __init__(self, bot: Caucus) -> None:
         self.bot = bot
         self.roles = RoleKeeper(bot)
+        self.updater = MessageUpdater(bot, interval=1.0)
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(GroupButton)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(GroupButton)
+
+    async def _post_card(self, itx: discord.Interaction, group: Group, content: str | None = None) -> None:
+        """Answer with the group's card in public and remember the message, so it follows membership."""
+        embed, view = await self._card_message(group.guild_id, group.group_id)
+        response = await itx.response.send_message(content, embed=embed, view=view, allowed_mentions=NO_PINGS)
+        message = response.resource if isinstance(response.resource, discord.InteractionMessage) else None
+        if message is None:
+            message = await itx.original_response()
+        await self.bot.groups.attach_card(group, message.channel.id, message.id)
+
+    async def refresh_cards(self, group: Group) -> None:
+        """Bring every posted card of the group up to date (edits coalesced under bursts)."""
+        for channel_id, message_id in await self.bot.groups.cards(group):
+
+            async def render(
+                group_id: int = group.group_id, guild_id: int = group.guild_id
+            ) -> dict[str, Any]:
+                embed, view = await self._card_message(guild_id, group_id)
+                return {"embed": embed, "view": view}
+
+            self.updater.request(channel_id, message_id, render)
+
+    async def drain(self) -> None:
+        """At shutdown: let pending card updates go out."""
+        try:
+            await asyncio.wait_for(self.updater.flush(), timeout=2.0)
+        except TimeoutError:
+            log.warning("group card updates still pending at shutdown")
 
     async def _card_message(self, guild_id: int, group_id: int) -> tuple[discord.Embed, discord.ui.View]:
         b = self.bot
@@ -125,9 +156,8 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
             due=due,
         )
         log.info("group %d created in server %d by %d", group.group_id, group.guild_id, who.user_id)
-        embed, view = await self._card_message(group.guild_id, group.group_id)
-        await reply(
-            itx, f"New working group: **{discord.utils.escape_markdown(group.name)}**", embed=embed, view=view
+        await self._post_card(
+            itx, group, f"New working group: **{discord.utils.escape_markdown(group.name)}**"
         )
         if self.roles.enabled() and itx.guild is not None:
             _, problem = await self.roles.ensure(itx.guild, group)
@@ -149,8 +179,11 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
     @app_commands.guild_only()
     async def info(self, itx: discord.Interaction, group: str, public: bool = False) -> None:
         found = await self.bot.groups.resolve(guild_id_of(itx), group)
+        if public:
+            await self._post_card(itx, found)
+            return
         embed, view = await self._card_message(found.guild_id, found.group_id)
-        await reply(itx, embed=embed, view=view, ephemeral=not public)
+        await reply(itx, embed=embed, view=view, ephemeral=True)
 
     @app_commands.command(description="Join a working group")
     @app_commands.autocomplete(group=ACTIVE_GROUPS)
@@ -159,6 +192,7 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
         who = actor(itx)
         found = await self.bot.groups.join(who, await self.bot.groups.resolve(who.guild_id, group))
         await reply(itx, f"You joined **{discord.utils.escape_markdown(found.name)}**.", ephemeral=True)
+        await self.refresh_cards(found)
         await self.roles.follow(itx, found, who.user_id, add=True)
 
     @app_commands.command(description="Leave a working group")
@@ -168,6 +202,7 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
         who = actor(itx)
         found = await self.bot.groups.leave(who, await self.bot.groups.resolve(who.guild_id, group))
         await reply(itx, f"You left **{discord.utils.escape_markdown(found.name)}**.", ephemeral=True)
+        await self.refresh_cards(found)
         await self.roles.follow(itx, found, who.user_id, add=False)
 
     @app_commands.command(
@@ -185,6 +220,7 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
             f"{member.mention} is now a member of **{discord.utils.escape_markdown(found.name)}**.",
             ephemeral=True,
         )
+        await self.refresh_cards(found)
         if problem := await self.roles.follow(itx, found, member.id, add=True):
             await reply(itx, problem, ephemeral=True)
 
@@ -203,6 +239,7 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
             f"{member.mention} is no longer a member of **{discord.utils.escape_markdown(found.name)}**.",
             ephemeral=True,
         )
+        await self.refresh_cards(found)
         await self.roles.follow(itx, found, member.id, add=False)
 
     @app_commands.command(
@@ -226,6 +263,7 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
             f"{member.mention} is {state} of **{discord.utils.escape_markdown(found.name)}**.",
             ephemeral=True,
         )
+        await self.refresh_cards(found)
         if convener and (problem := await self.roles.follow(itx, found, member.id, add=True)):
             await reply(itx, problem, ephemeral=True)
 
@@ -239,6 +277,7 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
         found = await self.bot.groups.archive(who, await self.bot.groups.resolve(who.guild_id, group))
         embed, _ = await self._card_message(found.guild_id, found.group_id)
         await reply(itx, f"**{discord.utils.escape_markdown(found.name)}** is archived.", embed=embed)
+        await self.refresh_cards(found)
 
     async def button(self, itx: discord.Interaction, action: str, group_id: int) -> None:
         """A Join or Leave click on a card: change membership, refresh the card, tell the clicker."""
@@ -250,6 +289,7 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
         await itx.response.edit_message(embed=embed, view=view)
         verb = "joined" if action == "join" else "left"
         await reply(itx, f"You {verb} **{discord.utils.escape_markdown(found.name)}**.", ephemeral=True)
+        await self.refresh_cards(found)
         await self.roles.follow(itx, found, who.user_id, add=action == "join")
 
 

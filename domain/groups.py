@@ -232,6 +232,15 @@ class WorkingGroups:
         assert fresh is not None
         return fresh
 
+    async def attach_card(self, group: Group, channel_id: int, message_id: int) -> None:
+        """Remember a message that shows the group's card (it is refreshed when membership changes)."""
+        async with self.db.transaction() as conn:
+            await q.add_card(conn, group.group_id, channel_id, message_id)
+
+    async def cards(self, group: Group) -> list[tuple[int, int]]:
+        """(channel id, message id) of the messages showing the group's card, newest first."""
+        return await q.cards_of(self.db, group.group_id)
+
     async def set_role(self, group: Group, role_id: int | None) -> None:
         """Remember the Discord role kept in step with the group."""
         async with self.db.transaction() as conn:

@@ -226,3 +226,25 @@ async def groups_of_member(db: Database, guild_id: int, user_id: int) -> list[Gr
         {"g": guild_id, "u": user_id},
     )
     return [_group(r) for r in rows]
+
+
+async def add_card(conn: aiosqlite.Connection, group_id: int, channel_id: int, message_id: int) -> None:
+    """Remember a message showing the group's card."""
+    await conn.execute(
+        "INSERT INTO group_cards (group_id, channel_id, message_id) VALUES (:g, :c, :m) ON CONFLICT DO NOTHING",
+        {"g": group_id, "c": channel_id, "m": message_id},
+    )
+
+
+async def cards_of(db: Database, group_id: int, limit: int = 20) -> list[tuple[int, int]]:
+    """(channel id, message id) of the group's most recent cards."""
+    rows = await db.fetchall(
+        "SELECT channel_id, message_id FROM group_cards WHERE group_id = :g ORDER BY message_id DESC LIMIT :limit",
+        {"g": group_id, "limit": limit},
+    )
+    return [(int(r[0]), int(r[1])) for r in rows]
+
+
+async def forget_card(conn: aiosqlite.Connection, message_id: int) -> None:
+    """A card message that is gone."""
+    await conn.execute("DELETE FROM group_cards WHERE message_id = :m", {"m": message_id})

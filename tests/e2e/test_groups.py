@@ -309,3 +309,21 @@ async def test_card_shows_open_work_and_next_sessions(
     assert "Open points (1)" in text and "#1 Open and free" in text
     assert "Open questions (1)" in text and "#2 Who drafts?" in text
     assert "Next sessions" in text and "Drafting call" in text
+
+
+async def test_posted_cards_follow_membership(
+    fake: FakeDiscord, coalition: Coalition, bot: BotProcess
+) -> None:
+    c = coalition
+    card = (await create(fake, c, "Principles")).message
+    shown = (
+        await (await fake.slash(c.guild, c.bob, "wg info", group="Principles", public=True)).response()
+    ).message
+    assert card is not None and shown is not None and "Members (0)" in card.text
+    await (await fake.slash(c.guild, c.alice, "wg join", group="Principles")).response()
+    await (
+        await fake.slash(c.guild, c.coco, "wg set-convener", group="Principles", options={"member": c.carol})
+    ).response()
+    for message in (card, shown):
+        await eventually(lambda m=message: "Members (2)" in m.text, timeout=5, what="card refreshed")
+        assert f"<@{c.alice.id}>" in message.text and f"<@{c.carol.id}>" in message.text.split("Members")[0]

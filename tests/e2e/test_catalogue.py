@@ -16,7 +16,7 @@ from typing import Any
 import discord
 
 import cogs
-from tests.e2e.conftest import Coalition, make_coalition
+from tests.e2e.conftest import Coalition, eventually, make_coalition
 from tests.e2e.fake_discord import FakeDiscord
 from tests.e2e.harness import BotProcess
 
@@ -121,6 +121,8 @@ async def test_every_command_and_button_refuses_bad_input(fake: FakeDiscord, tmp
         # ids 1 now belong to the other server; this server has a group card to click on
         await (await fake.slash(c.guild, c.coco, "wg create", name="Ours")).response()
         card = fake.messages(c.general)[-1]
+        # the cards are noted just after they are posted: let that settle before taking the snapshot
+        await eventually(lambda: len(snapshot(bot.db_path)["group_cards"]) == 2, what="cards noted")
 
         schema = fake.commands()
         paths = list(leaves(schema))

@@ -90,7 +90,7 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
     def __init__(self, bot: Caucus) -> None:
         self.bot = bot
         self.roles = RoleKeeper(bot)
-        self.updater = MessageUpdater(bot, interval=1.0)
+        self.updater = MessageUpdater(bot, interval=1.0, on_gone=bot.groups.forget_card)
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(GroupButton)

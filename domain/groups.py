@@ -237,6 +237,11 @@ class WorkingGroups:
         async with self.db.transaction() as conn:
             await q.add_card(conn, group.group_id, channel_id, message_id)
 
+    async def forget_card(self, message_id: int) -> None:
+        """A card message that was deleted: stop refreshing it."""
+        async with self.db.transaction() as conn:
+            await q.forget_card(conn, message_id)
+
     async def cards(self, group: Group) -> list[tuple[int, int]]:
         """(channel id, message id) of the messages showing the group's card, newest first."""
         return await q.cards_of(self.db, group.group_id)

@@ -24,9 +24,15 @@ class MessageUpdater:
     and the bot stays within Discord's per-channel edit rate limit.
     """
 
-    def __init__(self, client: discord.Client, interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        interval: float = 1.0,
+        on_gone: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
         self.client = client
         self.interval = interval
+        self.on_gone = on_gone  # told the id of a message that no longer exists
         self.edits = 0
         self._pending: dict[int, tuple[int, Render]] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -58,6 +64,8 @@ class MessageUpdater:
                     self.edits += 1
                 except discord.NotFound:
                     log.info("message %d is gone; not updating it", message_id)
+                    if self.on_gone is not None:
+                        await self.on_gone(message_id)
                     return
                 except Exception:
                     log.exception("could not update message %d", message_id)

@@ -327,3 +327,15 @@ async def test_posted_cards_follow_membership(
     for message in (card, shown):
         await eventually(lambda m=message: "Members (2)" in m.text, timeout=5, what="card refreshed")
         assert f"<@{c.alice.id}>" in message.text and f"<@{c.carol.id}>" in message.text.split("Members")[0]
+
+
+async def test_deleted_card_is_forgotten(fake: FakeDiscord, coalition: Coalition, bot: BotProcess) -> None:
+    c = coalition
+    card = (await create(fake, c, "Principles")).message
+    assert card is not None
+    await eventually(lambda: db_rows(bot, "SELECT count(*) FROM group_cards") == [(1,)], what="card noted")
+    fake.record_delete(card)  # a moderator deletes the card
+    await (await fake.slash(c.guild, c.alice, "wg join", group="Principles")).response()
+    await eventually(
+        lambda: db_rows(bot, "SELECT count(*) FROM group_cards") == [(0,)], what="card forgotten"
+    )

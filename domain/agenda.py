@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -526,8 +526,3 @@ class Agenda:
     def as_datetime(unix: int) -> datetime:
         """Unix seconds as an aware UTC datetime."""
         return from_unix(unix)
-
-
-def with_group(spec: SessionSpec, group: str | None) -> SessionSpec:
-    """The spec with another group."""
-    return replace(spec, group=group)

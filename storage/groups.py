@@ -217,17 +217,6 @@ async def set_role(conn: aiosqlite.Connection, group_id: int, role_id: int | Non
     await conn.execute("UPDATE groups SET role_id = :r WHERE group_id = :g", {"g": group_id, "r": role_id})
 
 
-async def groups_of_member(db: Database, guild_id: int, user_id: int) -> list[GroupRow]:
-    """The groups of this server a user belongs to."""
-    rows = await db.fetchall(
-        f"SELECT {', '.join('g.' + c.strip() for c in _GROUP_COLUMNS.split(','))} FROM groups g "  # noqa: S608
-        "JOIN group_members gm ON gm.group_id = g.group_id WHERE g.guild_id = :g AND gm.user_id = :u "
-        "ORDER BY g.name_key",
-        {"g": guild_id, "u": user_id},
-    )
-    return [_group(r) for r in rows]
-
-
 async def add_card(conn: aiosqlite.Connection, group_id: int, channel_id: int, message_id: int) -> None:
     """Remember a message showing the group's card."""
     await conn.execute(

@@ -62,11 +62,6 @@ async def mark_member_left(conn: aiosqlite.Connection, guild_id: int, user_id: i
     )
 
 
-async def guild_exists(db: Database, guild_id: int) -> bool:
-    """Whether the bot has a record of this server."""
-    return bool(await db.fetchval("SELECT 1 FROM guilds WHERE guild_id = :g", {"g": guild_id}))
-
-
 async def count_rows(db: Database, guild_id: int, tables: Iterable[str]) -> dict[str, int]:
     """How many rows each named per-server table holds for this server (tables that do not exist count 0)."""
     existing = {str(r[0]) for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}

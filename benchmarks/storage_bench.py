@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 from benchmarks.report import percentile
 from bot.scheduler import PostDispatcher, Scheduler
 from domain.clock import SystemClock
+from domain.posts import SENT, PostBook
 from domain.render import render
-from domain.schedule import SENT, PostBook
 from domain.summary import build_summary
-from storage import schedule as sq
+from storage import posts as post_rows
 from storage.db import Database
-from storage.schedule import Post
+from storage.posts import Post
 
 GUILD = 4242
 NOW = 1_760_000_000
@@ -102,7 +102,7 @@ async def pending_reminders(
         async with db.transaction() as conn:
             for ref in range(refs):
                 due = [base + k for k in range(per_ref)] if not far else [base + ref * 60]
-                await sq.add_posts(conn, GUILD, KIND, ref, due[: count - ref * per_ref])
+                await post_rows.add_posts(conn, GUILD, KIND, ref, due[: count - ref * per_ref])
         last_due = base + per_ref - 1
 
         async def handler(post: Post) -> str:

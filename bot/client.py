@@ -18,12 +18,12 @@ from bot.scheduler import PostDispatcher, Scheduler
 from cogs.ui.boundary import NO_PINGS, handle_error
 from domain.agenda import Agenda
 from domain.clock import Clock, SystemClock
+from domain.consensus import Consensus
 from domain.groups import WorkingGroups
-from domain.items import Consensus
 from domain.permissions import Policy
 from domain.polls import Polls, load_ballot_key
+from domain.posts import PostBook
 from domain.privacy import Identities, Privacy
-from domain.schedule import PostBook
 from domain.timeparse import parse_zone
 from storage.db import Database
 

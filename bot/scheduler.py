@@ -14,7 +14,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from domain.clock import Clock, from_unix, to_unix
-from domain.schedule import Handler, PostBook
+from domain.posts import Handler, PostBook
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from domain.agenda import REMINDER, START, Session, SessionSpec
 from domain.calendar import calendar_bytes
 from domain.clock import to_unix
 from domain.errors import Invalid
-from domain.schedule import SENT, SKIPPED, Post
-from storage import schedule as sq
+from domain.posts import SENT, SKIPPED, Post
+from storage import posts as post_rows
 
 if TYPE_CHECKING:
     from bot.client import Caucus
@@ -304,7 +304,7 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
             when += timedelta(days=1)
         day_key = int(when.strftime("%Y%m%d"))
         async with self.bot.db.transaction() as conn:
-            await sq.add_posts(conn, guild.id, DIGEST, day_key, [to_unix(when)])
+            await post_rows.add_posts(conn, guild.id, DIGEST, day_key, [to_unix(when)])
         await self.bot.posts.refill()
 
     async def send_digest(self, post: Post) -> str:

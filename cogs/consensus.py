@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from cogs.ui.boundary import NO_PINGS, guarded, guild_id_of, reply
 from cogs.ui.common import actor, clip, group_autocomplete, when
-from cogs.ui.items import (
+from cogs.ui.consensus import (
     REASON_ID,
     ListPager,
     PositionButton,
@@ -26,8 +26,8 @@ from cogs.ui.items import (
     modal_values,
 )
 from cogs.ui.updater import MessageUpdater
-from domain.items import DEADLINE, REMINDER, STANCE_LABELS, STATUS_LABELS, Item
-from domain.schedule import SENT, SKIPPED, Post
+from domain.consensus import DEADLINE, REMINDER, STANCE_LABELS, STATUS_LABELS, Item
+from domain.posts import SENT, SKIPPED, Post
 
 if TYPE_CHECKING:
     from bot.client import Caucus

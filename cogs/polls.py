@@ -32,7 +32,7 @@ from cogs.ui.polls import (
 from cogs.ui.updater import MessageUpdater
 from domain.clock import from_unix
 from domain.polls import CLOSE, Poll, PollView, ballots_csv, results_csv
-from domain.schedule import SENT, SKIPPED, Post
+from domain.posts import SENT, SKIPPED, Post
 
 if TYPE_CHECKING:
     from bot.client import Caucus

@@ -12,15 +12,15 @@ from domain.clock import Clock, from_unix, to_unix
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
+from domain.posts import LATE_AFTER
 from domain.refs import number_of
-from domain.schedule import LATE_AFTER
 from domain.text import strip_controls
 from domain.timeparse import parse_duration, parse_when, parse_zone
 from domain.timetable import TimetableRow, parse_timetable
-from storage import agenda as q
-from storage import groups as gq
-from storage import schedule as sq
-from storage import servers as mq
+from storage import agenda as agenda_rows
+from storage import groups as group_rows
+from storage import posts as post_rows
+from storage import servers as server_rows
 from storage.agenda import OccurrenceRow as Occurrence
 from storage.agenda import SessionRow as Session
 from storage.db import Connection, Database
@@ -154,21 +154,21 @@ class Agenda:
     async def resolve(self, guild_id: int, ref: str) -> Session:
         """A session of this server by number (``3`` or ``#3``)."""
         number = number_of(ref, "a session")
-        session = await q.get_session_by_number(self.db, guild_id, number)
+        session = await agenda_rows.get_session_by_number(self.db, guild_id, number)
         if session is None:
             raise NotFound(f"There is no session #{number} on this server; see /agenda list.")
         return session
 
     async def by_id(self, guild_id: int, session_id: int) -> Session:
         """A session by id, only if it belongs to this server."""
-        session = await q.get_session(self.db, guild_id, session_id)
+        session = await agenda_rows.get_session(self.db, guild_id, session_id)
         if session is None:
             raise NotFound("That session does not exist on this server.")
         return session
 
     async def occurrences(self, session: Session) -> list[Occurrence]:
         """The session's occurrences by time."""
-        return await q.occurrences_of(self.db, session.session_id)
+        return await agenda_rows.occurrences_of(self.db, session.session_id)
 
     async def next_occurrence(self, session: Session) -> Occurrence | None:
         """The first occurrence that has not ended, else the last one."""
@@ -181,7 +181,7 @@ class Agenda:
         return (
             None
             if session.group_id is None
-            else await gq.get_group(self.db, session.guild_id, session.group_id)
+            else await group_rows.get_group(self.db, session.guild_id, session.group_id)
         )
 
     async def between(
@@ -189,7 +189,9 @@ class Agenda:
     ) -> list[tuple[Session, Occurrence]]:
         """Occurrences overlapping a period, optionally one group's."""
         group_id = (await self.groups.resolve(guild_id, group)).group_id if group else None
-        return await q.occurrences_between(self.db, guild_id, to_unix(start), to_unix(end), group_id=group_id)
+        return await agenda_rows.occurrences_between(
+            self.db, guild_id, to_unix(start), to_unix(end), group_id=group_id
+        )
 
     async def day(
         self, guild_id: int, day: date, *, group: str | None = None
@@ -205,18 +207,18 @@ class Agenda:
     async def sessions(self, guild_id: int, *, group: str | None = None) -> list[Session]:
         """Every session of the server (or of one group)."""
         group_id = (await self.groups.resolve(guild_id, group)).group_id if group else None
-        return await q.sessions_of(self.db, guild_id, group_id=group_id)
+        return await agenda_rows.sessions_of(self.db, guild_id, group_id=group_id)
 
     async def suggest(self, guild_id: int, text: str) -> list[Session]:
         """Up to 25 sessions matching what was typed."""
-        return await q.search_sessions(self.db, guild_id, text)
+        return await agenda_rows.search_sessions(self.db, guild_id, text)
 
     # -- who may ---------------------------------------------------------------------------------
 
     async def _require_manager(self, actor: Actor, group: Group | None, doing: str) -> None:
         if self.groups.policy.is_coordinator(actor):
             return
-        if group is not None and await gq.is_convener(self.db, group.group_id, actor.user_id):
+        if group is not None and await group_rows.is_convener(self.db, group.group_id, actor.user_id):
             return
         whose = f"conveners of {group.name} or coordinators" if group else "coordinators"
         raise NotAllowed(f"Only {whose} can {doing}.")
@@ -311,14 +313,14 @@ class Agenda:
         for occ in occurrences:
             if occ.starts_at <= now:
                 continue
-            await sq.add_posts(
+            await post_rows.add_posts(
                 conn,
                 guild_id,
                 REMINDER,
                 occ.occurrence_id,
                 [occ.starts_at - o for o in offsets if occ.starts_at - o > now],
             )
-            await sq.add_posts(conn, guild_id, START, occ.occurrence_id, [occ.starts_at])
+            await post_rows.add_posts(conn, guild_id, START, occ.occurrence_id, [occ.starts_at])
 
     async def add(
         self, actor: Actor, spec: SessionSpec, *, fallback_channel_id: int | None = None
@@ -345,12 +347,14 @@ class Agenda:
             "created_by": actor.user_id, "created_at": to_unix(now), **values,
         }  # fmt: skip
         async with self.db.transaction() as conn:
-            await mq.ensure_guild(conn, actor.guild_id, to_unix(now))
-            await mq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now))
-            session_id = await q.insert_session(conn, row)
-            occurrences = await q.replace_occurrences(conn, session_id, spans, to_unix(now))
+            await server_rows.ensure_guild(conn, actor.guild_id, to_unix(now))
+            await server_rows.upsert_members(
+                conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now)
+            )
+            session_id = await agenda_rows.insert_session(conn, row)
+            occurrences = await agenda_rows.replace_occurrences(conn, session_id, spans, to_unix(now))
             await self._plan(conn, actor.guild_id, occurrences, offsets, to_unix(now))
-            session = await q.get_session(conn, actor.guild_id, session_id)
+            session = await agenda_rows.get_session(conn, actor.guild_id, session_id)
         assert session is not None
         return session
 
@@ -371,12 +375,12 @@ class Agenda:
         if spec.channel_id is not None:
             values["channel_id"] = spec.channel_id
         async with self.db.transaction() as conn:
-            if await q.get_session(conn, actor.guild_id, session.session_id) is None:
+            if await agenda_rows.get_session(conn, actor.guild_id, session.session_id) is None:
                 raise NotFound(f"Session #{session.number} was removed in the meantime.")
-            await q.update_session(conn, session.session_id, values)
-            occurrences = await q.replace_occurrences(conn, session.session_id, spans, to_unix(now))
+            await agenda_rows.update_session(conn, session.session_id, values)
+            occurrences = await agenda_rows.replace_occurrences(conn, session.session_id, spans, to_unix(now))
             await self._plan(conn, actor.guild_id, occurrences, offsets, to_unix(now))
-            edited = await q.get_session(conn, actor.guild_id, session.session_id)
+            edited = await agenda_rows.get_session(conn, actor.guild_id, session.session_id)
         assert edited is not None
         return edited
 
@@ -385,35 +389,35 @@ class Agenda:
         session = await self.resolve(actor.guild_id, ref)
         await self._require_manager(actor, await self.group_of(session), f"remove session #{session.number}")
         async with self.db.transaction() as conn:
-            await q.replace_occurrences(conn, session.session_id, [], to_unix(self.clock.now()))
-            await q.delete_session(conn, session.session_id)
+            await agenda_rows.replace_occurrences(conn, session.session_id, [], to_unix(self.clock.now()))
+            await agenda_rows.delete_session(conn, session.session_id)
         return session
 
     async def set_event(self, session: Session, event_id: int | None) -> None:
         """Remember the Discord scheduled event mirroring the session."""
         async with self.db.transaction() as conn:
-            await q.set_event(conn, session.session_id, event_id)
+            await agenda_rows.set_event(conn, session.session_id, event_id)
 
     async def subscribe(self, actor: Actor, session_id: int) -> tuple[Session, bool]:
         """The actor gets direct messages with this session's next reminders; False if already subscribed."""
         session = await self.by_id(actor.guild_id, session_id)
         async with self.db.transaction() as conn:
-            if await q.get_session(conn, actor.guild_id, session.session_id) is None:
+            if await agenda_rows.get_session(conn, actor.guild_id, session.session_id) is None:
                 raise NotFound("That session was removed in the meantime.")
-            added = await q.subscribe(conn, session.session_id, actor.user_id)
+            added = await agenda_rows.subscribe(conn, session.session_id, actor.user_id)
         return session, added
 
     async def unsubscribe(self, actor: Actor, session_id: int) -> Session:
         """Stop the direct messages for a session."""
         session = await self.by_id(actor.guild_id, session_id)
         async with self.db.transaction() as conn:
-            if not await q.unsubscribe(conn, session.session_id, actor.user_id):
+            if not await agenda_rows.unsubscribe(conn, session.session_id, actor.user_id):
                 raise Conflict("You were not subscribed to this session's reminders.")
         return session
 
     async def reminder(self, occurrence_id: int, kind: str, late: bool) -> SessionReminder | None:
         """What to post for a reminder or start notice, or None when it is no longer useful."""
-        found = await q.occurrence(self.db, occurrence_id)
+        found = await agenda_rows.occurrence(self.db, occurrence_id)
         if found is None:
             return None
         session, occ = found
@@ -425,7 +429,7 @@ class Agenda:
         group = await self.group_of(session)
         return SessionReminder(
             session=session, occurrence=occ, kind=kind, channel_id=session.channel_id,
-            role_id=group.role_id if group else None, subscribers=tuple(await q.subscribers(self.db, session.session_id)),
+            role_id=group.role_id if group else None, subscribers=tuple(await agenda_rows.subscribers(self.db, session.session_id)),
             late=late, group_name=group.name if group else None,
         )  # fmt: skip
 
@@ -460,8 +464,8 @@ class Agenda:
             "rows": [{**asdict(r), "start": r.start.strftime(WALL), "end": r.end.strftime(WALL)} for r in rows],
         }  # fmt: skip
         async with self.db.transaction() as conn:
-            await mq.ensure_guild(conn, actor.guild_id, to_unix(now))
-            import_id = await q.insert_import(
+            await server_rows.ensure_guild(conn, actor.guild_id, to_unix(now))
+            import_id = await agenda_rows.insert_import(
                 conn, actor.guild_id, actor.user_id, json.dumps(payload), to_unix(now)
             )
         return ImportPreview(import_id, tz.key, tuple(rows), found.name if found else None, tuple(starts))
@@ -470,7 +474,7 @@ class Agenda:
         """Create every session of a previewed import in one transaction, or none."""
         now = self.clock.now()
         async with self.db.transaction() as conn:
-            taken = await q.take_import(conn, actor.guild_id, import_id, to_unix(now))
+            taken = await agenda_rows.take_import(conn, actor.guild_id, import_id, to_unix(now))
             if taken is None:
                 raise Conflict("This import was already confirmed, or does not exist on this server.")
             user_id, payload_text, _ = taken
@@ -480,7 +484,9 @@ class Agenda:
                 )
             payload = json.loads(payload_text)
             group = (
-                await gq.get_group(conn, actor.guild_id, payload["group_id"]) if payload["group_id"] else None
+                await group_rows.get_group(conn, actor.guild_id, payload["group_id"])
+                if payload["group_id"]
+                else None
             )
             if payload["group_id"] and group is None:
                 raise NotFound("The working group of this import no longer exists.")
@@ -490,7 +496,7 @@ class Agenda:
             tz = ZoneInfo(payload["zone"])
             channel_id = payload["channel_id"] or (group.home_channel_id if group else None)
             created: list[Session] = []
-            await mq.ensure_guild(conn, actor.guild_id, to_unix(now))
+            await server_rows.ensure_guild(conn, actor.guild_id, to_unix(now))
             for row in payload["rows"]:
                 start = datetime.fromisoformat(row["start"])
                 end = datetime.fromisoformat(row["end"])
@@ -507,11 +513,11 @@ class Agenda:
                     "offsets": json.dumps([int(o.total_seconds()) for o in self.offsets]),
                     "created_by": actor.user_id, "created_at": to_unix(now),
                 }  # fmt: skip
-                session_id = await q.insert_session(conn, values)
-                occurrences = await q.replace_occurrences(conn, session_id, spans, to_unix(now))
+                session_id = await agenda_rows.insert_session(conn, values)
+                occurrences = await agenda_rows.replace_occurrences(conn, session_id, spans, to_unix(now))
                 await self._plan(conn, actor.guild_id, occurrences,
                                  tuple(int(o.total_seconds()) for o in self.offsets), to_unix(now))  # fmt: skip
-                session = await q.get_session(conn, actor.guild_id, session_id)
+                session = await agenda_rows.get_session(conn, actor.guild_id, session_id)
                 assert session is not None
                 created.append(session)
         return created

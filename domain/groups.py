@@ -10,8 +10,8 @@ from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLo
 from domain.permissions import Actor, Policy
 from domain.text import strip_controls
 from domain.timeparse import parse_future
-from storage import groups as q
-from storage import servers as sq
+from storage import groups as group_rows
+from storage import servers as server_rows
 from storage.db import Database
 from storage.groups import GroupListRow, MemberRow
 from storage.groups import GroupRow as Group
@@ -69,10 +69,10 @@ class WorkingGroups:
         text = ref.strip()
         if not text:
             raise Invalid("Name a working group.")
-        group = await q.find_group_by_name(self.db, guild_id, text)
+        group = await group_rows.find_group_by_name(self.db, guild_id, text)
         digits = text.removeprefix("#")
         if group is None and digits.isdigit() and len(digits) < 20:
-            group = await q.get_group(self.db, guild_id, int(digits))
+            group = await group_rows.get_group(self.db, guild_id, int(digits))
         if group is None:
             raise NotFound(f"There is no working group “{text[:NAME_MAX]}” on this server; see /wg list.")
         return group
@@ -80,26 +80,26 @@ class WorkingGroups:
     async def card(self, guild_id: int, ref: str) -> GroupCard:
         """The group's card: the group and its current members."""
         group = await self.resolve(guild_id, ref)
-        return GroupCard(group, tuple(await q.members_of(self.db, group.group_id)))
+        return GroupCard(group, tuple(await group_rows.members_of(self.db, group.group_id)))
 
     async def card_by_id(self, guild_id: int, group_id: int) -> GroupCard:
         """The card of a group by id, only if it belongs to this server."""
-        group = await q.get_group(self.db, guild_id, group_id)
+        group = await group_rows.get_group(self.db, guild_id, group_id)
         if group is None:
             raise NotFound("That working group does not exist on this server.")
-        return GroupCard(group, tuple(await q.members_of(self.db, group.group_id)))
+        return GroupCard(group, tuple(await group_rows.members_of(self.db, group.group_id)))
 
     async def list_groups(self, guild_id: int, *, include_archived: bool = True) -> list[GroupListRow]:
         """The server's groups, active first, by name, with member counts and conveners."""
-        return await q.list_groups(self.db, guild_id, include_archived=include_archived)
+        return await group_rows.list_groups(self.db, guild_id, include_archived=include_archived)
 
     async def suggest(self, guild_id: int, text: str, *, include_archived: bool = False) -> list[Group]:
         """Up to 25 of this server's groups matching what the member has typed, for autocomplete."""
-        return await q.search_groups(self.db, guild_id, text, include_archived=include_archived)
+        return await group_rows.search_groups(self.db, guild_id, text, include_archived=include_archived)
 
     async def can_manage(self, actor: Actor, group: Group) -> bool:
         """Coordinators manage every group; conveners manage their own."""
-        return self.policy.is_coordinator(actor) or await q.is_convener(
+        return self.policy.is_coordinator(actor) or await group_rows.is_convener(
             self.db, group.group_id, actor.user_id
         )
 
@@ -129,9 +129,11 @@ class WorkingGroups:
         now = self.clock.now()
         due_at = to_unix(parse_future(due, self.zone, now, end_of_day=True)) if due and due.strip() else None
         async with self.db.transaction() as conn:
-            await sq.ensure_guild(conn, actor.guild_id, to_unix(now))
-            await sq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now))
-            group_id = await q.insert_group(
+            await server_rows.ensure_guild(conn, actor.guild_id, to_unix(now))
+            await server_rows.upsert_members(
+                conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now)
+            )
+            group_id = await group_rows.insert_group(
                 conn,
                 guild_id=actor.guild_id,
                 name=name,
@@ -143,7 +145,7 @@ class WorkingGroups:
             )
             if group_id is None:
                 raise Conflict(f"A working group named “{name}” already exists (names ignore letter case).")
-            group = await q.get_group(conn, actor.guild_id, group_id)
+            group = await group_rows.get_group(conn, actor.guild_id, group_id)
         assert group is not None
         return group
 
@@ -155,25 +157,25 @@ class WorkingGroups:
             raise Invalid("Bots can't be members of a working group.")
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
-            fresh = await q.get_group(conn, group.guild_id, group.group_id)
+            fresh = await group_rows.get_group(conn, group.guild_id, group.group_id)
             if fresh is None:
                 raise NotFound("That working group no longer exists.")
             if adding and fresh.archived_at is not None:
                 raise Closed(f"{fresh.name} is archived and takes no new members.")
-            await sq.upsert_members(
+            await server_rows.upsert_members(
                 conn,
                 group.guild_id,
                 {(actor.user_id, actor.display_name), (target.user_id, target.display_name)},
                 now,
             )
-            current = await q.membership(conn, fresh.group_id, target.user_id)
+            current = await group_rows.membership(conn, fresh.group_id, target.user_id)
             you = target.user_id == actor.user_id
             who = "You are" if you else f"{target.display_name} is"
             if convener is not None:
                 if current is None and not convener:
                     raise NotFound(f"{who} not a member of {fresh.name}.")
                 if current is None:
-                    await q.add_member(
+                    await group_rows.add_member(
                         conn,
                         fresh.group_id,
                         target.user_id,
@@ -185,13 +187,13 @@ class WorkingGroups:
                     state = "a convener" if convener else "not a convener"
                     raise Conflict(f"{who} already {state} of {fresh.name}.")
                 else:
-                    await q.set_convener(conn, fresh.group_id, target.user_id, convener)
+                    await group_rows.set_convener(conn, fresh.group_id, target.user_id, convener)
             elif adding:
-                if not await q.add_member(
+                if not await group_rows.add_member(
                     conn, fresh.group_id, target.user_id, convener=False, added_by=actor.user_id, now=now
                 ):
                     raise Conflict(f"{who} already a member of {fresh.name}.")
-            elif not await q.remove_member(conn, fresh.group_id, target.user_id):
+            elif not await group_rows.remove_member(conn, fresh.group_id, target.user_id):
                 raise NotFound(f"{who} not a member of {fresh.name}.")
         return fresh
 
@@ -226,27 +228,29 @@ class WorkingGroups:
         """Archive a group (coordinators only): it then takes no new members or items."""
         self.policy.require_coordinator(actor, "archive working groups")
         async with self.db.transaction() as conn:
-            if not await q.archive_group(conn, group.group_id, actor.user_id, to_unix(self.clock.now())):
+            if not await group_rows.archive_group(
+                conn, group.group_id, actor.user_id, to_unix(self.clock.now())
+            ):
                 raise Conflict(f"{group.name} is already archived.")
-            fresh = await q.get_group(conn, group.guild_id, group.group_id)
+            fresh = await group_rows.get_group(conn, group.guild_id, group.group_id)
         assert fresh is not None
         return fresh
 
     async def attach_card(self, group: Group, channel_id: int, message_id: int) -> None:
         """Remember a message that shows the group's card (it is refreshed when membership changes)."""
         async with self.db.transaction() as conn:
-            await q.add_card(conn, group.group_id, channel_id, message_id)
+            await group_rows.add_card(conn, group.group_id, channel_id, message_id)
 
     async def forget_card(self, message_id: int) -> None:
         """A card message that was deleted: stop refreshing it."""
         async with self.db.transaction() as conn:
-            await q.forget_card(conn, message_id)
+            await group_rows.forget_card(conn, message_id)
 
     async def cards(self, group: Group) -> list[tuple[int, int]]:
         """(channel id, message id) of the messages showing the group's card, newest first."""
-        return await q.cards_of(self.db, group.group_id)
+        return await group_rows.cards_of(self.db, group.group_id)
 
     async def set_role(self, group: Group, role_id: int | None) -> None:
         """Remember the Discord role kept in step with the group."""
         async with self.db.transaction() as conn:
-            await q.set_role(conn, group.group_id, role_id)
+            await group_rows.set_role(conn, group.group_id, role_id)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from domain.agenda import Agenda, Occurrence, Session
+from domain.consensus import Consensus, Item
 from domain.groups import GroupCard, WorkingGroups
-from domain.items import Consensus, Item
 from domain.polls import Poll, Polls
 
 UPCOMING = timedelta(days=30)

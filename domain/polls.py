@@ -25,10 +25,10 @@ from domain.refs import number_of
 from domain.render import cell
 from domain.text import strip_controls
 from domain.timeparse import format_duration, parse_duration, parse_future
-from storage import groups as gq
-from storage import polls as q
-from storage import schedule as sq
-from storage import servers as mq
+from storage import groups as group_rows
+from storage import polls as poll_rows
+from storage import posts as post_rows
+from storage import servers as server_rows
 from storage.db import Database
 from storage.polls import OptionCount, VoterRow
 from storage.polls import PollRow as Poll
@@ -187,7 +187,7 @@ def _key_check(secret: bytes) -> bytes:
 
 def load_ballot_key(db_path: str) -> bytes:
     """The bot's ballot key, from ``<db path>.key`` (created with mode 0600 on first start)."""
-    return q.load_or_create_key(db_path)
+    return poll_rows.load_or_create_key(db_path)
 
 
 # -- exports -----------------------------------------------------------------------------------
@@ -262,25 +262,29 @@ class Polls:
     async def resolve(self, guild_id: int, ref: str) -> Poll:
         """A poll of this server by number (``3`` or ``#3``)."""
         number = number_of(ref, "a poll")
-        poll = await q.get_poll_by_number(self.db, guild_id, number)
+        poll = await poll_rows.get_poll_by_number(self.db, guild_id, number)
         if poll is None:
             raise NotFound(f"There is no poll #{number} on this server; see /poll list.")
         return poll
 
     async def by_id(self, guild_id: int, poll_id: int) -> Poll:
         """A poll by database id, only if it belongs to this server."""
-        poll = await q.get_poll(self.db, guild_id, poll_id)
+        poll = await poll_rows.get_poll(self.db, guild_id, poll_id)
         if poll is None:
             raise NotFound("That poll does not exist on this server.")
         return poll
 
     async def view(self, poll: Poll) -> PollView:
         """The poll with its options, tally and group."""
-        group = None if poll.group_id is None else await gq.get_group(self.db, poll.guild_id, poll.group_id)
+        group = (
+            None
+            if poll.group_id is None
+            else await group_rows.get_group(self.db, poll.guild_id, poll.group_id)
+        )
         closed = self.is_closed(poll)
         return PollView(
             poll=poll,
-            options=tuple(await q.options(self.db, poll.poll_id)),
+            options=tuple(await poll_rows.options(self.db, poll.poll_id)),
             group=group,
             closed=closed,
             show_results=closed or not poll.hide_results,
@@ -292,12 +296,14 @@ class Polls:
 
     async def suggest(self, guild_id: int, text: str) -> list[Poll]:
         """Up to 25 polls matching what was typed, for autocomplete."""
-        return await q.search_polls(self.db, guild_id, text)
+        return await poll_rows.search_polls(self.db, guild_id, text)
 
     async def list_polls(self, guild_id: int) -> list[tuple[Poll, bool]]:
         """Open polls of this server, then those closed in the last seven days; each with whether it is closed."""
         since = to_unix(self.clock.now() - RECENTLY_CLOSED)
-        return [(p, self.is_closed(p)) for p in await q.list_polls(self.db, guild_id, closed_since=since)]
+        return [
+            (p, self.is_closed(p)) for p in await poll_rows.list_polls(self.db, guild_id, closed_since=since)
+        ]
 
     async def results(self, guild_id: int, ref: str) -> Results:
         """The results if they may be shown (hidden polls show none before close, to anyone); open polls name voters."""
@@ -305,12 +311,12 @@ class Polls:
         view = await self.view(poll)
         voters: tuple[VoterRow, ...] = ()
         if view.show_results and not poll.anonymous:
-            voters = tuple(await q.voters(self.db, guild_id, poll.poll_id))
+            voters = tuple(await poll_rows.voters(self.db, guild_id, poll.poll_id))
         return Results(view, voters)
 
     async def recount(self, poll: Poll) -> dict[int, int]:
         """Votes per option counted from the ballots (to check the tally)."""
-        return await q.recount(self.db, poll.poll_id)
+        return await poll_rows.recount(self.db, poll.poll_id)
 
     async def can_manage(self, actor: Actor, poll: Poll) -> bool:
         """The creator, a convener of the poll's group, or a coordinator."""
@@ -318,12 +324,14 @@ class Polls:
             return True
         if poll.group_id is None:
             return False
-        return await gq.is_convener(self.db, poll.group_id, actor.user_id)
+        return await group_rows.is_convener(self.db, poll.group_id, actor.user_id)
 
     async def _require_manager(self, actor: Actor, poll: Poll, doing: str) -> None:
         if not await self.can_manage(actor, poll):
             group = (
-                None if poll.group_id is None else await gq.get_group(self.db, poll.guild_id, poll.group_id)
+                None
+                if poll.group_id is None
+                else await group_rows.get_group(self.db, poll.guild_id, poll.group_id)
             )
             whose = f", conveners of {group.name}" if group else ""
             raise NotAllowed(
@@ -362,28 +370,30 @@ class Polls:
         if found is not None and found.archived_at is not None:
             raise Closed(f"{found.name} is archived and takes no new polls.")
         async with self.db.transaction() as conn:
-            await mq.ensure_guild(conn, actor.guild_id, to_unix(now))
-            await mq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now))
+            await server_rows.ensure_guild(conn, actor.guild_id, to_unix(now))
+            await server_rows.upsert_members(
+                conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now)
+            )
             if found is not None:
-                fresh = await gq.get_group(conn, actor.guild_id, found.group_id)
+                fresh = await group_rows.get_group(conn, actor.guild_id, found.group_id)
                 if fresh is None or fresh.archived_at is not None:
                     raise Closed(f"{found.name} is archived and takes no new polls.")
-            poll_id = await q.insert_poll(
+            poll_id = await poll_rows.insert_poll(
                 conn, guild_id=actor.guild_id, question=question, options=labels, author_id=actor.user_id,
                 group_id=found.group_id if found else None, role_id=role_id,
                 role_name=(role_name or str(role_id))[:100] if role_id is not None else None, choices=choices,
                 anonymous=anonymous, hide_results=hide_results, key_check=self._check if anonymous else None,
                 closes_at=closes_at, now=to_unix(now),
             )  # fmt: skip
-            await sq.add_posts(conn, actor.guild_id, CLOSE, poll_id, [closes_at])
-            poll = await q.get_poll(conn, actor.guild_id, poll_id)
+            await post_rows.add_posts(conn, actor.guild_id, CLOSE, poll_id, [closes_at])
+            poll = await poll_rows.get_poll(conn, actor.guild_id, poll_id)
         assert poll is not None
         return poll
 
     async def attach_message(self, poll: Poll, channel_id: int, message_id: int) -> None:
         """Remember the message that shows the poll."""
         async with self.db.transaction() as conn:
-            await q.set_message(conn, poll.poll_id, channel_id, message_id)
+            await poll_rows.set_message(conn, poll.poll_id, channel_id, message_id)
 
     # -- voting --------------------------------------------------------------------------------
 
@@ -406,7 +416,7 @@ class Polls:
         now = to_unix(self.clock.now())
         key = ballot_key(self._secret, poll_id, actor.user_id)
 
-        def decide(ctx: q.VoteContext) -> tuple[Poll, int]:
+        def decide(ctx: poll_rows.VoteContext) -> tuple[Poll, int]:
             poll = ctx.poll
             if poll is None:
                 raise NotFound("That poll does not exist on this server.")
@@ -439,7 +449,7 @@ class Polls:
 
         # a click is the hot path: the whole vote runs in one trip to the database thread
         poll, current, new = await self.db.run(
-            lambda conn: q.record_vote(
+            lambda conn: poll_rows.record_vote(
                 conn, guild_id=actor.guild_id, poll_id=poll_id, user_id=actor.user_id, voter_key=key, now=now,
                 name=actor.display_name, decide=decide,
             )
@@ -449,7 +459,7 @@ class Polls:
     async def _ballot(self, poll: Poll, picks: int, *, changed: bool) -> Ballot:
         labels = self._labels.get(poll.poll_id)
         if labels is None:
-            labels = {o.position: o.label for o in await q.options(self.db, poll.poll_id)}
+            labels = {o.position: o.label for o in await poll_rows.options(self.db, poll.poll_id)}
             self._labels[poll.poll_id] = labels
         chosen = mask_positions(picks)
         return Ballot(poll, chosen, tuple(labels[p] for p in chosen), changed)
@@ -457,20 +467,20 @@ class Polls:
     async def ballot(self, actor: Actor, poll_id: int) -> Ballot:
         """The actor's current ballot on a poll of this server."""
         poll = await self.by_id(actor.guild_id, poll_id)
-        picks = await q.picks_of(self.db, poll.poll_id, self._voter(poll, actor.user_id))
+        picks = await poll_rows.picks_of(self.db, poll.poll_id, self._voter(poll, actor.user_id))
         return await self._ballot(poll, picks, changed=False)
 
     # -- closing -------------------------------------------------------------------------------
 
     async def _close(self, guild_id: int, poll_id: int, closed_at: int, closed_by: int | None) -> Poll | None:
         async with self.db.transaction() as conn:
-            if not await q.close_poll(conn, poll_id, closed_at, closed_by):
+            if not await poll_rows.close_poll(conn, poll_id, closed_at, closed_by):
                 return None
-            await sq.cancel_posts(conn, (CLOSE,), poll_id, closed_at)
-            poll = await q.get_poll(conn, guild_id, poll_id)
+            await post_rows.cancel_posts(conn, (CLOSE,), poll_id, closed_at)
+            poll = await poll_rows.get_poll(conn, guild_id, poll_id)
             assert poll is not None
             if poll.anonymous:
-                await q.forget_voter_keys(conn, poll_id)
+                await poll_rows.forget_voter_keys(conn, poll_id)
         return poll
 
     async def close(self, actor: Actor, ref: str) -> Poll:
@@ -485,7 +495,7 @@ class Polls:
 
     async def close_due(self, guild_id: int, poll_id: int) -> Poll | None:
         """Close a poll at its deadline (also late, after a restart); None when it was already closed."""
-        poll = await q.get_poll(self.db, guild_id, poll_id)
+        poll = await poll_rows.get_poll(self.db, guild_id, poll_id)
         if poll is None or poll.closed_at is not None:
             return None
         return await self._close(guild_id, poll_id, poll.closes_at, None)
@@ -493,15 +503,15 @@ class Polls:
     async def claim_announcement(self, guild_id: int, poll_id: int) -> Poll | None:
         """Take the job of posting a closed poll's result; None when it is not closed or someone has it."""
         async with self.db.transaction() as conn:
-            if not await q.claim_announcement(conn, poll_id, to_unix(self.clock.now())):
+            if not await poll_rows.claim_announcement(conn, poll_id, to_unix(self.clock.now())):
                 return None
-            poll = await q.get_poll(conn, guild_id, poll_id)
+            poll = await poll_rows.get_poll(conn, guild_id, poll_id)
         return poll
 
     async def release_announcement(self, poll: Poll) -> None:
         """The result could not be posted: let a later attempt post it."""
         async with self.db.transaction() as conn:
-            await q.release_announcement(conn, poll.poll_id)
+            await poll_rows.release_announcement(conn, poll.poll_id)
 
     # -- nudging -------------------------------------------------------------------------------
 
@@ -520,7 +530,7 @@ class Polls:
         now = to_unix(self.clock.now())
         every = int(NUDGE_EVERY.total_seconds())
         async with self.db.transaction() as conn:
-            fresh = await q.get_poll(conn, actor.guild_id, poll.poll_id)
+            fresh = await poll_rows.get_poll(conn, actor.guild_id, poll.poll_id)
             assert fresh is not None
             if fresh.closed_at is not None:
                 raise Closed(f"Poll #{poll.number} is closed; there is nobody left to nudge.")
@@ -530,19 +540,19 @@ class Polls:
                     f"Poll #{poll.number} was nudged less than an hour ago; you can nudge again in {minutes} minutes."
                 )
             if fresh.group_id is not None:
-                eligible = [m.user_id for m in await gq.members_of(self.db, fresh.group_id)]
+                eligible = [m.user_id for m in await group_rows.members_of(self.db, fresh.group_id)]
             else:
                 eligible = sorted(set(role_member_ids or ()))
             if fresh.anonymous:
-                keys = await q.voter_keys(conn, fresh.poll_id)
+                keys = await poll_rows.voter_keys(conn, fresh.poll_id)
                 missing = [u for u in eligible if ballot_key(self._secret, fresh.poll_id, u) not in keys]
             else:
-                voted = await q.voted_user_ids(conn, fresh.poll_id)
+                voted = await poll_rows.voted_user_ids(conn, fresh.poll_id)
                 missing = [u for u in eligible if u not in voted]
             if not missing:
                 raise Conflict(
                     f"Everyone who can vote in poll #{poll.number} has voted; there is nobody to nudge."
                 )
-            if not await q.claim_nudge(conn, fresh.poll_id, now, every):
+            if not await poll_rows.claim_nudge(conn, fresh.poll_id, now, every):
                 raise Conflict(f"Poll #{poll.number} was nudged less than an hour ago; try again later.")
         return Nudge(fresh, tuple(missing))

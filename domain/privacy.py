@@ -16,7 +16,7 @@ from typing import Any
 
 from domain.clock import Clock, to_unix
 from domain.permissions import Actor
-from storage import privacy as q
+from storage import privacy as privacy_rows
 from storage.db import Connection, Database
 
 PSEUDONYM_BITS = 56
@@ -44,7 +44,7 @@ class Identities:
     async def storage_id(self, conn: Connection | Database, guild_id: int, user_id: int) -> int:
         """The id to store a member's position or ballot under."""
         if guild_id not in self._erased:
-            self._erased[guild_id] = set(await q.erased_in(conn, guild_id))
+            self._erased[guild_id] = set(await privacy_rows.erased_in(conn, guild_id))
         alias = self.pseudonym(guild_id, user_id)
         return alias if alias in self._erased[guild_id] else user_id
 
@@ -69,7 +69,7 @@ class Privacy:
     async def export(self, actor: Actor, extra: dict[str, Any] | None = None) -> bytes:
         """A JSON document of everything this server's record holds about the actor."""
         stored_as = await self.identities.storage_id(self.db, actor.guild_id, actor.user_id)
-        records = await q.rows_about(self.db, actor.guild_id, stored_as)
+        records = await privacy_rows.rows_about(self.db, actor.guild_id, stored_as)
         document = {
             "about": "What the Caucus bot holds about you in this Discord server.",
             "server_id": str(actor.guild_id),
@@ -85,7 +85,9 @@ class Privacy:
         """Anonymise the actor in this server, in one transaction."""
         alias = self.identities.pseudonym(actor.guild_id, actor.user_id)
         async with self.db.transaction() as conn:
-            changed = await q.anonymise(conn, actor.guild_id, actor.user_id, alias, to_unix(self.clock.now()))
+            changed = await privacy_rows.anonymise(
+                conn, actor.guild_id, actor.user_id, alias, to_unix(self.clock.now())
+            )
         self.identities.forget_cache(actor.guild_id)
         return Erasure(changed)
 
@@ -93,4 +95,4 @@ class Privacy:
 async def purge_removed_servers(db: Database, clock: Clock, after: timedelta) -> list[int]:
     """Delete the data of servers the bot was removed from longer than ``after`` ago (not those it came back to)."""
     async with db.transaction() as conn:
-        return await q.purge_removed(conn, to_unix(clock.now() - after))
+        return await privacy_rows.purge_removed(conn, to_unix(clock.now() - after))

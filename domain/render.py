@@ -14,7 +14,7 @@ import re
 from dataclasses import is_dataclass
 from typing import Any
 
-from domain.items import STATUS_LABELS
+from domain.consensus import STATUS_LABELS
 from domain.summary import SCHEMA, Point, PollResult, Section, Summary
 
 STANCES = (("agree", "agree"), ("stand_aside", "stand aside"), ("object", "object"), ("block", "block"))

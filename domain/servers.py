@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from domain.clock import Clock, to_unix
-from storage import servers as q
+from storage import servers as server_rows
 from storage.db import Database
 
 # What /about counts, in the order it shows them: (table, label for one, label for several). Features add theirs as they land.
@@ -33,33 +33,33 @@ async def server_joined(
     """Record that the bot is in a server, with its current members, in one transaction."""
     now = to_unix(clock.now())
     async with db.transaction() as conn:
-        await q.upsert_guild(conn, guild_id, name, now)
-        await q.upsert_members(conn, guild_id, members, now)
+        await server_rows.upsert_guild(conn, guild_id, name, now)
+        await server_rows.upsert_members(conn, guild_id, members, now)
 
 
 async def server_left(db: Database, clock: Clock, guild_id: int) -> None:
     """Record that the bot was removed from a server."""
     async with db.transaction() as conn:
-        await q.mark_guild_removed(conn, guild_id, to_unix(clock.now()))
+        await server_rows.mark_guild_removed(conn, guild_id, to_unix(clock.now()))
 
 
 async def member_seen(db: Database, clock: Clock, guild_id: int, user_id: int, display_name: str) -> None:
     """Record a member joining or being renamed."""
     now = to_unix(clock.now())
     async with db.transaction() as conn:
-        await q.ensure_guild(conn, guild_id, now)
-        await q.upsert_members(conn, guild_id, [(user_id, display_name)], now)
+        await server_rows.ensure_guild(conn, guild_id, now)
+        await server_rows.upsert_members(conn, guild_id, [(user_id, display_name)], now)
 
 
 async def member_left(db: Database, clock: Clock, guild_id: int, user_id: int) -> None:
     """Record that a member left: their record stays, they no longer count as present."""
     async with db.transaction() as conn:
-        await q.mark_member_left(conn, guild_id, user_id, to_unix(clock.now()))
+        await server_rows.mark_member_left(conn, guild_id, user_id, to_unix(clock.now()))
 
 
 async def holdings(db: Database, guild_id: int) -> ServerHoldings:
     """What the bot holds for one server, counted per kind."""
-    counts = await q.count_rows(db, guild_id, [table for table, _, _ in HELD])
+    counts = await server_rows.count_rows(db, guild_id, [table for table, _, _ in HELD])
     return ServerHoldings(
         guild_id=guild_id,
         counts=tuple((one if counts[table] == 1 else many, counts[table]) for table, one, many in HELD),

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from domain.consensus import STATUS_LABELS
 from domain.errors import Invalid, NotFound
-from domain.items import STATUS_LABELS
-from storage import export as q
+from storage import export as export_rows
 from storage.db import Database
 
 SCHEMA = "caucus-summary/1"
@@ -153,18 +153,18 @@ async def build_summary(
     names: bool = False,
 ) -> Summary:
     """Gather a server's record; ``names`` includes who took which position and who voted what in open polls."""
-    server = await q.guild_name(db, guild_id)
+    server = await export_rows.guild_name(db, guild_id)
     if server is None:
         raise NotFound("The bot has no record of that server.")
     if status is not None and status != "decided" and status not in STATUS_LABELS:
         raise Invalid(f"“{status[:30]}” is not a status: open, consensus, rough_consensus, no_consensus, "
                       "withdrawn, answered, dropped or decided.")  # fmt: skip
-    people = await q.names(db, guild_id)
+    people = await export_rows.names(db, guild_id)
 
     def name(user_id: object) -> str:
         return people.get(int(str(user_id)), f"member {user_id}")
 
-    all_groups = await q.groups(db, guild_id)
+    all_groups = await export_rows.groups(db, guild_id)
     if group is not None:
         key = " ".join(group.split()).casefold()
         chosen = [g for g in all_groups if g[1].casefold() == key or str(g[0]) == group.strip().lstrip("#")]
@@ -172,14 +172,14 @@ async def build_summary(
             raise NotFound(f"There is no working group “{group[:80]}” on this server.")
         all_groups = chosen
     positions_by_item: dict[int, list[tuple[int, int, int, str, str | None, int]]] = {}
-    for p in await q.positions(db, guild_id):
+    for p in await export_rows.positions(db, guild_id):
         positions_by_item.setdefault(p[0], []).append(p)
     objections_by_item: dict[int, list[dict[str, object]]] = {}
-    for o in await q.objections(db, guild_id):
+    for o in await export_rows.objections(db, guild_id):
         objections_by_item.setdefault(int(str(o["item_id"])), []).append(o)
-    items = await q.items(db, guild_id)
-    polls = await q.polls(db, guild_id)
-    sessions = await q.sessions(db, guild_id)
+    items = await export_rows.items(db, guild_id)
+    polls = await export_rows.polls(db, guild_id)
+    sessions = await export_rows.sessions(db, guild_id)
 
     def section(group_id: int | None, group_name: str | None, description: str, archived: bool) -> Section:
         points: list[Point] = []

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from domain import servers
 from domain.agenda import Agenda, SessionSpec
 from domain.clock import FakeClock
+from domain.consensus import Consensus
 from domain.groups import Target, WorkingGroups
-from domain.items import Consensus
 from domain.permissions import Actor, Policy
 from domain.polls import Polls
 from storage.db import Database

@@ -36,7 +36,7 @@ from domain.polls import (
     safe_cell,
     split_options,
 )
-from storage import polls as q
+from storage import polls as poll_rows
 from storage.db import Database
 
 GUILD = 1001
@@ -95,7 +95,7 @@ def counts(db: Database, poll: Poll) -> dict[int, int]:
 
 async def tally_matches_recount(db: Database, poll: Poll) -> dict[int, int]:
     tally = counts(db, poll)
-    assert tally == await q.recount(db, poll.poll_id)
+    assert tally == await poll_rows.recount(db, poll.poll_id)
     ballots = rows(
         db,
         "SELECT (SELECT count(*) FROM poll_votes WHERE poll_id = :p) "
@@ -419,13 +419,13 @@ async def test_anonymous_poll_refuses_votes_when_the_key_changed(
 
 async def test_ballot_key_file_is_private_and_stable(tmp_path: Any) -> None:
     path = str(tmp_path / "caucus.db")
-    first = q.load_or_create_key(path)
-    assert len(first) == 32 and q.load_or_create_key(path) == first
+    first = poll_rows.load_or_create_key(path)
+    assert len(first) == 32 and poll_rows.load_or_create_key(path) == first
     assert (tmp_path / "caucus.db.key").stat().st_mode & 0o777 == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["caucus.db.key"]  # no temporary file left
     (tmp_path / "caucus.db.key").write_bytes(b"short")
-    with pytest.raises(q.BallotKeyError, match="restore it"):
-        q.load_or_create_key(path)
+    with pytest.raises(poll_rows.BallotKeyError, match="restore it"):
+        poll_rows.load_or_create_key(path)
 
 
 # -- eligibility -------------------------------------------------------------------------------

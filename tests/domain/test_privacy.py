@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from domain import servers
 from domain.clock import FakeClock
-from domain.items import Consensus
+from domain.consensus import Consensus
 from domain.privacy import Identities, Privacy, pseudonym, purge_removed_servers
 from domain.summary import build_summary
 from storage.db import Database

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from domain.clock import FakeClock, to_unix
-from domain.schedule import LATE_AFTER, MAX_ATTEMPTS, SENT, SKIPPED, Post, PostBook
-from storage import schedule as sq
-from storage import servers as mq
+from domain.posts import LATE_AFTER, MAX_ATTEMPTS, SENT, SKIPPED, Post, PostBook
+from storage import posts as post_rows
+from storage import servers as server_rows
 from storage.db import Database
 
 GUILD = 1001
@@ -53,9 +53,9 @@ def state(db: Database, post_id: int) -> tuple[str, int, int | None, int | None,
 async def plan(db: Database, due_at: int, ref_id: int = 1, kind: str = KIND) -> int:
     """Plan one post the way the domain does; returns its id."""
     async with db.transaction() as conn:
-        await mq.ensure_guild(conn, GUILD, T0)
-        await sq.add_posts(conn, GUILD, kind, ref_id, [due_at])
-    planned = [p for p in await sq.posts_for(db, kind, ref_id) if p.due_at == due_at]
+        await server_rows.ensure_guild(conn, GUILD, T0)
+        await post_rows.add_posts(conn, GUILD, kind, ref_id, [due_at])
+    planned = [p for p in await post_rows.posts_for(db, kind, ref_id) if p.due_at == due_at]
     assert len(planned) == 1
     return planned[0].post_id
 
@@ -122,7 +122,7 @@ async def test_an_unknown_post_id_is_ignored(book: PostBook, db: Database) -> No
 async def test_a_cancelled_post_is_not_run(book: PostBook, db: Database) -> None:
     post_id = await plan(db, T0)
     async with db.transaction() as conn:
-        await sq.cancel_posts(conn, [KIND], 1, T0)
+        await post_rows.cancel_posts(conn, [KIND], 1, T0)
     handler = Recorder()
     assert await book.run(post_id, {KIND: handler}) is None
     assert handler.calls == []
@@ -221,7 +221,7 @@ async def test_recover_leaves_other_states_alone(book: PostBook, db: Database) -
     cancelled = await plan(db, T0, ref_id=3)
     await book.run(sent, {KIND: Recorder()})
     async with db.transaction() as conn:
-        await sq.cancel_posts(conn, [KIND], 3, T0)
+        await post_rows.cancel_posts(conn, [KIND], 3, T0)
     before = rows(db, "SELECT * FROM scheduled_posts ORDER BY post_id")
     assert await book.recover() == (0, 0)
     assert rows(db, "SELECT * FROM scheduled_posts ORDER BY post_id") == before
@@ -258,10 +258,10 @@ async def test_run_due_claims_a_second_together_and_sends_each_once(db: Database
     await book.recover()
     now = int(clock.now().timestamp())
     async with db.transaction() as conn:
-        await mq.ensure_guild(conn, 1, now)
+        await server_rows.ensure_guild(conn, 1, now)
         for ref in range(250):
-            await sq.add_posts(conn, 1, "demo", ref, [now + 10])
-        await sq.add_posts(conn, 1, "demo", 999, [now + 20])
+            await post_rows.add_posts(conn, 1, "demo", ref, [now + 10])
+        await post_rows.add_posts(conn, 1, "demo", 999, [now + 20])
     seen: list[int] = []
 
     async def handler(post: Post) -> str:

@@ -17,13 +17,13 @@ from domain.privacy import Identities
 from domain.refs import number_of
 from domain.text import strip_controls
 from domain.timeparse import parse_duration, parse_future
-from storage import groups as gq
-from storage import items as q
-from storage import schedule as sq
-from storage import servers as mq
+from storage import consensus as consensus_rows
+from storage import groups as group_rows
+from storage import posts as post_rows
+from storage import servers as server_rows
+from storage.consensus import ItemRow as Item
+from storage.consensus import ObjectionRow, PositionRow, RevisionRow, Tally
 from storage.db import Database
-from storage.items import ItemRow as Item
-from storage.items import ObjectionRow, PositionRow, RevisionRow, Tally
 
 __all__ = [
     "Item", "ItemView", "ItemDetails", "Consensus", "Tally", "Reminder", "STANCES", "POINT_OUTCOMES",
@@ -157,30 +157,36 @@ class Consensus:
     async def resolve(self, guild_id: int, ref: str) -> Item:
         """An item of this server by number (``3`` or ``#3``)."""
         number = number_of(ref, "an item")
-        item = await q.get_item_by_number(self.db, guild_id, number)
+        item = await consensus_rows.get_item_by_number(self.db, guild_id, number)
         if item is None:
             raise NotFound(f"There is no item #{number} on this server; see /consensus list.")
         return item
 
     async def by_id(self, guild_id: int, item_id: int) -> Item:
         """An item by database id, only if it belongs to this server."""
-        item = await q.get_item(self.db, guild_id, item_id)
+        item = await consensus_rows.get_item(self.db, guild_id, item_id)
         if item is None:
             raise NotFound("That item does not exist on this server.")
         return item
 
     async def _group(self, item: Item) -> Group | None:
-        return None if item.group_id is None else await gq.get_group(self.db, item.guild_id, item.group_id)
+        return (
+            None
+            if item.group_id is None
+            else await group_rows.get_group(self.db, item.guild_id, item.group_id)
+        )
 
     async def view(self, item: Item) -> ItemView:
         """The item with its group, tally and response counts."""
         group = await self._group(item)
-        tally = await q.tally(self.db, item.item_id, item.revision)
+        tally = await consensus_rows.tally(self.db, item.item_id, item.revision)
         size = missing = None
         if group is not None:
-            size = await q.group_member_count(self.db, item.guild_id, group.group_id)
+            size = await consensus_rows.group_member_count(self.db, item.guild_id, group.group_id)
             missing = len(
-                await q.non_responders(self.db, item.guild_id, group.group_id, item.item_id, item.revision)
+                await consensus_rows.non_responders(
+                    self.db, item.guild_id, group.group_id, item.item_id, item.revision
+                )
             )
         return ItemView(item, group, tally, size, missing)
 
@@ -190,12 +196,14 @@ class Consensus:
         view = await self.view(item)
         missing: list[tuple[int, str]] = []
         if item.group_id is not None:
-            missing = await q.non_responders(self.db, guild_id, item.group_id, item.item_id, item.revision)
+            missing = await consensus_rows.non_responders(
+                self.db, guild_id, item.group_id, item.item_id, item.revision
+            )
         return ItemDetails(
             view=view,
-            revisions=tuple(await q.revisions(self.db, item.item_id)),
-            positions=tuple(await q.positions(self.db, guild_id, item.item_id)),
-            objections=tuple(await q.objections(self.db, guild_id, item.item_id)),
+            revisions=tuple(await consensus_rows.revisions(self.db, item.item_id)),
+            positions=tuple(await consensus_rows.positions(self.db, guild_id, item.item_id)),
+            objections=tuple(await consensus_rows.objections(self.db, guild_id, item.item_id)),
             not_responded=tuple(missing),
         )
 
@@ -213,18 +221,20 @@ class Consensus:
             statuses = (status,)
         if kind is not None and kind not in ("point", "question"):
             raise Invalid("The kind is point or question.")
-        return await q.list_items(self.db, guild_id, group_id=group_id, statuses=statuses, kind=kind)
+        return await consensus_rows.list_items(
+            self.db, guild_id, group_id=group_id, statuses=statuses, kind=kind
+        )
 
     async def suggest(self, guild_id: int, text: str) -> list[Item]:
         """Up to 25 items matching what was typed, for autocomplete."""
-        return await q.search_items(self.db, guild_id, text)
+        return await consensus_rows.search_items(self.db, guild_id, text)
 
     async def can_judge(self, actor: Actor, item: Item) -> bool:
         """Conveners of the item's group and coordinators declare outcomes."""
         if self.groups.policy.is_coordinator(actor):
             return True
         group = await self._group(item)
-        return group is not None and await gq.is_convener(self.db, group.group_id, actor.user_id)
+        return group is not None and await group_rows.is_convener(self.db, group.group_id, actor.user_id)
 
     async def _require_judge(self, actor: Actor, item: Item, doing: str) -> None:
         if not await self.can_judge(actor, item):
@@ -257,29 +267,31 @@ class Consensus:
         if deadline and deadline.strip():
             deadline_at = to_unix(parse_deadline(deadline, self.zone, now))
         async with self.db.transaction() as conn:
-            await mq.ensure_guild(conn, actor.guild_id, to_unix(now))
-            await mq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now))
+            await server_rows.ensure_guild(conn, actor.guild_id, to_unix(now))
+            await server_rows.upsert_members(
+                conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now)
+            )
             if found is not None:
-                fresh = await gq.get_group(conn, actor.guild_id, found.group_id)
+                fresh = await group_rows.get_group(conn, actor.guild_id, found.group_id)
                 if fresh is None or fresh.archived_at is not None:
                     raise Closed(f"{found.name} is archived and takes no new items.")
-            item_id = await q.insert_item(
+            item_id = await consensus_rows.insert_item(
                 conn, guild_id=actor.guild_id, kind=kind, group_id=found.group_id if found else None,
                 author_id=actor.user_id, text=text, deadline_at=deadline_at, now=to_unix(now),
             )  # fmt: skip
             if deadline_at is not None:
-                await sq.add_posts(
+                await post_rows.add_posts(
                     conn, actor.guild_id, REMINDER, item_id, self._reminder_times(deadline_at, to_unix(now))
                 )
-                await sq.add_posts(conn, actor.guild_id, DEADLINE, item_id, [deadline_at])
-            item = await q.get_item(conn, actor.guild_id, item_id)
+                await post_rows.add_posts(conn, actor.guild_id, DEADLINE, item_id, [deadline_at])
+            item = await consensus_rows.get_item(conn, actor.guild_id, item_id)
         assert item is not None
         return item
 
     async def attach_message(self, item: Item, channel_id: int, message_id: int) -> None:
         """Remember the message that shows the item."""
         async with self.db.transaction() as conn:
-            await q.set_message(conn, item.item_id, channel_id, message_id)
+            await consensus_rows.set_message(conn, item.item_id, channel_id, message_id)
 
     async def open_point(self, guild_id: int, item_id: int) -> Item:
         """The point if positions can be taken on it now (before asking a member for a reason)."""
@@ -318,7 +330,7 @@ class Consensus:
 
         # a click is the hot path: the whole change runs in one trip to the database thread
         item = await self.db.run(
-            lambda conn: q.record_position(
+            lambda conn: consensus_rows.record_position(
                 conn, guild_id=actor.guild_id, item_id=item_id, user_id=uid, stance=stance, reason=clean_reason,
                 now=now, name=actor.display_name if uid == actor.user_id else None, check=check,
             )
@@ -335,15 +347,15 @@ class Consensus:
             )
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
-            fresh = await q.get_item(conn, actor.guild_id, item.item_id)
+            fresh = await consensus_rows.get_item(conn, actor.guild_id, item.item_id)
             assert fresh is not None
             if fresh.status != "open":
                 raise Closed(f"#{item.number} is decided; reopen it before amending.")
             if fresh.text == text:
                 raise Conflict(f"That is already the text of #{item.number}.")
-            await mq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], now)
-            await q.add_revision(conn, item.item_id, text, actor.user_id, now)
-            amended = await q.get_item(conn, actor.guild_id, item.item_id)
+            await server_rows.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], now)
+            await consensus_rows.add_revision(conn, item.item_id, text, actor.user_id, now)
+            amended = await consensus_rows.get_item(conn, actor.guild_id, item.item_id)
         assert amended is not None
         return amended
 
@@ -374,16 +386,18 @@ class Consensus:
     ) -> Item:
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
-            fresh = await q.get_item(conn, actor.guild_id, item.item_id)
+            fresh = await consensus_rows.get_item(conn, actor.guild_id, item.item_id)
             assert fresh is not None
             if fresh.status != "open":
                 raise Conflict(
                     f"#{item.number} is already decided ({STATUS_LABELS[fresh.status].lower()}); reopen it first."
                 )
-            await mq.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], now)
-            await q.set_status(conn, item.item_id, status, by=actor.user_id, at=now, note=note, answer=answer)
-            await sq.cancel_posts(conn, (REMINDER, DEADLINE), item.item_id, now)
-            closed = await q.get_item(conn, actor.guild_id, item.item_id)
+            await server_rows.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], now)
+            await consensus_rows.set_status(
+                conn, item.item_id, status, by=actor.user_id, at=now, note=note, answer=answer
+            )
+            await post_rows.cancel_posts(conn, (REMINDER, DEADLINE), item.item_id, now)
+            closed = await consensus_rows.get_item(conn, actor.guild_id, item.item_id)
         assert closed is not None
         return closed
 
@@ -393,17 +407,17 @@ class Consensus:
         await self._require_judge(actor, item, "reopen")
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
-            fresh = await q.get_item(conn, actor.guild_id, item.item_id)
+            fresh = await consensus_rows.get_item(conn, actor.guild_id, item.item_id)
             assert fresh is not None
             if fresh.status == "open":
                 raise Conflict(f"#{item.number} is already open.")
-            await q.set_status(conn, item.item_id, "open", by=None, at=None)
+            await consensus_rows.set_status(conn, item.item_id, "open", by=None, at=None)
             if fresh.deadline_at is not None and fresh.deadline_at > now:
-                await sq.add_posts(
+                await post_rows.add_posts(
                     conn, actor.guild_id, REMINDER, item.item_id, self._reminder_times(fresh.deadline_at, now)
                 )
-                await sq.add_posts(conn, actor.guild_id, DEADLINE, item.item_id, [fresh.deadline_at])
-            reopened = await q.get_item(conn, actor.guild_id, item.item_id)
+                await post_rows.add_posts(conn, actor.guild_id, DEADLINE, item.item_id, [fresh.deadline_at])
+            reopened = await consensus_rows.get_item(conn, actor.guild_id, item.item_id)
         assert reopened is not None
         return reopened
 
@@ -422,20 +436,20 @@ class Consensus:
             raise Closed(f"#{item.number} is decided; reopen it to change its objection register.")
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
-            done = await q.resolve_objection(
+            done = await consensus_rows.resolve_objection(
                 conn, item.item_id, item.revision, objector_id, state, clean, actor.user_id, now
             )
         if not done:
             raise NotFound(f"That member has no objection or block on the current text of #{item.number}.")
         entry = next(
-            o for o in await q.objections(self.db, actor.guild_id, item.item_id)
+            o for o in await consensus_rows.objections(self.db, actor.guild_id, item.item_id)
             if o.user_id == objector_id and o.revision == item.revision
         )  # fmt: skip
         return item, entry
 
     async def reminder(self, item_id: int, guild_id: int, kind: str, late: bool) -> Reminder | None:
         """What to post for a comment-deadline post, or None when it is no longer useful."""
-        item = await q.get_item(self.db, guild_id, item_id)
+        item = await consensus_rows.get_item(self.db, guild_id, item_id)
         if item is None or item.status != "open" or item.deadline_at is None:
             return None
         now = to_unix(self.clock.now())
@@ -447,7 +461,7 @@ class Consensus:
                 return None  # the comment period is over: a reminder would only confuse
             mention: tuple[int, ...] = ()
             if group is not None:
-                missing = await q.non_responders(
+                missing = await consensus_rows.non_responders(
                     self.db, guild_id, group.group_id, item.item_id, item.revision
                 )
                 if not missing:
@@ -457,6 +471,6 @@ class Consensus:
         conveners: tuple[int, ...] = ()
         if group is not None:
             conveners = tuple(
-                m.user_id for m in await gq.members_of(self.db, group.group_id) if m.is_convener
+                m.user_id for m in await group_rows.members_of(self.db, group.group_id) if m.is_convener
             )
         return Reminder(item, kind, channel_id, conveners, view, late)

@@ -9,7 +9,7 @@ import discord
 
 from cogs.ui.boundary import guarded
 from cogs.ui.common import clip, when
-from domain.items import STANCE_LABELS, STATUS_LABELS, Item, ItemDetails, ItemView
+from domain.consensus import STANCE_LABELS, STATUS_LABELS, Item, ItemDetails, ItemView
 
 if TYPE_CHECKING:
     from bot.client import Caucus

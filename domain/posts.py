@@ -7,9 +7,9 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from domain.clock import Clock, to_unix
-from storage import schedule as q
+from storage import posts as post_rows
 from storage.db import Database
-from storage.schedule import Post
+from storage.posts import Post
 
 __all__ = ["Post", "PostBook", "Handler", "SENT", "SKIPPED", "LATE_AFTER"]
 
@@ -42,11 +42,11 @@ class PostBook:
         """
         self.started_at = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
-            return await q.recover_claimed(conn, MAX_ATTEMPTS, to_unix(self.clock.now()))
+            return await post_rows.recover_claimed(conn, MAX_ATTEMPTS, to_unix(self.clock.now()))
 
     async def due_before(self, until: int, *, after_id: int = 0, limit: int = 1000) -> list[Post]:
         """A page of pending posts due before ``until``."""
-        return await q.due_before(self.db, until, after_id=after_id, limit=limit)
+        return await post_rows.due_before(self.db, until, after_id=after_id, limit=limit)
 
     async def run_due(self, until: int, handlers: dict[str, Handler], *, batch: int = 200) -> int:
         """Claim every post due before ``until`` (a batch per transaction) and send them; returns how many ran.
@@ -58,7 +58,7 @@ class PostBook:
         while True:
             now = to_unix(self.clock.now())
             async with self.db.transaction() as conn:
-                posts = await q.claim_due(
+                posts = await post_rows.claim_due(
                     conn, until, now, self.started_at, int(LATE_AFTER.total_seconds()), batch
                 )
             for post in posts:
@@ -81,15 +81,15 @@ class PostBook:
                     "scheduled post %d (%s) failed on attempt %d", post.post_id, post.kind, post.attempts
                 )
                 async with self.db.transaction() as conn:
-                    await q.release(conn, post.post_id, MAX_ATTEMPTS, to_unix(self.clock.now()))
+                    await post_rows.release(conn, post.post_id, MAX_ATTEMPTS, to_unix(self.clock.now()))
                 return None
         async with self.db.transaction() as conn:
-            await q.finish(conn, post.post_id, result, to_unix(self.clock.now()))
+            await post_rows.finish(conn, post.post_id, result, to_unix(self.clock.now()))
         return result
 
     async def due_times(self, until: int, *, after: int = -1, limit: int = 1000) -> list[int]:
         """Distinct times at which pending posts fall due, up to ``until``."""
-        return await q.due_times(self.db, until, after=after, limit=limit)
+        return await post_rows.due_times(self.db, until, after=after, limit=limit)
 
     async def run(self, post_id: int, handlers: dict[str, Handler]) -> str | None:
         """Claim a post, hand it to its kind's handler, record the result; None if someone else had it."""
@@ -103,7 +103,7 @@ class PostBook:
                 return None
             due_at = int(found[0])
             late = due_at < self.started_at or to_unix(now) - due_at > LATE_AFTER.total_seconds()
-            post = await q.claim(conn, post_id, to_unix(now), late)
+            post = await post_rows.claim(conn, post_id, to_unix(now), late)
         if post is None:
             return None
         return await self._send(post, handlers)

@@ -16,9 +16,9 @@ import pytest
 
 from domain import servers
 from domain.clock import FakeClock
+from domain.consensus import DEADLINE, REMINDER, Consensus, Item, Tally, hint
 from domain.errors import Closed, Conflict, DomainError, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Group, Target, WorkingGroups
-from domain.items import DEADLINE, REMINDER, Consensus, Item, Tally, hint
 from domain.permissions import Actor, Policy
 from storage.db import Database
 

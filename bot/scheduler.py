@@ -74,6 +74,7 @@ class PostDispatcher:
 
     WINDOW = timedelta(hours=1)
     REFILL_EVERY = timedelta(minutes=5)
+    RETRY_AFTER = timedelta(seconds=5)  # a post whose handler failed is tried again this soon
     CHUNK = 500
 
     def __init__(self, scheduler: Scheduler, book: PostBook, clock: Clock) -> None:
@@ -125,15 +126,33 @@ class PostDispatcher:
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
+        failed: list[int] = []
         try:
-            await self.book.run_due(due, self.handlers)
+            await self.book.run_due(due, self.handlers, failed=failed)
         except Exception:
             log.exception("scheduled posts due at %d could not be run", due)
         finally:
             if task is not None:
                 self._running.discard(task)
+        if failed:
+            # another attempt soon, while Discord still remembers the nonces of the parts already out
+            retry = self.clock.now() + self.RETRY_AFTER
+            self.scheduler.at(f"posts:retry:{to_unix(retry)}", retry, self.refill)
 
     async def drain(self, grace: float) -> None:
-        """Let posts being sent finish (a clean stop must not leave one claimed, or it would go out twice)."""
-        if self._running:
-            await asyncio.wait(list(self._running), timeout=grace)
+        """At a clean stop: let posts being sent finish, for at most ``grace`` seconds.
+
+        A post still going out after that is cancelled between two parts' requests and left claimed: the
+        next start sends its remaining parts with the same nonces, so it is neither cut in half nor doubled.
+        """
+        running = list(self._running)
+        if not running:
+            return
+        _, pending = await asyncio.wait(running, timeout=grace)
+        if pending:
+            log.warning(
+                "%d scheduled posts still being sent at shutdown: the next start finishes them", len(pending)
+            )
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending, timeout=5.0)

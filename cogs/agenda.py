@@ -11,22 +11,31 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.ui.agenda import AgendaButton, confirm_view, listing, preview_embed, session_embed, session_view
+from cogs.ui.agenda import (
+    AgendaButton,
+    confirm_view,
+    imported_pages,
+    listing,
+    preview_pages,
+    reminder_view,
+    reminder_view_key,
+    session_embed,
+    session_view,
+)
 from cogs.ui.boundary import NO_PINGS, guild_id_of, reply
 from cogs.ui.common import actor, clip, group_autocomplete
-from domain.agenda import REMINDER, START, Session, SessionSpec
+from cogs.ui.limits import Destination, Part, deliver, mention_parts, send_all, send_pages
+from domain.agenda import DIGEST, REMINDER, START, Session, SessionSpec
 from domain.calendar import calendar_bytes
 from domain.clock import to_unix
 from domain.errors import Invalid
-from domain.posts import SENT, SKIPPED, Post
-from storage import posts as post_rows
+from domain.posts import SKIPPED, Post
 
 if TYPE_CHECKING:
     from bot.client import Caucus
 
 log = logging.getLogger(__name__)
 
-DIGEST = "agenda_digest"
 ALL_GROUPS = group_autocomplete(include_archived=True)
 ACTIVE_GROUPS = group_autocomplete(include_archived=False)
 REPEATS = [
@@ -121,7 +130,7 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
             title = f"Sessions on {the_day:%A %d %B %Y} ({agenda.zone.key})"
         if group:
             title += f" · {group}"
-        await reply(itx, embed=listing(title, rows), ephemeral=True)
+        await send_pages(itx, listing(title, rows))
 
     @app_commands.command(description="One session's card, with Remind me and Add to calendar")
     @app_commands.autocomplete(session=session_autocomplete)
@@ -195,7 +204,8 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
         preview = await self.bot.agenda.preview_import(
             actor(itx), data, file.filename, day=day, zone=zone, group=group, channel_id=fallback
         )
-        await reply(itx, embed=preview_embed(preview), view=confirm_view(preview.import_id), ephemeral=True)
+        # every session is shown before anything is created: as many messages as it takes, Confirm on the last
+        await send_all(itx, preview_pages(preview), last={"view": confirm_view(preview.import_id)})
 
     @app_commands.command(description="The agenda as a calendar file (.ics) for calendar applications")
     @app_commands.autocomplete(group=ALL_GROUPS)
@@ -226,8 +236,7 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
             await itx.response.defer(ephemeral=True, thinking=True)
             created = await self.bot.agenda.confirm_import(who, ref)
             await self.bot.posts.refill()
-            lines = "\n".join(f"#{s.number} {clip(s.title, 80)}" for s in created)
-            await reply(itx, f"Imported {len(created)} sessions:\n{lines}", ephemeral=True)
+            await send_all(itx, imported_pages(created), last={})
             if itx.channel is not None and isinstance(itx.channel, discord.abc.Messageable):
                 await itx.channel.send(f"{itx.user.mention} imported {len(created)} sessions into the agenda "
                                        "(/agenda list).", allowed_mentions=NO_PINGS)  # fmt: skip
@@ -257,33 +266,32 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
     # -- scheduled posts ---------------------------------------------------------------------------
 
     async def send_reminder(self, post: Post) -> str:
-        """A reminder before a session, or the notice at its start; skipped when no longer useful."""
-        found = await self.bot.agenda.reminder(post.ref_id, post.kind, post.late)
-        if found is None or found.channel_id is None:
-            return SKIPPED
-        s, occ = found.session, found.occurrence
-        late = "(Late: the bot was offline at the planned time.) " if found.late else ""
-        ping = f"<@&{found.role_id}> " if found.role_id else ""
-        if post.kind == REMINDER:
-            text = f"{ping}{late}Reminder: **{clip(s.title, 200)}** starts <t:{occ.starts_at}:F> (<t:{occ.starts_at}:R>)."
-        else:
-            text = f"{ping}**{clip(s.title, 200)}** is starting now (<t:{occ.starts_at}:F>)."
-        if s.location:
-            text += f"\nWhere: {clip(s.location, 300)}"
-        if s.moderators:
-            text += f"\nModerators: {clip(s.moderators, 300)}"
-        mentions = discord.AllowedMentions(everyone=False, users=False,
-                                           roles=[discord.Object(found.role_id)] if found.role_id else False)  # fmt: skip
-        await self.bot.get_partial_messageable(found.channel_id).send(
-            text, view=session_view(s), allowed_mentions=mentions
-        )
-        for user_id in found.subscribers:
-            try:
-                user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-                await user.send(text.removeprefix(ping), allowed_mentions=NO_PINGS)
-            except discord.HTTPException:
-                log.info("could not DM reminder for session %d to %d", s.session_id, user_id)
-        return SENT
+        """A reminder before a session, or the notice at its start, in its channel and to the members who
+        asked for a direct message; skipped when no longer useful. Each copy goes out once (see ``deliver``)."""
+
+        async def build() -> list[Destination] | None:
+            found = await self.bot.agenda.reminder(post.ref_id, post.kind, post.late)
+            if found is None or found.channel_id is None:
+                return None
+            s, occ = found.session, found.occurrence
+            late = "(Late: the bot was offline at the planned time.) " if found.late else ""
+            ping = f"<@&{found.role_id}> " if found.role_id else ""
+            if post.kind == REMINDER:
+                text = f"{late}Reminder: **{clip(s.title, 200)}** starts <t:{occ.starts_at}:F> (<t:{occ.starts_at}:R>)."
+            else:
+                text = f"**{clip(s.title, 200)}** is starting now (<t:{occ.starts_at}:F>)."
+            if s.location:
+                text += f"\nWhere: {clip(s.location, 300)}"
+            if s.moderators:
+                text += f"\nModerators: {clip(s.moderators, 300)}"
+            roles = (found.role_id,) if found.role_id else ()
+            channel = mention_parts(ping + text, (), role_ids=roles, view=reminder_view_key(s))
+            direct = mention_parts(text, ())
+            return [Destination(found.channel_id, channel)] + [
+                Destination(user_id, direct, direct=True) for user_id in found.subscribers
+            ]
+
+        return await deliver(self.bot, post, build, views=reminder_view)
 
     async def plan_digest(self) -> None:
         """Plan the next daily digest, if one is configured."""
@@ -295,16 +303,7 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
         if guild is None:
             log.warning("[schedule] digest_channel %d is not a channel the bot can see", cfg.digest_channel)
             return
-        zone = self.bot.agenda.zone
-        now = self.bot.clock.now()
-        hour, minute, second = ([int(x) for x in cfg.digest_time.split(":")] + [0])[:3]
-        local = now.astimezone(zone)
-        when = local.replace(hour=hour, minute=minute, second=second, microsecond=0)
-        if when <= local:
-            when += timedelta(days=1)
-        day_key = int(when.strftime("%Y%m%d"))
-        async with self.bot.db.transaction() as conn:
-            await post_rows.add_posts(conn, guild.id, DIGEST, day_key, [to_unix(when)])
+        await self.bot.agenda.plan_digest(guild.id, cfg.digest_time)
         await self.bot.posts.refill()
 
     async def send_digest(self, post: Post) -> str:
@@ -313,12 +312,14 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
             day = datetime.strptime(str(post.ref_id), "%Y%m%d").date()  # noqa: DTZ007 (a date, not a time)
             if post.late and to_unix(self.bot.clock.now()) - post.due_at > 3600:
                 return SKIPPED
-            rows = await self.bot.agenda.day(post.guild_id, day)
-            embed = listing(f"Today's sessions · {day:%A %d %B %Y}", rows)
-            await self.bot.get_partial_messageable(self.bot.config.schedule.digest_channel).send(
-                embed=embed, allowed_mentions=NO_PINGS
-            )
-            return SENT
+
+            async def build() -> list[Destination]:
+                rows = await self.bot.agenda.day(post.guild_id, day)
+                pages = listing(f"Today's sessions · {day:%A %d %B %Y}", rows)
+                parts = [Part(embeds=(dict(page.to_dict()),)) for page in pages]
+                return [Destination(self.bot.config.schedule.digest_channel, parts)]
+
+            return await deliver(self.bot, post, build)
         finally:
             await self.plan_digest()
 

@@ -15,19 +15,21 @@ from cogs.ui.boundary import NO_PINGS, guarded, guild_id_of, reply
 from cogs.ui.common import actor, clip, group_autocomplete, when
 from cogs.ui.consensus import (
     REASON_ID,
-    ListPager,
     PositionButton,
     ReasonModal,
-    details_text,
+    details_blocks,
+    details_pages,
     item_components,
     item_embed,
     label,
+    list_pages,
     message_kwargs,
     modal_values,
 )
+from cogs.ui.limits import Destination, deliver, mention_parts, send_pages
 from cogs.ui.updater import MessageUpdater
 from domain.consensus import DEADLINE, REMINDER, STANCE_LABELS, STATUS_LABELS, Item
-from domain.posts import SENT, SKIPPED, Post
+from domain.posts import Post
 
 if TYPE_CHECKING:
     from bot.client import Caucus
@@ -36,7 +38,6 @@ log = logging.getLogger(__name__)
 
 ALL_GROUPS = group_autocomplete(include_archived=True)
 ACTIVE_GROUPS = group_autocomplete(include_archived=False)
-MENTIONS_PER_MESSAGE = 80
 
 KINDS = [app_commands.Choice(name="point of possible consensus", value="point"),
          app_commands.Choice(name="question that needs agreement", value="question")]  # fmt: skip
@@ -177,11 +178,7 @@ class ConsensusCog(
             f for f in (group, status.name if status else None, f"{kind.value}s" if kind else None) if f
         ]
         title = "Items" + (f" ({', '.join(filters)})" if filters else "")
-        pager = ListPager(items, title)
-        if pager.pages > 1:
-            await reply(itx, embed=pager.embed(), view=pager, ephemeral=True)
-        else:
-            await reply(itx, embed=pager.embed(), ephemeral=True)
+        await send_pages(itx, list_pages(items, title))
 
     @app_commands.command(
         description="Everything about one item: text, revisions, positions, objections, who has not responded"
@@ -190,16 +187,14 @@ class ConsensusCog(
     @app_commands.guild_only()
     async def show(self, itx: discord.Interaction, item: str) -> None:
         details = await self.bot.consensus.details(guild_id_of(itx), item)
-        text = details_text(details)
-        found = details.view.item
-        embed = discord.Embed(
-            title=f"{label(found)} · {STATUS_LABELS[found.status]}", description=clip(text, 4000)
-        )
-        if len(text) > 4000:
-            file = discord.File(io.BytesIO(text.encode()), filename=f"item-{found.number}.md")
-            await reply(itx, "The full record is attached.", embed=embed, file=file, ephemeral=True)
-        else:
-            await reply(itx, embed=embed, ephemeral=True)
+        pages = details_pages(details)
+        if len(pages) == 1:
+            await send_pages(itx, pages)
+            return
+        # every page is reachable with Previous/Next; the whole record is attached too, to read at once
+        record = "\n\n".join(details_blocks(details)).encode()
+        file = discord.File(io.BytesIO(record), filename=f"item-{details.view.item.number}.md")
+        await send_pages(itx, pages, file=file)
 
     @app_commands.command(
         description="Amend an item's text: a new revision that members need to confirm again"
@@ -339,29 +334,28 @@ class ConsensusCog(
     # -- comment deadline posts ----------------------------------------------------------------
 
     async def send_reminder(self, post: Post) -> str:
-        """A reminder before the comment deadline, or the notice at it; skipped when no longer useful."""
-        reminder = await self.bot.consensus.reminder(post.ref_id, post.guild_id, post.kind, post.late)
-        if reminder is None or reminder.channel_id is None:
-            return SKIPPED
-        item = reminder.item
-        late = "(Late: the bot was offline at the planned time.) " if reminder.late else ""
-        if post.kind == REMINDER:
-            head = (f"{late}Reminder: the comment period on {label(item)} ends {when(item.deadline_at)}. "
-                    f"Please state your position. Hint so far: {reminder.view.hint}.")  # fmt: skip
-            who = "Not yet responded:"
-        else:
-            head = (f"{late}The comment period on {label(item)} has ended: it is ready for the conveners' call "
-                    f"(/consensus decide {item.number}). Hint: {reminder.view.hint}.")  # fmt: skip
-            who = "Conveners:"
-        channel = self.bot.get_partial_messageable(reminder.channel_id)
-        ids = list(reminder.mention_ids)
-        chunks = [ids[i : i + MENTIONS_PER_MESSAGE] for i in range(0, len(ids), MENTIONS_PER_MESSAGE)] or [[]]
-        for n, chunk in enumerate(chunks):
-            mentions = " ".join(f"<@{uid}>" for uid in chunk)
-            content = (head + "\n" if n == 0 else "") + (f"{who} {mentions}" if chunk else "")
-            await channel.send(content, allowed_mentions=discord.AllowedMentions(
-                users=[discord.Object(uid) for uid in chunk], roles=False, everyone=False))  # fmt: skip
-        return SENT
+        """A reminder before the comment deadline, or the notice at it; skipped when no longer useful.
+
+        However many members it mentions, it goes out completely and once (see ``deliver``)."""
+
+        async def build() -> list[Destination] | None:
+            reminder = await self.bot.consensus.reminder(post.ref_id, post.guild_id, post.kind, post.late)
+            if reminder is None or reminder.channel_id is None:
+                return None
+            item = reminder.item
+            late = "(Late: the bot was offline at the planned time.) " if reminder.late else ""
+            if post.kind == REMINDER:
+                head = (f"{late}Reminder: the comment period on {label(item)} ends {when(item.deadline_at)}. "
+                        f"Please state your position. Hint so far: {reminder.view.hint}.")  # fmt: skip
+                who = "Not yet responded:"
+            else:
+                head = (f"{late}The comment period on {label(item)} has ended: it is ready for the conveners' call "
+                        f"(/consensus decide {item.number}). Hint: {reminder.view.hint}.")  # fmt: skip
+                who = "Conveners:"
+            parts = mention_parts(head, reminder.mention_ids, label=who, continued=f"{who[:-1]} (continued):")
+            return [Destination(reminder.channel_id, parts)]
+
+        return await deliver(self.bot, post, build)
 
 
 async def setup(bot: Caucus) -> None:

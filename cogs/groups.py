@@ -12,7 +12,8 @@ from discord.ext import commands
 
 from cogs.ui.boundary import NO_PINGS, guild_id_of, reply
 from cogs.ui.common import actor, group_autocomplete, target
-from cogs.ui.groups import GroupButton, card_embed, card_view, list_embed
+from cogs.ui.groups import GroupButton, card_embed, card_view, list_pages, member_pages
+from cogs.ui.limits import send_pages
 from cogs.ui.updater import MessageUpdater
 from domain.groups import NAME_MAX, Group
 from domain.overview import group_overview
@@ -169,7 +170,7 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
     @app_commands.guild_only()
     async def list_(self, itx: discord.Interaction, archived: bool = True) -> None:
         rows = await self.bot.groups.list_groups(guild_id_of(itx), include_archived=archived)
-        await reply(itx, embed=list_embed(rows), ephemeral=True)
+        await send_pages(itx, list_pages(rows))
 
     @app_commands.command(description="A working group's card: description, conveners, members, due date")
     @app_commands.describe(
@@ -182,8 +183,12 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
         if public:
             await self._post_card(itx, found)
             return
-        embed, view = await self._card_message(found.guild_id, found.group_id)
-        await reply(itx, embed=embed, view=view, ephemeral=True)
+        b = self.bot
+        overview = await group_overview(
+            b.groups, b.consensus, b.polls, b.agenda, found.guild_id, found.group_id
+        )
+        pages = member_pages(overview.card, card_embed(overview.card, overview))
+        await send_pages(itx, pages, buttons=card_view(overview.card))
 
     @app_commands.command(description="Join a working group")
     @app_commands.autocomplete(group=ACTIVE_GROUPS)

@@ -17,17 +17,18 @@ from discord.ext import commands
 from cogs.ui.boundary import NO_PINGS, guild_id_of, reply, sentence_for
 from cogs.ui.chart import render_chart
 from cogs.ui.common import actor, clip, group_autocomplete
+from cogs.ui.limits import mention_parts, nonce, send_pages
 from cogs.ui.polls import (
     VoteButton,
     VoteSelect,
     ballot_text,
     closing_embed,
     label,
-    list_embed,
+    list_pages,
     message_kwargs,
     poll_components,
     poll_embed,
-    results_embed,
+    results_pages,
 )
 from cogs.ui.updater import MessageUpdater
 from domain.clock import from_unix
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ACTIVE_GROUPS = group_autocomplete(include_archived=False)
-MENTIONS_PER_MESSAGE = 80
 
 
 async def poll_autocomplete(itx: discord.Interaction[Caucus], current: str) -> list[app_commands.Choice[str]]:
@@ -159,13 +159,13 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
                 files.append(_file(ballots_csv(view, found.voters), f"poll-{view.poll.number}-ballots.csv"))
         elif csv:
             note = "No CSV: the results are hidden until the poll closes."
-        await reply(itx, note, embed=results_embed(found), files=files, ephemeral=True)
+        await send_pages(itx, results_pages(found), note, files=files)
 
     @app_commands.command(name="list", description="Open and recently closed polls of this server")
     @app_commands.guild_only()
     async def list_(self, itx: discord.Interaction) -> None:
         polls = await self.bot.polls.list_polls(guild_id_of(itx))
-        await reply(itx, embed=list_embed(polls), ephemeral=True)
+        await send_pages(itx, list_pages(polls))
 
     @app_commands.command(description="Close a poll now (its creator, its group's conveners, coordinators)")
     @app_commands.autocomplete(poll=poll_autocomplete)
@@ -203,23 +203,22 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
             else ""
         )
         head = f"Reminder from {itx.user.mention}: {label(target)} closes <t:{target.closes_at}:R> and you have not voted yet.{link}"
-        await reply(itx, f"Nudging {len(nudge.user_ids)} member{'s' if len(nudge.user_ids) != 1 else ''} in <#{channel_id}>.",
-                    ephemeral=True)  # fmt: skip
-        ids = list(nudge.user_ids)
+        count = len(nudge.user_ids)
+        await reply(
+            itx, f"Nudging {count} member{'s' if count != 1 else ''} in <#{channel_id}>.", ephemeral=True
+        )
+        parts = mention_parts(head, nudge.user_ids)
         channel = self.bot.get_partial_messageable(channel_id)
-        for n in range(0, len(ids), MENTIONS_PER_MESSAGE):
-            chunk = ids[n : n + MENTIONS_PER_MESSAGE]
-            mentions = " ".join(f"<@{uid}>" for uid in chunk)
-            await channel.send(
-                (head + "\n" if n == 0 else "") + mentions,
-                allowed_mentions=discord.AllowedMentions(
-                    users=[discord.Object(uid) for uid in chunk],
-                    roles=False,
-                    everyone=False,
-                    replied_user=False,
-                ),
-            )
-        log.info("poll %d nudged %d members in server %d", target.poll_id, len(ids), target.guild_id)
+        for n, part in enumerate(parts, start=1):
+            try:
+                await channel.send(**part.kwargs())
+            except discord.HTTPException as exc:
+                log.warning("poll %d: nudge part %d of %d failed: %s", target.poll_id, n, len(parts), exc)
+                await reply(itx, f"I could post only {n - 1} of the {len(parts)} messages of the nudge in "
+                            f"<#{channel_id}> (Discord refused the next one); the members in them were "
+                            "reminded, the others were not.", ephemeral=True)  # fmt: skip
+                return
+        log.info("poll %d nudged %d members in server %d", target.poll_id, count, target.guild_id)
 
     # -- votes ---------------------------------------------------------------------------------
 
@@ -260,14 +259,20 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
     async def close_at_deadline(self, post: Post) -> str:
         """The scheduled close: closes the poll if it is still open (once), then posts the result once."""
         await self.bot.polls.close_due(post.guild_id, post.ref_id)
-        posted = await self.announce(post.guild_id, post.ref_id, late=post.late)
+        posted = await self.announce(
+            post.guild_id, post.ref_id, late=post.late, key=nonce(post.post_id, 1), again=post.attempts > 1
+        )
         return SENT if posted else SKIPPED
 
     async def announce(
-        self, guild_id: int, poll_id: int, *, late: bool = False, fallback_channel: int | None = None
-    ) -> int | None:
-        """Post a closed poll's result (bars and a PNG chart) in its channel, replying to the poll; once."""
-        poll = await self.bot.polls.claim_announcement(guild_id, poll_id)
+        self, guild_id: int, poll_id: int, *, late: bool = False, fallback_channel: int | None = None,
+        key: str | None = None, again: bool = False,
+    ) -> int | None:  # fmt: skip
+        """Post a closed poll's result (bars and a PNG chart) in its channel, replying to the poll; once.
+
+        ``key``: the nonce of the deadline's post, so that ``again`` (its retry after a crash) returns the
+        result already posted instead of posting it twice."""
+        poll = await self.bot.polls.claim_announcement(guild_id, poll_id, again=again)
         if poll is None:
             return None
         channel_id = poll.channel_id or fallback_channel
@@ -289,6 +294,8 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
                 else None
             )
             kwargs: dict[str, Any] = {"reference": reference} if reference else {}
+            if key is not None:
+                kwargs["nonce"] = key
             await self.bot.get_partial_messageable(channel_id).send(
                 f"{label(poll)} has closed.",
                 embed=closing_embed(view, late=late, image=image),

@@ -29,6 +29,7 @@ __all__ = ["Agenda", "Session", "Occurrence", "SessionSpec", "SessionReminder", 
 
 REMINDER = "session_reminder"
 START = "session_start"
+DIGEST = "agenda_digest"
 MAX_OCCURRENCES = 200
 DEFAULT_DURATION = timedelta(hours=1)
 WALL = "%Y-%m-%d %H:%M:%S"
@@ -521,6 +522,21 @@ class Agenda:
                 assert session is not None
                 created.append(session)
         return created
+
+    # -- the daily digest ------------------------------------------------------------------------
+
+    async def plan_digest(self, guild_id: int, at: str) -> None:
+        """Plan the next daily digest at ``at`` (HH:MM or HH:MM:SS in the server's zone); planning the same
+        day again keeps the one post."""
+        now = self.clock.now()
+        hour, minute, second = ([int(x) for x in at.split(":")] + [0])[:3]
+        local = now.astimezone(self.zone)
+        when = local.replace(hour=hour, minute=minute, second=second, microsecond=0)
+        if when <= local:
+            when += timedelta(days=1)
+        async with self.db.transaction() as conn:
+            await server_rows.ensure_guild(conn, guild_id, to_unix(now))
+            await post_rows.add_posts(conn, guild_id, DIGEST, int(when.strftime("%Y%m%d")), [to_unix(when)])
 
     # -- time helpers for the cog -----------------------------------------------------------------
 

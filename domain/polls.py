@@ -500,10 +500,13 @@ class Polls:
             return None
         return await self._close(guild_id, poll_id, poll.closes_at, None)
 
-    async def claim_announcement(self, guild_id: int, poll_id: int) -> Poll | None:
-        """Take the job of posting a closed poll's result; None when it is not closed or someone has it."""
+    async def claim_announcement(self, guild_id: int, poll_id: int, *, again: bool = False) -> Poll | None:
+        """Take the job of posting a closed poll's result; None when it is not closed or someone has it.
+
+        ``again``: a retry of the deadline's post (after a crash between its send and its record) takes the
+        job back for a poll closed at its deadline, and sends with the same nonce."""
         async with self.db.transaction() as conn:
-            if not await poll_rows.claim_announcement(conn, poll_id, to_unix(self.clock.now())):
+            if not await poll_rows.claim_announcement(conn, poll_id, to_unix(self.clock.now()), again=again):
                 return None
             poll = await poll_rows.get_poll(conn, guild_id, poll_id)
         return poll

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from domain.clock import Clock, to_unix
 from storage import posts as post_rows
 from storage.db import Database
-from storage.posts import Post
+from storage.posts import PartRow, Post
 
-__all__ = ["Post", "PostBook", "Handler", "SENT", "SKIPPED", "LATE_AFTER"]
+__all__ = ["Post", "PostBook", "PartRow", "Handler", "SENT", "SKIPPED", "LATE_AFTER"]
 
 log = logging.getLogger(__name__)
 
@@ -27,20 +28,26 @@ MAX_ATTEMPTS = 2
 Handler = Callable[[Post], Awaitable[str]]
 
 
+def _started(clock: Clock) -> int:
+    """The start of dispatching in whole seconds, rounded up: a post due at 12:00:00 is due while the bot was
+    down if it started at 12:00:00.4 (rounding down would call it on time)."""
+    return math.ceil(clock.now().timestamp())
+
+
 class PostBook:
     """The database side of scheduling: what is due, claiming, finishing."""
 
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        self.started_at = to_unix(clock.now())
+        self.started_at = _started(clock)
 
     async def recover(self) -> tuple[int, int]:
         """At start-up: posts claimed by a process that died go back to pending once.
 
         Posts due before this moment were due while the bot was down: they go out marked late.
         """
-        self.started_at = to_unix(self.clock.now())
+        self.started_at = _started(self.clock)
         async with self.db.transaction() as conn:
             return await post_rows.recover_claimed(conn, MAX_ATTEMPTS, to_unix(self.clock.now()))
 
@@ -48,11 +55,14 @@ class PostBook:
         """A page of pending posts due before ``until``."""
         return await post_rows.due_before(self.db, until, after_id=after_id, limit=limit)
 
-    async def run_due(self, until: int, handlers: dict[str, Handler], *, batch: int = 200) -> int:
+    async def run_due(
+        self, until: int, handlers: dict[str, Handler], *, batch: int = 200, failed: list[int] | None = None
+    ) -> int:
         """Claim every post due before ``until`` (a batch per transaction) and send them; returns how many ran.
 
         Each post is marked sent or skipped right after its handler, so a crash re-sends at most the one
-        post it interrupted (and that one at most once).
+        post it interrupted (and that one at most once, with the same parts and nonces). The ids of posts
+        whose handler failed (released for another attempt or given up) are appended to ``failed``.
         """
         ran = 0
         while True:
@@ -62,7 +72,8 @@ class PostBook:
                     conn, until, now, self.started_at, int(LATE_AFTER.total_seconds()), batch
                 )
             for post in posts:
-                await self._send(post, handlers)
+                if await self._send(post, handlers) is None and failed is not None:
+                    failed.append(post.post_id)
                 ran += 1
             if len(posts) < batch:
                 return ran
@@ -86,6 +97,26 @@ class PostBook:
         async with self.db.transaction() as conn:
             await post_rows.finish(conn, post.post_id, result, to_unix(self.clock.now()))
         return result
+
+    # -- the parts of a post ---------------------------------------------------------------------
+    # A post too big for one message goes out as several parts. They are decided once, at the first attempt,
+    # and each is recorded when it is out: a later attempt (after a failure, a crash or a stop) sends the
+    # same parts with the same nonces and skips those already out, so no part goes out twice and none is lost.
+
+    async def parts(self, post_id: int) -> list[PartRow]:
+        """The parts decided for a post, in sending order; empty before its first attempt."""
+        return await post_rows.parts_of(self.db, post_id)
+
+    async def decide_parts(self, post_id: int, parts: list[tuple[int, bool, int, str]]) -> list[PartRow]:
+        """Keep a post's parts, (target, direct, part number, payload) in sending order; the first decision
+        wins (a concurrent or earlier attempt's parts are returned instead)."""
+        async with self.db.transaction() as conn:
+            return await post_rows.add_parts(conn, post_id, parts)
+
+    async def part_sent(self, post_id: int, seq: int, message_id: int) -> None:
+        """Record that one part is out (message_id 0: given up for good, e.g. a DM to closed DMs)."""
+        async with self.db.transaction() as conn:
+            await post_rows.part_sent(conn, post_id, seq, message_id)
 
     async def due_times(self, until: int, *, after: int = -1, limit: int = 1000) -> list[int]:
         """Distinct times at which pending posts fall due, up to ``until``."""

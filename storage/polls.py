@@ -394,11 +394,18 @@ async def forget_voter_keys(conn: aiosqlite.Connection, poll_id: int) -> None:
     )
 
 
-async def claim_announcement(conn: aiosqlite.Connection, poll_id: int, now: int) -> bool:
-    """Take the job of posting a closed poll's result; False when someone already has."""
+async def claim_announcement(
+    conn: aiosqlite.Connection, poll_id: int, now: int, *, again: bool = False
+) -> bool:
+    """Take the job of posting a closed poll's result; False when someone already has.
+
+    ``again``: the deadline's post, tried again after a crash, may take it back for a poll closed at its
+    deadline (its first attempt had it; the nonce of the post makes a second send return the first).
+    """
     cursor = await conn.execute(
-        "UPDATE polls SET announced_at = :now WHERE poll_id = :id AND closed_at IS NOT NULL AND announced_at IS NULL",
-        {"id": poll_id, "now": now},
+        "UPDATE polls SET announced_at = :now WHERE poll_id = :id AND closed_at IS NOT NULL "
+        "AND (announced_at IS NULL OR (:again AND closed_by IS NULL))",
+        {"id": poll_id, "now": now, "again": int(again)},
     )
     return cursor.rowcount == 1
 

@@ -25,6 +25,18 @@ class Post:
     late: bool
 
 
+@dataclass(frozen=True)
+class PartRow:
+    """One part of a scheduled post, as decided at its first attempt."""
+
+    seq: int
+    target: int
+    direct: bool
+    part: int
+    payload: str
+    message_id: int | None
+
+
 def _post(r: sqlite3.Row) -> Post:
     return Post(int(r[0]), int(r[1]), str(r[2]), int(r[3]), int(r[4]), str(r[5]), int(r[6]), bool(r[7]))
 
@@ -68,6 +80,10 @@ async def recover_claimed(conn: aiosqlite.Connection, max_attempts: int, now: in
     )
     give_up = await conn.execute(
         "UPDATE scheduled_posts SET state = 'skipped', done_at = :now WHERE state = 'claimed'", {"now": now}
+    )
+    await conn.execute(
+        "DELETE FROM post_parts WHERE post_id IN "
+        "(SELECT post_id FROM scheduled_posts WHERE state NOT IN ('pending', 'claimed'))"
     )
     return retry.rowcount, give_up.rowcount
 
@@ -114,11 +130,12 @@ async def claim(conn: aiosqlite.Connection, post_id: int, now: int, late: bool) 
 
 
 async def finish(conn: aiosqlite.Connection, post_id: int, state: str, now: int) -> None:
-    """Record that a claimed post was sent or skipped."""
+    """Record that a claimed post was sent or skipped; its parts are forgotten."""
     await conn.execute(
         "UPDATE scheduled_posts SET state = :state, done_at = :now WHERE post_id = :id AND state = 'claimed'",
         {"id": post_id, "state": state, "now": now},
     )
+    await conn.execute("DELETE FROM post_parts WHERE post_id = :id", {"id": post_id})
 
 
 async def release(conn: aiosqlite.Connection, post_id: int, max_attempts: int, now: int) -> None:
@@ -127,6 +144,11 @@ async def release(conn: aiosqlite.Connection, post_id: int, max_attempts: int, n
         "UPDATE scheduled_posts SET state = CASE WHEN attempts < :max THEN 'pending' ELSE 'skipped' END, "
         "done_at = CASE WHEN attempts < :max THEN NULL ELSE :now END WHERE post_id = :id AND state = 'claimed'",
         {"id": post_id, "max": max_attempts, "now": now},
+    )
+    await conn.execute(
+        "DELETE FROM post_parts WHERE post_id = :id "
+        "AND (SELECT state FROM scheduled_posts WHERE post_id = :id) = 'skipped'",
+        {"id": post_id},
     )
 
 
@@ -137,3 +159,54 @@ async def posts_for(db: Database, kind: str, ref_id: int) -> list[Post]:
         {"k": kind, "r": ref_id},
     )
     return [_post(r) for r in rows]
+
+
+_PART_COLUMNS = "seq, target, direct, part, payload, message_id"
+
+
+def _part(r: sqlite3.Row) -> PartRow:
+    return PartRow(
+        int(r[0]), int(r[1]), bool(r[2]), int(r[3]), str(r[4]), None if r[5] is None else int(r[5])
+    )
+
+
+async def parts_of(db: Database, post_id: int) -> list[PartRow]:
+    """The parts decided for a post, in the order they are sent (none before its first attempt)."""
+    rows = await db.fetchall(
+        f"SELECT {_PART_COLUMNS} FROM post_parts WHERE post_id = :id ORDER BY seq",  # noqa: S608
+        {"id": post_id},
+    )
+    return [_part(r) for r in rows]
+
+
+async def add_parts(
+    conn: aiosqlite.Connection, post_id: int, parts: Iterable[tuple[int, bool, int, str]]
+) -> list[PartRow]:
+    """Decide a post's parts, (target, direct, part, payload) in sending order, unless already decided.
+
+    Returns the parts as stored: the first decision wins, so every attempt sends the same parts.
+    """
+    found = await conn.execute("SELECT count(*) FROM post_parts WHERE post_id = :id", {"id": post_id})
+    row = await found.fetchone()
+    if row is None or int(row[0]) == 0:
+        await conn.executemany(
+            "INSERT INTO post_parts (post_id, seq, target, direct, part, payload) "
+            "VALUES (:id, :seq, :target, :direct, :part, :payload)",
+            [
+                {"id": post_id, "seq": seq, "target": t, "direct": int(d), "part": n, "payload": p}
+                for seq, (t, d, n, p) in enumerate(parts, start=1)
+            ],
+        )
+    cursor = await conn.execute(
+        f"SELECT {_PART_COLUMNS} FROM post_parts WHERE post_id = :id ORDER BY seq",  # noqa: S608
+        {"id": post_id},
+    )
+    return [_part(r) for r in await cursor.fetchall()]
+
+
+async def part_sent(conn: aiosqlite.Connection, post_id: int, seq: int, message_id: int) -> None:
+    """Record that one part of a post is out (message_id 0: given up, such as a DM to closed DMs)."""
+    await conn.execute(
+        "UPDATE post_parts SET message_id = :m WHERE post_id = :id AND seq = :seq",
+        {"id": post_id, "seq": seq, "m": message_id},
+    )

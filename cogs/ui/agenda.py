@@ -12,6 +12,7 @@ import discord
 
 from cogs.ui.boundary import guarded
 from cogs.ui.common import clip
+from cogs.ui.limits import embed_pages, fit_embed
 from domain.agenda import ImportPreview, Occurrence, Session, wall_start
 from domain.timeparse import format_duration
 
@@ -72,7 +73,7 @@ def session_embed(session: Session, occ: Occurrence | None, group_name: str | No
             name="Reminders", value=f"{offsets_text(session)}, in <#{session.channel_id}>", inline=False
         )
     embed.set_footer(text=f"Session #{session.number}")
-    return embed
+    return fit_embed(embed)
 
 
 class AgendaButton(
@@ -116,37 +117,49 @@ def confirm_view(import_id: int) -> discord.ui.View:
     return view
 
 
-def listing(title: str, rows: list[tuple[Session, Occurrence]]) -> discord.Embed:
-    embed = discord.Embed(title=title, colour=discord.Colour.teal())
-    if not rows:
-        embed.description = "No sessions. Add one with /agenda add or /agenda import."
-        return embed
+def listing(title: str, rows: list[tuple[Session, Occurrence]]) -> list[discord.Embed]:
+    """Sessions one line each, over as many pages (or messages) as it takes."""
     lines = [f"<t:{o.starts_at}:f>–<t:{o.ends_at}:t> **#{s.number}** {discord.utils.escape_markdown(clip(s.title, 90))}"
              for s, o in rows]  # fmt: skip
-    text = ""
-    for i, line in enumerate(lines):
-        if len(text) + len(line) > 3900:
-            text += f"\n… and {len(lines) - i} more."
-            break
-        text += line + "\n"
-    embed.description = text
-    return embed
+    return embed_pages(title, lines, colour=discord.Colour.teal(), footer=f"{len(rows)} sessions",
+                       empty="No sessions. Add one with /agenda add or /agenda import.")  # fmt: skip
 
 
-def preview_embed(preview: ImportPreview) -> discord.Embed:
-    embed = discord.Embed(
-        title=f"Import preview: {len(preview.rows)} sessions ({preview.zone})",
-        colour=discord.Colour.gold(),
-        description="Nothing is created until you press **Confirm import**.",
-    )
+def preview_pages(preview: ImportPreview) -> list[discord.Embed]:
+    """Every session of an import preview, over as many embeds as it takes (each sent as its own message)."""
     lines = []
     for row, start in zip(preview.rows, preview.starts, strict=True):
         extra = f" · {row.moderators}" if row.moderators else ""
         lines.append(
             f"`{row.start:%Y-%m-%d %H:%M}–{row.end:%H:%M}` <t:{start}:R> {clip(row.title, 80)}{clip(extra, 60)}"
         )
-    body = "\n".join(lines)
-    embed.add_field(name="Sessions", value=clip(body, 1024), inline=False)
+    head = "Nothing is created until you press **Confirm import**."
     if preview.group_name:
-        embed.add_field(name="Working group", value=preview.group_name)
-    return embed
+        head += f"\nWorking group: {discord.utils.escape_markdown(preview.group_name)}"
+    return embed_pages(
+        f"Import preview: {len(preview.rows)} sessions ({preview.zone})", [head, *lines],
+        colour=discord.Colour.gold(), footer=f"{len(preview.rows)} sessions",
+    )  # fmt: skip
+
+
+def imported_pages(sessions: list[Session]) -> list[discord.Embed]:
+    """The sessions an import created, every one listed."""
+    lines = [f"**#{s.number}** {discord.utils.escape_markdown(clip(s.title, 80))}" for s in sessions]
+    return embed_pages(f"Imported {len(sessions)} sessions", lines, colour=discord.Colour.green(),
+                       footer="/agenda list shows them with their times")  # fmt: skip
+
+
+def reminder_view_key(session: Session) -> str:
+    """The key of a reminder's buttons (kept with a scheduled post's parts)."""
+    return f"session:{session.session_id}"
+
+
+def reminder_view(key: str) -> discord.ui.View | None:
+    """Remind me / Add to calendar for the session a reminder's key names."""
+    kind, _, ref = key.partition(":")
+    if kind != "session" or not ref.isdigit():
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(AgendaButton("remind", int(ref)))
+    view.add_item(AgendaButton("ics", int(ref)))
+    return view

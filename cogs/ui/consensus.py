@@ -9,6 +9,7 @@ import discord
 
 from cogs.ui.boundary import guarded
 from cogs.ui.common import clip, when
+from cogs.ui.limits import embed_pages, fit_embed
 from domain.consensus import STANCE_LABELS, STATUS_LABELS, Item, ItemDetails, ItemView
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def item_embed(view: ItemView) -> discord.Embed:
             outcome += f"\nNote: {clip(item.outcome_note, 900)}"
         embed.add_field(name="Outcome", value=clip(outcome, 1024), inline=False)
     embed.set_footer(text=f"{label(item)} · /consensus show {item.number} for every position and reason")
-    return embed
+    return fit_embed(embed)
 
 
 class PositionButton(
@@ -162,53 +163,16 @@ def modal_values(data: dict[str, Any]) -> dict[str, str]:
     return values
 
 
-def list_page(items: list[Item], page: int, per_page: int, title: str) -> discord.Embed:
-    """One page of /consensus list."""
-    pages = max(1, (len(items) + per_page - 1) // per_page)
-    page = min(max(page, 0), pages - 1)
-    embed = discord.Embed(title=title, colour=discord.Colour.blurple())
-    if not items:
-        embed.description = "No items match. Propose one with /consensus propose."
-        return embed
-    lines = []
-    for item in items[page * per_page : (page + 1) * per_page]:
-        text = clip(" ".join(item.text.split()), 120)
-        lines.append(f"**#{item.number}** {item.kind} · {STATUS_LABELS[item.status]} — {text}")
-    embed.description = "\n".join(lines)
-    embed.set_footer(text=f"Page {page + 1} of {pages} · {len(items)} items")
-    return embed
-
-
-class ListPager(discord.ui.View):
-    """Previous/Next on an ephemeral list (only its viewer sees it, so it need not survive restarts)."""
-
-    def __init__(self, items: list[Item], title: str, per_page: int = 10) -> None:
-        super().__init__(timeout=600)
-        self.items_ = items
-        self.title = title
-        self.per_page = per_page
-        self.page = 0
-        self.pages = max(1, (len(items) + per_page - 1) // per_page)
-        self._sync()
-
-    def _sync(self) -> None:
-        self.previous.disabled = self.page == 0
-        self.next.disabled = self.page >= self.pages - 1
-
-    def embed(self) -> discord.Embed:
-        return list_page(self.items_, self.page, self.per_page, self.title)
-
-    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
-    async def previous(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
-        self.page = max(0, self.page - 1)
-        self._sync()
-        await interaction.response.edit_message(embed=self.embed(), view=self)
-
-    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
-    async def next(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
-        self.page = min(self.pages - 1, self.page + 1)
-        self._sync()
-        await interaction.response.edit_message(embed=self.embed(), view=self)
+def list_pages(items: list[Item], title: str) -> list[discord.Embed]:
+    """/consensus list: one line per item, as many pages as it takes."""
+    lines = [
+        f"**#{item.number}** {item.kind} · {STATUS_LABELS[item.status]} — {clip(' '.join(item.text.split()), 120)}"
+        for item in items
+    ]
+    return embed_pages(
+        title, lines, colour=discord.Colour.blurple(), footer=f"{len(items)} items",
+        empty="No items match. Propose one with /consensus propose.", per_page=10,
+    )  # fmt: skip
 
 
 OBJECTION_STATE = {
@@ -219,51 +183,61 @@ OBJECTION_STATE = {
 }
 
 
-def details_text(details: ItemDetails) -> str:
-    """The full record of an item as Markdown (names are the ones the bot recorded; nothing pings)."""
+def details_blocks(details: ItemDetails) -> list[str]:
+    """The full record of an item as Markdown blocks (an entry each; names are the ones the bot recorded,
+    and nothing pings). Every position, reason and objection is there, however many: the caller pages it."""
     view = details.view
     item = view.item
-    lines = [f"**{label(item)}** · {STATUS_LABELS[item.status]}"]
+    head = [f"**{label(item)}** · {STATUS_LABELS[item.status]}"]
     if view.group is not None:
-        lines.append(f"Working group: {view.group.name}")
-    lines.append(f"Proposed by <@{item.author_id}> <t:{item.created_at}:f>")
+        head.append(f"Working group: {view.group.name}")
+    head.append(f"Proposed by <@{item.author_id}> <t:{item.created_at}:f>")
     if item.deadline_at:
-        lines.append(f"Comment deadline: {when(item.deadline_at)}")
-    lines += ["", "**Text**", item.text]
+        head.append(f"Comment deadline: {when(item.deadline_at)}")
+    blocks = ["\n".join(head), "**Text**\n" + item.text]
     if item.answer:
-        lines += ["", "**Answer**", item.answer]
+        blocks.append("**Answer**\n" + item.answer)
     if item.status != "open" and item.decided_by:
-        lines += [
-            "",
-            f"**Outcome**: {STATUS_LABELS[item.status]}, called by <@{item.decided_by}> <t:{item.decided_at}:f>",
-        ]
+        outcome = f"**Outcome**: {STATUS_LABELS[item.status]}, called by <@{item.decided_by}> <t:{item.decided_at}:f>"
         if item.outcome_note:
-            lines.append(f"Note: {item.outcome_note}")
+            outcome += f"\nNote: {item.outcome_note}"
+        blocks.append(outcome)
     if item.kind == "point":
-        lines += ["", f"**Positions on revision {item.revision}** ({tally_line(view)})", f"Hint: {view.hint}"]
+        blocks.append(f"**Positions on revision {item.revision}** ({tally_line(view)})\nHint: {view.hint}")
         current = [p for p in details.positions if p.revision == item.revision]
         for p in current:
             reason = f": {p.reason}" if p.reason else ""
-            lines.append(f"- <@{p.user_id}> ({p.display_name}) — {STANCE_LABELS[p.stance]}{reason}")
+            blocks.append(f"- <@{p.user_id}> ({p.display_name}) — {STANCE_LABELS[p.stance]}{reason}")
         if not current:
-            lines.append("- nobody yet")
+            blocks.append("- nobody yet")
         if details.objections:
-            lines += ["", "**Objection register**"]
+            blocks.append(f"**Objection register** ({len(details.objections)})")
             for o in details.objections:
                 entry = f"- rev {o.revision}: <@{o.user_id}> ({o.display_name}) {o.stance}s: {o.reason} — *{OBJECTION_STATE[o.state]}*"
                 if o.note:
                     entry += f" ({o.note})"
-                lines.append(entry)
+                blocks.append(entry)
         if view.group is not None:
-            missing = ", ".join(f"<@{uid}>" for uid, _ in details.not_responded) or "everyone has responded"
-            lines += ["", f"**Not responded yet in {view.group.name}**: {missing}"]
+            missing = " ".join(f"<@{uid}>" for uid, _ in details.not_responded) or "everyone has responded"
+            blocks.append(
+                f"**Not responded yet in {view.group.name}** ({len(details.not_responded)}): {missing}"
+            )
     if len(details.revisions) > 1:
-        lines += ["", "**Revision history**"]
+        blocks.append("**Revision history**")
         for r in details.revisions:
-            lines.append(f"- rev {r.revision} by <@{r.author_id}> <t:{r.created_at}:f>: {clip(r.text, 300)}")
+            blocks.append(f"- rev {r.revision} by <@{r.author_id}> <t:{r.created_at}:f>: {clip(r.text, 300)}")
         older = [p for p in details.positions if p.revision != item.revision]
         if older:
-            lines.append(
+            blocks.append(
                 f"({len(older)} positions on earlier revisions are kept in history and no longer count.)"
             )
-    return "\n".join(lines)
+    return blocks
+
+
+def details_pages(details: ItemDetails) -> list[discord.Embed]:
+    """/consensus show: the whole record, over as many pages as it takes."""
+    item = details.view.item
+    return embed_pages(
+        f"{label(item)} · {STATUS_LABELS[item.status]}", details_blocks(details),
+        colour=STATUS_COLOUR[item.status], footer=label(item),
+    )  # fmt: skip

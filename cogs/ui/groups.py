@@ -9,19 +9,19 @@ import discord
 
 from cogs.ui.boundary import guarded
 from cogs.ui.common import clip, when
+from cogs.ui.limits import FIELD_VALUE, embed_pages, fit_embed, fit_list
 from domain.groups import GroupCard, GroupListRow
 from domain.overview import GroupOverview
 
 if TYPE_CHECKING:
     from bot.client import Caucus
 
-MEMBERS_SHOWN = 40
+MORE_MEMBERS = "and {n} more (/wg info lists everyone)"
 
 
-def _people(ids: list[int], limit: int = MEMBERS_SHOWN) -> str:
-    shown = " ".join(f"<@{i}>" for i in ids[:limit])
-    more = len(ids) - limit
-    return (shown + (f" and {more} more" if more > 0 else "")) or "nobody yet"
+def _people(ids: list[int]) -> str:
+    """Mentions (silent in an embed) of as many members as one field holds, then how many more."""
+    return fit_list([f"<@{i}>" for i in ids], FIELD_VALUE, more=MORE_MEMBERS) or "nobody yet"
 
 
 def card_embed(card: GroupCard, overview: GroupOverview | None = None) -> discord.Embed:
@@ -68,15 +68,24 @@ def card_embed(card: GroupCard, overview: GroupOverview | None = None) -> discor
             ]
             embed.add_field(name="Next sessions", value=clip("\n".join(lines), 1024), inline=False)
     embed.set_footer(text=f"Working group #{group.group_id}")
-    return embed
+    return fit_embed(embed)
 
 
-def list_embed(rows: list[GroupListRow]) -> discord.Embed:
-    """The server's groups, one line each."""
-    embed = discord.Embed(title="Working groups", colour=discord.Colour.blurple())
-    if not rows:
-        embed.description = "No working groups yet. A coordinator can create one with /wg create."
-        return embed
+def member_pages(card: GroupCard, first: discord.Embed) -> list[discord.Embed]:
+    """The card, then every member (one line each), over as many pages as it takes."""
+    lines = [
+        f"<@{m.user_id}> ({discord.utils.escape_markdown(m.display_name)})"
+        + (" · convener" if m.is_convener else "")
+        for m in card.members
+    ]
+    if len(" ".join(f"<@{m.user_id}>" for m in card.members)) <= FIELD_VALUE:
+        lines = []  # the card already shows everyone
+    return embed_pages(f"{clip(card.group.name, 200)} · {len(card.members)} members", lines,
+                       colour=discord.Colour.blurple(), first=first)  # fmt: skip
+
+
+def list_pages(rows: list[GroupListRow]) -> list[discord.Embed]:
+    """The server's groups, one line each, over as many pages as it takes."""
     lines = []
     for row in rows:
         g = row.group
@@ -87,14 +96,9 @@ def list_embed(rows: list[GroupListRow]) -> discord.Embed:
             parts.append(f"due <t:{g.due_at}:D>")
         status = " · *archived*" if g.archived_at else ""
         lines.append(f"**{discord.utils.escape_markdown(g.name)}**{status} — " + " · ".join(parts))
-    text = ""
-    for i, line in enumerate(lines):
-        if len(text) + len(line) + 60 > 4000:
-            text += f"\n… and {len(lines) - i} more; use /wg info for one group."
-            break
-        text += line + "\n"
-    embed.description = text
-    return embed
+    return embed_pages("Working groups", lines, colour=discord.Colour.blurple(), per_page=20,
+                       footer=f"{len(rows)} groups · /wg info for one group",
+                       empty="No working groups yet. A coordinator can create one with /wg create.")  # fmt: skip
 
 
 class GroupButton(

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from cogs.ui.common import clip, when
+from cogs.ui.limits import FIELD_VALUE, embed_pages, fit_embed
 from domain.polls import Ballot, Poll, PollView, Results
 
 if TYPE_CHECKING:
     from bot.client import Caucus
 
 BAR_WIDTH = 12
-VOTERS_SHOWN = 20
 
 
 def label(poll: Poll) -> str:
@@ -84,7 +84,7 @@ def poll_embed(view: PollView) -> discord.Embed:
         lines += ["", "*Results are hidden until the poll closes.*"]
     embed = discord.Embed(
         title=f"{label(poll)} · {state}",
-        description=clip("\n".join(lines), 4000),
+        description="\n".join(lines),
         colour=discord.Colour.dark_grey() if view.closed else discord.Colour.blurple(),
     )
     if poll.closed_at is not None:
@@ -104,7 +104,7 @@ def poll_embed(view: PollView) -> discord.Embed:
     else:
         how = "click an option to vote, another to change your vote"
     embed.set_footer(text=f"{label(poll)} · {how}" if not view.closed else f"{label(poll)} · final result")
-    return embed
+    return fit_embed(embed)
 
 
 class VoteButton(
@@ -219,7 +219,7 @@ def closing_embed(view: PollView, *, late: bool, image: str | None) -> discord.E
                       "no vote was taken after the deadline.*"]  # fmt: skip
     embed = discord.Embed(
         title=f"{label(poll)} · Result",
-        description=clip("\n".join(lines), 4000),
+        description="\n".join(lines),
         colour=discord.Colour.green(),
     )
     embed.add_field(name="Ballots", value=str(poll.ballots))
@@ -229,11 +229,12 @@ def closing_embed(view: PollView, *, late: bool, image: str | None) -> discord.E
     if image:
         embed.set_image(url=f"attachment://{image}")
     embed.set_footer(text=f"{label(poll)} · /poll results {poll.number} for the CSV")
-    return embed
+    return fit_embed(embed)
 
 
-def results_embed(results: Results) -> discord.Embed:
-    """/poll results: the tally if it may be shown, and who chose what in open polls."""
+def results_pages(results: Results) -> list[discord.Embed]:
+    """/poll results: the tally if it may be shown, and who chose what in open polls — every ballot,
+    over as many pages as it takes."""
     view = results.view
     poll = view.poll
     state = "closed" if view.closed else "open"
@@ -245,34 +246,35 @@ def results_embed(results: Results) -> discord.Embed:
         lines += result_lines(view, with_bars=False)
         lines += ["", f"Results are hidden until the poll closes {when(poll.closes_at)}; nobody can see them "
                       "before then, coordinators included."]  # fmt: skip
-    embed.description = clip("\n".join(lines), 4000)
+    embed.description = "\n".join(lines)
     embed.add_field(name="Ballots", value=str(poll.ballots))
     embed.add_field(name="How", value=rules_line(view), inline=False)
+    voters: list[str] = []
     if view.show_results and not poll.anonymous:
         labels = {o.position: o.label for o in view.options}
-        shown = [
+        voters = [
             f"<@{v.user_id}>: " + ", ".join(_md(labels[p]) for p in _positions(v.picks) if p in labels)
-            for v in results.voters[:VOTERS_SHOWN]
+            for v in results.voters
         ]
-        more = len(results.voters) - VOTERS_SHOWN
-        if more > 0:
-            shown.append(f"… and {more} more (add csv:True for every ballot)")
-        embed.add_field(
-            name="Who chose what", value=clip("\n".join(shown) or "nobody yet", 1024), inline=False
-        )
-    return embed
+        together = "\n".join(voters) or "nobody yet"
+        if len(together) <= FIELD_VALUE:
+            embed.add_field(name="Who chose what", value=together, inline=False)
+            voters = []
+        else:
+            embed.add_field(
+                name="Who chose what", value=f"{len(voters)} ballots, on the next pages.", inline=False
+            )
+    embed.set_footer(text=label(poll))
+    return embed_pages(f"{label(poll)} · who chose what", voters, colour=discord.Colour.blurple(),
+                       footer=label(poll), first=embed)  # fmt: skip
 
 
 def _positions(mask: int) -> list[int]:
     return [n + 1 for n in range(25) if mask >> n & 1]
 
 
-def list_embed(polls: list[tuple[Poll, bool]]) -> discord.Embed:
+def list_pages(polls: list[tuple[Poll, bool]]) -> list[discord.Embed]:
     """Open and recently closed polls of this server, one line each (with whether each is closed)."""
-    embed = discord.Embed(title="Polls", colour=discord.Colour.blurple())
-    if not polls:
-        embed.description = "No open or recently closed polls. Open one with /poll create."
-        return embed
     lines = []
     for poll, closed in polls:
         if not closed:
@@ -283,11 +285,5 @@ def list_embed(polls: list[tuple[Poll, bool]]) -> discord.Embed:
         lines.append(
             f"**#{poll.number}** {state} · {count} — {clip(_md(' '.join(poll.question.split())), 100)}"
         )
-    text = ""
-    for n, line in enumerate(lines):
-        if len(text) + len(line) > 3900:
-            text += f"… and {len(lines) - n} more."
-            break
-        text += line + "\n"
-    embed.description = text
-    return embed
+    return embed_pages("Polls", lines, colour=discord.Colour.blurple(), footer=f"{len(polls)} polls",
+                       empty="No open or recently closed polls. Open one with /poll create.", per_page=20)  # fmt: skip

@@ -29,6 +29,9 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
+#: Seconds a clean stop waits for scheduled posts being sent (process managers give ~10 s before SIGKILL).
+SHUTDOWN_GRACE = 6.0
+
 COGS = (
     "cogs.servers",
     "cogs.about",
@@ -170,9 +173,10 @@ class Caucus(commands.Bot):
     async def close(self) -> None:
         try:
             if getattr(self, "scheduler", None) is not None:
-                # no new jobs from here on; posts being sent finish (shutdown would cancel them half-done)
+                # no new jobs from here on; posts being sent finish (shutdown would cancel them half-done),
+                # within a bound: a post still going out then is finished by the next start, same nonces
                 self.scheduler.pause()
-                await self.posts.drain(grace=2.0)
+                await self.posts.drain(grace=SHUTDOWN_GRACE)
                 self.scheduler.shutdown()
             for cog in list(self.cogs.values()):
                 drain = getattr(cog, "drain", None)

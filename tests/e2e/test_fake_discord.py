@@ -114,6 +114,18 @@ def make_bot(guild_id: int) -> commands.Bot:
 
     bot.tree.add_command(wg)
 
+    @bot.tree.command(description="Tags (autocomplete answers as many choices as the number typed)")
+    async def tags(interaction: discord.Interaction, tag: str) -> None:
+        await interaction.response.send_message(f"tag {tag}", ephemeral=True)
+
+    @tags.autocomplete("tag")
+    async def tags_tag(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        count, _, width = current.partition("x")
+        return [
+            app_commands.Choice(name=f"{n}".rjust(int(width or 1), "t"), value=str(n))
+            for n in range(int(count or 0))
+        ]
+
     @bot.tree.command(description="A persistent counter")
     async def counter(interaction: discord.Interaction) -> None:
         view = discord.ui.View(timeout=None)
@@ -454,3 +466,179 @@ async def test_guild_added_later_and_scheduled_events(world: World) -> None:
         )  # fmt: skip
     await event.delete()
     assert world.guild.scheduled_events == {}
+
+
+# -- Discord's limits, refused as Discord refuses them ----------------------------------------------------
+
+
+async def api(
+    fake: FakeDiscord, method: str, path: str, body: dict[str, object]
+) -> tuple[int, dict[str, object]]:
+    """A raw request to the fake, as the bot's token (status, JSON body)."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(
+            method, f"{fake.api_base_url}{path}", json=body, headers={"Authorization": f"Bot {TOKEN}"}
+        ) as resp,
+    ):
+        data = await resp.json() if resp.status != 204 else {}
+        return resp.status, data
+
+
+def error_path(body: dict[str, object]) -> str:
+    """The dotted path of the first error in Discord's nested ``errors`` object."""
+    node = body.get("errors")
+    path: list[str] = []
+    while isinstance(node, dict) and "_errors" not in node:
+        key = next(iter(node))
+        path.append(key)
+        node = node[key]
+    return ".".join(path)
+
+
+async def test_allowed_mentions_at_most_100_users_and_roles(world: World) -> None:
+    fake, channel = world.fake, world.guild.default_channel
+    path = f"/channels/{channel.id}/messages"
+    ids = [str(world.alice.id)] * 100
+    status, _ = await api(
+        fake, "POST", path, {"content": "hi", "allowed_mentions": {"parse": [], "users": ids}}
+    )
+    assert status == 200
+    for kind in ("users", "roles"):
+        status, body = await api(
+            fake, "POST", path, {"content": "hi", "allowed_mentions": {"parse": [], kind: ids + ids[:1]}}
+        )
+        assert (status, body["code"], error_path(body)) == (400, 50035, f"allowed_mentions.{kind}")
+    status, body = await api(
+        fake, "POST", path, {"content": "hi", "allowed_mentions": {"parse": ["users"], "users": ids[:1]}}
+    )
+    assert (status, body["code"]) == (400, 50035)  # parse and a list of the same kind exclude each other
+    # through discord.py as a bot would send it: refused, nothing posted
+    before = len(fake.messages(channel))
+    target = world.bot.get_channel(channel.id)
+    assert isinstance(target, discord.TextChannel)
+    too_many = discord.AllowedMentions(users=[discord.Object(world.alice.id + n) for n in range(101)])
+    with pytest.raises(discord.HTTPException) as refused:
+        await target.send("hi", allowed_mentions=too_many)
+    assert refused.value.status == 400 and refused.value.code == 50035
+    assert len(fake.messages(channel)) == before
+
+
+async def test_content_at_most_2000_on_callbacks_followups_and_edits(world: World) -> None:
+    fake = world.fake
+    itx = await fake.slash(world.guild, world.alice, "silent")  # the bot never answers: we do
+    callback = f"/interactions/{itx.id}/{itx.token}/callback"
+    status, body = await api(fake, "POST", callback, {"type": 4, "data": {"content": "x" * 2001}})
+    assert (status, error_path(body)) == (400, "content")
+    assert (await api(fake, "POST", callback, {"type": 5, "data": {}}))[0] == 204
+    hook = f"/webhooks/{fake.application_id}/{itx.token}"
+    status, body = await api(fake, "POST", hook, {"content": "x" * 2001})
+    assert (status, error_path(body)) == (400, "content")
+    assert (await api(fake, "POST", hook + "?wait=true", {"content": "x" * 2000}))[0] == 200
+    status, body = await api(fake, "PATCH", hook + "/messages/@original", {"content": "y" * 2001})
+    assert (status, error_path(body)) == (400, "content")
+    status, body = await api(
+        fake, "POST", hook, {"content": "second", "embeds": [{"description": "d" * 4097}]}
+    )
+    assert (status, error_path(body)) == (400, "embeds.0.description")
+
+
+async def test_embeds_6000_characters_across_all_embeds_of_a_message(world: World) -> None:
+    fake, channel = world.fake, world.guild.default_channel
+    path = f"/channels/{channel.id}/messages"
+    half = {"title": "t" * 100, "description": "d" * 2900}
+    assert (await api(fake, "POST", path, {"embeds": [half, half]}))[0] == 200  # 6,000 exactly
+    status, body = await api(fake, "POST", path, {"embeds": [half, {**half, "footer": {"text": "f"}}]})
+    assert (status, body["code"], error_path(body)) == (400, 50035, "embeds")
+    fields = {"title": "t", "fields": [{"name": "n", "value": "v" * 1000}] * 6}
+    status, body = await api(fake, "POST", path, {"embeds": [fields]})
+    assert (status, error_path(body)) == (400, "embeds")  # 6,007 in one embed's fields
+    status, body = await api(
+        fake, "POST", path, {"embeds": [{"title": "t", "fields": [{"name": "n", "value": "v"}] * 26}]}
+    )
+    assert (status, error_path(body)) == (400, "embeds.0.fields")
+
+
+def select(options: int, *, low: int = 1, high: int = 1) -> dict[str, object]:
+    menu = {"type": 3, "custom_id": "pick", "min_values": low, "max_values": high,
+            "options": [{"label": f"o{n}", "value": str(n)} for n in range(options)]}  # fmt: skip
+    return {"content": "pick", "components": [{"type": 1, "components": [menu]}]}
+
+
+async def test_select_menus_25_options_and_their_min_max_values(world: World) -> None:
+    fake, channel = world.fake, world.guild.default_channel
+    path = f"/channels/{channel.id}/messages"
+    assert (await api(fake, "POST", path, select(25, low=0, high=25)))[0] == 200
+    for bad in (select(26), select(0), select(3, high=4), select(3, low=3, high=2), select(3, high=0),
+                select(30, high=26)):  # fmt: skip
+        status, body = await api(fake, "POST", path, bad)
+        assert (status, body["code"]) == (400, 50035), bad
+    long_label = select(2)
+    long_label["components"][0]["components"][0]["options"][0]["label"] = "l" * 101  # type: ignore[index]
+    assert (await api(fake, "POST", path, long_label))[0] == 400
+
+
+async def test_autocomplete_at_most_25_choices_of_100_characters(world: World) -> None:
+    fake = world.fake
+    itx = await fake.autocomplete(world.guild, world.alice, "tags", focused="tag", tag="25")
+    await itx.response()
+    assert itx.choices is not None and len(itx.choices) == 25
+
+    def refused_callbacks() -> int:
+        return sum(1 for r in fake.requests if r.path.endswith("/callback") and r.status == 400)
+
+    for typed in ("26", "1x101"):  # 26 choices; a name of 101 characters
+        before = refused_callbacks()
+        itx = await fake.autocomplete(world.guild, world.alice, "tags", focused="tag", tag=typed)
+        assert await fake.wait_until(lambda b=before: refused_callbacks() == b + 1, timeout=3), typed  # type: ignore[misc]
+        assert not itx.acknowledged and itx.choices is None
+
+
+async def test_enforce_nonce_returns_the_message_already_created(world: World) -> None:
+    fake, channel = world.fake, world.guild.default_channel
+    path = f"/channels/{channel.id}/messages"
+    first = await api(fake, "POST", path, {"content": "part 1", "nonce": "p7.1", "enforce_nonce": True})
+    again = await api(
+        fake, "POST", path, {"content": "part 1 (retry)", "nonce": "p7.1", "enforce_nonce": True}
+    )
+    assert first[0] == again[0] == 200 and first[1]["id"] == again[1]["id"]
+    assert again[1]["content"] == "part 1" and again[1]["nonce"] == "p7.1"  # the first one, unchanged
+    created = [m for m in fake.messages(channel) if m.content.startswith("part 1")]
+    assert len(created) == 1
+    events = [e for e in fake.gateway.buffer if e["t"] == "MESSAGE_CREATE" and e["d"]["id"] == first[1]["id"]]
+    assert len(events) == 1  # no second MESSAGE_CREATE
+    # without enforce_nonce, or with another nonce, a new message is created
+    plain = await api(fake, "POST", path, {"content": "part 1", "nonce": "p7.1"})
+    other = await api(fake, "POST", path, {"content": "part 2", "nonce": "p7.2", "enforce_nonce": True})
+    assert len({first[1]["id"], plain[1]["id"], other[1]["id"]}) == 3
+    status, body = await api(fake, "POST", path, {"content": "x", "nonce": "n" * 26, "enforce_nonce": True})
+    assert (status, error_path(body)) == (400, "nonce")
+    # after the window Discord forgets the nonce
+    fake.nonce_window = 0.0
+    late = await api(fake, "POST", path, {"content": "part 1", "nonce": "p7.1", "enforce_nonce": True})
+    assert late[1]["id"] != first[1]["id"]
+    fake.nonce_window = 300.0
+    # discord.py sends enforce_nonce with any nonce it is given
+    target = world.bot.get_channel(channel.id)
+    assert isinstance(target, discord.TextChannel)
+    one = await target.send("via discord.py", nonce="p8.1")
+    two = await target.send("via discord.py, again", nonce="p8.1")
+    assert one.id == two.id and [m.content for m in fake.messages(channel)].count("via discord.py") == 1
+
+
+async def test_answer_lost_after_the_message_was_created(world: World) -> None:
+    """fail(after=True): the message exists, the bot gets a 500; discord.py retries with the same nonce."""
+    fake, channel = world.fake, world.guild.default_channel
+    seen: list[str] = []
+    fake.on_message_created.append(lambda m: seen.append(m.content))
+    fake.fail("POST", rf"^/channels/{channel.id}/messages$", status=500, after=True)
+    target = world.bot.get_channel(channel.id)
+    assert isinstance(target, discord.TextChannel)
+    sent = await target.send("once only")
+    assert [m.content for m in fake.messages(channel)] == ["once only"] and sent.id == fake.messages(channel)[
+        0
+    ].id
+    statuses = [
+        r.status for r in fake.requests if r.method == "POST" and r.path == f"/channels/{channel.id}/messages"
+    ]
+    assert statuses == [500, 200] and seen == ["once only"]  # the hook ran once, when it was created

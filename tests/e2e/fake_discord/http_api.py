@@ -39,10 +39,10 @@ from .permissions import (
     VIEW_CHANNEL,
 )
 from .util import json_response, no_content, utcnow
-from .validation import validate_commands, validate_message
+from .validation import validate_choices, validate_commands, validate_message
 
 if TYPE_CHECKING:
-    from .server import FakeDiscord
+    from .server import FakeDiscord, Fault
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +174,7 @@ class HttpApi:
             return json_response({"message": "Unknown route (fake)", "code": 0}, status=404)
         if route.auth and request.headers.get("Authorization") != f"Bot {fake.token}":
             return json_response({"message": "401: Unauthorized", "code": 0}, status=401)
+        late: Fault | None = None
         for fault in fake.faults:
             if fault.matches(request.method, path):
                 fault.remaining -= 1
@@ -181,10 +182,16 @@ class HttpApi:
                     fake.rate_limited_count += 1
                     record.rate_limited = True
                     return self._rate_limited(fault.retry_after, bool(fault.body.get("global")))
+                if fault.after:
+                    late = fault
+                    break
                 return json_response(fault.body, status=fault.status)
         call = Call(request, request.method, path, params, dict(request.query), payload, files)
         try:
-            return await route.handler(call)
+            response = await route.handler(call)
+            if late is not None:  # done, but the answer is lost: the client sees the error
+                return json_response(late.body, status=late.status)
+            return response
         except ApiError as exc:
             return json_response(exc.body(), status=exc.status)
         except Exception as exc:  # a bug in the fake: surface it to the test instead of hiding it
@@ -448,10 +455,7 @@ class HttpApi:
             if kind != itx_types.AUTOCOMPLETE_RESULT:
                 raise bad_type
             choices = data.get("choices") or []
-            if len(choices) > 25:
-                raise invalid_form_body(
-                    form_error("data.choices", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
-                )
+            validate_choices(choices)
             itx.choices = choices
             return None
         if kind == itx_types.CHANNEL_MESSAGE:
@@ -560,6 +564,7 @@ class HttpApi:
             components=list(payload.get("components") or []), flags=int(payload.get("flags") or 0),
             allowed_mentions=payload.get("allowed_mentions"), tts=bool(payload.get("tts")),
             message_reference=payload.get("message_reference"),
+            nonce=None if payload.get("nonce") is None else str(payload["nonce"]),
             author_can_mention_everyone=guild is None or bool(self._bot_perms(guild, channel) & (MENTION_EVERYONE | ADMINISTRATOR)),
         )  # fmt: skip
         msg.attachments = self._attachments(payload, files, [], ephemeral=msg.ephemeral)
@@ -567,7 +572,10 @@ class HttpApi:
             msg.interaction_id = interaction.id
             msg.webhook_id = fake.application_id
             msg.message_type = 20 if interaction.kind == itx_types.APPLICATION_COMMAND else 0
+        if payload.get("enforce_nonce"):
+            fake.remember_nonce(msg)
         fake.store_message(msg)
+        fake.message_created(msg)
         return msg
 
     def _edit(
@@ -647,6 +655,13 @@ class HttpApi:
                 raise missing_permissions()
         body = dict(call.body)
         body["flags"] = int(body.get("flags") or 0) & ~EPHEMERAL
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            validate_message(body, has_files=bool(call.files), creating=True)
+            # Discord: the same author and nonce within a few minutes returns that message; nothing is created
+            existing = self.fake.message_for_nonce(self.fake.bot_user.id, str(nonce))
+            if existing is not None:
+                return json_response(existing.to_dict())
         msg = self._create(channel, body, call.files)
         return json_response(msg.to_dict())
 

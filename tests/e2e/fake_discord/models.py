@@ -377,6 +377,8 @@ class FakeMessage:
     message_type: int = 0
     #: Whether the author may ping @everyone/@here and non-mentionable roles here.
     author_can_mention_everyone: bool = True
+    #: The nonce the message was created with, if any.
+    nonce: str | None = None
 
     @property
     def guild_id(self) -> int | None:
@@ -498,6 +500,7 @@ class FakeMessage:
             "components": copy.deepcopy(self.components),
             "pinned": False,
             "flags": self.flags,
+            **({"nonce": self.nonce} if self.nonce is not None else {}),
         }
         if self.guild is not None:
             data["guild_id"] = str(self.guild.id)

@@ -59,6 +59,8 @@ class Fault:
     status: int
     body: dict[str, Any]
     retry_after: float = 0.0
+    #: Handle the request first, then answer the error (Discord did it, but the answer was lost).
+    after: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         return self.remaining > 0 and self.method in ("*", method) and bool(self.pattern.search(path))
@@ -110,6 +112,11 @@ class FakeDiscord:
         #: Extra delay (seconds) added to every HTTP request.
         self.latency = 0.0
         self.faults: list[Fault] = []
+        #: How long (seconds) a message nonce sent with enforce_nonce is remembered ("a few minutes").
+        self.nonce_window = 300.0
+        self._nonces: dict[tuple[int, str], tuple[float, int]] = {}
+        #: Called with each message the bot creates, once stored and before the bot gets the answer.
+        self.on_message_created: list[Callable[[FakeMessage], None]] = []
         self.gateway = Gateway(self)
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._runner: web.AppRunner | None = None
@@ -971,13 +978,38 @@ class FakeDiscord:
         code: int = 0,
         message: str = "Injected failure",
         times: int = 1,
+        *,
+        after: bool = False,
     ) -> Fault:
-        """The next ``times`` matching requests answer ``status`` with a Discord-style JSON error."""
+        """The next ``times`` matching requests answer ``status`` with a Discord-style JSON error.
+
+        ``after``: the request is carried out first (a message is created) and only the answer is the
+        error, as when Discord's answer is lost on the way.
+        """
         fault = Fault(
-            method.upper(), re.compile(path_regex), times, status, {"message": message, "code": code}
-        )
+            method.upper(), re.compile(path_regex), times, status, {"message": message, "code": code},
+            after=after,
+        )  # fmt: skip
         self.faults.append(fault)
         return fault
+
+    # -- nonces -------------------------------------------------------------------------------
+
+    def message_for_nonce(self, author_id: int, nonce: str) -> FakeMessage | None:
+        """The message this author created with this nonce within the nonce window, if any."""
+        found = self._nonces.get((author_id, nonce))
+        if found is None or time.monotonic() - found[0] > self.nonce_window:
+            return None
+        return self.all_messages.get(found[1])
+
+    def remember_nonce(self, msg: FakeMessage) -> None:
+        if msg.nonce is not None:
+            self._nonces[(msg.author.id, msg.nonce)] = (time.monotonic(), msg.id)
+
+    def message_created(self, msg: FakeMessage) -> None:
+        """Run the test's hooks on a message the bot just created."""
+        for hook in list(self.on_message_created):
+            hook(msg)
 
     # -- misc ---------------------------------------------------------------------------------
 

@@ -85,6 +85,7 @@ class PostDispatcher:
         self.registered: set[int] = set()  # due times with a wake-up job
         self._refill_lock = asyncio.Lock()
         self._running: set[asyncio.Task[Any]] = set()
+        self._stopping = False  # drain() cancelled the posts still being sent
 
     def handle(self, kind: str, handler: Handler) -> None:
         """Name the handler for one kind of post."""
@@ -131,6 +132,11 @@ class PostDispatcher:
             await self.book.run_due(due, self.handlers, failed=failed)
         except Exception:
             log.exception("scheduled posts due at %d could not be run", due)
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            # drain() gave up waiting: the post stays claimed, and the next start sends what is missing
+            log.info("scheduled posts due at %d stopped at shutdown", due)
         finally:
             if task is not None:
                 self._running.discard(task)
@@ -153,6 +159,7 @@ class PostDispatcher:
             log.warning(
                 "%d scheduled posts still being sent at shutdown: the next start finishes them", len(pending)
             )
+            self._stopping = True
             for task in pending:
                 task.cancel()
             await asyncio.wait(pending, timeout=5.0)

@@ -213,8 +213,9 @@ async def options(db: Database | aiosqlite.Connection, poll_id: int) -> list[Opt
     return [OptionCount(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
 
-async def list_polls(db: Database, guild_id: int, *, closed_since: int, limit: int = 50) -> list[PollRow]:
-    """This server's open polls (closing soonest first), then those closed since ``closed_since`` (newest first)."""
+async def list_polls(db: Database, guild_id: int, *, closed_since: int, limit: int = -1) -> list[PollRow]:
+    """This server's open polls (closing soonest first), then those closed since ``closed_since`` (newest
+    first); all of them unless ``limit`` says how many (/poll list pages them)."""
     rows = await db.fetchall(
         f"SELECT {_POLL} FROM polls p WHERE p.guild_id = :g AND (p.closed_at IS NULL OR p.closed_at >= :since) "  # noqa: S608
         "ORDER BY p.closed_at IS NOT NULL, CASE WHEN p.closed_at IS NULL THEN p.closes_at ELSE -p.closed_at END "

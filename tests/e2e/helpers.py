@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections import Counter
+from collections.abc import Awaitable, Iterable
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.fake_discord import FakeMessage
+from tests.e2e.fake_discord import FakeDiscord, FakeMember, FakeMessage
 from tests.e2e.fake_discord.interaction import Interaction
 from tests.e2e.harness import BotProcess
 
@@ -36,3 +39,35 @@ async def refused(itx: Interaction, *fragments: str) -> str:
 def button(message: FakeMessage, label: str) -> str:
     """The custom_id of the button with this label."""
     return next(cid for text, cid, _ in message.buttons() if text == label)
+
+
+async def in_batches(calls: Iterable[Awaitable[Interaction]], size: int = 50) -> list[Interaction]:
+    """Send interactions in bursts and wait for every answer."""
+    done: list[Interaction] = []
+    pending = list(calls)
+    for start in range(0, len(pending), size):
+        sent = await asyncio.gather(*pending[start : start + size])
+        await asyncio.gather(*(itx.response(timeout=10) for itx in sent))
+        done += sent
+    return done
+
+
+async def every_page(fake: FakeDiscord, message: FakeMessage, member: FakeMember) -> list[str]:
+    """The text of every page of an ephemeral answer, clicking Next until it is disabled."""
+    texts = [message.text]
+    while True:
+        found = [(cid, disabled) for label, cid, disabled in message.buttons() if label == "Next"]
+        if not found or found[0][1]:
+            return texts
+        click = await fake.click(message, found[0][0], member)
+        await click.response()
+        assert click.type == 7, click.text
+        texts.append(message.text)
+
+
+def pinged(messages: Iterable[FakeMessage]) -> Counter[int | str]:
+    """How many times each user or role was pinged over these messages."""
+    count: Counter[int | str] = Counter()
+    for message in messages:
+        count.update(message.pings())
+    return count

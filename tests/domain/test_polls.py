@@ -558,6 +558,24 @@ async def test_the_deadline_closes_and_no_vote_counts_after_it(
     assert await polls.close_due(GUILD, poll.poll_id) is None
 
 
+async def test_the_deadline_post_retried_after_a_crash_takes_the_announcement_back(
+    polls: Polls, db: Database, clock: FakeClock
+) -> None:
+    at_deadline = await polls.create(ALICE, "Deadline?", "A; B", duration="30m")
+    by_hand = await polls.create(ALICE, "By hand?", "A; B", duration="30m")
+    await polls.close(ALICE, "2")
+    clock.advance(timedelta(minutes=30))
+    assert await polls.close_due(GUILD, at_deadline.poll_id) is not None
+    # the first attempt took the job, and the process died before recording that it had posted
+    assert await polls.claim_announcement(GUILD, at_deadline.poll_id) is not None
+    assert await polls.claim_announcement(GUILD, at_deadline.poll_id) is None
+    # its retry may post again (with the same nonce: Discord returns the first post if it went out)
+    assert await polls.claim_announcement(GUILD, at_deadline.poll_id, again=True) is not None
+    # a poll closed by hand was announced by whoever closed it: a retried deadline post leaves it alone
+    assert await polls.claim_announcement(GUILD, by_hand.poll_id) is not None
+    assert await polls.claim_announcement(GUILD, by_hand.poll_id, again=True) is None
+
+
 # -- nudges ------------------------------------------------------------------------------------
 
 

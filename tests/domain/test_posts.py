@@ -274,3 +274,78 @@ async def test_run_due_claims_a_second_together_and_sends_each_once(db: Database
     )
     assert sum(results) == 250 and sorted(seen) == list(range(250))  # both ran, each post once
     assert await book.due_times(now + 100) == [now + 20]
+
+
+# -- the parts of a post -------------------------------------------------------------------------
+
+
+def parts(db: Database, post_id: int) -> list[tuple[Any, ...]]:
+    return rows(db, "SELECT seq, target, direct, part, payload, message_id FROM post_parts WHERE post_id = ?",
+                (post_id,))  # fmt: skip
+
+
+async def test_the_parts_of_a_post_are_decided_once_and_recorded_one_by_one(
+    book: PostBook, db: Database, clock: FakeClock
+) -> None:
+    post_id = await plan(db, T0)
+    assert await book.parts(post_id) == []
+    first = [(10, False, 1, "part one"), (10, False, 2, "part two"), (77, True, 1, "a direct message")]
+    decided = await book.decide_parts(post_id, first)
+    assert [(p.seq, p.target, p.direct, p.part, p.payload, p.message_id) for p in decided] == [
+        (1, 10, False, 1, "part one", None), (2, 10, False, 2, "part two", None),
+        (3, 77, True, 1, "a direct message", None),
+    ]  # fmt: skip
+    # a later attempt that would split differently gets the first decision: same parts, same nonces
+    again = await book.decide_parts(post_id, [(10, False, 1, "everything in one")])
+    assert again == decided
+    await book.part_sent(post_id, 1, 5001)
+    await book.part_sent(post_id, 3, 0)  # given up (closed DMs)
+    assert [p.message_id for p in await book.parts(post_id)] == [5001, None, 0]
+    assert [r[5] for r in parts(db, post_id)] == [5001, None, 0]  # as a second connection sees them
+
+
+async def test_parts_are_kept_for_a_retry_and_forgotten_once_the_post_is_finished(
+    book: PostBook, db: Database, clock: FakeClock
+) -> None:
+    post_id = await plan(db, T0)
+
+    async def fails_after_one_part(post: Post) -> str:
+        await book.decide_parts(post.post_id, [(10, False, 1, "one"), (10, False, 2, "two")])
+        await book.part_sent(post.post_id, 1, 5001)
+        raise RuntimeError("part two refused")
+
+    assert await book.run(post_id, {KIND: fails_after_one_part}) is None
+    assert state(db, post_id)[:2] == ("pending", 1) and len(parts(db, post_id)) == 2  # kept for the retry
+
+    async def sends_the_rest(post: Post) -> str:
+        assert [p.message_id for p in await book.parts(post.post_id)] == [5001, None]
+        return SENT
+
+    assert await book.run(post_id, {KIND: sends_the_rest}) == SENT
+    assert parts(db, post_id) == []  # a finished post keeps no parts (they name members)
+    # a post given up after its last attempt forgets them too
+    other = await plan(db, T0 + 60, ref_id=2)
+    execute(db, "UPDATE scheduled_posts SET attempts = ? WHERE post_id = ?", (MAX_ATTEMPTS - 1, other))
+    assert await book.run(other, {KIND: fails_after_one_part}) is None
+    assert state(db, other)[0] == "skipped" and parts(db, other) == []
+    # so does the recovery after a crash, for posts that are not pending any more
+    third = await plan(db, T0 + 120, ref_id=3)
+    await book.decide_parts(third, [(10, False, 1, "one")])
+    execute(db, "UPDATE scheduled_posts SET state = 'cancelled' WHERE post_id = ?", (third,))
+    await book.recover()
+    assert parts(db, third) == []
+
+
+async def test_a_post_due_in_the_second_the_bot_started_is_late(db: Database, clock: FakeClock) -> None:
+    clock.advance(timedelta(milliseconds=400))  # started at 12:00:00.4; the post was due at 12:00:00
+    book = PostBook(db, clock)
+    await book.recover()
+    post_id = await plan(db, T0)
+    seen: list[Post] = []
+
+    async def handler(post: Post) -> str:
+        seen.append(post)
+        return SENT
+
+    await book.run_due(T0 + 1, {KIND: handler})
+    assert [p.late for p in seen] == [True] and state(db, post_id)[4] == 1

@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 
 from cogs.ui.boundary import guild_id_of
+from cogs.ui.limits import clip as clip  # the one definition, with the other limits
 from domain.groups import Target
 from domain.permissions import Actor
 
@@ -40,11 +41,6 @@ def when(unix: int | None) -> str:
     if unix is None:
         return "—"
     return f"<t:{unix}:F> (<t:{unix}:R>)"
-
-
-def clip(text: str, limit: int) -> str:
-    """Text cut to a limit with an ellipsis."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def group_autocomplete(*, include_archived: bool):  # type: ignore[no-untyped-def]

@@ -48,7 +48,7 @@ def item_embed(view: ItemView) -> discord.Embed:
     status = STATUS_LABELS[item.status]
     embed = discord.Embed(
         title=f"{label(item)} · {status}",
-        description=clip(item.text, 4000),
+        description=item.text,
         colour=STATUS_COLOUR[item.status],
     )
     if view.group is not None:
@@ -76,7 +76,7 @@ def item_embed(view: ItemView) -> discord.Embed:
             outcome += f"\nAnswer: {clip(item.answer, 900)}"
         if item.outcome_note:
             outcome += f"\nNote: {clip(item.outcome_note, 900)}"
-        embed.add_field(name="Outcome", value=clip(outcome, 1024), inline=False)
+        embed.add_field(name="Outcome", value=outcome, inline=False)  # fit_embed keeps it within 1,024
     embed.set_footer(text=f"{label(item)} · /consensus show {item.number} for every position and reason")
     return fit_embed(embed)
 

@@ -30,7 +30,7 @@ def card_embed(card: GroupCard, overview: GroupOverview | None = None) -> discor
     archived = group.archived_at is not None
     embed = discord.Embed(
         title=clip(group.name + (" (archived)" if archived else ""), 256),
-        description=clip(group.description, 4000) or None,
+        description=group.description or None,
         colour=discord.Colour.dark_grey() if archived else discord.Colour.blurple(),
     )
     embed.add_field(name="Conveners", value=_people([m.user_id for m in card.conveners]), inline=False)
@@ -50,23 +50,22 @@ def card_embed(card: GroupCard, overview: GroupOverview | None = None) -> discor
         questions = [i for i in overview.open_items if i.kind == "question"]
         for title, found in (("Open points", points), ("Open questions", questions)):
             if found:
-                lines = [f"#{i.number} {clip(' '.join(i.text.split()), 80)}" for i in found[:8]]
-                more = f"\n… and {len(found) - 8} more (/consensus list)" if len(found) > 8 else ""
-                embed.add_field(
-                    name=f"{title} ({len(found)})", value=clip("\n".join(lines) + more, 1024), inline=False
-                )
+                lines = [f"#{i.number} {clip(' '.join(i.text.split()), 80)}" for i in found]
+                embed.add_field(name=f"{title} ({len(found)})", inline=False, value=fit_list(
+                    lines, FIELD_VALUE, sep="\n", most=8, more="… and {n} more (/consensus list)"))  # fmt: skip
         if overview.open_polls:
             lines = [
                 f"#{p.number} {clip(p.question, 80)} · closes <t:{p.closes_at}:R>"
-                for p in overview.open_polls[:5]
+                for p in overview.open_polls
             ]
-            embed.add_field(name=f"Open polls ({len(overview.open_polls)})", value=clip("\n".join(lines), 1024),
-                            inline=False)  # fmt: skip
+            embed.add_field(name=f"Open polls ({len(overview.open_polls)})", inline=False, value=fit_list(
+                lines, FIELD_VALUE, sep="\n", most=5, more="… and {n} more (/poll list)"))  # fmt: skip
         if overview.next_sessions:
             lines = [
                 f"<t:{o.starts_at}:f> #{s.number} {clip(s.title, 80)}" for s, o in overview.next_sessions
             ]
-            embed.add_field(name="Next sessions", value=clip("\n".join(lines), 1024), inline=False)
+            embed.add_field(name="Next sessions", inline=False,
+                            value=fit_list(lines, FIELD_VALUE, sep="\n", more="… and {n} more (/agenda list)"))  # fmt: skip
     embed.set_footer(text=f"Working group #{group.group_id}")
     return fit_embed(embed)
 
@@ -91,7 +90,8 @@ def list_pages(rows: list[GroupListRow]) -> list[discord.Embed]:
         g = row.group
         parts = [f"{row.member_count} member{'s' if row.member_count != 1 else ''}"]
         if row.convener_ids:
-            parts.append("convened by " + ", ".join(f"<@{c}>" for c in row.convener_ids[:5]))
+            conveners = [f"<@{c}>" for c in row.convener_ids]
+            parts.append("convened by " + fit_list(conveners, 200, sep=", ", more="{n} more"))
         if g.due_at is not None:
             parts.append(f"due <t:{g.due_at}:D>")
         status = " · *archived*" if g.archived_at else ""

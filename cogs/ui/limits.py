@@ -111,16 +111,18 @@ def pack(blocks: Iterable[str], limit: int, *, sep: str = "\n", most: int | None
     return chunks
 
 
-def fit_list(items: Sequence[str], limit: int, *, sep: str = " ", more: str = "and {n} more") -> str:
-    """As many items as fit in ``limit`` characters, then "and N more" for the rest."""
+def fit_list(
+    items: Sequence[str], limit: int, *, sep: str = " ", more: str = "and {n} more", most: int | None = None
+) -> str:
+    """As many items as fit in ``limit`` characters (and at most ``most``), then "and N more" for the rest."""
     text = ""
     for n, item in enumerate(items):
         candidate = text + (sep if text else "") + item
         rest = len(items) - n - 1
-        tail = (sep if candidate else "") + more.format(n=rest) if rest else ""
-        if len(candidate) + len(tail) > limit:
+        tail = (sep + more.format(n=rest)) if rest else ""
+        if len(candidate) + len(tail) > limit or (most is not None and n >= most):
             remaining = more.format(n=len(items) - n)
-            return (text + (sep if text else "") + remaining) if text else clip(remaining, limit)
+            return (text + sep + remaining) if text else clip(remaining, limit)
         text = candidate
     return text
 
@@ -271,6 +273,23 @@ def fit_embed(embed: discord.Embed) -> discord.Embed:
             f = embed.fields[index]
             embed.set_field_at(index, name=f.name or "", value=_shorten(f.value or "", max(1, longest - excess)),
                                inline=bool(f.inline))  # fmt: skip
+    return embed
+
+
+def describe(
+    embed: discord.Embed, blocks: Sequence[str], *, budget: int = EMBED_DESCRIPTION
+) -> discord.Embed:
+    """Blocks as the embed's description, continued in untitled fields (added now, before any other) when
+    they are longer than a description holds: nothing is cut while the message stays within 6,000."""
+    text, used = "", 0
+    for block in blocks:
+        candidate = f"{text}\n{block}" if used else block
+        if len(candidate) > budget:
+            break
+        text, used = candidate, used + 1
+    embed.description = text or None
+    for chunk in pack(blocks[used:], FIELD_VALUE):
+        embed.add_field(name="\u200b", value=chunk, inline=False)
     return embed
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from cogs.ui.common import clip, when
-from cogs.ui.limits import FIELD_VALUE, embed_pages, fit_embed
+from cogs.ui.limits import CONTENT, FIELD_VALUE, describe, embed_pages, fit_embed, fit_list
 from domain.polls import Ballot, Poll, PollView, Results
 
 if TYPE_CHECKING:
@@ -84,9 +84,9 @@ def poll_embed(view: PollView) -> discord.Embed:
         lines += ["", "*Results are hidden until the poll closes.*"]
     embed = discord.Embed(
         title=f"{label(poll)} · {state}",
-        description="\n".join(lines),
         colour=discord.Colour.dark_grey() if view.closed else discord.Colour.blurple(),
     )
+    describe(embed, lines)
     if poll.closed_at is not None:
         embed.add_field(name="Closed", value=when(poll.closed_at), inline=False)
     elif view.closed:
@@ -199,15 +199,18 @@ def ballot_text(ballot: Ballot) -> str:
     poll = ballot.poll
     if not ballot.positions:
         return f"You have no ballot on {label(poll)} now; pick an option to vote."
-    chosen = ", ".join(f"**{_md(text)}**" for text in ballot.labels)
-    text = f"Your ballot on {label(poll)}: {chosen}."
+    notes = ""
     if not ballot.changed:
-        text += " (unchanged)"
+        notes += " (unchanged)"
     if poll.choices > 1:
-        text += f" You may choose up to {poll.choices}; click an option again to remove it."
+        notes += f" You may choose up to {poll.choices}; click an option again to remove it."
     if poll.anonymous:
-        text += " This poll is anonymous: your ballot is stored without your name."
-    return text
+        notes += " This poll is anonymous: your ballot is stored without your name."
+    head = f"Your ballot on {label(poll)}: "
+    # 25 picks of 80 characters (escaped) would not fit one message: the rest is counted
+    chosen = fit_list([f"**{_md(text)}**" for text in ballot.labels], CONTENT - len(head) - len(notes) - 1,
+                      sep=", ", more="and {n} more (/poll results shows them)")  # fmt: skip
+    return f"{head}{chosen}.{notes}"
 
 
 def closing_embed(view: PollView, *, late: bool, image: str | None) -> discord.Embed:
@@ -217,11 +220,8 @@ def closing_embed(view: PollView, *, late: bool, image: str | None) -> discord.E
     if late:
         lines += ["", "*The bot was offline at the deadline and closed the poll when it came back; "
                       "no vote was taken after the deadline.*"]  # fmt: skip
-    embed = discord.Embed(
-        title=f"{label(poll)} · Result",
-        description="\n".join(lines),
-        colour=discord.Colour.green(),
-    )
+    embed = discord.Embed(title=f"{label(poll)} · Result", colour=discord.Colour.green())
+    describe(embed, lines)
     embed.add_field(name="Ballots", value=str(poll.ballots))
     embed.add_field(name="Closed", value=when(poll.closed_at) if poll.closed_at else "—")
     if poll.closed_by:
@@ -246,7 +246,7 @@ def results_pages(results: Results) -> list[discord.Embed]:
         lines += result_lines(view, with_bars=False)
         lines += ["", f"Results are hidden until the poll closes {when(poll.closes_at)}; nobody can see them "
                       "before then, coordinators included."]  # fmt: skip
-    embed.description = "\n".join(lines)
+    describe(embed, lines)
     embed.add_field(name="Ballots", value=str(poll.ballots))
     embed.add_field(name="How", value=rules_line(view), inline=False)
     voters: list[str] = []
@@ -262,7 +262,9 @@ def results_pages(results: Results) -> list[discord.Embed]:
             voters = []
         else:
             embed.add_field(
-                name="Who chose what", value=f"{len(voters)} ballots, on the next pages.", inline=False
+                name="Who chose what",
+                value=f"{len(voters)} ballot{'s' if len(voters) != 1 else ''}, on the next pages.",
+                inline=False,
             )
     embed.set_footer(text=label(poll))
     return embed_pages(f"{label(poll)} · who chose what", voters, colour=discord.Colour.blurple(),

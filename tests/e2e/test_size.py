@@ -237,3 +237,33 @@ async def test_lists_longer_than_a_message(fake: FakeDiscord, coalition: Coaliti
         missing = [e for e in expected if e not in listed]
         assert not missing, (command, missing[:3])
         assert all(re.search(r"Page \d+ of \d+", p) for p in pages)
+
+
+async def test_a_poll_of_25_long_options_all_picked(
+    fake: FakeDiscord, coalition: Coalition, bot: BotProcess
+) -> None:
+    c = coalition
+    labels = [(f"{n:02}_" + "x_" * 40)[:80] for n in range(1, 26)]  # each "_" is escaped: twice as long
+    itx = await fake.slash(c.guild, c.alice, "poll create", options={
+        "question": ("Which of these *long* options_ " * 10)[:300], "options": "; ".join(labels), "choices": 25,
+        "duration": "1h"})  # fmt: skip
+    poll = (await itx.response()).message
+    assert poll is not None
+    pick = await fake.select(poll, poll.custom_ids()[0], [str(n) for n in range(1, 26)], c.bob)
+    await pick.response()
+    assert (
+        pick.ephemeral
+        and pick.text.startswith("Your ballot on Poll #1: ")
+        and "more (/poll results" in pick.text
+    )
+    await eventually(lambda: "**1** · 100%" in poll.text, what="the poll message's tally")
+    assert all(f"{n:02}\\_" in poll.text for n in range(1, 26))  # every option and its bar, none cut
+    itx = await fake.slash(c.guild, c.coco, "poll close", poll="1")
+    await itx.final()
+    closing = next(m for m in fake.messages(c.general) if "Poll #1 has closed" in m.text)
+    assert all(f"{n:02}\\_" in closing.text for n in range(1, 26))
+    itx = await fake.slash(c.guild, c.carol, "poll results", poll="1")
+    await itx.response()
+    assert itx.message is not None and all(f"{n:02}\\_" in itx.text for n in range(1, 26))
+    pages = await every_page(fake, itx.message, c.carol)
+    assert len(pages) == 2 and "1 ballot, on the next pages" in pages[0] and f"<@{c.bob.id}>: 01" in pages[1]

@@ -227,7 +227,7 @@ async def set_status(
     )
 
 
-_UPSERT_POSITION = (
+UPSERT_POSITION = (
     "INSERT INTO positions (item_id, revision, user_id, stance, reason, updated_at) "
     "VALUES (:i, :r, :u, :s, :reason, :now) ON CONFLICT (item_id, revision, user_id) DO UPDATE SET "
     "stance = excluded.stance, reason = excluded.reason, updated_at = excluded.updated_at"
@@ -268,7 +268,7 @@ def record_position(
             UPSERT_MEMBER, {"g": guild_id, "u": user_id, "n": name[:100] or str(user_id), "now": now}
         )
     params = {"i": item.item_id, "r": item.revision, "u": user_id, "s": stance, "reason": reason, "now": now}
-    conn.execute(_UPSERT_POSITION, params)
+    conn.execute(UPSERT_POSITION, params)
     conn.execute(_REGISTER_OBJECTION if reason is not None else _WITHDRAW_OBJECTION, params)
     return item
 

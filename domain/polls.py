@@ -314,10 +314,6 @@ class Polls:
             voters = tuple(await poll_rows.voters(self.db, guild_id, poll.poll_id))
         return Results(view, voters)
 
-    async def recount(self, poll: Poll) -> dict[int, int]:
-        """Votes per option counted from the ballots (to check the tally)."""
-        return await poll_rows.recount(self.db, poll.poll_id)
-
     async def can_manage(self, actor: Actor, poll: Poll) -> bool:
         """The creator, a convener of the poll's group, or a coordinator."""
         if poll.author_id == actor.user_id or self.groups.policy.is_coordinator(actor):

@@ -362,19 +362,6 @@ async def voters(db: Database, guild_id: int, poll_id: int) -> list[VoterRow]:
     return [VoterRow(int(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows]
 
 
-async def recount(db: Database | aiosqlite.Connection, poll_id: int) -> dict[int, int]:
-    """Votes per option counted from the ballots themselves (a check on the tally, never on the vote path)."""
-    rows = await _all(
-        db,
-        "SELECT o.position, (SELECT count(*) FROM poll_votes v WHERE v.poll_id = o.poll_id "
-        "AND (v.picks >> (o.position - 1)) & 1) + (SELECT count(*) FROM poll_secret_ballots s "
-        "WHERE s.poll_id = o.poll_id AND (s.picks >> (o.position - 1)) & 1) FROM poll_options o "
-        "WHERE o.poll_id = :p ORDER BY o.position",
-        {"p": poll_id},
-    )
-    return {int(r[0]): int(r[1]) for r in rows}
-
-
 # -- closing, announcing, nudging --------------------------------------------------------------
 
 
@@ -415,12 +402,3 @@ async def claim_nudge(conn: aiosqlite.Connection, poll_id: int, now: int, every:
         {"id": poll_id, "now": now, "every": every},
     )
     return cursor.rowcount == 1
-
-
-async def polls_to_close(db: Database, until: int) -> list[tuple[int, int]]:
-    """(guild id, poll id) of open polls whose deadline is at or before ``until``."""
-    rows = await db.fetchall(
-        "SELECT guild_id, poll_id FROM polls WHERE closed_at IS NULL AND closes_at <= :until ORDER BY closes_at",
-        {"until": until},
-    )
-    return [(int(r[0]), int(r[1])) for r in rows]

@@ -50,16 +50,6 @@ async def cancel_posts(conn: aiosqlite.Connection, kinds: Iterable[str], ref_id:
     )
 
 
-async def due_before(db: Database, until: int, *, after_id: int = 0, limit: int = 1000) -> list[Post]:
-    """Pending posts due before ``until``, by id, a page at a time."""
-    rows = await db.fetchall(
-        f"SELECT {_COLUMNS} FROM scheduled_posts WHERE state = 'pending' AND due_at <= :until "  # noqa: S608
-        "AND post_id > :after ORDER BY post_id LIMIT :limit",
-        {"until": until, "after": after_id, "limit": limit},
-    )
-    return [_post(r) for r in rows]
-
-
 async def recover_claimed(conn: aiosqlite.Connection, max_attempts: int, now: int) -> tuple[int, int]:
     """After a crash: claimed posts go back to pending once (re-sent at most once); beyond that, skipped."""
     retry = await conn.execute(
@@ -95,22 +85,6 @@ async def claim_due(
     )
     rows = await cursor.fetchall()
     return sorted((_post(r) for r in rows), key=lambda p: (p.due_at, p.post_id))
-
-
-async def claim(conn: aiosqlite.Connection, post_id: int, now: int, late: bool) -> Post | None:
-    """Take a pending post for sending; None if it is no longer pending (sent, cancelled, claimed)."""
-    cursor = await conn.execute(
-        "UPDATE scheduled_posts SET state = 'claimed', attempts = attempts + 1, claimed_at = :now, late = :late "
-        "WHERE post_id = :id AND state = 'pending'",
-        {"id": post_id, "now": now, "late": int(late)},
-    )
-    if cursor.rowcount != 1:
-        return None
-    row = await (
-        await conn.execute(f"SELECT {_COLUMNS} FROM scheduled_posts WHERE post_id = :id", {"id": post_id})  # noqa: S608
-    ).fetchone()
-    assert row is not None
-    return _post(row)
 
 
 async def finish(conn: aiosqlite.Connection, post_id: int, state: str, now: int) -> None:

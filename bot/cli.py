@@ -91,6 +91,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     setup_logging(config.logging.level, secrets=(config.discord.token,))
     log.info("Caucus %s starting (config: %s)", __version__, config.source)
+    for warning in config.warnings:
+        log.warning("config: %s", warning)
     return asyncio.run(_run_bot(config))
 
 
@@ -99,6 +101,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     if config is None:
         return EXIT_CONFIG
     guilds = ", ".join(map(str, config.discord.guild_ids)) or "global"
+    for warning in config.warnings:
+        print(f"caucus: warning: {warning}", file=sys.stderr)
     print(
         f"config OK ({config.source}): database {config.storage.path}, commands synced to {guilds}, "
         f"time zone {config.schedule.timezone}"

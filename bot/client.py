@@ -154,7 +154,7 @@ class Caucus(commands.Bot):
         for guild in self.guilds:
             self.warn_missing_roles(guild)
         for key, channel_id in (
-            ("[schedule] digest_channel", self.config.schedule.digest_channel),
+            ("[agenda] digest_channel", self.config.agenda.digest_channel),
             ("[agenda] default_channel", self.config.agenda.default_channel),
         ):
             if channel_id and self.get_channel(channel_id) is None:

@@ -24,6 +24,7 @@ from domain.permissions import Policy
 from domain.polls import Polls, load_ballot_key
 from domain.posts import PostBook
 from domain.privacy import Identities, Privacy
+from domain.summary import Summaries
 from domain.timeparse import parse_zone
 from storage.db import Database
 
@@ -66,6 +67,7 @@ class Caucus(commands.Bot):
     polls: Polls
     agenda: Agenda
     privacy: Privacy
+    summaries: Summaries
     posts: PostDispatcher
 
     def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
@@ -110,6 +112,7 @@ class Caucus(commands.Bot):
         )
         self.polls = Polls(self.db, self.clock, self.groups, self.zone, secret)
         self.privacy = Privacy(self.db, self.clock, self.identities)
+        self.summaries = Summaries(self.db, self.clock, self.groups, self.zone)
         self.agenda = Agenda(
             self.db, self.clock, self.groups, self.zone, self.config.schedule.reminder_offsets
         )

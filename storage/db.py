@@ -250,6 +250,24 @@ class Database:
             )
 
 
+#: Where a read runs: the read-only connection (a Database), or the open transaction's connection.
+Source = Database | aiosqlite.Connection
+
+
+async def fetch_one(source: Source, sql: str, params: Params = ()) -> sqlite3.Row | None:
+    """The first row of a query, inside the caller's transaction (a connection) or on the reader (a Database)."""
+    if isinstance(source, Database):
+        return await source.fetchone(sql, params)
+    return await (await source.execute(sql, params)).fetchone()
+
+
+async def fetch_all(source: Source, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    """Every row of a query, inside the caller's transaction (a connection) or on the reader (a Database)."""
+    if isinstance(source, Database):
+        return await source.fetchall(sql, params)
+    return list(await (await source.execute(sql, params)).fetchall())
+
+
 def _translate(exc: sqlite3.Error) -> Exception:
     if is_storage_failure(exc):
         log.error("storage failure: %s", exc)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from storage.db import Database
+from storage.db import Database, row_as
 
 _COLUMNS = "post_id, guild_id, kind, ref_id, due_at, state, attempts, late"
 
@@ -26,7 +26,7 @@ class Post:
 
 
 def _post(r: sqlite3.Row) -> Post:
-    return Post(int(r[0]), int(r[1]), str(r[2]), int(r[3]), int(r[4]), str(r[5]), int(r[6]), bool(r[7]))
+    return row_as(Post, r)
 
 
 async def add_posts(

@@ -1,4 +1,7 @@
-"""The baseline: a bare discord.py bot whose only work is acknowledging a button click.
+"""The baseline: a bare discord.py bot that answers a button click and does nothing else.
+
+Two buttons: ``bench:say`` answers with an ephemeral message, as Caucus answers a vote or a position (the
+figure Caucus is compared with), and ``bench:ack`` only defers (the protocol's floor, a second line).
 
 Run as ``python -m benchmarks.bare_bot API_BASE_URL GATEWAY_URL TOKEN`` (the benchmark starts it as a
 subprocess, like the real bot, so both pay the same process and loopback costs). It uses the same
@@ -16,21 +19,33 @@ import discord
 import yarl
 from discord.ext import commands
 
-CUSTOM_ID = "bench:ack:v1:1"
+CUSTOM_ID = "bench:say:v1:1"  # answers with an ephemeral message, like Caucus
+DEFER_ID = "bench:ack:v1:1"  # only defers
 
 
-class AckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"bench:ack:v1:(?P<n>\d+)"):
-    def __init__(self, n: int) -> None:
-        super().__init__(discord.ui.Button(label="Ack", custom_id=f"bench:ack:v1:{n}"))
+class AckButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"bench:(?P<how>ack|say):v1:(?P<n>\d+)"
+):
+    def __init__(self, how: str, n: int) -> None:
+        super().__init__(discord.ui.Button(label="Ack", custom_id=f"bench:{how}:v1:{n}"))
+        self.how = how
+        self.n = n
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> AckButton:
-        return cls(int(match["n"]))
+        return cls(match["how"], int(match["n"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.defer()
+        if self.how == "ack":
+            await interaction.response.defer()
+            return
+        await interaction.response.send_message(
+            f"Recorded: agree on Point #{self.n}.",
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
 
 
 class BareBot(commands.Bot):

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.bare_bot import CUSTOM_ID
+from benchmarks.bare_bot import CUSTOM_ID, DEFER_ID
 from benchmarks.report import percentile
 from tests.e2e.conftest import Coalition, make_coalition
 from tests.e2e.fake_discord import FakeDiscord, FakeMember, FakeMessage, Interaction
@@ -120,7 +120,8 @@ class CaucusRun:
 
 @dataclass
 class BareRun:
-    bursts: Bursts
+    bursts: Bursts  # answered with an ephemeral message, as Caucus answers
+    deferred: Bursts  # only deferred: the protocol's floor
     rss_mb: float
     start_seconds: float
 
@@ -332,17 +333,23 @@ async def run_bare(folder: Path, clicks: int, repeat: int) -> BareRun:
         try:
             await fake.wait_ready(timeout=60.0)
             start_seconds = time.perf_counter() - started
+            buttons = [
+                {"type": 2, "style": 1, "label": "Ack", "custom_id": cid} for cid in (CUSTOM_ID, DEFER_ID)
+            ]
             message = FakeMessage(
                 id=fake.new_id(), channel_id=c.general.id, guild=c.guild, author=fake.bot_user, content="Ack",
-                components=[{"type": 1, "components": [{"type": 2, "style": 1, "label": "Ack", "custom_id": CUSTOM_ID}]}],
+                components=[{"type": 1, "components": buttons}],
             )  # fmt: skip
             fake.store_message(message)
             await warm_up(fake, message, CUSTOM_ID, [c.alice, c.bob, c.carol])
-            bursts = Bursts()
+            await warm_up(fake, message, DEFER_ID, [c.alice, c.bob, c.carol])
+            answered, deferred = Bursts(), Bursts()
             for _ in range(repeat):
-                bursts.runs.append(await burst(fake, message, [CUSTOM_ID], crowd))
+                answered.runs.append(await burst(fake, message, [CUSTOM_ID], crowd))
                 await asyncio.sleep(1.0)  # as long a pause as the real bot gets between bursts
-            return BareRun(bursts, rss_mb(process.pid), start_seconds)
+                deferred.runs.append(await burst(fake, message, [DEFER_ID], crowd))
+                await asyncio.sleep(1.0)
+            return BareRun(answered, deferred, rss_mb(process.pid), start_seconds)
         finally:
             if process.returncode is None:
                 process.terminate()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,17 +18,12 @@ from domain.posts import SENT, PostBook
 from domain.render import render
 from domain.summary import build_summary
 from storage import posts as post_rows
+from storage.consensus import UPSERT_POSITION  # the statement a click runs: the floor under it
 from storage.db import Database
 from storage.posts import Post
 
 GUILD = 4242
 NOW = 1_760_000_000
-#: The statement storage/items.py upsert_position runs (kept verbatim, so the figure is the floor under a click).
-UPSERT_POSITION = (
-    "INSERT INTO positions (item_id, revision, user_id, stance, reason, updated_at) "
-    "VALUES (:i, :r, :u, :s, :reason, :now) ON CONFLICT (item_id, revision, user_id) DO UPDATE SET "
-    "stance = excluded.stance, reason = excluded.reason, updated_at = excluded.updated_at"
-)
 
 
 async def _guild(db: Database) -> None:
@@ -37,33 +34,70 @@ async def _guild(db: Database) -> None:
         )
 
 
-# -- 3. raw upserts ------------------------------------------------------------------------------
+# -- 3. upserts: the floor (plain sqlite3) and our path (Database.run) ------------------------------
 
 
-async def sqlite_upserts(path: Path, count: int) -> float:
-    """Upserts per second: ``count`` position upserts by distinct members, one Database.transaction each."""
+async def _point_database(path: Path) -> Database:
+    """A migrated database with one server and one point to take positions on."""
     db = await Database.open(path)
+    await _guild(db)
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO items (item_id, guild_id, number, kind, author_id, created_at) "
+            "VALUES (1, :g, 1, 'point', 1, :now)",
+            {"g": GUILD, "now": NOW},
+        )
+        await conn.execute(
+            "INSERT INTO item_revisions (item_id, revision, text, author_id, created_at) "
+            "VALUES (1, 1, 'Upsert point', 1, :now)",
+            {"now": NOW},
+        )
+    return db
+
+
+def plain_sqlite_upserts(path: Path, count: int) -> float:
+    """The floor: ``count`` position upserts by distinct members with plain ``sqlite3`` (WAL,
+    synchronous=NORMAL, foreign keys on), one BEGIN IMMEDIATE … COMMIT each, one after another."""
+
+    async def prepare() -> None:
+        await (await _point_database(path)).close()
+
+    asyncio.run(prepare())
+    conn = sqlite3.connect(path, isolation_level=None)
     try:
-        await _guild(db)
-        async with db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO items (item_id, guild_id, number, kind, author_id, created_at) "
-                "VALUES (1, :g, 1, 'point', 1, :now)",
-                {"g": GUILD, "now": NOW},
-            )
-            await conn.execute(
-                "INSERT INTO item_revisions (item_id, revision, text, author_id, created_at) "
-                "VALUES (1, 1, 'Upsert point', 1, :now)",
-                {"now": NOW},
-            )
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
         started = time.perf_counter()
         for n in range(count):
-            async with db.transaction() as conn:
-                await conn.execute(
-                    UPSERT_POSITION,
-                    {"i": 1, "r": 1, "u": 10_000 + n, "s": "agree", "reason": None, "now": NOW + n},
-                )
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                UPSERT_POSITION,
+                {"i": 1, "r": 1, "u": 10_000 + n, "s": "agree", "reason": None, "now": NOW + n},
+            )
+            conn.execute("COMMIT")
         elapsed = time.perf_counter() - started
+    finally:
+        conn.close()
+    return count / elapsed
+
+
+async def database_run_upserts(path: Path, count: int) -> float:
+    """Our path: ``count`` clicks' upserts started at once, each one ``Database.run`` transaction (one hop
+    to the SQLite thread under the write lock), as a burst of clicks runs them."""
+    db = await _point_database(path)
+    try:
+
+        def upsert(n: int) -> Callable[[sqlite3.Connection], None]:
+            params = {"i": 1, "r": 1, "u": 10_000 + n, "s": "agree", "reason": None, "now": NOW + n}
+            return lambda conn: conn.execute(UPSERT_POSITION, params) and None
+
+        started = time.perf_counter()
+        await asyncio.gather(*(db.run(upsert(n)) for n in range(count)))
+        elapsed = time.perf_counter() - started
+        stored = await db.fetchval("SELECT count(*) FROM positions WHERE item_id = 1")
+        if stored != count:
+            raise RuntimeError(f"{stored} positions stored of {count}")
     finally:
         await db.close()
     return count / elapsed

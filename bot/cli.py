@@ -91,6 +91,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     setup_logging(config.logging.level, secrets=(config.discord.token,))
     log.info("Caucus %s starting (config: %s)", __version__, config.source)
+    for warning in config.warnings:
+        log.warning("config: %s", warning)
     return asyncio.run(_run_bot(config))
 
 
@@ -99,6 +101,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     if config is None:
         return EXIT_CONFIG
     guilds = ", ".join(map(str, config.discord.guild_ids)) or "global"
+    for warning in config.warnings:
+        print(f"caucus: warning: {warning}", file=sys.stderr)
     print(
         f"config OK ({config.source}): database {config.storage.path}, commands synced to {guilds}, "
         f"time zone {config.schedule.timezone}"
@@ -139,8 +143,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from domain.clock import SystemClock
     from domain.errors import DomainError
+    from domain.groups import WorkingGroups
+    from domain.permissions import Policy
     from domain.render import render
-    from domain.summary import build_summary
+    from domain.summary import Summaries
     from domain.timeparse import parse_zone
     from storage.db import Database
 
@@ -152,12 +158,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         return _fail([f"[storage] path: the database {config.storage.path!r} does not exist"])
 
     async def run() -> list[tuple[str, bytes]]:
+        zone = parse_zone(config.schedule.timezone)
+        clock = SystemClock()
         db = await Database.open(config.storage.path)
         try:
-            summary = await build_summary(
-                db, args.guild, now=SystemClock().now(), zone=parse_zone(config.schedule.timezone),
-                group=args.group, status=args.status, names=True,
-            )  # fmt: skip
+            groups = WorkingGroups(db, clock, Policy(config.permissions.coordinator_roles), zone)
+            summary = await Summaries(db, clock, groups, zone).for_operator(
+                args.guild, group=args.group, status=args.status
+            )
         finally:
             await db.close()
         return render(summary, args.format)

@@ -24,6 +24,7 @@ from domain.permissions import Policy
 from domain.polls import Polls, load_ballot_key
 from domain.posts import PostBook
 from domain.privacy import Identities, Privacy
+from domain.summary import Summaries
 from domain.timeparse import parse_zone
 from storage.db import Database
 
@@ -69,6 +70,7 @@ class Caucus(commands.Bot):
     polls: Polls
     agenda: Agenda
     privacy: Privacy
+    summaries: Summaries
     posts: PostDispatcher
 
     def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
@@ -113,6 +115,7 @@ class Caucus(commands.Bot):
         )
         self.polls = Polls(self.db, self.clock, self.groups, self.zone, secret)
         self.privacy = Privacy(self.db, self.clock, self.identities)
+        self.summaries = Summaries(self.db, self.clock, self.groups, self.zone)
         self.agenda = Agenda(
             self.db, self.clock, self.groups, self.zone, self.config.schedule.reminder_offsets
         )
@@ -157,7 +160,7 @@ class Caucus(commands.Bot):
         for guild in self.guilds:
             self.warn_missing_roles(guild)
         for key, channel_id in (
-            ("[schedule] digest_channel", self.config.schedule.digest_channel),
+            ("[agenda] digest_channel", self.config.agenda.digest_channel),
             ("[agenda] default_channel", self.config.agenda.default_channel),
         ):
             if channel_id and self.get_channel(channel_id) is None:

@@ -32,16 +32,18 @@ class StorageConfig:
 
 @dataclass(frozen=True)
 class ScheduleConfig:
+    """Time settings every feature shares: the zone times are typed in, reminder offsets."""
+
     timezone: str = "UTC"
     reminder_offsets: tuple[timedelta, ...] = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10))
-    digest_time: str = ""
-    digest_channel: int = 0
 
 
 @dataclass(frozen=True)
 class AgendaConfig:
     default_channel: int = 0
     discord_events: bool = False
+    digest_time: str = ""
+    digest_channel: int = 0
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class Config:
     agenda: AgendaConfig = field(default_factory=AgendaConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: str = "defaults"
+    #: Things that work but should change (deprecated keys), each naming its key.
+    warnings: tuple[str, ...] = ()
 
 
 class ConfigError(Exception):
@@ -83,7 +87,7 @@ _KNOWN: dict[str, set[str]] = {
     "discord": {"token", "guild_ids", "api_base_url", "gateway_url", "guild_ready_timeout"},
     "storage": {"path", "purge_after_days"},
     "schedule": {"timezone", "reminder_offsets", "digest_time", "digest_channel"},
-    "agenda": {"default_channel", "discord_events"},
+    "agenda": {"default_channel", "discord_events", "digest_time", "digest_channel"},
     "permissions": {"coordinator_roles"},
     "groups": {"manage_roles"},
     "logging": {"level"},
@@ -97,6 +101,7 @@ class _Reader:
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
         self.problems: list[str] = []
+        self.warnings: list[str] = []
 
     def section(self, name: str) -> dict[str, Any]:
         value = self.data.get(name, {})
@@ -148,17 +153,42 @@ def _check_url(reader: _Reader, key: str, value: str, schemes: tuple[str, ...]) 
         )
 
 
-def parse_config(
-    data: dict[str, Any], *, env: dict[str, str] | None = None, source: str = "defaults"
-) -> Config:
-    """A Config from parsed TOML data and the environment; raises ConfigError listing every problem."""
-    env = dict(os.environ) if env is None else env
-    reader = _Reader(data)
-    for name in data:
-        if name not in _KNOWN:
-            reader.problems.append(f"[{name}]: unknown section (known: {', '.join(sorted(_KNOWN))})")
+#: Keys that moved: (old section, key) -> new section. The old place still works, with a warning.
+_MOVED = {("schedule", "digest_time"): "agenda", ("schedule", "digest_channel"): "agenda"}
 
-    d = reader.section("discord")
+
+def _moved(reader: _Reader, sections: dict[str, dict[str, Any]], section: str, key: str) -> dict[str, Any]:
+    """The section holding ``key`` for ``section``: itself, or the deprecated old place (with a warning)."""
+    for (old, old_key), new in _MOVED.items():
+        if new == section and old_key == key and key in sections[old]:
+            if key in sections[section]:
+                reader.problems.append(f"[{old}] {key} moved to [{section}] {key}: keep only the new one")
+            else:
+                reader.warnings.append(f"[{old}] {key} is deprecated: move it to [{section}] {key}")
+                return sections[old]
+    return sections[section]
+
+
+def _guild_ids(reader: _Reader, raw: Any) -> list[int]:
+    if not isinstance(raw, list):
+        reader.problems.append(
+            f"[discord] guild_ids must be a list of server ids, e.g. [123456789012345678], got {raw!r}"
+        )
+        return []
+    ids: list[int] = []
+    for item in raw:
+        text = str(item)
+        valid = (
+            not isinstance(item, bool) and isinstance(item, int | str) and text.isascii() and text.isdigit()
+        )
+        if not valid or int(item) <= 0:
+            reader.problems.append(f"[discord] guild_ids: {item!r} is not a server id (a positive number)")
+        else:
+            ids.append(int(item))
+    return ids
+
+
+def _discord(reader: _Reader, d: dict[str, Any], env: dict[str, str]) -> DiscordConfig:
     before = len(reader.problems)
     file_token = reader.string(d, "discord", "token", "").strip()
     token = env.get("DISCORD_TOKEN", "").strip() or file_token
@@ -171,26 +201,7 @@ def parse_config(
     elif any(ch.isspace() for ch in token):
         reader.problems.append("[discord] token must not contain spaces or line breaks")
 
-    raw_ids = d.get("guild_ids", [])
-    guild_ids: list[int] = []
-    if not isinstance(raw_ids, list):
-        reader.problems.append(
-            f"[discord] guild_ids must be a list of server ids, e.g. [123456789012345678], got {raw_ids!r}"
-        )
-    else:
-        for item in raw_ids:
-            if (
-                isinstance(item, bool)
-                or not isinstance(item, int | str)
-                or not str(item).isdigit()
-                or int(item) <= 0
-            ):
-                reader.problems.append(
-                    f"[discord] guild_ids: {item!r} is not a server id (a positive number)"
-                )
-            else:
-                guild_ids.append(int(item))
-
+    guild_ids = _guild_ids(reader, d.get("guild_ids", []))
     api_base_url = reader.string(d, "discord", "api_base_url", "").strip().rstrip("/")
     _check_url(reader, "api_base_url", api_base_url, ("http", "https"))
     gateway_url = reader.string(d, "discord", "gateway_url", "").strip()
@@ -206,20 +217,29 @@ def parse_config(
             f"[discord] guild_ready_timeout must be a number of seconds from 0 to 60, got {ready_timeout!r}"
         )
         ready_timeout = 2.0
+    return DiscordConfig(
+        token=token,
+        guild_ids=tuple(guild_ids),
+        api_base_url=api_base_url,
+        gateway_url=gateway_url,
+        guild_ready_timeout=float(ready_timeout),
+    )
 
-    s = reader.section("storage")
+
+def _storage(reader: _Reader, s: dict[str, Any]) -> StorageConfig:
     path = reader.string(s, "storage", "path", "caucus.db").strip()
     if not path:
         reader.problems.append('[storage] path must name a file, e.g. "caucus.db"')
-
     purge_days = s.get("purge_after_days", 30)
     if isinstance(purge_days, bool) or not isinstance(purge_days, int) or not 1 <= purge_days <= 3650:
         reader.problems.append(
             f"[storage] purge_after_days must be a whole number of days from 1 to 3650, got {purge_days!r}"
         )
         purge_days = 30
+    return StorageConfig(path=path, purge_after_days=purge_days)
 
-    sch = reader.section("schedule")
+
+def _schedule(reader: _Reader, sch: dict[str, Any]) -> ScheduleConfig:
     timezone = reader.string(sch, "schedule", "timezone", "UTC").strip()
     try:
         parse_zone(timezone)
@@ -242,62 +262,86 @@ def parse_config(
             )
             continue
         offsets.append(delta)
+    return ScheduleConfig(timezone=timezone, reminder_offsets=tuple(sorted(set(offsets), reverse=True)))
 
-    digest_time = reader.string(sch, "schedule", "digest_time", "").strip()
-    if digest_time and not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?", digest_time):
-        reader.problems.append(
-            f'[schedule] digest_time must be empty or a time like "08:00", got {digest_time!r}'
-        )
-        digest_time = ""
-    digest_channel = reader.channel_id(sch, "schedule", "digest_channel")
-    if digest_time and not digest_channel:
-        reader.problems.append("[schedule] digest_channel must name a channel id when digest_time is set")
 
-    ag = reader.section("agenda")
+def _agenda(reader: _Reader, sections: dict[str, dict[str, Any]]) -> AgendaConfig:
+    ag = sections["agenda"]
     default_channel = reader.channel_id(ag, "agenda", "default_channel")
     discord_events = ag.get("discord_events", False)
     if not isinstance(discord_events, bool):
         reader.problems.append(f"[agenda] discord_events must be true or false, got {discord_events!r}")
         discord_events = False
+    time_section = _moved(reader, sections, "agenda", "digest_time")
+    time_where = "schedule" if time_section is not ag else "agenda"
+    digest_time = reader.string(time_section, time_where, "digest_time", "").strip()
+    if digest_time and not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?", digest_time, re.ASCII):
+        reader.problems.append(
+            f'[{time_where}] digest_time must be empty or a time like "08:00", got {digest_time!r}'
+        )
+        digest_time = ""
+    channel_section = _moved(reader, sections, "agenda", "digest_channel")
+    channel_where = "schedule" if channel_section is not ag else "agenda"
+    if "digest_channel" not in channel_section:
+        channel_where = time_where  # missing: name it beside the digest_time that needs it
+    digest_channel = reader.channel_id(channel_section, channel_where, "digest_channel")
+    if digest_time and not digest_channel:
+        reader.problems.append(
+            f"[{channel_where}] digest_channel must name a channel id when digest_time is set"
+        )
+    return AgendaConfig(
+        default_channel=default_channel,
+        discord_events=discord_events,
+        digest_time=digest_time,
+        digest_channel=digest_channel,
+    )
 
-    p = reader.section("permissions")
+
+def _flag(reader: _Reader, sec: dict[str, Any], section: str, key: str) -> bool:
+    value = sec.get(key, False)
+    if not isinstance(value, bool):
+        reader.problems.append(f"[{section}] {key} must be true or false, got {value!r}")
+        return False
+    return value
+
+
+def parse_config(
+    data: dict[str, Any], *, env: dict[str, str] | None = None, source: str = "defaults"
+) -> Config:
+    """A Config from parsed TOML data and the environment; raises ConfigError listing every problem."""
+    env = dict(os.environ) if env is None else env
+    reader = _Reader(data)
+    for name in data:
+        if name not in _KNOWN:
+            reader.problems.append(f"[{name}]: unknown section (known: {', '.join(sorted(_KNOWN))})")
+    sections = {name: reader.section(name) for name in _KNOWN}
+
+    discord = _discord(reader, sections["discord"], env)
+    storage = _storage(reader, sections["storage"])
+    schedule = _schedule(reader, sections["schedule"])
+    agenda = _agenda(reader, sections)
+
+    p = sections["permissions"]
     roles = [r.strip() for r in reader.string_list(p, "permissions", "coordinator_roles", ("Coordinator",))]
     if any(not r for r in roles):
         reader.problems.append("[permissions] coordinator_roles must not contain empty names")
-
-    gr = reader.section("groups")
-    manage_roles = gr.get("manage_roles", False)
-    if not isinstance(manage_roles, bool):
-        reader.problems.append(f"[groups] manage_roles must be true or false, got {manage_roles!r}")
-        manage_roles = False
-
-    lg = reader.section("logging")
-    level = reader.string(lg, "logging", "level", "INFO").strip().upper()
+    manage_roles = _flag(reader, sections["groups"], "groups", "manage_roles")
+    level = reader.string(sections["logging"], "logging", "level", "INFO").strip().upper()
     if level not in _LEVELS:
         reader.problems.append(f"[logging] level must be one of {', '.join(sorted(_LEVELS))}, got {level!r}")
 
     if reader.problems:
         raise ConfigError(reader.problems)
     return Config(
-        discord=DiscordConfig(
-            token=token,
-            guild_ids=tuple(guild_ids),
-            api_base_url=api_base_url,
-            gateway_url=gateway_url,
-            guild_ready_timeout=float(ready_timeout),
-        ),
-        storage=StorageConfig(path=path, purge_after_days=purge_days),
-        schedule=ScheduleConfig(
-            timezone=timezone,
-            reminder_offsets=tuple(sorted(set(offsets), reverse=True)),
-            digest_time=digest_time,
-            digest_channel=digest_channel,
-        ),
-        agenda=AgendaConfig(default_channel=default_channel, discord_events=discord_events),
+        discord=discord,
+        storage=storage,
+        schedule=schedule,
+        agenda=agenda,
         permissions=PermissionsConfig(coordinator_roles=tuple(r for r in roles if r)),
         groups=GroupsConfig(manage_roles=manage_roles),
         logging=LoggingConfig(level=level),
         source=source,
+        warnings=tuple(reader.warnings),
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -27,9 +26,8 @@ from cogs.ui.common import actor, clip, group_autocomplete
 from cogs.ui.limits import Destination, Part, deliver, mention_parts, send_all, send_pages
 from domain.agenda import DIGEST, REMINDER, START, Session, SessionSpec
 from domain.calendar import calendar_bytes
-from domain.clock import to_unix
 from domain.errors import Invalid
-from domain.posts import SKIPPED, Post
+from domain.posts import Post
 
 if TYPE_CHECKING:
     from bot.client import Caucus
@@ -117,20 +115,14 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
     @app_commands.autocomplete(group=ALL_GROUPS)
     @app_commands.guild_only()
     async def list_(self, itx: discord.Interaction, day: str = "upcoming", group: str | None = None) -> None:
-        guild_id = guild_id_of(itx)
-        agenda = self.bot.agenda
-        which = day.strip().lower()
-        if which == "upcoming":
-            now = self.bot.clock.now()
-            rows = await agenda.between(guild_id, now, now + timedelta(days=30), group=group)
+        found = await self.bot.agenda.listing(guild_id_of(itx), day, group=group)
+        if found.day is None:
             title = "Upcoming sessions (30 days)"
         else:
-            the_day = agenda.today() if which == "today" else _date(which)
-            rows = await agenda.day(guild_id, the_day, group=group)
-            title = f"Sessions on {the_day:%A %d %B %Y} ({agenda.zone.key})"
+            title = f"Sessions on {found.day:%A %d %B %Y} ({self.bot.agenda.zone.key})"
         if group:
             title += f" · {group}"
-        await send_pages(itx, listing(title, rows))
+        await send_pages(itx, listing(title, list(found.sessions)))
 
     @app_commands.command(description="One session's card, with Remind me and Add to calendar")
     @app_commands.autocomplete(session=session_autocomplete)
@@ -295,30 +287,29 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
 
     async def plan_digest(self) -> None:
         """Plan the next daily digest, if one is configured."""
-        cfg = self.bot.config.schedule
+        cfg = self.bot.config.agenda
         if not cfg.digest_time or not cfg.digest_channel:
             return
         channel = self.bot.get_channel(cfg.digest_channel)
         guild = getattr(channel, "guild", None)
         if guild is None:
-            log.warning("[schedule] digest_channel %d is not a channel the bot can see", cfg.digest_channel)
+            log.warning("[agenda] digest_channel %d is not a channel the bot can see", cfg.digest_channel)
             return
         await self.bot.agenda.plan_digest(guild.id, cfg.digest_time)
         await self.bot.posts.refill()
 
     async def send_digest(self, post: Post) -> str:
-        """The day's sessions, posted in the digest channel."""
+        """The day's sessions, posted in the digest channel (as many messages as it takes, each once)."""
+
+        async def build() -> list[Destination] | None:
+            digest = await self.bot.agenda.digest(post)
+            if digest is None:
+                return None
+            pages = listing(f"Today's sessions · {digest.day:%A %d %B %Y}", list(digest.sessions))
+            parts = [Part(embeds=(dict(page.to_dict()),)) for page in pages]
+            return [Destination(self.bot.config.agenda.digest_channel, parts)]
+
         try:
-            day = datetime.strptime(str(post.ref_id), "%Y%m%d").date()  # noqa: DTZ007 (a date, not a time)
-            if post.late and to_unix(self.bot.clock.now()) - post.due_at > 3600:
-                return SKIPPED
-
-            async def build() -> list[Destination]:
-                rows = await self.bot.agenda.day(post.guild_id, day)
-                pages = listing(f"Today's sessions · {day:%A %d %B %Y}", rows)
-                parts = [Part(embeds=(dict(page.to_dict()),)) for page in pages]
-                return [Destination(self.bot.config.schedule.digest_channel, parts)]
-
             return await deliver(self.bot, post, build)
         finally:
             await self.plan_digest()
@@ -351,13 +342,6 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
                 await self.bot.agenda.set_event(session, event.id)
         except discord.HTTPException as exc:
             log.warning("could not mirror session %d as a Discord event: %s", session.session_id, exc)
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise Invalid(f"“{text[:20]}” is not today, upcoming or a date like 2026-11-24.") from None
 
 
 async def setup(bot: Caucus) -> None:

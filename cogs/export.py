@@ -11,10 +11,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.ui.boundary import guild_id_of, reply
+from cogs.ui.boundary import reply
 from cogs.ui.common import actor, group_autocomplete
 from domain.render import render
-from domain.summary import build_summary
 
 if TYPE_CHECKING:
     from bot.client import Caucus
@@ -57,18 +56,11 @@ class ExportCog(commands.GroupCog, group_name="export", group_description="Expor
         self, itx: discord.Interaction, group: str | None = None, format: app_commands.Choice[str] | None = None,
         status: app_commands.Choice[str] | None = None, public: bool = False,
     ) -> None:  # fmt: skip
-        guild_id = guild_id_of(itx)
         who = actor(itx)
-        found = await self.bot.groups.resolve(guild_id, group) if group else None
+        request = await self.bot.summaries.request(who, group=group, status=status.value if status else None)
         await itx.response.defer(ephemeral=not public, thinking=True)
-        # Positions with names go to coordinators, and to conveners for their own group; others get tallies.
-        names = self.bot.policy.is_coordinator(who) or (
-            found is not None and await self.bot.groups.can_manage(who, found)
-        )
-        summary = await build_summary(
-            self.bot.db, guild_id, now=self.bot.clock.now(), zone=self.bot.zone,
-            group=found.name if found else None, status=status.value if status else None, names=names,
-        )  # fmt: skip
+        summary = await self.bot.summaries.build(request)
+        names = summary.names_included
         fmt = format.value if format else "md"
         base = export_filename(summary.server_name, summary.exported_on, summary.group_filter)
         files = [
@@ -81,7 +73,7 @@ class ExportCog(commands.GroupCog, group_name="export", group_description="Expor
         )
         await reply(itx, f"Summary of {discord.utils.escape_markdown(summary.server_name)}.{note}", files=files,
                     ephemeral=not public)  # fmt: skip
-        log.info("summary export (%s) in server %d by %d, names=%s", fmt, guild_id, who.user_id, names)
+        log.info("summary export (%s) in server %d by %d, names=%s", fmt, who.guild_id, who.user_id, names)
 
 
 async def setup(bot: Caucus) -> None:

@@ -10,7 +10,6 @@ import discord
 from discord.ext import commands
 
 from domain import servers
-from domain.privacy import purge_removed_servers
 
 if TYPE_CHECKING:
     from bot.client import Caucus
@@ -30,9 +29,7 @@ class Servers(commands.Cog):
     async def purge(self) -> None:
         """Delete the data of servers the bot left more than [storage] purge_after_days ago."""
         days = self.bot.config.storage.purge_after_days
-        purged = await purge_removed_servers(self.bot.db, self.bot.clock, timedelta(days=days))
-        for guild_id in purged:
-            self.bot.identities.forget_cache(guild_id)
+        for guild_id in await self.bot.privacy.purge_removed_servers(timedelta(days=days)):
             log.info("purged the data of server %d (removed more than %d days ago)", guild_id, days)
 
     @commands.Cog.listener()

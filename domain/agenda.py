@@ -12,7 +12,7 @@ from domain.clock import Clock, from_unix, to_unix
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
-from domain.posts import LATE_AFTER
+from domain.posts import LATE_AFTER, Post
 from domain.refs import number_of
 from domain.text import strip_controls
 from domain.timeparse import parse_duration, parse_when, parse_zone
@@ -25,11 +25,17 @@ from storage.agenda import OccurrenceRow as Occurrence
 from storage.agenda import SessionRow as Session
 from storage.db import Connection, Database
 
-__all__ = ["Agenda", "Session", "Occurrence", "SessionSpec", "SessionReminder", "ImportPreview", "wall_start"]
+__all__ = [
+    "Agenda", "Session", "Occurrence", "SessionSpec", "SessionReminder", "ImportPreview", "Listing", "Digest",
+    "wall_start", "next_digest_at",
+]  # fmt: skip
 
 REMINDER = "session_reminder"
 START = "session_start"
 DIGEST = "agenda_digest"
+UPCOMING = timedelta(days=30)
+#: A daily digest that could not go out at its time (the bot was down) is still worth posting this long after.
+DIGEST_USEFUL_FOR = timedelta(hours=1)
 MAX_OCCURRENCES = 200
 DEFAULT_DURATION = timedelta(hours=1)
 WALL = "%Y-%m-%d %H:%M:%S"
@@ -67,6 +73,22 @@ class SessionReminder:
     subscribers: tuple[int, ...]
     late: bool
     group_name: str | None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Sessions for /agenda list: one day's (``day`` set) or the upcoming ones (``day`` None)."""
+
+    day: date | None
+    sessions: tuple[tuple[Session, Occurrence], ...]
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The daily digest to post: the day (in the server's zone) and its sessions."""
+
+    day: date
+    sessions: tuple[tuple[Session, Occurrence], ...]
 
 
 @dataclass(frozen=True)
@@ -108,6 +130,18 @@ def expand(
         wall += timedelta(days=every_days)
         if until is not None and wall.date() > until:
             return spans
+
+
+def next_digest_at(now: datetime, zone: ZoneInfo, at: str) -> datetime:
+    """The next time after ``now`` that the wall clock in ``zone`` reads ``at`` (``HH:MM`` or ``HH:MM:SS``)."""
+    hour, minute, second = ([int(x) for x in at.split(":")] + [0])[:3]
+    today = now.astimezone(zone).date()
+    for day in (today, today + timedelta(days=1), today + timedelta(days=2)):
+        # a wall time in a spring-forward gap is read as _instant reads it (RFC 5545)
+        when = datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=zone).astimezone(UTC)
+        if when > now:
+            return when
+    raise AssertionError("unreachable: a wall time recurs every day")
 
 
 def _offsets(text: str | None, default: tuple[timedelta, ...]) -> tuple[int, ...]:
@@ -204,6 +238,21 @@ class Agenda:
     def today(self) -> date:
         """Today in the server's zone."""
         return self.clock.now().astimezone(self.zone).date()
+
+    async def listing(self, guild_id: int, which: str, *, group: str | None = None) -> Listing:
+        """What /agenda list shows for ``which``: ``upcoming`` (the next 30 days), ``today``, or a date."""
+        word = which.strip().lower()
+        if word == "upcoming":
+            now = self.clock.now()
+            return Listing(None, tuple(await self.between(guild_id, now, now + UPCOMING, group=group)))
+        if word == "today":
+            the_day = self.today()
+        else:
+            try:
+                the_day = date.fromisoformat(word)
+            except ValueError:
+                raise Invalid(f"“{which[:20]}” is not today, upcoming or a date like 2026-11-24.") from None
+        return Listing(the_day, tuple(await self.day(guild_id, the_day, group=group)))
 
     async def sessions(self, guild_id: int, *, group: str | None = None) -> list[Session]:
         """Every session of the server (or of one group)."""
@@ -525,18 +574,25 @@ class Agenda:
 
     # -- the daily digest ------------------------------------------------------------------------
 
-    async def plan_digest(self, guild_id: int, at: str) -> None:
-        """Plan the next daily digest at ``at`` (HH:MM or HH:MM:SS in the server's zone); planning the same
-        day again keeps the one post."""
-        now = self.clock.now()
-        hour, minute, second = ([int(x) for x in at.split(":")] + [0])[:3]
-        local = now.astimezone(self.zone)
-        when = local.replace(hour=hour, minute=minute, second=second, microsecond=0)
-        if when <= local:
-            when += timedelta(days=1)
+    async def plan_digest(self, guild_id: int, at: str) -> int:
+        """Plan the digest of the next day whose ``at`` (server's zone) is still to come; returns its Unix time.
+
+        One digest per day: planning again for the same day changes nothing.
+        """
+        when = next_digest_at(self.clock.now(), self.zone, at)
+        day_key = int(when.astimezone(self.zone).strftime("%Y%m%d"))
         async with self.db.transaction() as conn:
-            await server_rows.ensure_guild(conn, guild_id, to_unix(now))
-            await post_rows.add_posts(conn, guild_id, DIGEST, int(when.strftime("%Y%m%d")), [to_unix(when)])
+            await server_rows.ensure_guild(conn, guild_id, to_unix(self.clock.now()))
+            await post_rows.add_posts(conn, guild_id, DIGEST, day_key, [to_unix(when)])
+        return to_unix(when)
+
+    async def digest(self, post: Post) -> Digest | None:
+        """The digest a planned post stands for, or None when it is too late to be useful (the bot was down)."""
+        if post.late and to_unix(self.clock.now()) - post.due_at > DIGEST_USEFUL_FOR.total_seconds():
+            return None
+        key = str(post.ref_id)
+        day = date(int(key[:4]), int(key[4:6]), int(key[6:8]))
+        return Digest(day, tuple(await self.day(post.guild_id, day)))
 
     # -- time helpers for the cog -----------------------------------------------------------------
 

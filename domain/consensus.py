@@ -5,6 +5,7 @@ The bot never decides by counting (RFC 7282): it shows a hint to the person who 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -27,7 +28,7 @@ from storage.db import Database
 
 __all__ = [
     "Item", "ItemView", "ItemDetails", "Consensus", "Tally", "Reminder", "STANCES", "POINT_OUTCOMES",
-    "QUESTION_OUTCOMES", "STATUS_LABELS", "STANCE_LABELS", "hint",
+    "QUESTION_OUTCOMES", "STATUS_LABELS", "STANCE_LABELS", "hint", "count_positions",
 ]  # fmt: skip
 
 TEXT_MAX = 1500
@@ -88,6 +89,14 @@ class Reminder:
     mention_ids: tuple[int, ...]
     view: ItemView
     late: bool
+
+
+def count_positions(stances: Iterable[str], open_objections: int = 0) -> Tally:
+    """The tally of a set of positions (what the database counts for a live item)."""
+    counts = dict.fromkeys(STANCES, 0)
+    for stance in stances:
+        counts[stance] += 1
+    return Tally(**counts, open_objections=open_objections)
 
 
 def hint(tally: Tally, not_responded: int | None = None) -> str:

@@ -22,8 +22,7 @@ from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLo
 from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
 from domain.refs import number_of
-from domain.render import cell
-from domain.text import strip_controls
+from domain.text import cell, strip_controls
 from domain.timeparse import format_duration, parse_duration, parse_future
 from storage import groups as group_rows
 from storage import polls as poll_rows
@@ -36,7 +35,7 @@ from storage.polls import PollRow as Poll
 __all__ = [
     "Poll", "PollView", "Ballot", "Results", "Nudge", "OptionCount", "VoterRow", "Polls", "CLOSE",
     "QUESTION_MAX", "OPTION_MAX", "OPTIONS_MIN", "OPTIONS_MAX", "BUTTONS_UP_TO", "split_options",
-    "clean_question", "clean_options", "close_time", "picks_mask", "mask_positions", "safe_cell",
+    "clean_question", "clean_options", "close_time", "poll_closed", "results_shown", "picks_mask", "mask_positions", "safe_cell",
     "results_csv", "ballots_csv", "ballot_key", "load_ballot_key",
 ]  # fmt: skip
 
@@ -163,6 +162,16 @@ def close_time(duration: str | None, closes: str | None, zone: ZoneInfo, now: da
     return when
 
 
+def poll_closed(closed_at: int | None, closes_at: int, now: int) -> bool:
+    """A poll is closed once closed, or from its deadline on (even before its close has run)."""
+    return closed_at is not None or now >= closes_at
+
+
+def results_shown(closed: bool, hide_results: bool) -> bool:
+    """Results are shown live, or only after the close when the poll hides them."""
+    return closed or not hide_results
+
+
 def picks_mask(positions: Iterable[int]) -> int:
     """The bit mask of option positions (1-based)."""
     mask = 0
@@ -194,7 +203,7 @@ def load_ballot_key(db_path: str) -> bytes:
 
 
 def safe_cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (the summary export's rule: domain.render.cell)."""
+    """A CSV cell a spreadsheet will not run as a formula (the summary export's rule: domain.text.cell)."""
     return str(cell(str(value)))
 
 
@@ -257,7 +266,7 @@ class Polls:
 
     def is_closed(self, poll: Poll) -> bool:
         """Closed, or past its deadline (the close itself may not have run yet: no vote counts after it)."""
-        return poll.closed_at is not None or to_unix(self.clock.now()) >= poll.closes_at
+        return poll_closed(poll.closed_at, poll.closes_at, to_unix(self.clock.now()))
 
     async def resolve(self, guild_id: int, ref: str) -> Poll:
         """A poll of this server by number (``3`` or ``#3``)."""
@@ -287,7 +296,7 @@ class Polls:
             options=tuple(await poll_rows.options(self.db, poll.poll_id)),
             group=group,
             closed=closed,
-            show_results=closed or not poll.hide_results,
+            show_results=results_shown(closed, poll.hide_results),
         )
 
     async def view_by_id(self, guild_id: int, poll_id: int) -> PollView:
@@ -313,10 +322,6 @@ class Polls:
         if view.show_results and not poll.anonymous:
             voters = tuple(await poll_rows.voters(self.db, guild_id, poll.poll_id))
         return Results(view, voters)
-
-    async def recount(self, poll: Poll) -> dict[int, int]:
-        """Votes per option counted from the ballots (to check the tally)."""
-        return await poll_rows.recount(self.db, poll.poll_id)
 
     async def can_manage(self, actor: Actor, poll: Poll) -> bool:
         """The creator, a convener of the poll's group, or a coordinator."""

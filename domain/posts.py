@@ -51,10 +51,6 @@ class PostBook:
         async with self.db.transaction() as conn:
             return await post_rows.recover_claimed(conn, MAX_ATTEMPTS, to_unix(self.clock.now()))
 
-    async def due_before(self, until: int, *, after_id: int = 0, limit: int = 1000) -> list[Post]:
-        """A page of pending posts due before ``until``."""
-        return await post_rows.due_before(self.db, until, after_id=after_id, limit=limit)
-
     async def run_due(
         self, until: int, handlers: dict[str, Handler], *, batch: int = 200, failed: list[int] | None = None
     ) -> int:
@@ -121,20 +117,3 @@ class PostBook:
     async def due_times(self, until: int, *, after: int = -1, limit: int = 1000) -> list[int]:
         """Distinct times at which pending posts fall due, up to ``until``."""
         return await post_rows.due_times(self.db, until, after=after, limit=limit)
-
-    async def run(self, post_id: int, handlers: dict[str, Handler]) -> str | None:
-        """Claim a post, hand it to its kind's handler, record the result; None if someone else had it."""
-        now = self.clock.now()
-        async with self.db.transaction() as conn:
-            row = await conn.execute(
-                "SELECT due_at FROM scheduled_posts WHERE post_id = :id", {"id": post_id}
-            )
-            found = await row.fetchone()
-            if found is None:
-                return None
-            due_at = int(found[0])
-            late = due_at < self.started_at or to_unix(now) - due_at > LATE_AFTER.total_seconds()
-            post = await post_rows.claim(conn, post_id, to_unix(now), late)
-        if post is None:
-            return None
-        return await self._send(post, handlers)

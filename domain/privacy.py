@@ -81,6 +81,13 @@ class Privacy:
         }
         return (json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n").encode("utf-8")
 
+    async def purge_removed_servers(self, after: timedelta) -> list[int]:
+        """Delete the data of servers removed longer than ``after`` ago, and forget what was cached about them."""
+        purged = await purge_removed_servers(self.db, self.clock, after)
+        for guild_id in purged:
+            self.identities.forget_cache(guild_id)
+        return purged
+
     async def erase(self, actor: Actor) -> Erasure:
         """Anonymise the actor in this server, in one transaction."""
         alias = self.identities.pseudonym(actor.guild_id, actor.user_id)

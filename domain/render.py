@@ -16,6 +16,7 @@ from typing import Any
 
 from domain.consensus import STATUS_LABELS
 from domain.summary import SCHEMA, Point, PollResult, Section, Summary
+from domain.text import cell, defuse
 
 STANCES = (("agree", "agree"), ("stand_aside", "stand aside"), ("object", "object"), ("block", "block"))
 OBJECTION_STATES = {
@@ -32,12 +33,6 @@ POINT_HEADINGS = {
     "open": "Still open",
 }
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-_PINGS = re.compile(r"@(everyone|here)", re.IGNORECASE)
-
-
-def defuse(text: str) -> str:
-    """Break @everyone/@here so a pasted summary pings nobody (a zero-width joiner after the @)."""
-    return _PINGS.sub("@\u2060\\1", text) if "@" in text else text
 
 
 def md(text: str) -> str:
@@ -49,15 +44,6 @@ def md(text: str) -> str:
 def h(text: str) -> str:
     """User text escaped for HTML."""
     return html.escape(defuse(text), quote=True)
-
-
-def cell(value: Any) -> Any:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    if isinstance(value, str) and value:
-        value = defuse(value)
-        if value[0] in "=+-@\t\r":
-            return "'" + value
-    return value
 
 
 def tally_text(point: Point) -> str:

@@ -5,18 +5,36 @@ Order is deterministic and the date is a day, not a time, so two exports of the 
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from domain.consensus import STATUS_LABELS
+from domain.clock import Clock, to_unix
+from domain.consensus import STANCES, STATUS_LABELS, count_positions
 from domain.errors import Invalid, NotFound
+from domain.groups import Group, WorkingGroups
+from domain.permissions import Actor
+from domain.polls import mask_positions, poll_closed, results_shown
 from storage import export as export_rows
 from storage.db import Database
+from storage.export import (
+    BallotExportRow,
+    GroupExportRow,
+    ItemExportRow,
+    ObjectionExportRow,
+    OptionExportRow,
+    PollExportRow,
+    PositionExportRow,
+    SessionExportRow,
+)
 
 SCHEMA = "caucus-summary/1"
 POINT_ORDER = ("consensus", "rough_consensus", "no_consensus", "withdrawn", "open")
 FORMATS = ("md", "html", "csv", "json")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -124,14 +142,10 @@ class Summary:
     sections: tuple[Section, ...]
 
 
-def _when(unix: object, zone: ZoneInfo) -> str | None:
+def _when(unix: int | None, zone: ZoneInfo) -> str | None:
     if unix is None:
         return None
-    return datetime.fromtimestamp(int(str(unix)), zone).strftime("%Y-%m-%d %H:%M")
-
-
-def _opt(value: object) -> str | None:
-    return None if value is None else str(value)
+    return datetime.fromtimestamp(unix, zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _matches(status: str, wanted: str | None) -> bool:
@@ -142,122 +156,215 @@ def _matches(status: str, wanted: str | None) -> bool:
     return status == wanted
 
 
+def check_status(status: str | None) -> None:
+    """Refuse a status filter that is not a status (or ``decided``)."""
+    if status is not None and status != "decided" and status not in STATUS_LABELS:
+        raise Invalid(f"“{status[:30]}” is not a status: open, consensus, rough_consensus, no_consensus, "
+                      "withdrawn, answered, dropped or decided.")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Record:
+    """A server's record as the export queries return it, grouped by item and poll."""
+
+    people: dict[int, str]
+    items: tuple[ItemExportRow, ...]
+    positions: dict[int, list[PositionExportRow]]
+    objections: dict[int, list[ObjectionExportRow]]
+    polls: tuple[PollExportRow, ...]
+    options: dict[int, list[OptionExportRow]]
+    ballots: dict[int, list[BallotExportRow]]
+    sessions: tuple[SessionExportRow, ...]
+
+    def name(self, user_id: int) -> str:
+        return self.people.get(user_id, f"member {user_id}")
+
+
+def _by(rows: Iterable[R], key: Callable[[R], int]) -> dict[int, list[R]]:
+    grouped: dict[int, list[R]] = defaultdict(list)
+    for row in rows:
+        grouped[key(row)].append(row)
+    return grouped
+
+
+async def _record(db: Database, guild_id: int) -> Record:
+    return Record(
+        people=await export_rows.names(db, guild_id),
+        items=tuple(await export_rows.items(db, guild_id)),
+        positions=_by(await export_rows.positions(db, guild_id), lambda r: r.item_id),
+        objections=_by(await export_rows.objections(db, guild_id), lambda r: r.item_id),
+        polls=tuple(await export_rows.polls(db, guild_id)),
+        options=_by(await export_rows.poll_options(db, guild_id), lambda r: r.poll_id),
+        ballots=_by(await export_rows.open_ballots(db, guild_id), lambda r: r.poll_id),
+        sessions=tuple(await export_rows.sessions(db, guild_id)),
+    )
+
+
+# -- builders: one per part of a section, each reusing the domain's rules ----------------------
+
+
+def build_point(it: ItemExportRow, record: Record, zone: ZoneInfo, names: bool) -> Point:
+    """A point with its tally (current revision), its objection register and, with ``names``, positions."""
+    current = record.positions.get(it.item_id, [])
+    register = record.objections.get(it.item_id, [])
+    still_open = sum(1 for o in register if o.state == "open" and o.revision == it.revision)
+    tally = count_positions((p.stance for p in current), still_open)
+    return Point(
+        number=it.number, text=it.text, status=it.status, revision=it.revision,
+        proposed_by=record.name(it.author_id),
+        decided_by=record.name(it.decided_by) if it.decided_by else None,
+        decided_at=_when(it.decided_at, zone), outcome_note=it.outcome_note,
+        tally={stance: getattr(tally, stance) for stance in STANCES}, open_objections=tally.open_objections,
+        objections=tuple(
+            Objection(by=record.name(o.user_id) if names else None, stance=o.stance, reason=o.reason,
+                      state=o.state, note=o.note, revision=o.revision)
+            for o in register if o.state != "withdrawn"
+        ),
+        positions=tuple(Position(record.name(p.user_id), p.stance, p.reason) for p in current) if names else (),
+    )  # fmt: skip
+
+
+def build_question(it: ItemExportRow, record: Record, zone: ZoneInfo) -> Question:
+    """A question with its answer or why it was dropped."""
+    return Question(
+        number=it.number, text=it.text, status=it.status, answer=it.answer, note=it.outcome_note,
+        proposed_by=record.name(it.author_id),
+        decided_by=record.name(it.decided_by) if it.decided_by else None, decided_at=_when(it.decided_at, zone),
+    )  # fmt: skip
+
+
+def build_poll(poll: PollExportRow, record: Record, zone: ZoneInfo, now: int, names: bool) -> PollResult:
+    """A poll's result as a member may see it: none while hidden, voters only for open polls with ``names``."""
+    # past its deadline a poll is closed, even if the closing post has not run yet
+    closed = poll_closed(poll.closed_at, poll.closes_at, now)
+    shown = results_shown(closed, poll.hide_results)
+    chose: dict[int, list[str]] = defaultdict(list)
+    if names and not poll.anonymous and shown:
+        for ballot in record.ballots.get(poll.poll_id, []):
+            for position in mask_positions(ballot.picks):
+                chose[position].append(record.name(ballot.user_id))
+    options = tuple(
+        PollOption(
+            o.label,
+            o.votes if shown else None,
+            tuple(sorted(chose[o.position])) if names and not poll.anonymous and shown else None,
+        )
+        for o in record.options.get(poll.poll_id, [])
+    )
+    return PollResult(
+        number=poll.number, question=poll.question, anonymous=poll.anonymous, closed=closed,
+        closes_at=_when(poll.closed_at or poll.closes_at, zone) or "", ballots=poll.ballots,
+        results_hidden=not shown, options=options,
+    )  # fmt: skip
+
+
+def build_session(s: SessionExportRow) -> SessionEntry:
+    """A session in its own zone, with its repetition."""
+    zone = ZoneInfo(s.zone)
+    end = None if s.starts_at is None else s.starts_at + s.duration_min * 60
+    return SessionEntry(
+        number=s.number, title=s.title, start=_when(s.starts_at, zone), end=_when(end, zone), zone=s.zone,
+        repeats=f"every {s.recur_days} days until {s.recur_until}" if s.recur_days else None,
+        moderators=s.moderators, note_taker=s.note_taker, location=s.location,
+    )  # fmt: skip
+
+
+def build_section(
+    group: GroupExportRow | None, record: Record, *, zone: ZoneInfo, now: int, status: str | None, names: bool
+) -> Section:
+    """One working group's part of the summary (or, with ``group`` None, what belongs to no group)."""
+    group_id = group.group_id if group else None
+    chosen = [it for it in record.items if it.group_id == group_id and _matches(it.status, status)]
+    points = sorted(
+        (build_point(it, record, zone, names) for it in chosen if it.kind == "point"),
+        key=lambda p: (POINT_ORDER.index(p.status), p.number),
+    )
+    return Section(
+        group_id=group_id, group_name=group.name if group else None,
+        description=group.description if group else "", archived=bool(group and group.archived_at is not None),
+        points=tuple(points),
+        questions=tuple(build_question(it, record, zone) for it in chosen if it.kind == "question"),
+        polls=tuple(build_poll(p, record, zone, now, names) for p in record.polls if p.group_id == group_id),
+        sessions=tuple(build_session(s) for s in record.sessions if s.group_id == group_id),
+    )  # fmt: skip
+
+
 async def build_summary(
     db: Database,
     guild_id: int,
     *,
     now: datetime,
     zone: ZoneInfo,
-    group: str | None = None,
+    group: Group | None = None,
     status: str | None = None,
     names: bool = False,
 ) -> Summary:
-    """Gather a server's record; ``names`` includes who took which position and who voted what in open polls."""
+    """A server's record (or one resolved group's); ``names`` adds who took which position and who voted what
+    in open polls. Who may see names is decided by the caller (see Summaries)."""
     server = await export_rows.guild_name(db, guild_id)
     if server is None:
         raise NotFound("The bot has no record of that server.")
-    if status is not None and status != "decided" and status not in STATUS_LABELS:
-        raise Invalid(f"“{status[:30]}” is not a status: open, consensus, rough_consensus, no_consensus, "
-                      "withdrawn, answered, dropped or decided.")  # fmt: skip
-    people = await export_rows.names(db, guild_id)
-
-    def name(user_id: object) -> str:
-        return people.get(int(str(user_id)), f"member {user_id}")
-
-    all_groups = await export_rows.groups(db, guild_id)
+    check_status(status)
+    if group is not None and group.guild_id != guild_id:
+        raise NotFound("That working group does not exist on this server.")
+    groups: Sequence[GroupExportRow] = await export_rows.groups(db, guild_id)
     if group is not None:
-        key = " ".join(group.split()).casefold()
-        chosen = [g for g in all_groups if g[1].casefold() == key or str(g[0]) == group.strip().lstrip("#")]
-        if not chosen:
-            raise NotFound(f"There is no working group “{group[:80]}” on this server.")
-        all_groups = chosen
-    positions_by_item: dict[int, list[tuple[int, int, int, str, str | None, int]]] = {}
-    for p in await export_rows.positions(db, guild_id):
-        positions_by_item.setdefault(p[0], []).append(p)
-    objections_by_item: dict[int, list[dict[str, object]]] = {}
-    for o in await export_rows.objections(db, guild_id):
-        objections_by_item.setdefault(int(str(o["item_id"])), []).append(o)
-    items = await export_rows.items(db, guild_id)
-    polls = await export_rows.polls(db, guild_id)
-    sessions = await export_rows.sessions(db, guild_id)
-
-    def section(group_id: int | None, group_name: str | None, description: str, archived: bool) -> Section:
-        points: list[Point] = []
-        questions: list[Question] = []
-        for it in items:
-            if it["group_id"] != group_id or not _matches(str(it["status"]), status):
-                continue
-            if it["kind"] == "question":
-                questions.append(Question(
-                    number=int(str(it["number"])), text=str(it["text"]), status=str(it["status"]),
-                    answer=_opt(it["answer"]), note=_opt(it["outcome_note"]),
-                    proposed_by=name(it["author_id"]), decided_by=name(it["decided_by"]) if it["decided_by"] else None,
-                    decided_at=_when(it["decided_at"], zone),
-                ))  # fmt: skip
-                continue
-            item_id = int(str(it["item_id"]))
-            current = positions_by_item.get(item_id, [])
-            tally = {
-                s: sum(1 for p in current if p[3] == s) for s in ("agree", "stand_aside", "object", "block")
-            }
-            register = objections_by_item.get(item_id, [])
-            points.append(Point(
-                number=int(str(it["number"])), text=str(it["text"]), status=str(it["status"]),
-                revision=int(str(it["revision"])), proposed_by=name(it["author_id"]),
-                decided_by=name(it["decided_by"]) if it["decided_by"] else None,
-                decided_at=_when(it["decided_at"], zone), outcome_note=_opt(it["outcome_note"]),
-                tally=tally,
-                open_objections=sum(1 for o in register if o["state"] == "open" and o["revision"] == it["revision"]),
-                objections=tuple(
-                    Objection(by=name(o["user_id"]) if names else None, stance=str(o["stance"]), reason=str(o["reason"]),
-                              state=str(o["state"]), note=_opt(o["note"]), revision=int(str(o["revision"])))
-                    for o in register if o["state"] != "withdrawn"
-                ),
-                positions=tuple(Position(name(p[2]), p[3], p[4]) for p in current) if names else (),
-            ))  # fmt: skip
-        points.sort(key=lambda p: (POINT_ORDER.index(p.status), p.number))
-        poll_results = []
-        for poll in polls:
-            if poll["group_id"] != group_id:
-                continue
-            # past its deadline a poll is closed, even if the closing post has not run yet
-            closed = poll["closed_at"] is not None or int(str(poll["closes_at"])) <= int(now.timestamp())
-            hidden = bool(poll["hide_results"]) and not closed
-            options = []
-            raw_options: list[tuple[int, str, int]] = poll["options"]  # type: ignore[assignment]
-            voters: list[tuple[int, int]] = poll["voters"]  # type: ignore[assignment]
-            for position, label, votes in raw_options:
-                who: tuple[str, ...] | None = None
-                if names and not poll["anonymous"] and not hidden:
-                    who = tuple(sorted(name(uid) for uid, picks in voters if picks >> (position - 1) & 1))
-                options.append(PollOption(label, None if hidden else votes, who))
-            poll_results.append(PollResult(
-                number=int(str(poll["number"])), question=str(poll["question"]), anonymous=bool(poll["anonymous"]),
-                closed=closed, closes_at=_when(poll["closed_at"] or poll["closes_at"], zone) or "",
-                ballots=int(str(poll["ballots"])), results_hidden=hidden, options=tuple(options),
-            ))  # fmt: skip
-        session_entries = []
-        for s in sessions:
-            if s["group_id"] != group_id:
-                continue
-            start = s["starts_at"]
-            end = None if start is None else int(str(start)) + int(str(s["duration_min"])) * 60
-            every = s["recur_days"]
-            session_entries.append(SessionEntry(
-                number=int(str(s["number"])), title=str(s["title"]),
-                start=_when(start, ZoneInfo(str(s["zone"]))), end=_when(end, ZoneInfo(str(s["zone"]))),
-                zone=str(s["zone"]),
-                repeats=(f"every {every} days until {s['recur_until']}" if every else None),
-                moderators=str(s["moderators"]), note_taker=str(s["note_taker"]), location=str(s["location"]),
-            ))  # fmt: skip
-        return Section(group_id, group_name, description, archived, tuple(points), tuple(questions),
-                       tuple(poll_results), tuple(session_entries))  # fmt: skip
-
-    sections = [section(g[0], g[1], g[2], g[3] is not None) for g in all_groups]
+        groups = [g for g in groups if g.group_id == group.group_id]
+    record = await _record(db, guild_id)
+    unix = to_unix(now)
+    sections = [build_section(g, record, zone=zone, now=unix, status=status, names=names) for g in groups]
     if group is None:
-        sections.append(section(None, None, "", False))
+        sections.append(build_section(None, record, zone=zone, now=unix, status=status, names=names))
     return Summary(
         server_id=guild_id, server_name=server, exported_on=now.astimezone(zone).date().isoformat(),
-        time_zone=zone.key, group_filter=all_groups[0][1] if group is not None else None, status_filter=status,
+        time_zone=zone.key, group_filter=group.name if group is not None else None, status_filter=status,
         names_included=names, sections=tuple(s for s in sections if not s.empty or s.group_id is not None),
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Request:
+    """A summary asked for: the server, the group resolved (or all), the status filter, whether names show."""
+
+    guild_id: int
+    group: Group | None
+    status: str | None
+    names: bool
+
+
+class Summaries:
+    """The summary export as members and the operator ask for it; who may see names is decided here."""
+
+    def __init__(self, db: Database, clock: Clock, groups: WorkingGroups, zone: ZoneInfo) -> None:
+        self.db = db
+        self.clock = clock
+        self.groups = groups
+        self.zone = zone
+
+    async def may_see_names(self, actor: Actor, group: Group | None) -> bool:
+        """Coordinators see names; a group's conveners see them in that group's summary; others see tallies."""
+        if self.groups.policy.is_coordinator(actor):
+            return True
+        return group is not None and await self.groups.can_manage(actor, group)
+
+    async def request(self, actor: Actor, *, group: str | None = None, status: str | None = None) -> Request:
+        """What a member asked for, checked and resolved once; names only if they may see them for the group
+        actually resolved. (Cheap: the cog asks this before it defers, so a refusal stays private.)"""
+        check_status(status)
+        found = await self.groups.resolve(actor.guild_id, group) if group and group.strip() else None
+        return Request(actor.guild_id, found, status, await self.may_see_names(actor, found))
+
+    async def build(self, request: Request) -> Summary:
+        """The summary of a checked request."""
+        return await build_summary(
+            self.db, request.guild_id, now=self.clock.now(), zone=self.zone, group=request.group,
+            status=request.status, names=request.names,
+        )  # fmt: skip
+
+    async def for_operator(
+        self, guild_id: int, *, group: str | None = None, status: str | None = None
+    ) -> Summary:
+        """The summary for whoever runs the bot and holds its database (``caucus export``): names included."""
+        check_status(status)
+        found = await self.groups.resolve(guild_id, group) if group and group.strip() else None
+        return await self.build(Request(guild_id, found, status, names=True))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import aiosqlite
 
-from storage.db import Database, search_params
+from storage.db import Database, Source, fetch_all, row_as, rows_as, search_params
 
 _SESSION = (
     "s.session_id, s.guild_id, s.number, s.uid, s.title, s.start_local, s.zone, s.duration_min, s.group_id, "
@@ -49,18 +48,6 @@ class OccurrenceRow:
     session_id: int
     starts_at: int
     ends_at: int
-
-
-def _session(row: sqlite3.Row) -> SessionRow:
-    return SessionRow(*tuple(row)[:20])
-
-
-async def _rows(
-    db: Database | aiosqlite.Connection, sql: str, params: dict[str, object]
-) -> list[sqlite3.Row]:
-    if isinstance(db, Database):
-        return await db.fetchall(sql, params)
-    return list(await (await db.execute(sql, params)).fetchall())
 
 
 async def insert_session(conn: aiosqlite.Connection, values: dict[str, object]) -> int:
@@ -107,20 +94,18 @@ async def delete_session(conn: aiosqlite.Connection, session_id: int) -> None:
     await conn.execute("DELETE FROM sessions WHERE session_id = :s", {"s": session_id})
 
 
-async def get_session(
-    db: Database | aiosqlite.Connection, guild_id: int, session_id: int
-) -> SessionRow | None:
+async def get_session(db: Source, guild_id: int, session_id: int) -> SessionRow | None:
     """A session of this server by id."""
-    rows = await _rows(db, f"SELECT {_SESSION} FROM sessions s WHERE s.guild_id = :g AND s.session_id = :id",  # noqa: S608
+    rows = await fetch_all(db, f"SELECT {_SESSION} FROM sessions s WHERE s.guild_id = :g AND s.session_id = :id",  # noqa: S608
                        {"g": guild_id, "id": session_id})  # fmt: skip
-    return _session(rows[0]) if rows else None
+    return row_as(SessionRow, rows[0]) if rows else None
 
 
 async def get_session_by_number(db: Database, guild_id: int, number: int) -> SessionRow | None:
     """A session of this server by its number."""
-    rows = await _rows(db, f"SELECT {_SESSION} FROM sessions s WHERE s.guild_id = :g AND s.number = :n",  # noqa: S608
+    rows = await fetch_all(db, f"SELECT {_SESSION} FROM sessions s WHERE s.guild_id = :g AND s.number = :n",  # noqa: S608
                        {"g": guild_id, "n": number})  # fmt: skip
-    return _session(rows[0]) if rows else None
+    return row_as(SessionRow, rows[0]) if rows else None
 
 
 async def replace_occurrences(
@@ -138,11 +123,11 @@ async def replace_occurrences(
         "INSERT INTO occurrences (session_id, starts_at, ends_at) VALUES (:s, :a, :b)",
         [{"s": session_id, "a": a, "b": b} for a, b in spans],
     )
-    rows = await _rows(
+    rows = await fetch_all(
         conn, "SELECT occurrence_id, session_id, starts_at, ends_at FROM occurrences WHERE session_id = :s "
         "ORDER BY starts_at", {"s": session_id},
     )  # fmt: skip
-    return [OccurrenceRow(*tuple(r)) for r in rows]
+    return rows_as(OccurrenceRow, rows)
 
 
 async def occurrence(db: Database, occurrence_id: int) -> tuple[SessionRow, OccurrenceRow] | None:
@@ -154,8 +139,7 @@ async def occurrence(db: Database, occurrence_id: int) -> tuple[SessionRow, Occu
     )
     if not rows:
         return None
-    values = tuple(rows[0])
-    return SessionRow(*values[:20]), OccurrenceRow(*values[20:])
+    return row_as(SessionRow, rows[0]), row_as(OccurrenceRow, rows[0])
 
 
 async def occurrences_between(
@@ -168,7 +152,7 @@ async def occurrences_between(
         "AND o.starts_at < :end AND (:group IS NULL OR s.group_id = :group) ORDER BY o.starts_at, s.number LIMIT :limit",
         {"g": guild_id, "start": start, "end": end, "group": group_id, "limit": limit},
     )
-    return [(SessionRow(*tuple(r)[:20]), OccurrenceRow(*tuple(r)[20:])) for r in rows]
+    return [(row_as(SessionRow, r), row_as(OccurrenceRow, r)) for r in rows]
 
 
 async def sessions_of(db: Database, guild_id: int, *, group_id: int | None = None) -> list[SessionRow]:
@@ -178,7 +162,7 @@ async def sessions_of(db: Database, guild_id: int, *, group_id: int | None = Non
         "ORDER BY s.number",
         {"g": guild_id, "group": group_id},
     )
-    return [_session(r) for r in rows]
+    return [row_as(SessionRow, r) for r in rows]
 
 
 async def occurrences_of(db: Database, session_id: int) -> list[OccurrenceRow]:
@@ -187,7 +171,7 @@ async def occurrences_of(db: Database, session_id: int) -> list[OccurrenceRow]:
         "SELECT occurrence_id, session_id, starts_at, ends_at FROM occurrences WHERE session_id = :s ORDER BY starts_at",
         {"s": session_id},
     )
-    return [OccurrenceRow(*tuple(r)) for r in rows]
+    return rows_as(OccurrenceRow, rows)
 
 
 async def search_sessions(db: Database, guild_id: int, text: str, limit: int = 25) -> list[SessionRow]:
@@ -197,7 +181,7 @@ async def search_sessions(db: Database, guild_id: int, text: str, limit: int = 2
         "OR s.title LIKE :p ESCAPE '\\') ORDER BY s.number DESC LIMIT :limit",
         {"g": guild_id, **search_params(text), "limit": limit},
     )
-    return [_session(r) for r in rows]
+    return [row_as(SessionRow, r) for r in rows]
 
 
 async def subscribe(conn: aiosqlite.Connection, session_id: int, user_id: int) -> bool:
@@ -242,7 +226,7 @@ async def take_import(
     conn: aiosqlite.Connection, guild_id: int, import_id: int, now: int
 ) -> tuple[int, str, int] | None:
     """Mark a pending import as done and return (user id, payload, created_at); None if unknown or done."""
-    rows = await _rows(
+    rows = await fetch_all(
         conn, "SELECT user_id, payload, created_at FROM agenda_imports WHERE import_id = :i AND guild_id = :g "
         "AND done_at IS NULL", {"i": import_id, "g": guild_id},
     )  # fmt: skip

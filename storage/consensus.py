@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from storage.db import Database, search_params
+from storage.db import Database, Source, fetch_one, row_as, rows_as, search_params
 from storage.servers import UPSERT_MEMBER
 
 _ITEM = (
@@ -85,18 +85,6 @@ class RevisionRow:
     created_at: int
 
 
-def _item(row: sqlite3.Row) -> ItemRow:
-    return ItemRow(*tuple(row)[:17])
-
-
-async def _one(
-    db: Database | aiosqlite.Connection, sql: str, params: dict[str, object]
-) -> sqlite3.Row | None:
-    if isinstance(db, Database):
-        return await db.fetchone(sql, params)
-    return await (await db.execute(sql, params)).fetchone()
-
-
 async def insert_item(
     conn: aiosqlite.Connection,
     *,
@@ -131,22 +119,22 @@ async def insert_item(
     return item_id
 
 
-async def get_item(db: Database | aiosqlite.Connection, guild_id: int, item_id: int) -> ItemRow | None:
+async def get_item(db: Source, guild_id: int, item_id: int) -> ItemRow | None:
     """An item of this server by id (None for other servers' ids)."""
-    row = await _one(
+    row = await fetch_one(
         db,
         f"SELECT {_ITEM} {_FROM} WHERE i.guild_id = :g AND i.item_id = :id",
         {"g": guild_id, "id": item_id},
     )
-    return None if row is None else _item(row)
+    return None if row is None else row_as(ItemRow, row)
 
 
 async def get_item_by_number(db: Database, guild_id: int, number: int) -> ItemRow | None:
     """An item of this server by its number."""
-    row = await _one(
+    row = await fetch_one(
         db, f"SELECT {_ITEM} {_FROM} WHERE i.guild_id = :g AND i.number = :n", {"g": guild_id, "n": number}
     )
-    return None if row is None else _item(row)
+    return None if row is None else row_as(ItemRow, row)
 
 
 async def list_items(
@@ -173,7 +161,7 @@ async def list_items(
     rows = await db.fetchall(
         f"SELECT {_ITEM} {_FROM} WHERE {' AND '.join(clauses)} ORDER BY i.number", params
     )  # noqa: S608
-    return [_item(r) for r in rows]
+    return [row_as(ItemRow, r) for r in rows]
 
 
 async def search_items(db: Database, guild_id: int, text: str, limit: int = 25) -> list[ItemRow]:
@@ -183,7 +171,7 @@ async def search_items(db: Database, guild_id: int, text: str, limit: int = 25) 
         "OR r.text LIKE :p ESCAPE '\\') ORDER BY i.status != 'open', i.number DESC LIMIT :limit",
         {"g": guild_id, **search_params(text), "limit": limit},
     )
-    return [_item(r) for r in rows]
+    return [row_as(ItemRow, r) for r in rows]
 
 
 async def set_message(conn: aiosqlite.Connection, item_id: int, channel_id: int, message_id: int) -> None:
@@ -227,7 +215,7 @@ async def set_status(
     )
 
 
-_UPSERT_POSITION = (
+UPSERT_POSITION = (
     "INSERT INTO positions (item_id, revision, user_id, stance, reason, updated_at) "
     "VALUES (:i, :r, :u, :s, :reason, :now) ON CONFLICT (item_id, revision, user_id) DO UPDATE SET "
     "stance = excluded.stance, reason = excluded.reason, updated_at = excluded.updated_at"
@@ -262,13 +250,13 @@ def record_position(
     standing aside withdraws theirs."""
     row = conn.execute(f"SELECT {_ITEM} {_FROM} WHERE i.guild_id = :g AND i.item_id = :id",  # noqa: S608
                        {"g": guild_id, "id": item_id}).fetchone()  # fmt: skip
-    item = check(None if row is None else _item(row))
+    item = check(None if row is None else row_as(ItemRow, row))
     if name is not None:
         conn.execute(
             UPSERT_MEMBER, {"g": guild_id, "u": user_id, "n": name[:100] or str(user_id), "now": now}
         )
     params = {"i": item.item_id, "r": item.revision, "u": user_id, "s": stance, "reason": reason, "now": now}
-    conn.execute(_UPSERT_POSITION, params)
+    conn.execute(UPSERT_POSITION, params)
     conn.execute(_REGISTER_OBJECTION if reason is not None else _WITHDRAW_OBJECTION, params)
     return item
 
@@ -292,19 +280,21 @@ async def resolve_objection(
     return cursor.rowcount == 1
 
 
-async def tally(db: Database | aiosqlite.Connection, item_id: int, revision: int) -> Tally:
+async def tally(db: Source, item_id: int, revision: int) -> Tally:
     """Positions on a revision by stance, and its open objections."""
     sql = (
         "SELECT "
-        "(SELECT count(*) FROM positions WHERE item_id = :i AND revision = :r AND stance = 'agree'), "
-        "(SELECT count(*) FROM positions WHERE item_id = :i AND revision = :r AND stance = 'stand_aside'), "
-        "(SELECT count(*) FROM positions WHERE item_id = :i AND revision = :r AND stance = 'object'), "
-        "(SELECT count(*) FROM positions WHERE item_id = :i AND revision = :r AND stance = 'block'), "
-        "(SELECT count(*) FROM objections WHERE item_id = :i AND revision = :r AND state = 'open')"
+        "(SELECT count(*) FROM positions WHERE item_id = :i AND revision = :r AND stance = 'agree') AS agree, "
+        "(SELECT count(*) FROM positions WHERE item_id = :i AND revision = :r AND stance = 'stand_aside') "
+        "AS stand_aside, "
+        "(SELECT count(*) FROM positions WHERE item_id = :i AND revision = :r AND stance = 'object') AS object, "
+        "(SELECT count(*) FROM positions WHERE item_id = :i AND revision = :r AND stance = 'block') AS block, "
+        "(SELECT count(*) FROM objections WHERE item_id = :i AND revision = :r AND state = 'open') "
+        "AS open_objections"
     )
-    row = await _one(db, sql, {"i": item_id, "r": revision})
+    row = await fetch_one(db, sql, {"i": item_id, "r": revision})
     assert row is not None
-    return Tally(*(int(v) for v in tuple(row)))
+    return row_as(Tally, row)
 
 
 async def positions(
@@ -312,26 +302,26 @@ async def positions(
 ) -> list[PositionRow]:
     """Positions on an item (one revision, or all), with the names the bot recorded."""
     rows = await db.fetchall(
-        "SELECT p.user_id, coalesce(m.display_name, CAST(p.user_id AS TEXT)), p.revision, p.stance, p.reason, "
+        "SELECT p.user_id, coalesce(m.display_name, CAST(p.user_id AS TEXT)) AS display_name, p.revision, p.stance, p.reason, "
         "p.updated_at FROM positions p LEFT JOIN members m ON m.guild_id = :g AND m.user_id = p.user_id "
         "WHERE p.item_id = :i AND (:r IS NULL OR p.revision = :r) "
         "ORDER BY p.revision, CASE p.stance WHEN 'block' THEN 0 WHEN 'object' THEN 1 WHEN 'stand_aside' THEN 2 "
         "ELSE 3 END, p.updated_at, p.user_id",
         {"g": guild_id, "i": item_id, "r": revision},
     )
-    return [PositionRow(int(r[0]), str(r[1]), int(r[2]), str(r[3]), r[4], int(r[5])) for r in rows]
+    return rows_as(PositionRow, rows)
 
 
 async def objections(db: Database, guild_id: int, item_id: int) -> list[ObjectionRow]:
     """The item's objection register, every revision, oldest first."""
     rows = await db.fetchall(
-        "SELECT o.objection_id, o.user_id, coalesce(m.display_name, CAST(o.user_id AS TEXT)), o.revision, o.stance, "
+        "SELECT o.objection_id, o.user_id, coalesce(m.display_name, CAST(o.user_id AS TEXT)) AS display_name, o.revision, o.stance, "
         "o.reason, o.created_at, o.state, o.note, o.resolved_by, o.resolved_at FROM objections o "
         "LEFT JOIN members m ON m.guild_id = :g AND m.user_id = o.user_id WHERE o.item_id = :i "
         "ORDER BY o.revision, o.created_at, o.objection_id",
         {"g": guild_id, "i": item_id},
     )
-    return [ObjectionRow(*tuple(r)) for r in rows]
+    return rows_as(ObjectionRow, rows)
 
 
 async def revisions(db: Database, item_id: int) -> list[RevisionRow]:
@@ -340,7 +330,7 @@ async def revisions(db: Database, item_id: int) -> list[RevisionRow]:
         "SELECT revision, text, author_id, created_at FROM item_revisions WHERE item_id = :i ORDER BY revision",
         {"i": item_id},
     )
-    return [RevisionRow(*tuple(r)) for r in rows]
+    return rows_as(RevisionRow, rows)
 
 
 async def non_responders(

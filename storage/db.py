@@ -9,7 +9,7 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -101,6 +101,24 @@ def search_params(text: str) -> dict[str, str]:
     digits = text.strip().lstrip("#")
     pattern = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return {"num": digits if digits.isdigit() else "\x00", "p": pattern}
+
+
+def row_as(cls: type[T], row: sqlite3.Row) -> T:
+    """One row as the frozen dataclass ``cls``, mapped by column name (0/1 columns of ``bool`` fields become bools)."""
+    return rows_as(cls, (row,))[0]
+
+
+def rows_as(cls: type[T], rows: Iterable[sqlite3.Row]) -> list[T]:
+    """Rows as the frozen dataclass ``cls``, each field taken from the column of the same name."""
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    flags = [f.name for f in fields(cls) if f.type in ("bool", bool)]  # type: ignore[arg-type]
+    out = []
+    for row in rows:
+        values = {name: row[name] for name in names}
+        for name in flags:
+            values[name] = bool(values[name])
+        out.append(cls(**values))
+    return out
 
 
 def _prepare_path(path: str | Path) -> str:
@@ -230,6 +248,24 @@ class Database:
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 {"key": key, "value": value},
             )
+
+
+#: Where a read runs: the read-only connection (a Database), or the open transaction's connection.
+Source = Database | aiosqlite.Connection
+
+
+async def fetch_one(source: Source, sql: str, params: Params = ()) -> sqlite3.Row | None:
+    """The first row of a query, inside the caller's transaction (a connection) or on the reader (a Database)."""
+    if isinstance(source, Database):
+        return await source.fetchone(sql, params)
+    return await (await source.execute(sql, params)).fetchone()
+
+
+async def fetch_all(source: Source, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    """Every row of a query, inside the caller's transaction (a connection) or on the reader (a Database)."""
+    if isinstance(source, Database):
+        return await source.fetchall(sql, params)
+    return list(await (await source.execute(sql, params)).fetchall())
 
 
 def _translate(exc: sqlite3.Error) -> Exception:

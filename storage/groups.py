@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from storage.db import Database
+from storage.db import Database, Source, fetch_one, row_as, rows_as
 
 _GROUP_COLUMNS = (
     "group_id, guild_id, name, description, home_channel_id, due_at, role_id, created_by, created_at, "
@@ -49,7 +49,7 @@ class GroupListRow:
 
 
 def _group(row: sqlite3.Row) -> GroupRow:
-    return GroupRow(*(row[k] for k in row.keys()[:11]))  # noqa: SIM118 (sqlite3.Row is not a dict)
+    return row_as(GroupRow, row)
 
 
 def name_key(name: str) -> str:
@@ -87,14 +87,11 @@ async def insert_group(
     return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
-async def get_group(db: Database | aiosqlite.Connection, guild_id: int, group_id: int) -> GroupRow | None:
+async def get_group(db: Source, guild_id: int, group_id: int) -> GroupRow | None:
     """A group of this server by id (None for unknown ids and other servers' groups)."""
     sql = f"SELECT {_GROUP_COLUMNS} FROM groups WHERE guild_id = :g AND group_id = :id"  # noqa: S608
     params = {"g": guild_id, "id": group_id}
-    if isinstance(db, Database):
-        row = await db.fetchone(sql, params)
-    else:
-        row = await (await db.execute(sql, params)).fetchone()
+    row = await fetch_one(db, sql, params)
     return None if row is None else _group(row)
 
 
@@ -151,7 +148,7 @@ async def members_of(db: Database, group_id: int, *, include_departed: bool = Fa
         "ORDER BY gm.is_convener DESC, lower(display_name), gm.user_id",
         {"id": group_id, "all": int(include_departed)},
     )
-    return [MemberRow(int(r[0]), str(r[1]), bool(r[2]), int(r[3])) for r in rows]
+    return rows_as(MemberRow, rows)
 
 
 async def membership(conn: aiosqlite.Connection, group_id: int, user_id: int) -> bool | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage.db import Database, search_params
+from storage.db import Database, Source, fetch_all, fetch_one, row_as, rows_as, search_params
 from storage.servers import UPSERT_MEMBER
 
 log = logging.getLogger(__name__)
@@ -73,27 +73,6 @@ class VoterRow:
 
 class BallotKeyError(RuntimeError):
     """The ballot key file exists but cannot be used."""
-
-
-def _poll(row: sqlite3.Row) -> PollRow:
-    values = list(tuple(row)[:21])
-    values[10] = bool(values[10])
-    values[11] = bool(values[11])
-    return PollRow(*values)
-
-
-async def _one(
-    db: Database | aiosqlite.Connection, sql: str, params: dict[str, object]
-) -> sqlite3.Row | None:
-    if isinstance(db, Database):
-        return await db.fetchone(sql, params)
-    return await (await db.execute(sql, params)).fetchone()
-
-
-async def _all(db: Database | aiosqlite.Connection, sql: str, params: dict[str, object]) -> list[sqlite3.Row]:
-    if isinstance(db, Database):
-        return await db.fetchall(sql, params)
-    return list(await (await db.execute(sql, params)).fetchall())
 
 
 # -- the ballot key ----------------------------------------------------------------------------
@@ -181,36 +160,36 @@ async def insert_poll(
     return poll_id
 
 
-async def get_poll(db: Database | aiosqlite.Connection, guild_id: int, poll_id: int) -> PollRow | None:
+async def get_poll(db: Source, guild_id: int, poll_id: int) -> PollRow | None:
     """A poll of this server by database id (None for unknown ids and other servers' polls)."""
-    row = await _one(
+    row = await fetch_one(
         db,
         f"SELECT {_POLL} FROM polls p WHERE p.guild_id = :g AND p.poll_id = :id",  # noqa: S608
         {"g": guild_id, "id": poll_id},
     )
-    return None if row is None else _poll(row)
+    return None if row is None else row_as(PollRow, row)
 
 
 async def get_poll_by_number(db: Database, guild_id: int, number: int) -> PollRow | None:
     """A poll of this server by its number."""
-    row = await _one(
+    row = await fetch_one(
         db,
         f"SELECT {_POLL} FROM polls p WHERE p.guild_id = :g AND p.number = :n",  # noqa: S608
         {"g": guild_id, "n": number},
     )
-    return None if row is None else _poll(row)
+    return None if row is None else row_as(PollRow, row)
 
 
-async def options(db: Database | aiosqlite.Connection, poll_id: int) -> list[OptionCount]:
+async def options(db: Source, poll_id: int) -> list[OptionCount]:
     """The poll's options in order, each with its count from the tally."""
-    rows = await _all(
+    rows = await fetch_all(
         db,
         "SELECT o.position, o.label, c.votes FROM poll_options o "
         "JOIN poll_counts c ON c.poll_id = o.poll_id AND c.position = o.position "
         "WHERE o.poll_id = :p ORDER BY o.position",
         {"p": poll_id},
     )
-    return [OptionCount(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+    return rows_as(OptionCount, rows)
 
 
 async def list_polls(db: Database, guild_id: int, *, closed_since: int, limit: int = -1) -> list[PollRow]:
@@ -222,7 +201,7 @@ async def list_polls(db: Database, guild_id: int, *, closed_since: int, limit: i
         "LIMIT :limit",
         {"g": guild_id, "since": closed_since, "limit": limit},
     )
-    return [_poll(r) for r in rows]
+    return [row_as(PollRow, r) for r in rows]
 
 
 async def search_polls(db: Database, guild_id: int, text: str, limit: int = 25) -> list[PollRow]:
@@ -232,7 +211,7 @@ async def search_polls(db: Database, guild_id: int, text: str, limit: int = 25) 
         "OR p.question LIKE :p ESCAPE '\\') ORDER BY p.closed_at IS NOT NULL, p.number DESC LIMIT :limit",
         {"g": guild_id, **search_params(text), "limit": limit},
     )
-    return [_poll(r) for r in rows]
+    return [row_as(PollRow, r) for r in rows]
 
 
 async def set_message(conn: aiosqlite.Connection, poll_id: int, channel_id: int, message_id: int) -> None:
@@ -251,10 +230,10 @@ def _ballot_table(voter: int | bytes) -> tuple[str, str]:
     return ("poll_secret_ballots", "voter_key") if isinstance(voter, bytes) else ("poll_votes", "user_id")
 
 
-async def picks_of(db: Database | aiosqlite.Connection, poll_id: int, voter: int | bytes) -> int:
+async def picks_of(db: Source, poll_id: int, voter: int | bytes) -> int:
     """The bit mask of a ballot (0: none), by user id (open polls) or voter key (anonymous polls)."""
     table, column = _ballot_table(voter)
-    row = await _one(
+    row = await fetch_one(
         db,
         f"SELECT picks FROM {table} WHERE poll_id = :p AND {column} = :v",  # noqa: S608 (fixed names)
         {"p": poll_id, "v": voter},
@@ -265,7 +244,7 @@ async def picks_of(db: Database | aiosqlite.Connection, poll_id: int, voter: int
 _POLL_AND_BALLOT = (
     f"SELECT {_POLL}, CASE WHEN p.anonymous THEN (SELECT s.picks FROM poll_secret_ballots s "  # noqa: S608
     "WHERE s.poll_id = p.poll_id AND s.voter_key = :k) ELSE (SELECT v.picks FROM poll_votes v "
-    "WHERE v.poll_id = p.poll_id AND v.user_id = :u) END FROM polls p WHERE p.guild_id = :g AND p.poll_id = :id"
+    "WHERE v.poll_id = p.poll_id AND v.user_id = :u) END AS picks FROM polls p WHERE p.guild_id = :g AND p.poll_id = :id"
 )
 _SAVE_ANONYMOUS = (
     "INSERT INTO poll_secret_ballots (poll_id, voter_key, picks) VALUES (:p, :v, :picks) "
@@ -321,9 +300,9 @@ def record_vote(
         found = conn.execute("SELECT name FROM groups WHERE group_id = :g", {"g": group_id}).fetchone()
         return "its working group" if found is None else str(found[0])
 
-    current = 0 if row is None else int(row[21] or 0)
+    current = 0 if row is None else int(row["picks"] or 0)
     poll, new = decide(
-        VoteContext(None if row is None else _poll(row), current, key_check, is_member, group_name)
+        VoteContext(None if row is None else row_as(PollRow, row), current, key_check, is_member, group_name)
     )
     if new != current:
         voter: int | bytes = voter_key if poll.anonymous else user_id
@@ -340,40 +319,27 @@ def record_vote(
     return poll, current, new
 
 
-async def voted_user_ids(db: Database | aiosqlite.Connection, poll_id: int) -> set[int]:
+async def voted_user_ids(db: Source, poll_id: int) -> set[int]:
     """Who has a ballot in an open poll."""
-    rows = await _all(db, "SELECT user_id FROM poll_votes WHERE poll_id = :p", {"p": poll_id})
+    rows = await fetch_all(db, "SELECT user_id FROM poll_votes WHERE poll_id = :p", {"p": poll_id})
     return {int(r[0]) for r in rows}
 
 
-async def voter_keys(db: Database | aiosqlite.Connection, poll_id: int) -> set[bytes]:
+async def voter_keys(db: Source, poll_id: int) -> set[bytes]:
     """The voter keys of an anonymous poll's ballots."""
-    rows = await _all(db, "SELECT voter_key FROM poll_secret_ballots WHERE poll_id = :p", {"p": poll_id})
+    rows = await fetch_all(db, "SELECT voter_key FROM poll_secret_ballots WHERE poll_id = :p", {"p": poll_id})
     return {bytes(r[0]) for r in rows}
 
 
 async def voters(db: Database, guild_id: int, poll_id: int) -> list[VoterRow]:
     """The ballots of an open poll with the names the bot recorded, by name."""
     rows = await db.fetchall(
-        "SELECT v.user_id, coalesce(m.display_name, CAST(v.user_id AS TEXT)), v.picks, v.updated_at "
+        "SELECT v.user_id, coalesce(m.display_name, CAST(v.user_id AS TEXT)) AS display_name, v.picks, v.updated_at "
         "FROM poll_votes v LEFT JOIN members m ON m.guild_id = :g AND m.user_id = v.user_id "
         "WHERE v.poll_id = :p ORDER BY lower(coalesce(m.display_name, '')), v.user_id",
         {"g": guild_id, "p": poll_id},
     )
-    return [VoterRow(int(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows]
-
-
-async def recount(db: Database | aiosqlite.Connection, poll_id: int) -> dict[int, int]:
-    """Votes per option counted from the ballots themselves (a check on the tally, never on the vote path)."""
-    rows = await _all(
-        db,
-        "SELECT o.position, (SELECT count(*) FROM poll_votes v WHERE v.poll_id = o.poll_id "
-        "AND (v.picks >> (o.position - 1)) & 1) + (SELECT count(*) FROM poll_secret_ballots s "
-        "WHERE s.poll_id = o.poll_id AND (s.picks >> (o.position - 1)) & 1) FROM poll_options o "
-        "WHERE o.poll_id = :p ORDER BY o.position",
-        {"p": poll_id},
-    )
-    return {int(r[0]): int(r[1]) for r in rows}
+    return rows_as(VoterRow, rows)
 
 
 # -- closing, announcing, nudging --------------------------------------------------------------
@@ -423,12 +389,3 @@ async def claim_nudge(conn: aiosqlite.Connection, poll_id: int, now: int, every:
         {"id": poll_id, "now": now, "every": every},
     )
     return cursor.rowcount == 1
-
-
-async def polls_to_close(db: Database, until: int) -> list[tuple[int, int]]:
-    """(guild id, poll id) of open polls whose deadline is at or before ``until``."""
-    rows = await db.fetchall(
-        "SELECT guild_id, poll_id FROM polls WHERE closed_at IS NULL AND closes_at <= :until ORDER BY closes_at",
-        {"until": until},
-    )
-    return [(int(r[0]), int(r[1])) for r in rows]

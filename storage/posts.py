@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from storage.db import Database
+from storage.db import Database, Source, fetch_all, row_as, rows_as
 
 _COLUMNS = "post_id, guild_id, kind, ref_id, due_at, state, attempts, late"
 
@@ -38,7 +38,7 @@ class PartRow:
 
 
 def _post(r: sqlite3.Row) -> Post:
-    return Post(int(r[0]), int(r[1]), str(r[2]), int(r[3]), int(r[4]), str(r[5]), int(r[6]), bool(r[7]))
+    return row_as(Post, r)
 
 
 async def add_posts(
@@ -60,16 +60,6 @@ async def cancel_posts(conn: aiosqlite.Connection, kinds: Iterable[str], ref_id:
         "WHERE kind = :k AND ref_id = :r AND state = 'pending'",
         [{"k": k, "r": ref_id, "now": now} for k in kinds],
     )
-
-
-async def due_before(db: Database, until: int, *, after_id: int = 0, limit: int = 1000) -> list[Post]:
-    """Pending posts due before ``until``, by id, a page at a time."""
-    rows = await db.fetchall(
-        f"SELECT {_COLUMNS} FROM scheduled_posts WHERE state = 'pending' AND due_at <= :until "  # noqa: S608
-        "AND post_id > :after ORDER BY post_id LIMIT :limit",
-        {"until": until, "after": after_id, "limit": limit},
-    )
-    return [_post(r) for r in rows]
 
 
 async def recover_claimed(conn: aiosqlite.Connection, max_attempts: int, now: int) -> tuple[int, int]:
@@ -113,22 +103,6 @@ async def claim_due(
     return sorted((_post(r) for r in rows), key=lambda p: (p.due_at, p.post_id))
 
 
-async def claim(conn: aiosqlite.Connection, post_id: int, now: int, late: bool) -> Post | None:
-    """Take a pending post for sending; None if it is no longer pending (sent, cancelled, claimed)."""
-    cursor = await conn.execute(
-        "UPDATE scheduled_posts SET state = 'claimed', attempts = attempts + 1, claimed_at = :now, late = :late "
-        "WHERE post_id = :id AND state = 'pending'",
-        {"id": post_id, "now": now, "late": int(late)},
-    )
-    if cursor.rowcount != 1:
-        return None
-    row = await (
-        await conn.execute(f"SELECT {_COLUMNS} FROM scheduled_posts WHERE post_id = :id", {"id": post_id})  # noqa: S608
-    ).fetchone()
-    assert row is not None
-    return _post(row)
-
-
 async def finish(conn: aiosqlite.Connection, post_id: int, state: str, now: int) -> None:
     """Record that a claimed post was sent or skipped; its parts are forgotten."""
     await conn.execute(
@@ -164,19 +138,14 @@ async def posts_for(db: Database, kind: str, ref_id: int) -> list[Post]:
 _PART_COLUMNS = "seq, target, direct, part, payload, message_id"
 
 
-def _part(r: sqlite3.Row) -> PartRow:
-    return PartRow(
-        int(r[0]), int(r[1]), bool(r[2]), int(r[3]), str(r[4]), None if r[5] is None else int(r[5])
-    )
-
-
-async def parts_of(db: Database, post_id: int) -> list[PartRow]:
+async def parts_of(source: Source, post_id: int) -> list[PartRow]:
     """The parts decided for a post, in the order they are sent (none before its first attempt)."""
-    rows = await db.fetchall(
-        f"SELECT {_PART_COLUMNS} FROM post_parts WHERE post_id = :id ORDER BY seq",  # noqa: S608
-        {"id": post_id},
+    rows = await fetch_all(
+        source,
+        f"SELECT {_PART_COLUMNS} FROM post_parts WHERE post_id = :id ORDER BY seq",
+        {"id": post_id},  # noqa: S608
     )
-    return [_part(r) for r in rows]
+    return rows_as(PartRow, rows)
 
 
 async def add_parts(
@@ -186,9 +155,7 @@ async def add_parts(
 
     Returns the parts as stored: the first decision wins, so every attempt sends the same parts.
     """
-    found = await conn.execute("SELECT count(*) FROM post_parts WHERE post_id = :id", {"id": post_id})
-    row = await found.fetchone()
-    if row is None or int(row[0]) == 0:
+    if not await parts_of(conn, post_id):
         await conn.executemany(
             "INSERT INTO post_parts (post_id, seq, target, direct, part, payload) "
             "VALUES (:id, :seq, :target, :direct, :part, :payload)",
@@ -197,11 +164,7 @@ async def add_parts(
                 for seq, (t, d, n, p) in enumerate(parts, start=1)
             ],
         )
-    cursor = await conn.execute(
-        f"SELECT {_PART_COLUMNS} FROM post_parts WHERE post_id = :id ORDER BY seq",  # noqa: S608
-        {"id": post_id},
-    )
-    return [_part(r) for r in await cursor.fetchall()]
+    return await parts_of(conn, post_id)
 
 
 async def part_sent(conn: aiosqlite.Connection, post_id: int, seq: int, message_id: int) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.db import Database
+from storage.db import Database, fetch_all
 
 # (table, column, how the row belongs to the server) for every place a member's id is stored.
 # Ballots of anonymous polls hold no user id at all and are not listed.
@@ -82,12 +82,7 @@ async def erased_in(db: Database | aiosqlite.Connection, guild_id: int) -> list[
     """The pseudonyms of this server's anonymised members."""
     sql = "SELECT pseudo_id FROM erasures WHERE guild_id = :g"
     params = {"g": guild_id}
-    rows = (
-        await db.fetchall(sql, params)
-        if isinstance(db, Database)
-        else await (await db.execute(sql, params)).fetchall()
-    )
-    return [int(r[0]) for r in rows]
+    return [int(r["pseudo_id"]) for r in await fetch_all(db, sql, params)]
 
 
 async def anonymise(conn: aiosqlite.Connection, guild_id: int, user_id: int, pseudo_id: int, now: int) -> int:

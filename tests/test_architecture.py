@@ -36,6 +36,28 @@ def test_domain_and_storage_do_not_import_discord_or_upper_layers() -> None:
     assert checked >= 6
 
 
+def test_cogs_do_not_import_storage() -> None:
+    """A cog is a thin adapter: it calls the domain, never SQL (imports inside functions included)."""
+    checked = 0
+    for path in (ROOT / "cogs").rglob("*.py"):
+        assert "storage" not in _imports(path), f"{path.relative_to(ROOT)} imports storage"
+        checked += 1
+    assert checked >= 10
+
+
+def test_the_layer_bans_are_configured_for_ruff() -> None:
+    """The same rules in pyproject.toml, so `ruff check` names a wrong import where it is written."""
+    import tomllib
+
+    lint = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["ruff"]["lint"]
+    assert {"discord", "cogs", "bot"} <= set(lint["flake8-tidy-imports"]["banned-api"])
+    assert "storage" in lint["flake8-tidy-imports"]["banned-module-level-imports"]
+    ignores = lint["per-file-ignores"]
+    for layer in ("domain/**", "storage/**"):
+        assert "TID251" not in ignores.get(layer, []), f"{layer} may import discord"
+    assert "TID253" not in ignores.get("cogs/**", []), "cogs/ may import storage"
+
+
 def _dynamic_items() -> list[type]:
     for module in pkgutil.walk_packages(cogs.__path__, "cogs."):
         importlib.import_module(module.name)

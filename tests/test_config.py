@@ -71,6 +71,10 @@ def test_missing_token_names_the_key() -> None:
         ({"schedule": {"digest_time": "25:00", "digest_channel": 5}}, "[schedule] digest_time"),
         ({"schedule": {"digest_time": "08:00"}}, "[schedule] digest_channel"),
         ({"schedule": {"digest_channel": "general"}}, "[schedule] digest_channel"),
+        ({"agenda": {"digest_time": "8h", "digest_channel": 5}}, "[agenda] digest_time"),
+        ({"agenda": {"digest_time": "08:00"}}, "[agenda] digest_channel"),
+        ({"schedule": {"digest_channel": 5}, "agenda": {"digest_channel": 6}}, "[schedule] digest_channel"),
+        ({"discord": {"guild_ids": ["١٢٣"]}}, "[discord] guild_ids"),
         ({"agenda": {"default_channel": -1}}, "[agenda] default_channel"),
         ({"agenda": {"discord_events": "yes"}}, "[agenda] discord_events"),
         ({"nonsense": {}}, "[nonsense]"),
@@ -80,6 +84,19 @@ def test_each_bad_value_names_its_key(data: dict, key: str) -> None:
     lines = problems(data, env={} if key == "[discord] token" else None)
     assert len(lines) == 1, lines
     assert lines[0].startswith(key), lines
+
+
+def test_the_digest_keys_moved_to_agenda_and_the_old_place_still_works() -> None:
+    new = parse_config({"agenda": {"digest_time": "08:00", "digest_channel": 5}}, env=ENV)
+    assert (new.agenda.digest_time, new.agenda.digest_channel, new.warnings) == ("08:00", 5, ())
+    old = parse_config({"schedule": {"digest_time": "08:00", "digest_channel": 5}}, env=ENV)
+    assert (old.agenda.digest_time, old.agenda.digest_channel) == ("08:00", 5)
+    assert old.warnings == (
+        "[schedule] digest_time is deprecated: move it to [agenda] digest_time",
+        "[schedule] digest_channel is deprecated: move it to [agenda] digest_channel",
+    )
+    mixed = parse_config({"schedule": {"digest_time": "08:00"}, "agenda": {"digest_channel": 5}}, env=ENV)
+    assert (mixed.agenda.digest_time, mixed.agenda.digest_channel, len(mixed.warnings)) == ("08:00", 5, 1)
 
 
 def test_all_problems_reported_at_once() -> None:

@@ -18,12 +18,23 @@ import pytest
 from dateutil.rrule import rrulestr
 
 from domain import servers
-from domain.agenda import REMINDER, START, Agenda, Session, SessionSpec, _instant, expand
+from domain.agenda import (
+    DIGEST,
+    REMINDER,
+    START,
+    Agenda,
+    Session,
+    SessionSpec,
+    _instant,
+    expand,
+    next_digest_at,
+)
 from domain.calendar import calendar_bytes
 from domain.clock import FakeClock, to_unix
 from domain.errors import Closed, Conflict, DomainError, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Group, Target, WorkingGroups
 from domain.permissions import Actor, Policy
+from domain.posts import Post
 from storage.db import Database
 
 GUILD = 1001
@@ -1151,3 +1162,67 @@ async def test_calendar_end_matches_the_stored_end_across_the_autumn_change(
     (stored,) = rows(db, "SELECT starts_at, ends_at FROM occurrences")
     assert to_unix(event.decoded("DTSTART")) == stored[0]
     assert to_unix(event.decoded("DTEND")) == stored[1]
+
+
+# -- the daily digest and the listing (rules the cog only displays) -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("now", "at", "expected"),
+    [
+        # before today's time: today; after it: tomorrow (Paris, winter)
+        (datetime(2026, 12, 1, 6, 0, tzinfo=UTC), "08:00", datetime(2026, 12, 1, 7, 0, tzinfo=UTC)),
+        (datetime(2026, 12, 1, 7, 0, tzinfo=UTC), "08:00", datetime(2026, 12, 2, 7, 0, tzinfo=UTC)),
+        # across the October change the wall time stays 08:00: 06:00 UTC before, 07:00 UTC after
+        (datetime(2026, 10, 24, 7, 0, tzinfo=UTC), "08:00", datetime(2026, 10, 25, 7, 0, tzinfo=UTC)),
+        (datetime(2026, 10, 24, 5, 0, tzinfo=UTC), "08:00:30", datetime(2026, 10, 24, 6, 0, 30, tzinfo=UTC)),
+        # 02:30 on the spring-forward night is read as RFC 5545 does: 03:30 summer time
+        (datetime(2027, 3, 28, 0, 0, tzinfo=UTC), "02:30", datetime(2027, 3, 28, 1, 30, tzinfo=UTC)),
+    ],
+)
+def test_next_digest_time_follows_the_wall_clock(now: datetime, at: str, expected: datetime) -> None:
+    assert next_digest_at(now, PARIS, at) == expected
+
+
+async def test_a_digest_is_planned_once_per_day(db: Database, clock: FakeClock, wg: WorkingGroups) -> None:
+    await servers.server_joined(db, clock, GUILD, "Coalition", [])
+    agenda = Agenda(db, clock, wg, PARIS, OFFSETS)
+    first = await agenda.plan_digest(GUILD, "08:00")
+    assert await agenda.plan_digest(GUILD, "08:00") == first
+    planned = rows(db, "SELECT kind, ref_id, due_at, state FROM scheduled_posts WHERE kind = ?", (DIGEST,))
+    day = datetime.fromtimestamp(first, PARIS)
+    assert planned == [(DIGEST, int(day.strftime("%Y%m%d")), first, "pending")]
+    assert (day.hour, day.minute) == (8, 0) and first > to_unix(clock.now())
+
+
+async def test_a_late_digest_is_posted_within_an_hour_and_skipped_after(
+    db: Database, clock: FakeClock, wg: WorkingGroups
+) -> None:
+    await servers.server_joined(db, clock, GUILD, "Coalition", [])
+    agenda = Agenda(db, clock, wg, PARIS, OFFSETS)
+    await agenda.add(COORD, SessionSpec(title="Plenary", start="2026-12-02 10:00"))
+    due = to_unix(datetime(2026, 12, 2, 7, 0, tzinfo=UTC))  # 08:00 in Paris
+    post = Post(1, GUILD, DIGEST, 20261202, due, "claimed", 1, late=True)
+    clock.set(datetime(2026, 12, 2, 7, 59, tzinfo=UTC))
+    digest = await agenda.digest(post)
+    assert digest is not None and digest.day == date(2026, 12, 2)
+    assert [s.title for s, _ in digest.sessions] == ["Plenary"]
+    clock.set(datetime(2026, 12, 2, 8, 1, tzinfo=UTC))
+    assert await agenda.digest(post) is None
+    on_time = Post(1, GUILD, DIGEST, 20261202, due, "claimed", 1, late=False)
+    assert await agenda.digest(on_time) is not None  # a busy bot that is only a little late still posts
+
+
+async def test_listing_upcoming_today_or_a_date(db: Database, clock: FakeClock, wg: WorkingGroups) -> None:
+    await servers.server_joined(db, clock, GUILD, "Coalition", [])
+    agenda = Agenda(db, clock, wg, PARIS, OFFSETS)
+    await agenda.add(COORD, SessionSpec(title="Today", start="2026-11-30 18:00"))
+    await agenda.add(COORD, SessionSpec(title="In a month", start="2026-12-29 10:00"))
+    await agenda.add(COORD, SessionSpec(title="Too far", start="2027-01-15 10:00"))
+    upcoming = await agenda.listing(GUILD, " Upcoming ")
+    assert upcoming.day is None and [s.title for s, _ in upcoming.sessions] == ["Today", "In a month"]
+    today = await agenda.listing(GUILD, "today")
+    assert today.day == date(2026, 11, 30) and [s.title for s, _ in today.sessions] == ["Today"]
+    assert [s.title for s, _ in (await agenda.listing(GUILD, "2027-01-15")).sessions] == ["Too far"]
+    with pytest.raises(Invalid, match="is not today, upcoming or a date"):
+        await agenda.listing(GUILD, "next tuesday")

@@ -93,9 +93,21 @@ def counts(db: Database, poll: Poll) -> dict[int, int]:
     )
 
 
+async def recount(db: Database, poll_id: int) -> dict[int, int]:
+    """Votes per option counted from the ballots themselves (the check on the tally the triggers keep)."""
+    rows = await db.fetchall(
+        "SELECT o.position, (SELECT count(*) FROM poll_votes v WHERE v.poll_id = o.poll_id "
+        "AND (v.picks >> (o.position - 1)) & 1) + (SELECT count(*) FROM poll_secret_ballots s "
+        "WHERE s.poll_id = o.poll_id AND (s.picks >> (o.position - 1)) & 1) FROM poll_options o "
+        "WHERE o.poll_id = :p ORDER BY o.position",
+        {"p": poll_id},
+    )
+    return {int(r[0]): int(r[1]) for r in rows}
+
+
 async def tally_matches_recount(db: Database, poll: Poll) -> dict[int, int]:
     tally = counts(db, poll)
-    assert tally == await poll_rows.recount(db, poll.poll_id)
+    assert tally == await recount(db, poll.poll_id)
     ballots = rows(
         db,
         "SELECT (SELECT count(*) FROM poll_votes WHERE poll_id = :p) "

@@ -79,43 +79,57 @@ class Recorder:
 
 
 @pytest.fixture
-def book(db: Database, clock: FakeClock) -> PostBook:
-    return PostBook(db, clock)
+async def book(db: Database, clock: FakeClock) -> PostBook:
+    """The book as the dispatcher uses it: recovered at start-up (which also sets when dispatching began)."""
+    started = PostBook(db, clock)
+    await started.recover()
+    return started
 
 
 async def test_a_post_is_claimed_handled_and_marked_sent(
     book: PostBook, db: Database, clock: FakeClock
 ) -> None:
-    post_id = await plan(db, T0)
+    post_id = await plan(db, T0 + 5)
     assert state(db, post_id) == ("pending", 0, None, None, 0)
     handler = Recorder()
     clock.advance(timedelta(seconds=5))
-    assert await book.run(post_id, {KIND: handler}) == SENT
+    assert await book.run_due(T0 + 5, {KIND: handler}) == 1
     assert [(p.post_id, p.kind, p.ref_id, p.due_at, p.state, p.attempts, p.late) for p in handler.calls] == [
-        (post_id, KIND, 1, T0, "claimed", 1, False)
+        (post_id, KIND, 1, T0 + 5, "claimed", 1, False)
     ]
     assert state(db, post_id) == ("sent", 1, T0 + 5, T0 + 5, 0)
     # running it again does nothing: it is no longer pending
-    assert await book.run(post_id, {KIND: handler}) is None
+    assert await book.run_due(T0 + 5, {KIND: handler}) == 0
     assert len(handler.calls) == 1
     assert state(db, post_id) == ("sent", 1, T0 + 5, T0 + 5, 0)
 
 
+async def test_run_due_takes_only_posts_due_by_then(book: PostBook, db: Database, clock: FakeClock) -> None:
+    early, later = await plan(db, T0, ref_id=1), await plan(db, T0 + 60, ref_id=2)
+    handler = Recorder()
+    assert await book.run_due(T0, {KIND: handler}) == 1
+    assert [p.post_id for p in handler.calls] == [early]
+    assert state(db, later)[0] == "pending"
+    assert await book.due_times(T0 + 3600) == [T0 + 60]
+
+
 async def test_a_handler_can_skip_a_post(book: PostBook, db: Database) -> None:
     post_id = await plan(db, T0)
-    assert await book.run(post_id, {KIND: Recorder(SKIPPED)}) == SKIPPED
+    assert await book.run_due(T0, {KIND: Recorder(SKIPPED)}) == 1
     assert state(db, post_id)[:2] == ("skipped", 1)
 
 
 async def test_a_post_without_a_handler_is_skipped(book: PostBook, db: Database) -> None:
     post_id = await plan(db, T0, kind="nobody_handles_this")
-    assert await book.run(post_id, {KIND: Recorder()}) == SKIPPED
-    assert state(db, post_id)[:2] == ("skipped", 1)
-
-
-async def test_an_unknown_post_id_is_ignored(book: PostBook, db: Database) -> None:
     handler = Recorder()
-    assert await book.run(12345, {KIND: handler}) is None
+    assert await book.run_due(T0, {KIND: handler}) == 1
+    assert state(db, post_id)[:2] == ("skipped", 1)
+    assert handler.calls == []
+
+
+async def test_nothing_due_runs_nothing(book: PostBook, db: Database) -> None:
+    handler = Recorder()
+    assert await book.run_due(T0 + 3600, {KIND: handler}) == 0
     assert handler.calls == []
 
 
@@ -124,26 +138,27 @@ async def test_a_cancelled_post_is_not_run(book: PostBook, db: Database) -> None
     async with db.transaction() as conn:
         await post_rows.cancel_posts(conn, [KIND], 1, T0)
     handler = Recorder()
-    assert await book.run(post_id, {KIND: handler}) is None
+    assert await book.run_due(T0, {KIND: handler}) == 0
     assert handler.calls == []
     assert state(db, post_id)[0] == "cancelled"
+    assert await book.due_times(T0 + 3600) == []
 
 
 async def test_two_concurrent_runs_call_the_handler_once(book: PostBook, db: Database) -> None:
     post_id = await plan(db, T0)
     handler = Recorder(pause=0.05)
-    results = await asyncio.gather(book.run(post_id, {KIND: handler}), book.run(post_id, {KIND: handler}))
-    assert sorted(results, key=str) == [None, SENT]
+    results = await asyncio.gather(book.run_due(T0, {KIND: handler}), book.run_due(T0, {KIND: handler}))
+    assert sorted(results) == [0, 1]
     assert len(handler.calls) == 1
     assert state(db, post_id)[:2] == ("sent", 1)
 
 
 async def test_many_concurrent_runs_of_many_posts_send_each_once(book: PostBook, db: Database) -> None:
-    ids = [await plan(db, T0, ref_id=n) for n in range(1, 21)]
+    ids = [await plan(db, T0 - n, ref_id=n) for n in range(1, 21)]
     handler = Recorder(pause=0.001)
-    results = await asyncio.gather(*(book.run(i, {KIND: handler}) for i in ids for _ in range(3)))
-    assert results.count(SENT) == 20 and results.count(None) == 40
-    assert sorted(p.post_id for p in handler.calls) == ids
+    results = await asyncio.gather(*(book.run_due(T0, {KIND: handler}, batch=3) for _ in range(3)))
+    assert sum(results) == 20
+    assert sorted(p.post_id for p in handler.calls) == sorted(ids)
     assert rows(db, "SELECT state, attempts, count(*) FROM scheduled_posts GROUP BY state, attempts") == [
         ("sent", 1, 20)
     ]
@@ -155,24 +170,24 @@ async def test_a_failing_handler_gets_one_retry_then_the_post_is_skipped(
     assert MAX_ATTEMPTS == 2
     post_id = await plan(db, T0)
     handler = Recorder(fail=True)
-    assert await book.run(post_id, {KIND: handler}) is None
+    assert await book.run_due(T0, {KIND: handler}) == 1
     assert state(db, post_id) == ("pending", 1, T0, None, 0)  # back for the next refill
-    assert [p.post_id for p in await book.due_before(T0)] == [post_id]
+    assert await book.due_times(T0) == [T0]
 
     clock.advance(timedelta(minutes=5))
-    assert await book.run(post_id, {KIND: handler}) is None
+    assert await book.run_due(T0, {KIND: handler}) == 1
     assert state(db, post_id) == ("skipped", 2, T0 + 300, T0 + 300, 1)  # given up (and it was late by then)
     assert [p.attempts for p in handler.calls] == [1, 2]
 
-    assert await book.run(post_id, {KIND: handler}) is None
+    assert await book.run_due(T0, {KIND: handler}) == 0
     assert len(handler.calls) == 2
-    assert await book.due_before(T0 + 3600) == []
+    assert await book.due_times(T0 + 3600) == []
 
 
 async def test_a_retry_that_succeeds_is_sent(book: PostBook, db: Database) -> None:
     post_id = await plan(db, T0)
-    assert await book.run(post_id, {KIND: Recorder(fail=True)}) is None
-    assert await book.run(post_id, {KIND: Recorder()}) == SENT
+    assert await book.run_due(T0, {KIND: Recorder(fail=True)}) == 1
+    assert await book.run_due(T0, {KIND: Recorder()}) == 1
     assert state(db, post_id)[:2] == ("sent", 2)
 
 
@@ -200,26 +215,38 @@ async def test_recover_puts_a_crashed_claim_back_once(book: PostBook, db: Databa
     assert await book.recover() == (0, 1)
     assert state(db, post_id) == ("skipped", 2, T0 + 600, T0 + 660, 0)
     handler = Recorder()
-    assert await book.run(post_id, {KIND: handler}) is None
+    assert await book.run_due(T0 + 3600, {KIND: handler}) == 0
     assert handler.calls == []
 
 
-async def test_recover_then_run_sends_the_post(book: PostBook, db: Database) -> None:
+async def test_a_claim_held_by_another_process_is_not_taken(book: PostBook, db: Database) -> None:
     post_id = await plan(db, T0)
     execute(db, "UPDATE scheduled_posts SET state = 'claimed', attempts = 1 WHERE post_id = ?", (post_id,))
     handler = Recorder()
-    assert await book.run(post_id, {KIND: handler}) is None  # still claimed: nobody else may send it
+    assert await book.run_due(T0, {KIND: handler}) == 0  # still claimed: nobody else may send it
     assert handler.calls == []
-    await book.recover()
-    assert await book.run(post_id, {KIND: handler}) == SENT
+    # the next start recovers it; it goes out, late (it was due before this process began dispatching)
+    assert await book.recover() == (1, 0)
+    assert await book.run_due(T0, {KIND: handler}) == 1
     assert state(db, post_id)[:2] == ("sent", 2)
+    assert handler.calls[0].late is False  # due at the very second dispatching began: not late
+
+
+async def test_a_post_due_while_the_bot_was_down_goes_out_late(db: Database, clock: FakeClock) -> None:
+    post_id = await plan(db, T0 - 30)  # due 30 s before this process started
+    book = PostBook(db, clock)
+    await book.recover()
+    handler = Recorder()
+    assert await book.run_due(T0, {KIND: handler}) == 1
+    assert handler.calls[0].late is True
+    assert state(db, post_id) == ("sent", 1, T0, T0, 1)
 
 
 async def test_recover_leaves_other_states_alone(book: PostBook, db: Database) -> None:
+    sent = await plan(db, T0 - 1, ref_id=2)
+    await book.run_due(T0 - 1, {KIND: Recorder()})
     pending = await plan(db, T0, ref_id=1)
-    sent = await plan(db, T0, ref_id=2)
     cancelled = await plan(db, T0, ref_id=3)
-    await book.run(sent, {KIND: Recorder()})
     async with db.transaction() as conn:
         await post_rows.cancel_posts(conn, [KIND], 3, T0)
     before = rows(db, "SELECT * FROM scheduled_posts ORDER BY post_id")
@@ -236,20 +263,20 @@ async def test_late_is_set_more_than_a_minute_after_due(
     post_id = await plan(db, T0)
     clock.advance(timedelta(seconds=delay))
     handler = Recorder()
-    assert await book.run(post_id, {KIND: handler}) == SENT
+    assert await book.run_due(T0, {KIND: handler}) == 1
     assert handler.calls[0].late is late
     assert state(db, post_id) == ("sent", 1, T0 + delay, T0 + delay, int(late))
 
 
-async def test_due_before_pages_through_pending_posts(book: PostBook, db: Database, clock: FakeClock) -> None:
-    ids = [await plan(db, T0 + n * 60, ref_id=n) for n in range(1, 6)]
-    await book.run(ids[0], {KIND: Recorder()})  # sent: no longer due
-    due = await book.due_before(T0 + 4 * 60)
-    assert [p.post_id for p in due] == ids[1:4]
-    assert all(p.state == "pending" for p in due)
-    first = await book.due_before(T0 + 3600, limit=2)
-    rest = await book.due_before(T0 + 3600, after_id=first[-1].post_id, limit=2)
-    assert [p.post_id for p in first + rest] == ids[1:]
+async def test_due_times_pages_through_distinct_times(book: PostBook, db: Database, clock: FakeClock) -> None:
+    for n in range(1, 6):
+        await plan(db, T0 + n * 60, ref_id=n)
+    await plan(db, T0 + 60, ref_id=99)  # a second post in the same second: one wake-up
+    assert await book.due_times(T0 + 4 * 60) == [T0 + 60, T0 + 120, T0 + 180, T0 + 240]
+    first = await book.due_times(T0 + 3600, limit=2)
+    rest = await book.due_times(T0 + 3600, after=first[-1], limit=2)
+    last = await book.due_times(T0 + 3600, after=rest[-1], limit=2)
+    assert first + rest + last == [T0 + n * 60 for n in range(1, 6)]
     assert to_unix(clock.now()) == T0
 
 
@@ -274,6 +301,37 @@ async def test_run_due_claims_a_second_together_and_sends_each_once(db: Database
     )
     assert sum(results) == 250 and sorted(seen) == list(range(250))  # both ran, each post once
     assert await book.due_times(now + 100) == [now + 20]
+
+
+async def test_the_dispatcher_wakes_for_due_posts_and_sends_each_once(db: Database) -> None:
+    """The production wiring: PostDispatcher registers wake-ups from the database and runs run_due."""
+    from bot.scheduler import PostDispatcher, Scheduler
+    from domain.clock import SystemClock
+
+    clock = SystemClock()
+    now = to_unix(clock.now())
+    async with db.transaction() as conn:
+        await server_rows.ensure_guild(conn, GUILD, now)
+        for ref in range(5):
+            await post_rows.add_posts(conn, GUILD, KIND, ref, [now + 1])
+        await post_rows.add_posts(conn, GUILD, KIND, 99, [now - 5])  # due while "down": sent at start, late
+    scheduler = Scheduler()
+    scheduler.start()
+    try:
+        dispatcher = PostDispatcher(scheduler, PostBook(db, clock), clock)
+        handler = Recorder()
+        dispatcher.handle(KIND, handler)
+        assert await dispatcher.start() == 2  # two distinct due seconds
+        for _ in range(200):
+            if len(handler.calls) == 6:
+                break
+            await asyncio.sleep(0.02)
+        await dispatcher.drain(grace=2.0)
+    finally:
+        scheduler.shutdown()
+    assert sorted(p.ref_id for p in handler.calls) == [0, 1, 2, 3, 4, 99]
+    assert {p.ref_id: p.late for p in handler.calls}[99] is True
+    assert rows(db, "SELECT state, count(*) FROM scheduled_posts GROUP BY state") == [("sent", 6)]
 
 
 # -- the parts of a post -------------------------------------------------------------------------
@@ -314,19 +372,22 @@ async def test_parts_are_kept_for_a_retry_and_forgotten_once_the_post_is_finishe
         await book.part_sent(post.post_id, 1, 5001)
         raise RuntimeError("part two refused")
 
-    assert await book.run(post_id, {KIND: fails_after_one_part}) is None
+    failed: list[int] = []
+    assert await book.run_due(T0, {KIND: fails_after_one_part}, failed=failed) == 1 and failed == [post_id]
     assert state(db, post_id)[:2] == ("pending", 1) and len(parts(db, post_id)) == 2  # kept for the retry
 
     async def sends_the_rest(post: Post) -> str:
         assert [p.message_id for p in await book.parts(post.post_id)] == [5001, None]
         return SENT
 
-    assert await book.run(post_id, {KIND: sends_the_rest}) == SENT
-    assert parts(db, post_id) == []  # a finished post keeps no parts (they name members)
+    assert await book.run_due(T0, {KIND: sends_the_rest}) == 1
+    assert (
+        state(db, post_id)[:2] == ("sent", 2) and parts(db, post_id) == []
+    )  # a finished post keeps no parts (they name members)
     # a post given up after its last attempt forgets them too
     other = await plan(db, T0 + 60, ref_id=2)
     execute(db, "UPDATE scheduled_posts SET attempts = ? WHERE post_id = ?", (MAX_ATTEMPTS - 1, other))
-    assert await book.run(other, {KIND: fails_after_one_part}) is None
+    assert await book.run_due(T0 + 60, {KIND: fails_after_one_part}) == 1
     assert state(db, other)[0] == "skipped" and parts(db, other) == []
     # so does the recovery after a crash, for posts that are not pending any more
     third = await plan(db, T0 + 120, ref_id=3)

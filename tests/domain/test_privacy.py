@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from domain import servers
 from domain.clock import FakeClock
 from domain.consensus import Consensus
+from domain.permissions import Actor
 from domain.privacy import Identities, Privacy, pseudonym, purge_removed_servers
 from domain.summary import build_summary
 from storage.db import Database
@@ -92,3 +93,19 @@ async def test_purge_only_servers_gone_long_enough(db: Database, clock: FakeCloc
     await servers.server_joined(db, clock, 2, "Back soon", [(6, "Fay")])  # it came back: kept
     clock.advance(timedelta(days=40))
     assert await purge_removed_servers(db, clock, timedelta(days=30)) == []
+
+
+async def test_purging_a_server_forgets_its_cached_erasures(db: Database, clock: FakeClock) -> None:
+    """The use case the cog runs: a purged server's pseudonyms leave the cache, so if the server comes back
+    later (a new record) its members are stored under their own ids again."""
+    identities = Identities(b"k" * 32)
+    privacy = Privacy(db, clock, identities)
+    await servers.server_joined(db, clock, 1, "Gone", [(5, "Eve")])
+    await privacy.erase(Actor(1, 5, "Eve"))
+    alias = identities.pseudonym(1, 5)
+    assert await identities.storage_id(db, 1, 5) == alias  # cached now
+    await servers.server_left(db, clock, 1)
+    clock.advance(timedelta(days=31))
+    assert await privacy.purge_removed_servers(timedelta(days=30)) == [1]
+    assert rows(db, "SELECT count(*) FROM erasures WHERE guild_id = 1") == [(0,)]
+    assert await identities.storage_id(db, 1, 5) == 5  # the cache did not keep the purged erasure

@@ -14,8 +14,10 @@ import pytest
 
 from domain.clock import FakeClock
 from domain.errors import Invalid, NotFound
+from domain.groups import WorkingGroups
+from domain.permissions import Actor, Policy
 from domain.render import render, render_csv, render_html, render_json, render_markdown
-from domain.summary import build_summary
+from domain.summary import Summaries, build_summary
 from storage.db import Database
 from tests.scenario import GUILD, ZONE, build_scenario
 
@@ -62,19 +64,42 @@ async def test_without_names_only_tallies(scenario_db: Database) -> None:
     check_golden("summary-tallies.md", text.encode())
 
 
+def summaries(db: Database) -> Summaries:
+    """The use case the cog and `caucus export` call, on the scenario's server."""
+    clock = FakeClock(NOW)
+    return Summaries(db, clock, WorkingGroups(db, clock, Policy(("Coordinator",)), ZONE), ZONE)
+
+
 async def test_filters(scenario_db: Database) -> None:
-    summary = await build_summary(
-        scenario_db, GUILD, now=NOW, zone=ZONE, group="roadmap", status="decided", names=True
-    )
+    summary = await summaries(scenario_db).for_operator(GUILD, group="roadmap", status="decided")
     assert [s.group_name for s in summary.sections] == ["Roadmap"]
     assert [p.status for p in summary.sections[0].points] == ["no_consensus", "withdrawn"]
     assert "Filters: group Roadmap, status decided" in render_markdown(summary)
     with pytest.raises(NotFound):
-        await build_summary(scenario_db, GUILD, now=NOW, zone=ZONE, group="Nope")
+        await summaries(scenario_db).for_operator(GUILD, group="Nope")
     with pytest.raises(Invalid):
         await build_summary(scenario_db, GUILD, now=NOW, zone=ZONE, status="maybe")
     with pytest.raises(NotFound):
         await build_summary(scenario_db, 999, now=NOW, zone=ZONE)
+
+
+async def test_who_sees_names_is_decided_on_the_group_resolved(scenario_db: Database) -> None:
+    use = summaries(scenario_db)
+    cora = Actor(GUILD, 20, "Cora")  # convener of Principles only
+    alice = Actor(GUILD, 30, "Alice")
+    coordinator = Actor(GUILD, 10, "Coco", role_names=frozenset({"coordinator"}))
+    own = await use.request(cora, group="Principles")
+    assert own.names and own.group is not None and own.group.name == "Principles"
+    other = await use.request(cora, group="Roadmap")
+    assert not other.names and other.group is not None and other.group.name == "Roadmap"
+    assert not (await use.request(cora)).names  # the whole server: coordinators only
+    assert not (await use.request(alice, group="Principles")).names
+    assert (await use.request(coordinator)).names
+    built = await use.build(other)
+    assert not built.names_included and [s.group_name for s in built.sections] == ["Roadmap"]
+    assert all(p.positions == () for s in built.sections for p in s.points)
+    with pytest.raises(Invalid):
+        await use.request(alice, status="maybe")
 
 
 async def test_csv_reads_back_and_is_inert(scenario_db: Database) -> None:

@@ -275,7 +275,7 @@ async def test_digest(fake: FakeDiscord, coalition: Coalition, tmp_path: Path) -
     c = coalition
     digest_room = fake.add_channel(c.guild, "daily")
     at = (datetime.now(UTC) + timedelta(seconds=6)).strftime("%H:%M:%S")
-    bot = BotProcess(fake, tmp_path, schedule={"digest_time": at, "digest_channel": digest_room.id})
+    bot = BotProcess(fake, tmp_path, agenda={"digest_time": at, "digest_channel": digest_room.id})
     await bot.start()
     try:
         later = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")

@@ -135,16 +135,14 @@ async def posts_for(db: Database, kind: str, ref_id: int) -> list[Post]:
     return [_post(r) for r in rows]
 
 
-_PART_COLUMNS = "seq, target, direct, part, payload, message_id"
+_PARTS_OF = (
+    "SELECT seq, target, direct, part, payload, message_id FROM post_parts WHERE post_id = :id ORDER BY seq"
+)
 
 
 async def parts_of(source: Source, post_id: int) -> list[PartRow]:
     """The parts decided for a post, in the order they are sent (none before its first attempt)."""
-    rows = await fetch_all(
-        source,
-        f"SELECT {_PART_COLUMNS} FROM post_parts WHERE post_id = :id ORDER BY seq",
-        {"id": post_id},  # noqa: S608
-    )
+    rows = await fetch_all(source, _PARTS_OF, {"id": post_id})
     return rows_as(PartRow, rows)
 
 

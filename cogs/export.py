@@ -14,7 +14,7 @@ from discord.ext import commands
 from cogs.ui.boundary import guild_id_of, reply
 from cogs.ui.common import actor, group_autocomplete
 from domain.render import render
-from domain.summary import build_summary
+from domain.summary import export_summary
 
 if TYPE_CHECKING:
     from bot.client import Caucus
@@ -58,17 +58,17 @@ class ExportCog(commands.GroupCog, group_name="export", group_description="Expor
         status: app_commands.Choice[str] | None = None, public: bool = False,
     ) -> None:  # fmt: skip
         guild_id = guild_id_of(itx)
-        who = actor(itx)
-        found = await self.bot.groups.resolve(guild_id, group) if group else None
+        who = await actor(itx)
+        found = await self.bot.groups.resolve_optional(
+            guild_id, group
+        )  # before the deferral: refusals stay private
         await itx.response.defer(ephemeral=not public, thinking=True)
-        # Positions with names go to coordinators, and to conveners for their own group; others get tallies.
-        names = self.bot.policy.is_coordinator(who) or (
-            found is not None and await self.bot.groups.can_manage(who, found)
-        )
-        summary = await build_summary(
-            self.bot.db, guild_id, now=self.bot.clock.now(), zone=self.bot.zone,
-            group=found.name if found else None, status=status.value if status else None, names=names,
+        # who may see names is decided in the domain, on this group object (never looked up again)
+        summary = await export_summary(
+            self.bot.groups, who, found, now=self.bot.clock.now(), zone=self.bot.zone,
+            status=status.value if status else None,
         )  # fmt: skip
+        names = summary.names_included
         fmt = format.value if format else "md"
         base = export_filename(summary.server_name, summary.exported_on, summary.group_filter)
         files = [

@@ -185,16 +185,17 @@ class Agenda:
         )
 
     async def between(
-        self, guild_id: int, start: datetime, end: datetime, *, group: str | None = None
+        self, guild_id: int, start: datetime, end: datetime, *, group: str | Group | None = None
     ) -> list[tuple[Session, Occurrence]]:
-        """Occurrences overlapping a period, optionally one group's."""
-        group_id = (await self.groups.resolve(guild_id, group)).group_id if group else None
+        """Occurrences overlapping a period, optionally one group's (typed, or already resolved)."""
+        found = await self.groups.resolve_optional(guild_id, group)
+        group_id = found.group_id if found else None
         return await agenda_rows.occurrences_between(
             self.db, guild_id, to_unix(start), to_unix(end), group_id=group_id
         )
 
     async def day(
-        self, guild_id: int, day: date, *, group: str | None = None
+        self, guild_id: int, day: date, *, group: str | Group | None = None
     ) -> list[tuple[Session, Occurrence]]:
         """The occurrences on one day of the server's zone."""
         start = datetime.combine(day, datetime.min.time(), tzinfo=self.zone)
@@ -204,9 +205,10 @@ class Agenda:
         """Today in the server's zone."""
         return self.clock.now().astimezone(self.zone).date()
 
-    async def sessions(self, guild_id: int, *, group: str | None = None) -> list[Session]:
-        """Every session of the server (or of one group)."""
-        group_id = (await self.groups.resolve(guild_id, group)).group_id if group else None
+    async def sessions(self, guild_id: int, *, group: str | Group | None = None) -> list[Session]:
+        """Every session of the server (or of one group, typed or already resolved)."""
+        found = await self.groups.resolve_optional(guild_id, group)
+        group_id = found.group_id if found else None
         return await agenda_rows.sessions_of(self.db, guild_id, group_id=group_id)
 
     async def suggest(self, guild_id: int, text: str) -> list[Session]:
@@ -414,6 +416,17 @@ class Agenda:
             if not await agenda_rows.unsubscribe(conn, session.session_id, actor.user_id):
                 raise Conflict("You were not subscribed to this session's reminders.")
         return session
+
+    async def toggle_reminders(self, actor: Actor, session_id: int) -> tuple[Session, bool]:
+        """ "Remind me" pressed: subscribe the actor, or unsubscribe them if they were; True when now subscribed."""
+        session = await self.by_id(actor.guild_id, session_id)
+        async with self.db.transaction() as conn:
+            if await agenda_rows.get_session(conn, actor.guild_id, session.session_id) is None:
+                raise NotFound("That session was removed in the meantime.")
+            if await agenda_rows.unsubscribe(conn, session.session_id, actor.user_id):
+                return session, False
+            await agenda_rows.subscribe(conn, session.session_id, actor.user_id)
+        return session, True
 
     async def reminder(self, occurrence_id: int, kind: str, late: bool) -> SessionReminder | None:
         """What to post for a reminder or start notice, or None when it is no longer useful."""

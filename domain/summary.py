@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from domain.consensus import STATUS_LABELS
 from domain.errors import Invalid, NotFound
+from domain.groups import Group, WorkingGroups, find_group
+from domain.permissions import Actor
 from storage import export as export_rows
 from storage.db import Database
 
@@ -142,6 +144,27 @@ def _matches(status: str, wanted: str | None) -> bool:
     return status == wanted
 
 
+async def export_summary(
+    groups: WorkingGroups,
+    actor: Actor,
+    group: str | Group | None,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    status: str | None = None,
+) -> Summary:
+    """/export summary: names (who took which position, who voted what) go to coordinators, and to conveners
+    for their own group; everyone else gets tallies. Decided on the group object that is exported (a typed
+    group is resolved once, by the one rule)."""
+    found = await groups.resolve_optional(actor.guild_id, group)
+    names = groups.policy.is_coordinator(actor) or (
+        found is not None and await groups.can_manage(actor, found)
+    )
+    return await _gather(
+        groups.db, actor.guild_id, now=now, zone=zone, group=found, status=status, names=names
+    )
+
+
 async def build_summary(
     db: Database,
     guild_id: int,
@@ -152,7 +175,22 @@ async def build_summary(
     status: str | None = None,
     names: bool = False,
 ) -> Summary:
-    """Gather a server's record; ``names`` includes who took which position and who voted what in open polls."""
+    """Gather a server's record (one group's, typed as members type it: ``#<id>`` or a name); ``names``
+    includes who took which position and who voted what in open polls."""
+    found = await find_group(db, guild_id, group) if group is not None else None
+    return await _gather(db, guild_id, now=now, zone=zone, group=found, status=status, names=names)
+
+
+async def _gather(
+    db: Database,
+    guild_id: int,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    group: Group | None,
+    status: str | None,
+    names: bool,
+) -> Summary:
     server = await export_rows.guild_name(db, guild_id)
     if server is None:
         raise NotFound("The bot has no record of that server.")
@@ -165,12 +203,10 @@ async def build_summary(
         return people.get(int(str(user_id)), f"member {user_id}")
 
     all_groups = await export_rows.groups(db, guild_id)
-    if group is not None:
-        key = " ".join(group.split()).casefold()
-        chosen = [g for g in all_groups if g[1].casefold() == key or str(g[0]) == group.strip().lstrip("#")]
-        if not chosen:
-            raise NotFound(f"There is no working group “{group[:80]}” on this server.")
-        all_groups = chosen
+    if group is not None:  # exactly the group resolved by the caller
+        all_groups = [g for g in all_groups if g[0] == group.group_id and group.guild_id == guild_id]
+        if not all_groups:
+            raise NotFound("That working group does not exist on this server.")
     positions_by_item: dict[int, list[tuple[int, int, int, str, str | None, int]]] = {}
     for p in await export_rows.positions(db, guild_id):
         positions_by_item.setdefault(p[0], []).append(p)

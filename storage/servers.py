@@ -34,11 +34,17 @@ async def mark_guild_removed(conn: aiosqlite.Connection, guild_id: int, now: int
     )
 
 
+# The name an anonymised member's pseudonym (a negative id) is recorded under. Every statement that
+# writes a member's name is UPSERT_MEMBER, and it never writes another name for a pseudonym.
+ANONYMISED_NAME = "Former member"
+
 UPSERT_MEMBER = (
-    "INSERT INTO members (guild_id, user_id, display_name, seen_at) VALUES (:g, :u, :n, :now) "
+    "INSERT INTO members (guild_id, user_id, display_name, seen_at) "
+    "VALUES (:g, :u, CASE WHEN :u < 0 THEN 'Former member' ELSE :n END, :now) "  # ANONYMISED_NAME
     "ON CONFLICT (guild_id, user_id) DO UPDATE SET display_name = excluded.display_name, "
     "seen_at = excluded.seen_at, left_at = NULL"
 )
+assert f"'{ANONYMISED_NAME}'" in UPSERT_MEMBER
 
 
 async def upsert_members(

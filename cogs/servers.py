@@ -79,6 +79,8 @@ class Servers(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        if payload.user.bot:
+            return
         record_id = await self.bot.members.record_id(payload.guild_id, payload.user.id)
         await servers.member_left(self.bot.db, self.bot.clock, payload.guild_id, record_id)
 

@@ -57,9 +57,11 @@ class RoleKeeper:
         if not guild.me.guild_permissions.manage_roles:
             return None, NO_ROLE_PERMISSION.format(name=group.name)
         try:
+            # no Discord permissions either: a group's role only marks who is in the group
             role = await guild.create_role(
-                name=group.name, mentionable=True, reason=f"working group #{group.group_id}"
-            )
+                name=group.name, permissions=discord.Permissions.none(), mentionable=True,
+                reason=f"working group #{group.group_id}",
+            )  # fmt: skip
         except discord.Forbidden:
             log.warning("cannot create role for group %d in server %d", group.group_id, guild.id)
             return None, NO_ROLE_PERMISSION.format(name=group.name)

@@ -66,6 +66,8 @@ async def test_a_group_named_like_the_coordinator_role_never_promotes(
         await (await fake.slash(c.guild, c.coco, "wg create", name="Roadmap")).response()
         await eventually(lambda: db_rows(bot, "SELECT role_id FROM groups WHERE name = 'Roadmap'")[0][0],
                          what="Roadmap's role")  # fmt: skip
+        roadmap_role = c.guild.roles[db_rows(bot, "SELECT role_id FROM groups WHERE name = 'Roadmap'")[0][0]]
+        assert roadmap_role.permissions == 0  # a group's role carries no Discord permission either
 
         # a legacy group named so that has no role yet gets none: it would look like a coordinator role
         bare_id = insert_legacy_group(bot, c.guild.id, "coordinator ")

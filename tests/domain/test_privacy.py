@@ -23,6 +23,11 @@ from storage.db import Database
 from tests.scenario import GUILD, ZONE, actor, build_scenario
 
 SECRET = b"k" * 32
+# column names that say "a member's id": user_id, author_id, voter_key, signer_id, *_by...
+MEMBER_COLUMN = (
+    r"(.*_)?(user|author|member|voter|pseudo|signer|voice|person|representative|owner|creator|convener|"
+    r"moderator|recipient|actor|objector)_(id|key)|.*_by"
+)
 OTHER_GUILD = 515151
 POLICY = Policy(("Coordinator",))
 
@@ -132,7 +137,7 @@ def member_id_columns(db: Database) -> list[tuple[str, str]]:
         r[0]
         for r in rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
     ]
-    shape = re.compile(r"(.*_)?(user|author|member|voter|pseudo)(_id|_key)?|.*_by")
+    shape = re.compile(MEMBER_COLUMN)
     return [
         (table, str(col[1]))
         for table in tables

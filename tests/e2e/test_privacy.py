@@ -148,6 +148,12 @@ async def test_debug_logs_carry_no_tokens(fake: FakeDiscord, coalition: Coalitio
     assert fake.token not in log
 
 
+MEMBER_COLUMN = (  # as in tests/domain/test_privacy.py
+    r"(.*_)?(user|author|member|voter|pseudo|signer|voice|person|representative|owner|creator|convener|"
+    r"moderator|recipient|actor|objector)_(id|key)|.*_by"
+)
+
+
 def member_id_columns(bot: BotProcess) -> list[tuple[str, str]]:
     """Every column of the bot's database named like a member's id (as the domain test checks)."""
     tables = [
@@ -156,7 +162,7 @@ def member_id_columns(bot: BotProcess) -> list[tuple[str, str]]:
             bot, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         )
     ]
-    shape = re.compile(r"(.*_)?(user|author|member|voter)(_id)?|.*_by")
+    shape = re.compile(MEMBER_COLUMN)
     return [
         (t, str(col[1]))
         for t in tables

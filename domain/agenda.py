@@ -418,7 +418,7 @@ class Agenda:
         return session
 
     async def toggle_reminders(self, actor: Actor, session_id: int) -> tuple[Session, bool]:
-        """ "Remind me" pressed: subscribe the actor, or unsubscribe them if they were; True when now subscribed."""
+        """The actor pressed "Remind me": subscribed now, or unsubscribed if they were; True when subscribed."""
         session = await self.by_id(actor.guild_id, session_id)
         async with self.db.transaction() as conn:
             if await agenda_rows.get_session(conn, actor.guild_id, session.session_id) is None:

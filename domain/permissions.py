@@ -3,7 +3,8 @@
 Privileges come only from where the configuration says: a role named in ``[permissions]
 coordinator_roles`` (by name, any case, or by id) or the Manage Server permission. A role the bot keeps
 for a working group, or one Discord marks as managed by an integration, never grants anything, whatever
-its name: ``domain.members`` leaves such roles out of ``Actor.role_ids`` and ``role_names``.
+its name: ``domain.members`` moves such roles from ``Actor.role_ids``/``role_names`` to ``kept_role_ids``
+whenever they could count (a role that could not count anyway may stay where it is).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class Actor:
     """The member doing something, as the record knows them (see ``domain.members``, which builds it).
 
     ``user_id`` is the id the record keeps for them: their Discord id, or their pseudonym (a negative
-    number) once they asked to be anonymised; ``discord_id`` is their Discord id when it differs.
+    number) once they asked to be anonymised; ``discord_id`` is their Discord id (None: ``user_id``).
     ``role_ids`` and ``role_names`` are the roles that may grant privileges; ``kept_role_ids`` the roles
     they hold that never do (a working group's role, a role managed by an integration). Both count as
     held for a poll limited to a role.

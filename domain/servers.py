@@ -55,7 +55,7 @@ async def member_seen(db: Database, clock: Clock, guild_id: int, user_id: int, d
 
 async def member_left(db: Database, clock: Clock, guild_id: int, user_id: int) -> None:
     """Record that a member left: their record stays, they no longer count as present, and they leave the
-    servers' reminder lists (no more direct messages about its sessions)."""
+    server's reminder lists (no more direct messages about its sessions)."""
     async with db.transaction() as conn:
         await server_rows.ensure_guild(conn, guild_id, to_unix(clock.now()))
         await server_rows.mark_member_left(conn, guild_id, user_id, to_unix(clock.now()))

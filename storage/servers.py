@@ -34,8 +34,9 @@ async def mark_guild_removed(conn: aiosqlite.Connection, guild_id: int, now: int
     )
 
 
-# The name an anonymised member's pseudonym (a negative id) is recorded under. Every statement that
-# writes a member's name is UPSERT_MEMBER, and it never writes another name for a pseudonym.
+# The name an anonymised member's pseudonym (a negative id) is recorded under. No statement writes
+# another name for a pseudonym: UPSERT_MEMBER (which every name passes through), mark_member_left and the
+# anonymisation itself write this one for any negative id, whatever name the caller gives.
 ANONYMISED_NAME = "Former member"
 
 UPSERT_MEMBER = (
@@ -44,7 +45,6 @@ UPSERT_MEMBER = (
     "ON CONFLICT (guild_id, user_id) DO UPDATE SET display_name = excluded.display_name, "
     "seen_at = excluded.seen_at, left_at = NULL"
 )
-assert f"'{ANONYMISED_NAME}'" in UPSERT_MEMBER
 
 
 async def upsert_members(

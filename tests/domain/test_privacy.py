@@ -20,6 +20,7 @@ from domain.privacy import Identities, Privacy, pseudonym, purge_removed_servers
 from domain.summary import build_summary
 from storage import privacy as privacy_rows
 from storage.db import Database
+from storage.servers import ANONYMISED_NAME, UPSERT_MEMBER
 from tests.scenario import GUILD, ZONE, actor, build_scenario
 
 SECRET = b"k" * 32
@@ -312,6 +313,7 @@ async def test_the_record_of_members_never_takes_a_name_for_a_pseudonym(
     assert rows(db, "SELECT user_id, display_name FROM members WHERE guild_id = ? ORDER BY user_id", (GUILD,)) == [
         (ids[0], "Former member"), (32, "Carol"),
     ]  # fmt: skip
+    assert f"'{ANONYMISED_NAME}'" in UPSERT_MEMBER  # the statement's literal is the constant
     # a pseudonym is found again among the members present, for a message or a mention
     assert await members.reach(GUILD, [ids[0], 32, 99], present=[31, 32]) == [31, 32]
     assert await members.reach(GUILD, [ids[0], 32], present=None) == [32]

@@ -181,8 +181,8 @@ async def test_an_erased_member_acts_again_under_the_pseudonym_and_is_erased_twi
     await bot.start()
     try:
 
-        async def slash(guild, member, command: str, **options: object):
-            itx = await fake.slash(guild, member, command, options=options)
+        async def slash(guild, who, command: str, /, **options: object):
+            itx = await fake.slash(guild, who, command, options=options)
             await itx.response()
             if itx.type == 5:
                 await itx.final()
@@ -226,17 +226,40 @@ async def test_an_erased_member_acts_again_under_the_pseudonym_and_is_erased_twi
         assert "**Abstain**" in await press(secret, "Abstain", c.bob)
         assert "stand aside" in await press(point, "Stand aside", c.bob)
         assert "You joined **Roadmap**" in (await slash(c.guild, c.bob, "wg join", group="#2")).text
+        added = await slash(
+            c.guild, c.coco, "wg add-member", group="#1", member=c.bob
+        )  # a target, mapped too
+        assert "is now a member of **Principles**" in added.text
         assert "by direct message" in await press(session.message, "Remind me", c.bob)
         await slash(
             c.guild, c.bob, "consensus propose", kind="point", text="Publish the minutes.", group="#2"
         )
+        second = (
+            await slash(c.guild, c.coco, "consensus propose", kind="point", text="Meet monthly.")
+        ).message
+        opened = await fake.click(second, button(second, "Object"), c.bob)
+        await opened.response()
+        await (await fake.submit_modal(opened, c.bob, {"reason": "Too often."})).response()
+        marked = await slash(
+            c.guild,
+            c.coco,
+            "consensus objection",
+            item="3",
+            member=c.bob,
+            state="addressed",
+            note="Quarterly.",
+        )
+        assert "is marked **addressed**" in marked.text  # the objector named by a coordinator: mapped too
+        assert db_rows(bot, "SELECT user_id, state FROM objections") == [(alias, "addressed")]
         assert db_rows(bot, "SELECT number, ballots FROM polls ORDER BY number") == [(1, 1), (2, 1)]
         assert db_rows(bot, "SELECT position, votes FROM poll_counts WHERE poll_id = 2 ORDER BY position") == [
             (1, 0), (2, 0), (3, 1),
         ]  # fmt: skip
-        assert db_rows(bot, "SELECT user_id, stance FROM positions") == [(alias, "stand_aside")]
+        assert db_rows(bot, "SELECT user_id, stance FROM positions WHERE item_id = 1") == [
+            (alias, "stand_aside")
+        ]
         assert db_rows(bot, "SELECT user_id FROM group_members gm JOIN groups g USING (group_id) WHERE g.guild_id = ?",
-                       (c.guild.id,)) == [(alias,)]  # fmt: skip
+                       (c.guild.id,)) == [(alias,), (alias,)]  # fmt: skip
         assert db_rows(bot, "SELECT user_id FROM session_subscribers") == [(alias,)]
         assert db_rows(bot, "SELECT author_id FROM items WHERE number = 2") == [(alias,)]
         # his Discord id is left only in the other server's record, where he is still himself
@@ -262,9 +285,9 @@ async def test_an_erased_member_acts_again_under_the_pseudonym_and_is_erased_twi
         itx = await slash(c.guild, c.bob, "privacy export")
         data = json.loads(itx.message.attachments[0].data)
         assert data["anonymised"] is True and data["user_id"] == str(c.bob.id)
-        assert [g["group_name"] for g in data["groups"]] == ["Roadmap"]
+        assert [g["group_name"] for g in data["groups"]] == ["Principles", "Roadmap"]
         assert [s["title"] for s in data["reminder_subscriptions"]] == ["Roadmap call"]
-        assert [p["stance"] for p in data["positions"]] == ["stand_aside"]
+        assert [p["stance"] for p in data["positions"]] == ["stand_aside", "object"]
         assert [b["number"] for b in data["poll_ballots"]] == [1]  # the anonymous one is not linkable
         assert [i["text"] for i in data["items_proposed"]] == ["Publish the minutes."]
         assert "bob" not in json.dumps(data).lower()
@@ -273,7 +296,7 @@ async def test_an_erased_member_acts_again_under_the_pseudonym_and_is_erased_twi
         assert "Done: you are anonymised" in await erase()
         assert db_rows(bot, "SELECT count(*) FROM group_members WHERE user_id = ?", (alias,)) == [(0,)]
         assert db_rows(bot, "SELECT count(*) FROM session_subscribers") == [(0,)]
-        assert db_rows(bot, "SELECT user_id, stance FROM positions") == [
+        assert db_rows(bot, "SELECT user_id, stance FROM positions WHERE item_id = 1") == [
             (alias, "stand_aside")
         ]  # still counts
         assert db_rows(bot, "SELECT ballots FROM polls WHERE number IN (1, 2) ORDER BY number") == [
@@ -292,7 +315,7 @@ async def test_an_erased_member_acts_again_under_the_pseudonym_and_is_erased_twi
             bot, "SELECT count(*) FROM members WHERE guild_id = ? AND user_id = ?", (c.guild.id, c.bob.id)
         ) == [(0,)]
         assert "stand aside" in await press(point, "Stand aside", c.bob)
-        assert db_rows(bot, "SELECT user_id FROM positions") == [(alias,)]
+        assert db_rows(bot, "SELECT DISTINCT user_id FROM positions") == [(alias,)]
     finally:
         assert await bot.stop() == 0
     assert "Traceback" not in bot.log(), bot.log()

@@ -20,6 +20,7 @@ from domain.agenda import Agenda
 from domain.clock import Clock, SystemClock
 from domain.consensus import Consensus
 from domain.groups import WorkingGroups
+from domain.members import Members
 from domain.permissions import Policy
 from domain.polls import Polls, load_ballot_key
 from domain.posts import PostBook
@@ -71,6 +72,7 @@ class Caucus(commands.Bot):
     agenda: Agenda
     privacy: Privacy
     summaries: Summaries
+    members: Members
     posts: PostDispatcher
 
     def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
@@ -105,13 +107,11 @@ class Caucus(commands.Bot):
         # the bot's key (anonymous ballots, pseudonyms of anonymised members) lives next to the database
         secret = load_ballot_key(self.db.path)
         self.identities = Identities(secret)
+        # every Actor is built here: the member's record id (their pseudonym once anonymised), and only
+        # the roles that may grant privileges
+        self.members = Members(self.db, self.identities, self.policy)
         self.consensus = Consensus(
-            self.db,
-            self.clock,
-            self.groups,
-            self.zone,
-            self.config.schedule.reminder_offsets,
-            self.identities,
+            self.db, self.clock, self.groups, self.zone, self.config.schedule.reminder_offsets
         )
         self.polls = Polls(self.db, self.clock, self.groups, self.zone, secret)
         self.privacy = Privacy(self.db, self.clock, self.identities)
@@ -172,6 +172,12 @@ class Caucus(commands.Bot):
         for wanted in self.config.permissions.coordinator_roles:
             if wanted.casefold() not in have:
                 log.warning("server %d has no role %r from [permissions] coordinator_roles", guild.id, wanted)
+        for role in guild.roles:
+            if role.managed and self.policy.names_coordinator_role(role.id, role.name):
+                log.warning(
+                    "server %d: role %d from [permissions] coordinator_roles is managed by an integration and "
+                    "grants no coordinator rights", guild.id, role.id,
+                )  # fmt: skip
 
     async def close(self) -> None:
         try:

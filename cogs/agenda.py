@@ -22,7 +22,7 @@ from cogs.ui.agenda import (
     session_view,
 )
 from cogs.ui.boundary import NO_PINGS, guild_id_of, reply
-from cogs.ui.common import actor, clip, group_autocomplete
+from cogs.ui.common import actor, clip, group_autocomplete, reachable
 from cogs.ui.limits import Destination, Part, deliver, mention_parts, send_all, send_pages
 from domain.agenda import DIGEST, REMINDER, START, Session, SessionSpec
 from domain.calendar import calendar_bytes
@@ -101,7 +101,7 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
             until=until, reminders=reminders,
         )  # fmt: skip
         fallback = self.bot.config.agenda.default_channel or itx.channel_id
-        session = await self.bot.agenda.add(actor(itx), spec, fallback_channel_id=fallback)
+        session = await self.bot.agenda.add(await actor(itx), spec, fallback_channel_id=fallback)
         await self.bot.posts.refill()
         embed, view = await self._card(session)
         await reply(itx, f"Added to the agenda by {itx.user.mention}.", embed=embed, view=view)
@@ -120,8 +120,8 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
             title = "Upcoming sessions (30 days)"
         else:
             title = f"Sessions on {found.day:%A %d %B %Y} ({self.bot.agenda.zone.key})"
-        if group:
-            title += f" · {group}"
+        if found.group:
+            title += f" · {found.group.name}"
         await send_pages(itx, listing(title, list(found.sessions)))
 
     @app_commands.command(description="One session's card, with Remind me and Add to calendar")
@@ -150,7 +150,7 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
             location=location, notes=notes, every_days=repeat.value if repeat else None, until=until,
             reminders=reminders,
         )  # fmt: skip
-        edited = await self.bot.agenda.edit(actor(itx), session, spec)
+        edited = await self.bot.agenda.edit(await actor(itx), session, spec)
         await self.bot.posts.refill()
         embed, view = await self._card(edited)
         await reply(itx, f"Session #{edited.number} updated by {itx.user.mention}; reminders rescheduled.",
@@ -161,7 +161,7 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
     @app_commands.autocomplete(session=session_autocomplete)
     @app_commands.guild_only()
     async def remove(self, itx: discord.Interaction, session: str) -> None:
-        removed = await self.bot.agenda.remove(actor(itx), session)
+        removed = await self.bot.agenda.remove(await actor(itx), session)
         await reply(itx, f"Session #{removed.number} “{removed.title}” removed by {itx.user.mention}; "
                          "its reminders are cancelled.")  # fmt: skip
         if removed.event_id and itx.guild is not None:
@@ -194,7 +194,7 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
             (channel.id if channel else None) or self.bot.config.agenda.default_channel or itx.channel_id
         )
         preview = await self.bot.agenda.preview_import(
-            actor(itx), data, file.filename, day=day, zone=zone, group=group, channel_id=fallback
+            await actor(itx), data, file.filename, day=day, zone=zone, group=group, channel_id=fallback
         )
         # every session is shown before anything is created: as many messages as it takes, Confirm on the last
         await send_all(itx, preview_pages(preview), last={"view": confirm_view(preview.import_id)})
@@ -204,11 +204,12 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
     @app_commands.guild_only()
     async def export(self, itx: discord.Interaction, group: str | None = None) -> None:
         guild_id = guild_id_of(itx)
-        sessions = await self.bot.agenda.sessions(guild_id, group=group)
+        found = await self.bot.groups.resolve(guild_id, group) if group and group.strip() else None
+        sessions = await self.bot.agenda.sessions(guild_id, group=found)
         if not sessions:
             raise Invalid("There are no sessions to export yet.")
         data = await self._ics(sessions, f"{itx.guild.name if itx.guild else 'Caucus'} agenda")
-        name = f"agenda-{group or 'all'}.ics".replace(" ", "-").lower()
+        name = f"agenda-{found.name if found else 'all'}.ics".replace(" ", "-").lower()
         await reply(
             itx,
             f"{len(sessions)} sessions.",
@@ -223,7 +224,7 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
     # -- buttons ---------------------------------------------------------------------------------
 
     async def button(self, itx: discord.Interaction, action: str, ref: int) -> None:
-        who = actor(itx)
+        who = await actor(itx)
         if action == "confirm":
             await itx.response.defer(ephemeral=True, thinking=True)
             created = await self.bot.agenda.confirm_import(who, ref)
@@ -241,19 +242,22 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
             file = discord.File(io.BytesIO(data), filename=f"session-{session.number}.ics")
             await reply(itx, "Open the file to add the session to your calendar.", file=file, ephemeral=True)
             return
-        _, added = await self.bot.agenda.subscribe(who, ref)
-        if not added:
-            await reply(
-                itx, f"You already get direct messages for “{clip(session.title, 80)}”.", ephemeral=True
-            )
+        # Remind me toggles, on every card old or new: pressed again, it stops the direct messages
+        _, subscribed = await self.bot.agenda.toggle_reminders(who, ref)
+        title = clip(session.title, 80)
+        if not subscribed:
+            await reply(itx, f"Stopped: you will no longer get direct messages for “{title}”. Press **Remind me** "
+                             "again to get them back.", ephemeral=True)  # fmt: skip
             return
         try:
             await itx.user.send(f"You will get the next reminders for “{clip(session.title, 100)}” here.",
                                 allowed_mentions=NO_PINGS)  # fmt: skip
-            await reply(itx, "Done: I will also remind you by direct message.", ephemeral=True)
+            await reply(itx, f"Done: I will also remind you of “{title}” by direct message. Press **Remind me** "
+                             "again to stop.", ephemeral=True)  # fmt: skip
         except discord.HTTPException:
             await reply(itx, "I can't send you direct messages (they are closed for this server), so you will only "
-                             "see the reminders in the channel.", ephemeral=True)  # fmt: skip
+                             "see the reminders in the channel. Press **Remind me** again to leave the list.",
+                        ephemeral=True)  # fmt: skip
 
     # -- scheduled posts ---------------------------------------------------------------------------
 
@@ -279,8 +283,10 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
             roles = (found.role_id,) if found.role_id else ()
             channel = mention_parts(ping + text, (), role_ids=roles, view=reminder_view_key(s))
             direct = mention_parts(text, ())
+            # only members still in the server, pseudonyms matched to the member they belong to
+            subscribers = await reachable(self.bot, post.guild_id, found.subscribers)
             return [Destination(found.channel_id, channel)] + [
-                Destination(user_id, direct, direct=True) for user_id in found.subscribers
+                Destination(user_id, direct, direct=True) for user_id in subscribers
             ]
 
         return await deliver(self.bot, post, build, views=reminder_view)

@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.ui.boundary import NO_PINGS, guarded, guild_id_of, reply
-from cogs.ui.common import actor, clip, group_autocomplete, when
+from cogs.ui.common import actor, clip, group_autocomplete, reachable, target, when
 from cogs.ui.consensus import (
     REASON_ID,
     PositionButton,
@@ -119,7 +119,7 @@ class ConsensusCog(
         group: str | None = None,
         deadline: str | None = None,
     ) -> None:
-        who = actor(itx)
+        who = await actor(itx)
         item = await self.bot.consensus.propose(who, kind.value, text, group=group, deadline=deadline)
         view = await self.bot.consensus.view(item)
         embed, buttons = item_embed(view), item_components(item)
@@ -168,14 +168,16 @@ class ConsensusCog(
         status: app_commands.Choice[str] | None = None,
         kind: app_commands.Choice[str] | None = None,
     ) -> None:
+        found = await self.bot.groups.resolve(guild_id_of(itx), group) if group and group.strip() else None
         items = await self.bot.consensus.list_items(
             guild_id_of(itx),
-            group=group,
+            group=found,
             status=status.value if status else None,
             kind=kind.value if kind else None,
         )
+        shown = found.name if found else None
         filters = [
-            f for f in (group, status.name if status else None, f"{kind.value}s" if kind else None) if f
+            f for f in (shown, status.name if status else None, f"{kind.value}s" if kind else None) if f
         ]
         title = "Items" + (f" ({', '.join(filters)})" if filters else "")
         await send_pages(itx, list_pages(items, title))
@@ -204,7 +206,7 @@ class ConsensusCog(
     async def amend(
         self, itx: discord.Interaction, item: str, text: app_commands.Range[str, 1, 1500]
     ) -> None:
-        amended = await self.bot.consensus.amend(actor(itx), item, text)
+        amended = await self.bot.consensus.amend(await actor(itx), item, text)
         self.refresh(amended)
         note = " Members need to confirm their positions again." if amended.kind == "point" else ""
         await reply(
@@ -225,7 +227,7 @@ class ConsensusCog(
         outcome: app_commands.Choice[str],
         note: app_commands.Range[str, 0, 1000] | None = None,
     ) -> None:
-        decided = await self.bot.consensus.decide(actor(itx), item, outcome.value, note)
+        decided = await self.bot.consensus.decide(await actor(itx), item, outcome.value, note)
         self.refresh(decided)
         await reply(itx, f"{label(decided)}: **{STATUS_LABELS[decided.status]}**, called by {itx.user.mention}."
                     + (f"\nNote: {decided.outcome_note}" if decided.outcome_note else ""))  # fmt: skip
@@ -243,7 +245,7 @@ class ConsensusCog(
         answer: app_commands.Range[str, 0, 1500] | None = None,
         dropped: bool = False,
     ) -> None:
-        closed = await self.bot.consensus.answer(actor(itx), item, answer, dropped=dropped)
+        closed = await self.bot.consensus.answer(await actor(itx), item, answer, dropped=dropped)
         self.refresh(closed)
         detail = f"\nAnswer: {closed.answer}" if closed.answer else ""
         await reply(itx, f"{label(closed)}: **{STATUS_LABELS[closed.status]}** ({itx.user.mention}).{detail}")
@@ -252,7 +254,7 @@ class ConsensusCog(
     @app_commands.autocomplete(item=item_autocomplete)
     @app_commands.guild_only()
     async def reopen(self, itx: discord.Interaction, item: str) -> None:
-        reopened = await self.bot.consensus.reopen(actor(itx), item)
+        reopened = await self.bot.consensus.reopen(await actor(itx), item)
         self.refresh(reopened)
         if reopened.deadline_at is not None:
             await self.bot.posts.refill()
@@ -276,8 +278,9 @@ class ConsensusCog(
         state: app_commands.Choice[str],
         note: app_commands.Range[str, 0, 1000] | None = None,
     ) -> None:
+        objector = await target(itx, member)  # the objector as the record knows them
         found, entry = await self.bot.consensus.resolve_objection(
-            actor(itx), item, member.id, state.value, note
+            await actor(itx), item, objector.user_id, state.value, note
         )
         self.refresh(found)
         told = await self._tell_objector(member, found, state.name, entry.note, itx)
@@ -302,7 +305,7 @@ class ConsensusCog(
 
     async def position_click(self, itx: discord.Interaction, item_id: int, stance: str) -> None:
         """A position button: agree and stand aside are recorded at once; object and block ask for a reason."""
-        who = actor(itx)
+        who = await actor(itx)
         if stance in ("object", "block"):
             item = await self.bot.consensus.open_point(who.guild_id, item_id)
             await itx.response.send_modal(ReasonModal(item, stance))
@@ -324,7 +327,7 @@ class ConsensusCog(
 
     async def reason_submitted(self, itx: discord.Interaction, item_id: int, stance: str) -> None:
         reason = modal_values(dict(itx.data or {})).get("reason", "")
-        item = await self.bot.consensus.set_position(actor(itx), item_id, stance, reason)
+        item = await self.bot.consensus.set_position(await actor(itx), item_id, stance, reason)
         await itx.response.send_message(
             f"Recorded: {STANCE_LABELS[stance]} on {label(item)}, with your reason. It is in the objection register.",
             ephemeral=True,
@@ -352,7 +355,8 @@ class ConsensusCog(
                 head = (f"{late}The comment period on {label(item)} has ended: it is ready for the conveners' call "
                         f"(/consensus decide {item.number}). Hint: {reminder.view.hint}.")  # fmt: skip
                 who = "Conveners:"
-            parts = mention_parts(head, reminder.mention_ids, label=who, continued=f"{who[:-1]} (continued):")
+            ids = await reachable(self.bot, post.guild_id, reminder.mention_ids)  # members still here
+            parts = mention_parts(head, ids, label=who, continued=f"{who[:-1]} (continued):")
             return [Destination(reminder.channel_id, parts)]
 
         return await deliver(self.bot, post, build)

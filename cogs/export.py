@@ -56,7 +56,7 @@ class ExportCog(commands.GroupCog, group_name="export", group_description="Expor
         self, itx: discord.Interaction, group: str | None = None, format: app_commands.Choice[str] | None = None,
         status: app_commands.Choice[str] | None = None, public: bool = False,
     ) -> None:  # fmt: skip
-        who = actor(itx)
+        who = await actor(itx)
         request = await self.bot.summaries.request(who, group=group, status=status.value if status else None)
         await itx.response.defer(ephemeral=not public, thinking=True)
         summary = await self.bot.summaries.build(request)

@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.ui.boundary import NO_PINGS, guild_id_of, reply
-from cogs.ui.common import actor, group_autocomplete, target
+from cogs.ui.common import actor, group_autocomplete, reachable, target
 from cogs.ui.groups import GroupButton, card_embed, card_view, list_pages, member_pages
 from cogs.ui.limits import send_pages
 from cogs.ui.updater import MessageUpdater
@@ -28,6 +28,10 @@ ALL_GROUPS = group_autocomplete(include_archived=True)
 NO_ROLE_PERMISSION = (
     "I can't manage roles on this server (I need the Manage Roles permission, and my role above the group "
     "roles), so {name} has no Discord role; the group works without one."
+)
+NAMED_LIKE_COORDINATORS = (
+    "{name} has no Discord role: its name is also the name of a coordinator role, and a group's role must "
+    "not look like one. The group works without it."
 )
 
 
@@ -48,19 +52,24 @@ class RoleKeeper:
             if role.name != group.name:
                 await self._guard(role.edit(name=group.name, reason="working group renamed"))
             return role, None
+        if self.bot.policy.names_coordinator_role(None, group.name):
+            # a group named so before names were checked: its role would look like a coordinator role
+            return None, NAMED_LIKE_COORDINATORS.format(name=group.name)
         if not guild.me.guild_permissions.manage_roles:
             return None, NO_ROLE_PERMISSION.format(name=group.name)
         try:
+            # no Discord permissions either: a group's role only marks who is in the group
             role = await guild.create_role(
-                name=group.name, mentionable=True, reason=f"working group #{group.group_id}"
-            )
+                name=group.name, permissions=discord.Permissions.none(), mentionable=True,
+                reason=f"working group #{group.group_id}",
+            )  # fmt: skip
         except discord.Forbidden:
             log.warning("cannot create role for group %d in server %d", group.group_id, guild.id)
             return None, NO_ROLE_PERMISSION.format(name=group.name)
         await self.bot.groups.set_role(group, role.id)
         card = await self.bot.groups.card_by_id(guild.id, group.group_id)
-        for member in card.members:
-            await self.member(guild, role, member.user_id, add=True)
+        for user_id in await reachable(self.bot, guild.id, [m.user_id for m in card.members]):
+            await self.member(guild, role, user_id, add=True)
         return role, None
 
     async def member(
@@ -148,7 +157,7 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
         home_channel: discord.TextChannel | None = None,
         due: str | None = None,
     ) -> None:
-        who = actor(itx)
+        who = await actor(itx)
         group = await self.bot.groups.create(
             who,
             name,
@@ -194,21 +203,21 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
     @app_commands.autocomplete(group=ACTIVE_GROUPS)
     @app_commands.guild_only()
     async def join(self, itx: discord.Interaction, group: str) -> None:
-        who = actor(itx)
+        who = await actor(itx)
         found = await self.bot.groups.join(who, await self.bot.groups.resolve(who.guild_id, group))
         await reply(itx, f"You joined **{discord.utils.escape_markdown(found.name)}**.", ephemeral=True)
         await self.refresh_cards(found)
-        await self.roles.follow(itx, found, who.user_id, add=True)
+        await self.roles.follow(itx, found, itx.user.id, add=True)
 
     @app_commands.command(description="Leave a working group")
     @app_commands.autocomplete(group=ALL_GROUPS)
     @app_commands.guild_only()
     async def leave(self, itx: discord.Interaction, group: str) -> None:
-        who = actor(itx)
+        who = await actor(itx)
         found = await self.bot.groups.leave(who, await self.bot.groups.resolve(who.guild_id, group))
         await reply(itx, f"You left **{discord.utils.escape_markdown(found.name)}**.", ephemeral=True)
         await self.refresh_cards(found)
-        await self.roles.follow(itx, found, who.user_id, add=False)
+        await self.roles.follow(itx, found, itx.user.id, add=False)
 
     @app_commands.command(
         name="add-member", description="Add a member to a working group (its conveners, coordinators)"
@@ -216,9 +225,9 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
     @app_commands.autocomplete(group=ACTIVE_GROUPS)
     @app_commands.guild_only()
     async def add_member(self, itx: discord.Interaction, group: str, member: discord.Member) -> None:
-        who = actor(itx)
+        who = await actor(itx)
         found = await self.bot.groups.add_member(
-            who, await self.bot.groups.resolve(who.guild_id, group), target(member)
+            who, await self.bot.groups.resolve(who.guild_id, group), await target(itx, member)
         )
         await reply(
             itx,
@@ -235,9 +244,9 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
     @app_commands.autocomplete(group=ALL_GROUPS)
     @app_commands.guild_only()
     async def remove_member(self, itx: discord.Interaction, group: str, member: discord.User) -> None:
-        who = actor(itx)
+        who = await actor(itx)
         found = await self.bot.groups.remove_member(
-            who, await self.bot.groups.resolve(who.guild_id, group), target(member)
+            who, await self.bot.groups.resolve(who.guild_id, group), await target(itx, member)
         )
         await reply(
             itx,
@@ -258,9 +267,9 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
     async def set_convener(
         self, itx: discord.Interaction, group: str, member: discord.Member, convener: bool = True
     ) -> None:
-        who = actor(itx)
+        who = await actor(itx)
         found = await self.bot.groups.set_convener(
-            who, await self.bot.groups.resolve(who.guild_id, group), target(member), convener
+            who, await self.bot.groups.resolve(who.guild_id, group), await target(itx, member), convener
         )
         state = "now a convener" if convener else "no longer a convener"
         await reply(
@@ -278,7 +287,7 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
     @app_commands.autocomplete(group=ACTIVE_GROUPS)
     @app_commands.guild_only()
     async def archive(self, itx: discord.Interaction, group: str) -> None:
-        who = actor(itx)
+        who = await actor(itx)
         found = await self.bot.groups.archive(who, await self.bot.groups.resolve(who.guild_id, group))
         embed, _ = await self._card_message(found.guild_id, found.group_id)
         await reply(itx, f"**{discord.utils.escape_markdown(found.name)}** is archived.", embed=embed)
@@ -286,7 +295,7 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
 
     async def button(self, itx: discord.Interaction, action: str, group_id: int) -> None:
         """A Join or Leave click on a card: change membership, refresh the card, tell the clicker."""
-        who = actor(itx)
+        who = await actor(itx)
         card = await self.bot.groups.card_by_id(who.guild_id, group_id)  # refuses other servers' ids
         change = self.bot.groups.join if action == "join" else self.bot.groups.leave
         found = await change(who, card.group)
@@ -295,7 +304,7 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
         verb = "joined" if action == "join" else "left"
         await reply(itx, f"You {verb} **{discord.utils.escape_markdown(found.name)}**.", ephemeral=True)
         await self.refresh_cards(found)
-        await self.roles.follow(itx, found, who.user_id, add=action == "join")
+        await self.roles.follow(itx, found, itx.user.id, add=action == "join")
 
 
 async def setup(bot: Caucus) -> None:

@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from cogs.ui.boundary import NO_PINGS, guild_id_of, reply, sentence_for
 from cogs.ui.chart import render_chart
-from cogs.ui.common import actor, clip, group_autocomplete
+from cogs.ui.common import actor, clip, group_autocomplete, reachable
 from cogs.ui.limits import mention_parts, nonce, send_pages
 from cogs.ui.polls import (
     VoteButton,
@@ -125,7 +125,7 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
         group: str | None = None,
         role: discord.Role | None = None,
     ) -> None:
-        who = actor(itx)
+        who = await actor(itx)
         limit = role if role is not None and not role.is_default() else None
         poll = await self.bot.polls.create(
             who, question, options, duration=duration, closes=closes, choices=choices, anonymous=anonymous,
@@ -172,7 +172,7 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
     @app_commands.guild_only()
     async def close(self, itx: discord.Interaction, poll: str) -> None:
         await itx.response.defer(ephemeral=True, thinking=True)  # drawing the chart takes a moment
-        closed = await self.bot.polls.close(actor(itx), poll)
+        closed = await self.bot.polls.close(await actor(itx), poll)
         try:
             channel_id = await self.announce(closed.guild_id, closed.poll_id, fallback_channel=itx.channel_id)
         except discord.HTTPException as exc:
@@ -187,13 +187,14 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
     @app_commands.autocomplete(poll=poll_autocomplete)
     @app_commands.guild_only()
     async def nudge(self, itx: discord.Interaction, poll: str) -> None:
-        who = actor(itx)
+        who = await actor(itx)
         found = await self.bot.polls.resolve(who.guild_id, poll)
         role_members: list[int] | None = None
         if found.role_id is not None and itx.guild is not None:
             role = itx.guild.get_role(found.role_id)
-            role_members = [m.id for m in role.members if not m.bot] if role is not None else []
-        nudge = await self.bot.polls.nudge(who, poll, role_members)
+            discord_ids = [m.id for m in role.members if not m.bot] if role is not None else []
+            role_members = await self.bot.members.record_ids(who.guild_id, discord_ids)
+        nudge = await self.bot.polls.nudge(who, found, role_members)  # decided on the poll resolved here
         target = nudge.poll
         channel_id = target.channel_id or itx.channel_id
         assert channel_id is not None
@@ -203,11 +204,12 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
             else ""
         )
         head = f"Reminder from {itx.user.mention}: {label(target)} closes <t:{target.closes_at}:R> and you have not voted yet.{link}"
-        count = len(nudge.user_ids)
+        ids = await reachable(self.bot, who.guild_id, nudge.user_ids)
+        count = len(ids)
         await reply(
             itx, f"Nudging {count} member{'s' if count != 1 else ''} in <#{channel_id}>.", ephemeral=True
         )
-        parts = mention_parts(head, nudge.user_ids)
+        parts = mention_parts(head, ids)
         channel = self.bot.get_partial_messageable(channel_id)
         for n, part in enumerate(parts, start=1):
             try:
@@ -229,7 +231,7 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
         await self._quietly(itx, self._vote(itx, poll_id, picks, toggle=toggle))
 
     async def _vote(self, itx: discord.Interaction, poll_id: int, picks: list[int], *, toggle: bool) -> None:
-        ballot = await self.bot.polls.vote(actor(itx), poll_id, picks, toggle=toggle)
+        ballot = await self.bot.polls.vote(await actor(itx), poll_id, picks, toggle=toggle)
         await itx.response.send_message(ballot_text(ballot), ephemeral=True, allowed_mentions=NO_PINGS)
         if ballot.changed:
             self.refresh(ballot.poll, itx.message)

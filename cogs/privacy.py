@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 ERASE_WARNING = (
     "This anonymises you in this server: your name is removed from every point, position, objection, poll "
     "ballot and session; your positions and ballots still count, under an anonymous id; you leave your "
-    "working groups and reminder lists. It cannot be undone. Press **Anonymise me** to go ahead."
+    "working groups and reminder lists. What you do here afterwards is recorded under the same anonymous id, "
+    "never under your name. It cannot be undone. Press **Anonymise me** to go ahead."
 )
 
 
@@ -62,7 +63,7 @@ class PrivacyCog(commands.GroupCog, group_name="privacy", group_description="You
     @app_commands.command(description="A file of everything Caucus holds about you in this server")
     @app_commands.guild_only()
     async def export(self, itx: discord.Interaction) -> None:
-        who = actor(itx)
+        who = await actor(itx)
         await itx.response.defer(ephemeral=True, thinking=True)
         note = {"anonymous_poll_ballots": "Ballots in anonymous polls are stored under a keyed hash, never under "
                                           "your id; only the bot, with its key, can find yours to let you change it."}  # fmt: skip
@@ -73,15 +74,14 @@ class PrivacyCog(commands.GroupCog, group_name="privacy", group_description="You
     @app_commands.command(description="Anonymise me: my positions and ballots still count, my name is gone")
     @app_commands.guild_only()
     async def delete(self, itx: discord.Interaction) -> None:
-        who = actor(itx)
         view = discord.ui.View(timeout=None)
-        view.add_item(EraseButton(who.user_id))
+        view.add_item(EraseButton(itx.user.id))  # the Discord id: also for a member anonymised before
         await reply(itx, ERASE_WARNING, view=view, ephemeral=True)
 
     async def erase(self, itx: discord.Interaction, user_id: int) -> None:
-        who = actor(itx)
-        if who.user_id != user_id:
+        if itx.user.id != user_id:
             raise NotAllowed("Only the member who asked can confirm their own anonymisation.")
+        who = await actor(itx)
         done = await self.bot.privacy.erase(who)
         log.info("member anonymised in server %d (%d records)", who.guild_id, done.records_changed)
         await itx.response.edit_message(

@@ -37,7 +37,10 @@ class Servers(commands.Cog):
         await self.purge()
 
     async def _joined(self, guild: discord.Guild) -> None:
-        members = [(m.id, m.display_name) for m in guild.members if not m.bot]
+        # under the ids the record keeps: an anonymised member's name is never written back
+        people = [m for m in guild.members if not m.bot]
+        ids = await self.bot.members.record_ids(guild.id, [m.id for m in people])
+        members = [(record_id, m.display_name) for record_id, m in zip(ids, people, strict=True)]
         await servers.server_joined(self.bot.db, self.bot.clock, guild.id, guild.name, members)
         log.info("server %d available with %d members", guild.id, len(members))
 
@@ -58,20 +61,25 @@ class Servers(commands.Cog):
     @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:
         if not member.bot:
+            record_id = await self.bot.members.record_id(member.guild.id, member.id)
             await servers.member_seen(
-                self.bot.db, self.bot.clock, member.guild.id, member.id, member.display_name
+                self.bot.db, self.bot.clock, member.guild.id, record_id, member.display_name
             )
 
     @commands.Cog.listener()
     async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
         if not after.bot and before.display_name != after.display_name:
+            record_id = await self.bot.members.record_id(after.guild.id, after.id)
             await servers.member_seen(
-                self.bot.db, self.bot.clock, after.guild.id, after.id, after.display_name
+                self.bot.db, self.bot.clock, after.guild.id, record_id, after.display_name
             )
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
-        await servers.member_left(self.bot.db, self.bot.clock, payload.guild_id, payload.user.id)
+        if payload.user.bot:
+            return
+        record_id = await self.bot.members.record_id(payload.guild_id, payload.user.id)
+        await servers.member_left(self.bot.db, self.bot.clock, payload.guild_id, record_id)
 
 
 async def setup(bot: Caucus) -> None:

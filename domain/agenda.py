@@ -81,6 +81,7 @@ class Listing:
 
     day: date | None
     sessions: tuple[tuple[Session, Occurrence], ...]
+    group: Group | None = None
 
 
 @dataclass(frozen=True)
@@ -220,16 +221,17 @@ class Agenda:
         )
 
     async def between(
-        self, guild_id: int, start: datetime, end: datetime, *, group: str | None = None
+        self, guild_id: int, start: datetime, end: datetime, *, group: str | Group | None = None
     ) -> list[tuple[Session, Occurrence]]:
-        """Occurrences overlapping a period, optionally one group's."""
-        group_id = (await self.groups.resolve(guild_id, group)).group_id if group else None
+        """Occurrences overlapping a period, optionally one group's (typed, or already resolved)."""
+        found = await self.groups.resolve_optional(guild_id, group)
+        group_id = found.group_id if found else None
         return await agenda_rows.occurrences_between(
             self.db, guild_id, to_unix(start), to_unix(end), group_id=group_id
         )
 
     async def day(
-        self, guild_id: int, day: date, *, group: str | None = None
+        self, guild_id: int, day: date, *, group: str | Group | None = None
     ) -> list[tuple[Session, Occurrence]]:
         """The occurrences on one day of the server's zone."""
         start = datetime.combine(day, datetime.min.time(), tzinfo=self.zone)
@@ -239,12 +241,15 @@ class Agenda:
         """Today in the server's zone."""
         return self.clock.now().astimezone(self.zone).date()
 
-    async def listing(self, guild_id: int, which: str, *, group: str | None = None) -> Listing:
-        """What /agenda list shows for ``which``: ``upcoming`` (the next 30 days), ``today``, or a date."""
+    async def listing(self, guild_id: int, which: str, *, group: str | Group | None = None) -> Listing:
+        """What /agenda list shows for ``which``: ``upcoming`` (the next 30 days), ``today``, or a date;
+        optionally one group's (resolved once)."""
+        found = await self.groups.resolve_optional(guild_id, group)
         word = which.strip().lower()
         if word == "upcoming":
             now = self.clock.now()
-            return Listing(None, tuple(await self.between(guild_id, now, now + UPCOMING, group=group)))
+            upcoming = await self.between(guild_id, now, now + UPCOMING, group=found)
+            return Listing(None, tuple(upcoming), found)
         if word == "today":
             the_day = self.today()
         else:
@@ -252,11 +257,12 @@ class Agenda:
                 the_day = date.fromisoformat(word)
             except ValueError:
                 raise Invalid(f"“{which[:20]}” is not today, upcoming or a date like 2026-11-24.") from None
-        return Listing(the_day, tuple(await self.day(guild_id, the_day, group=group)))
+        return Listing(the_day, tuple(await self.day(guild_id, the_day, group=found)), found)
 
-    async def sessions(self, guild_id: int, *, group: str | None = None) -> list[Session]:
-        """Every session of the server (or of one group)."""
-        group_id = (await self.groups.resolve(guild_id, group)).group_id if group else None
+    async def sessions(self, guild_id: int, *, group: str | Group | None = None) -> list[Session]:
+        """Every session of the server (or of one group, typed or already resolved)."""
+        found = await self.groups.resolve_optional(guild_id, group)
+        group_id = found.group_id if found else None
         return await agenda_rows.sessions_of(self.db, guild_id, group_id=group_id)
 
     async def suggest(self, guild_id: int, text: str) -> list[Session]:
@@ -464,6 +470,17 @@ class Agenda:
             if not await agenda_rows.unsubscribe(conn, session.session_id, actor.user_id):
                 raise Conflict("You were not subscribed to this session's reminders.")
         return session
+
+    async def toggle_reminders(self, actor: Actor, session_id: int) -> tuple[Session, bool]:
+        """The actor pressed "Remind me": subscribed now, or unsubscribed if they were; True when subscribed."""
+        session = await self.by_id(actor.guild_id, session_id)
+        async with self.db.transaction() as conn:
+            if await agenda_rows.get_session(conn, actor.guild_id, session.session_id) is None:
+                raise NotFound("That session was removed in the meantime.")
+            if await agenda_rows.unsubscribe(conn, session.session_id, actor.user_id):
+                return session, False
+            await agenda_rows.subscribe(conn, session.session_id, actor.user_id)
+        return session, True
 
     async def reminder(self, occurrence_id: int, kind: str, late: bool) -> SessionReminder | None:
         """What to post for a reminder or start notice, or None when it is no longer useful."""

@@ -14,7 +14,6 @@ from domain.clock import Clock, to_unix
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
-from domain.privacy import Identities
 from domain.refs import number_of
 from domain.text import strip_controls
 from domain.timeparse import parse_duration, parse_future
@@ -152,12 +151,10 @@ class Consensus:
         groups: WorkingGroups,
         zone: ZoneInfo,
         offsets: tuple[timedelta, ...],
-        identities: Identities | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.groups = groups
-        self.identities = identities
         self.zone = zone
         self.offsets = offsets
 
@@ -217,10 +214,16 @@ class Consensus:
         )
 
     async def list_items(
-        self, guild_id: int, *, group: str | None = None, status: str | None = None, kind: str | None = None
+        self,
+        guild_id: int,
+        *,
+        group: str | Group | None = None,
+        status: str | None = None,
+        kind: str | None = None,
     ) -> list[Item]:
-        """This server's items, filtered; ``status`` may also be ``decided``."""
-        group_id = (await self.groups.resolve(guild_id, group)).group_id if group else None
+        """This server's items, filtered (a group typed or already resolved); ``status`` may be ``decided``."""
+        found = await self.groups.resolve_optional(guild_id, group)
+        group_id = found.group_id if found else None
         statuses: tuple[str, ...] = ()
         if status == "decided":
             statuses = tuple(s for s in STATUS_LABELS if s != "open")
@@ -321,10 +324,6 @@ class Consensus:
         if stance in NEEDS_REASON:
             clean_reason = _clean_text(reason or "", "reason", REASON_MAX)
         now = to_unix(self.clock.now())
-        # an anonymised member goes on under their pseudonym: no name recorded, nothing counted twice
-        uid = actor.user_id
-        if self.identities is not None:
-            uid = await self.identities.storage_id(self.db, actor.guild_id, actor.user_id)
 
         def check(item: Item | None) -> Item:
             if item is None:
@@ -340,8 +339,8 @@ class Consensus:
         # a click is the hot path: the whole change runs in one trip to the database thread
         item = await self.db.run(
             lambda conn: consensus_rows.record_position(
-                conn, guild_id=actor.guild_id, item_id=item_id, user_id=uid, stance=stance, reason=clean_reason,
-                now=now, name=actor.display_name if uid == actor.user_id else None, check=check,
+                conn, guild_id=actor.guild_id, item_id=item_id, user_id=actor.user_id, stance=stance,
+                reason=clean_reason, now=now, name=actor.display_name, check=check,
             )
         )  # fmt: skip
         return item

@@ -1,7 +1,14 @@
-"""Working groups: who is in them, who convenes them, and who may change them."""
+"""Working groups: who is in them, who convenes them, and who may change them.
+
+A group typed by a member resolves by one rule: ``#`` and digits (what autocomplete inserts, see
+``group_ref``) is a group id of this server, anything else is a name in any letter case. No group can be
+named in the id form, so the two never meet (a group named so before this rule stays reachable through
+autocomplete, which offers its id).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -10,16 +17,21 @@ from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLo
 from domain.permissions import Actor, Policy
 from domain.text import strip_controls
 from domain.timeparse import parse_future
+from storage import agenda as agenda_rows
 from storage import groups as group_rows
 from storage import servers as server_rows
 from storage.db import Database
 from storage.groups import GroupListRow, MemberRow
 from storage.groups import GroupRow as Group
 
-__all__ = ["Group", "GroupCard", "GroupListRow", "MemberRow", "WorkingGroups", "NAME_MAX", "DESCRIPTION_MAX"]
+__all__ = [
+    "Group", "GroupCard", "GroupListRow", "MemberRow", "WorkingGroups", "NAME_MAX", "DESCRIPTION_MAX",
+    "find_group", "group_ref",
+]  # fmt: skip
 
 NAME_MAX = 80
 DESCRIPTION_MAX = 1000
+ID_FORM = re.compile(r"#([0-9]+)")
 
 
 @dataclass(frozen=True)
@@ -43,14 +55,42 @@ class Target:
     is_bot: bool = False
 
 
+def group_ref(group: Group) -> str:
+    """How a group is referred to without its name (what autocomplete inserts): ``#`` and its id."""
+    return f"#{group.group_id}"
+
+
 def clean_name(name: str) -> str:
-    """A group name with spaces tidied; raises Invalid or TooLong."""
+    """A group name with spaces tidied; raises Invalid or TooLong (also for a name in the id form)."""
     cleaned = " ".join(strip_controls(name).split())
     if not cleaned:
         raise Invalid("Give the group a name.")
     if len(cleaned) > NAME_MAX:
         raise TooLong(f"A group name can be at most {NAME_MAX} characters; this one has {len(cleaned)}.")
+    if ID_FORM.fullmatch(cleaned):
+        raise Invalid(
+            f"A group can't be named “{cleaned[:30]}”: # followed by digits is how the bot refers to a group by "
+            "number. Add a word, e.g. “Group 3”."
+        )
     return cleaned
+
+
+async def find_group(db: Database, guild_id: int, ref: str) -> Group:
+    """A group of this server by the one rule: ``#<id>`` is an id, anything else a name (any case)."""
+    text = ref.strip()
+    if not text:
+        raise Invalid("Name a working group.")
+    by_id = ID_FORM.fullmatch(text)
+    if by_id is not None:
+        digits = by_id[1]
+        group = await group_rows.get_group(db, guild_id, int(digits)) if len(digits) < 19 else None
+        if group is None:
+            raise NotFound(f"There is no working group {text[:25]} on this server; see /wg list.")
+        return group
+    group = await group_rows.find_group_by_name(db, guild_id, text)
+    if group is None:
+        raise NotFound(f"There is no working group “{text[:NAME_MAX]}” on this server; see /wg list.")
+    return group
 
 
 class WorkingGroups:
@@ -65,17 +105,18 @@ class WorkingGroups:
     # -- reading -------------------------------------------------------------------------------
 
     async def resolve(self, guild_id: int, ref: str) -> Group:
-        """A group of this server by name (any case) or id; NotFound for anything else."""
-        text = ref.strip()
-        if not text:
-            raise Invalid("Name a working group.")
-        group = await group_rows.find_group_by_name(self.db, guild_id, text)
-        digits = text.removeprefix("#")
-        if group is None and digits.isdigit() and len(digits) < 20:
-            group = await group_rows.get_group(self.db, guild_id, int(digits))
-        if group is None:
-            raise NotFound(f"There is no working group “{text[:NAME_MAX]}” on this server; see /wg list.")
-        return group
+        """A group of this server: ``#<id>`` (what autocomplete inserts) by id, anything else by name."""
+        return await find_group(self.db, guild_id, ref)
+
+    async def resolve_optional(self, guild_id: int, ref: str | Group | None) -> Group | None:
+        """A group given as typed text (resolved by the one rule) or already resolved; None for none."""
+        if ref is None or (isinstance(ref, str) and not ref.strip()):
+            return None
+        if isinstance(ref, str):
+            return await self.resolve(guild_id, ref)
+        if ref.guild_id != guild_id:
+            raise NotFound("That working group does not exist on this server.")
+        return ref
 
     async def card(self, guild_id: int, ref: str) -> GroupCard:
         """The group's card: the group and its current members."""
@@ -94,8 +135,15 @@ class WorkingGroups:
         return await group_rows.list_groups(self.db, guild_id, include_archived=include_archived)
 
     async def suggest(self, guild_id: int, text: str, *, include_archived: bool = False) -> list[Group]:
-        """Up to 25 of this server's groups matching what the member has typed, for autocomplete."""
-        return await group_rows.search_groups(self.db, guild_id, text, include_archived=include_archived)
+        """Up to 25 of this server's groups matching what the member has typed, for autocomplete
+        (the group whose id form was typed first)."""
+        found = await group_rows.search_groups(self.db, guild_id, text, include_archived=include_archived)
+        by_id = ID_FORM.fullmatch(text.strip())
+        if by_id is not None and len(by_id[1]) < 19:
+            group = await group_rows.get_group(self.db, guild_id, int(by_id[1]))
+            if group is not None and (include_archived or group.archived_at is None):
+                found = [group, *(g for g in found if g.group_id != group.group_id)][:25]
+        return found
 
     async def can_manage(self, actor: Actor, group: Group) -> bool:
         """Coordinators manage every group; conveners manage their own."""
@@ -121,6 +169,12 @@ class WorkingGroups:
         """Create a group (coordinators only); the name is unique in the server in any letter case."""
         self.policy.require_coordinator(actor, "create working groups")
         name = clean_name(name)
+        if self.policy.names_coordinator_role(None, name):
+            raise Invalid(
+                f"A group can't be named “{name}”: that is the name of a coordinator role on this server, and "
+                "the group's members must not look like coordinators. Choose another name, e.g. "
+                f"“{name[:60]} working group”."
+            )
         description = strip_controls(description).strip()
         if len(description) > DESCRIPTION_MAX:
             raise TooLong(
@@ -195,6 +249,8 @@ class WorkingGroups:
                     raise Conflict(f"{who} already a member of {fresh.name}.")
             elif not await group_rows.remove_member(conn, fresh.group_id, target.user_id):
                 raise NotFound(f"{who} not a member of {fresh.name}.")
+            else:  # out of the group: no more direct messages about its sessions
+                await agenda_rows.unsubscribe_from_group(conn, fresh.group_id, target.user_id)
         return fresh
 
     async def join(self, actor: Actor, group: Group) -> Group:

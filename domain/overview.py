@@ -26,11 +26,10 @@ async def group_overview(
 ) -> GroupOverview:
     """The group's card with what is open in it and its sessions of the next 30 days."""
     card = await groups.card_by_id(guild_id, group_id)
-    name = card.group.name
-    open_items = await items.list_items(guild_id, group=name, status="open")
+    open_items = await items.list_items(guild_id, group=card.group, status="open")
     open_polls = [
         p for p, closed in await polls.list_polls(guild_id) if not closed and p.group_id == group_id
     ]
     now = groups.clock.now()
-    sessions = await agenda.between(guild_id, now, now + UPCOMING, group=name)
+    sessions = await agenda.between(guild_id, now, now + UPCOMING, group=card.group)
     return GroupOverview(card, tuple(open_items), tuple(open_polls), tuple(sessions[:5]))

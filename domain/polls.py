@@ -436,7 +436,7 @@ class Polls:
                 self._key_ok.add(poll.poll_id)
             if any(not 1 <= p <= poll.option_count for p in wanted):
                 raise Invalid(f"That option is not on poll #{poll.number}; use the poll's buttons or menu.")
-            if poll.role_id is not None and poll.role_id not in actor.role_ids:
+            if poll.role_id is not None and not actor.holds_role(poll.role_id):
                 raise NotAllowed(
                     f"Only members with the {poll.role_name} role can vote in poll #{poll.number}."
                 )
@@ -523,10 +523,16 @@ class Polls:
 
     # -- nudging -------------------------------------------------------------------------------
 
-    async def nudge(self, actor: Actor, ref: str, role_member_ids: Collection[int] | None = None) -> Nudge:
+    async def nudge(
+        self, actor: Actor, poll: Poll | str, role_member_ids: Collection[int] | None = None
+    ) -> Nudge:
         """Who to remind: eligible members without a ballot (a group's members, or the role's members as
-        Discord lists them); the creator, conveners of its group or coordinators, at most once an hour."""
-        poll = await self.resolve(actor.guild_id, ref)
+        Discord lists them, under their record ids); the creator, conveners of its group or coordinators,
+        at most once an hour. ``poll`` is the poll already resolved (or its number as typed)."""
+        if isinstance(poll, str):
+            poll = await self.resolve(actor.guild_id, poll)
+        elif poll.guild_id != actor.guild_id:
+            raise NotFound("That poll does not exist on this server.")
         await self._require_manager(actor, poll, "nudge voters of")
         if self.is_closed(poll):
             raise Closed(f"Poll #{poll.number} is closed; there is nobody left to nudge.")

@@ -2,7 +2,9 @@
 
 Anonymising replaces the member's id by a pseudonym derived with the bot's key (kept next to the
 database, not in it): their positions and ballots still count, their name and authorship are gone,
-and what they do afterwards is stored under the same pseudonym, so nothing is ever counted twice.
+and what they do afterwards is stored under the same pseudonym (``domain.members`` builds every Actor
+with it), so nothing is ever counted twice. Anonymising again is always possible: it removes what they
+joined since (groups, reminder lists) and brings anything still under their Discord id to the pseudonym.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from domain.clock import Clock, to_unix
 from domain.permissions import Actor
+from domain.polls import ballot_key
 from storage import privacy as privacy_rows
 from storage.db import Connection, Database
 
@@ -41,12 +45,35 @@ class Identities:
         """The member's pseudonym in this server."""
         return pseudonym(self._secret, guild_id, user_id)
 
-    async def storage_id(self, conn: Connection | Database, guild_id: int, user_id: int) -> int:
-        """The id to store a member's position or ballot under."""
+    async def _erased_in(self, conn: Connection | Database, guild_id: int) -> set[int]:
         if guild_id not in self._erased:
             self._erased[guild_id] = set(await privacy_rows.erased_in(conn, guild_id))
+        return self._erased[guild_id]
+
+    async def storage_id(self, conn: Connection | Database, guild_id: int, user_id: int) -> int:
+        """The id the record keeps for a member: their pseudonym once anonymised, else their Discord id."""
         alias = self.pseudonym(guild_id, user_id)
-        return alias if alias in self._erased[guild_id] else user_id
+        return alias if alias in await self._erased_in(conn, guild_id) else user_id
+
+    async def reveal(
+        self, conn: Connection | Database, guild_id: int, present: Iterable[int]
+    ) -> dict[int, int]:
+        """Pseudonym -> Discord id for the anonymised members among ``present`` (Discord ids of current members)."""
+        erased = await self._erased_in(conn, guild_id)
+        if not erased:
+            return {}
+        return {
+            alias: user_id for user_id in present if (alias := self.pseudonym(guild_id, user_id)) in erased
+        }
+
+    def ballot_keys(
+        self, poll_ids: Iterable[int], user_id: int, alias: int
+    ) -> list[tuple[int, bytes, bytes]]:
+        """(poll id, anonymous ballot key of the Discord id, key of the pseudonym) for each poll."""
+        return [
+            (poll_id, ballot_key(self._secret, poll_id, user_id), ballot_key(self._secret, poll_id, alias))
+            for poll_id in poll_ids
+        ]
 
     def forget_cache(self, guild_id: int) -> None:
         """Drop a server's cached erasures (after an anonymisation or a purge)."""
@@ -67,14 +94,15 @@ class Privacy:
         self.identities = identities
 
     async def export(self, actor: Actor, extra: dict[str, Any] | None = None) -> bytes:
-        """A JSON document of everything this server's record holds about the actor."""
-        stored_as = await self.identities.storage_id(self.db, actor.guild_id, actor.user_id)
+        """A JSON document of everything this server's record holds about the actor (under their pseudonym too)."""
+        discord_id = actor.on_discord
+        stored_as = await self.identities.storage_id(self.db, actor.guild_id, discord_id)
         records = await privacy_rows.rows_about(self.db, actor.guild_id, stored_as)
         document = {
             "about": "What the Caucus bot holds about you in this Discord server.",
             "server_id": str(actor.guild_id),
-            "user_id": str(actor.user_id),
-            "anonymised": stored_as != actor.user_id,
+            "user_id": str(discord_id),
+            "anonymised": stored_as != discord_id,
             "exported_at": self.clock.now().isoformat(timespec="seconds"),
             **records,
             **(extra or {}),
@@ -89,12 +117,17 @@ class Privacy:
         return purged
 
     async def erase(self, actor: Actor) -> Erasure:
-        """Anonymise the actor in this server, in one transaction."""
-        alias = self.identities.pseudonym(actor.guild_id, actor.user_id)
+        """Anonymise the actor in this server, in one transaction; again at any time, and it succeeds."""
+        discord_id = actor.on_discord
+        alias = self.identities.pseudonym(actor.guild_id, discord_id)
         async with self.db.transaction() as conn:
+            # their ballots in anonymous polls still open follow them to the pseudonym, so a vote after
+            # this changes that ballot instead of adding a second one
+            polls = await privacy_rows.open_anonymous_polls(conn, actor.guild_id)
             changed = await privacy_rows.anonymise(
-                conn, actor.guild_id, actor.user_id, alias, to_unix(self.clock.now())
-            )
+                conn, actor.guild_id, discord_id, alias, to_unix(self.clock.now()),
+                self.identities.ballot_keys(polls, discord_id, alias),
+            )  # fmt: skip
         self.identities.forget_cache(actor.guild_id)
         return Erasure(changed)
 

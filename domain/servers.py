@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from domain.clock import Clock, to_unix
+from storage import agenda as agenda_rows
 from storage import servers as server_rows
 from storage.db import Database
 
@@ -44,7 +45,8 @@ async def server_left(db: Database, clock: Clock, guild_id: int) -> None:
 
 
 async def member_seen(db: Database, clock: Clock, guild_id: int, user_id: int, display_name: str) -> None:
-    """Record a member joining or being renamed."""
+    """Record a member joining or being renamed (``user_id`` is the record's id: for a pseudonym no name
+    is written)."""
     now = to_unix(clock.now())
     async with db.transaction() as conn:
         await server_rows.ensure_guild(conn, guild_id, now)
@@ -52,9 +54,12 @@ async def member_seen(db: Database, clock: Clock, guild_id: int, user_id: int, d
 
 
 async def member_left(db: Database, clock: Clock, guild_id: int, user_id: int) -> None:
-    """Record that a member left: their record stays, they no longer count as present."""
+    """Record that a member left: their record stays, they no longer count as present, and they leave the
+    server's reminder lists (no more direct messages about its sessions)."""
     async with db.transaction() as conn:
+        await server_rows.ensure_guild(conn, guild_id, to_unix(clock.now()))
         await server_rows.mark_member_left(conn, guild_id, user_id, to_unix(clock.now()))
+        await agenda_rows.unsubscribe_everywhere(conn, guild_id, user_id)
 
 
 async def holdings(db: Database, guild_id: int) -> ServerHoldings:

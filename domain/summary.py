@@ -347,11 +347,13 @@ class Summaries:
             return True
         return group is not None and await self.groups.can_manage(actor, group)
 
-    async def request(self, actor: Actor, *, group: str | None = None, status: str | None = None) -> Request:
+    async def request(
+        self, actor: Actor, *, group: str | Group | None = None, status: str | None = None
+    ) -> Request:
         """What a member asked for, checked and resolved once; names only if they may see them for the group
         actually resolved. (Cheap: the cog asks this before it defers, so a refusal stays private.)"""
         check_status(status)
-        found = await self.groups.resolve(actor.guild_id, group) if group and group.strip() else None
+        found = await self.groups.resolve_optional(actor.guild_id, group)
         return Request(actor.guild_id, found, status, await self.may_see_names(actor, found))
 
     async def build(self, request: Request) -> Summary:
@@ -366,5 +368,5 @@ class Summaries:
     ) -> Summary:
         """The summary for whoever runs the bot and holds its database (``caucus export``): names included."""
         check_status(status)
-        found = await self.groups.resolve(guild_id, group) if group and group.strip() else None
+        found = await self.groups.resolve_optional(guild_id, group)
         return await self.build(Request(guild_id, found, status, names=True))

@@ -202,10 +202,33 @@ async def unsubscribe(conn: aiosqlite.Connection, session_id: int, user_id: int)
     return cursor.rowcount == 1
 
 
+async def unsubscribe_from_group(conn: aiosqlite.Connection, group_id: int, user_id: int) -> int:
+    """Remove a member from the reminder lists of every session of a group; how many they were on."""
+    cursor = await conn.execute(
+        "DELETE FROM session_subscribers WHERE user_id = :u "
+        "AND session_id IN (SELECT session_id FROM sessions WHERE group_id = :g)",
+        {"g": group_id, "u": user_id},
+    )
+    return cursor.rowcount
+
+
+async def unsubscribe_everywhere(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> int:
+    """Remove a member from the reminder lists of every session of a server; how many they were on."""
+    cursor = await conn.execute(
+        "DELETE FROM session_subscribers WHERE user_id = :u "
+        "AND session_id IN (SELECT session_id FROM sessions WHERE guild_id = :g)",
+        {"g": guild_id, "u": user_id},
+    )
+    return cursor.rowcount
+
+
 async def subscribers(db: Database, session_id: int) -> list[int]:
-    """Who pressed "Remind me" for a session."""
+    """Who pressed "Remind me" for a session, leaving out members the bot saw leave the server."""
     rows = await db.fetchall(
-        "SELECT user_id FROM session_subscribers WHERE session_id = :s ORDER BY user_id", {"s": session_id}
+        "SELECT x.user_id FROM session_subscribers x JOIN sessions s ON s.session_id = x.session_id "
+        "WHERE x.session_id = :s AND NOT EXISTS (SELECT 1 FROM members m WHERE m.guild_id = s.guild_id "
+        "AND m.user_id = x.user_id AND m.left_at IS NOT NULL) ORDER BY x.user_id",
+        {"s": session_id},
     )
     return [int(r[0]) for r in rows]
 

@@ -234,3 +234,11 @@ async def cards_of(db: Database, group_id: int, limit: int = 20) -> list[tuple[i
 async def forget_card(conn: aiosqlite.Connection, message_id: int) -> None:
     """A card message that is gone."""
     await conn.execute("DELETE FROM group_cards WHERE message_id = :m", {"m": message_id})
+
+
+async def role_ids(db: Database, guild_id: int) -> list[int]:
+    """The Discord roles the bot keeps for this server's working groups."""
+    rows = await db.fetchall(
+        "SELECT role_id FROM groups WHERE guild_id = :g AND role_id IS NOT NULL", {"g": guild_id}
+    )
+    return [int(r[0]) for r in rows]

@@ -2,28 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
 
 from storage.db import Database, fetch_all
+from storage.servers import ANONYMISED_NAME
 
-# (table, column, how the row belongs to the server) for every place a member's id is stored.
-# Ballots of anonymous polls hold no user id at all and are not listed.
-ID_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("items", "author_id", "guild_id = :g"),
-    ("items", "decided_by", "guild_id = :g"),
-    ("item_revisions", "author_id", "item_id IN (SELECT item_id FROM items WHERE guild_id = :g)"),
-    ("positions", "user_id", "item_id IN (SELECT item_id FROM items WHERE guild_id = :g)"),
-    ("objections", "user_id", "item_id IN (SELECT item_id FROM items WHERE guild_id = :g)"),
-    ("objections", "resolved_by", "item_id IN (SELECT item_id FROM items WHERE guild_id = :g)"),
-    ("polls", "author_id", "guild_id = :g"),
-    ("polls", "closed_by", "guild_id = :g"),
-    ("poll_votes", "user_id", "poll_id IN (SELECT poll_id FROM polls WHERE guild_id = :g)"),
-    ("groups", "created_by", "guild_id = :g"),
-    ("groups", "archived_by", "guild_id = :g"),
-    ("sessions", "created_by", "guild_id = :g"),
+_ITEM = "item_id IN (SELECT item_id FROM items WHERE guild_id = :g)"
+_POLL = "poll_id IN (SELECT poll_id FROM polls WHERE guild_id = :g)"
+_GROUP = "group_id IN (SELECT group_id FROM groups WHERE guild_id = :g)"
+_SESSION = "session_id IN (SELECT session_id FROM sessions WHERE guild_id = :g)"
+
+# Every column that holds a member's id, in one of three lists (a test checks every table against them).
+# Rewritten to the pseudonym at anonymisation: (table, column, how the row belongs to the server, the other
+# columns of a unique key that includes the member's column; on a clash the row under the Discord id wins).
+ID_COLUMNS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("items", "author_id", "guild_id = :g", ()),
+    ("items", "decided_by", "guild_id = :g", ()),
+    ("item_revisions", "author_id", _ITEM, ()),
+    ("positions", "user_id", _ITEM, ("item_id", "revision")),
+    ("objections", "user_id", _ITEM, ("item_id", "revision")),
+    ("objections", "resolved_by", _ITEM, ()),
+    ("polls", "author_id", "guild_id = :g", ()),
+    ("polls", "closed_by", "guild_id = :g", ()),
+    ("poll_votes", "user_id", _POLL, ("poll_id",)),
+    ("groups", "created_by", "guild_id = :g", ()),
+    ("groups", "archived_by", "guild_id = :g", ()),
+    ("group_members", "added_by", _GROUP, ()),
+    ("sessions", "created_by", "guild_id = :g", ()),
 )
+# Deleted at anonymisation, under the Discord id and under the pseudonym (what they did since an earlier
+# anonymisation): the member leaves their groups and reminder lists, pending imports go, and the row
+# with their name goes (the pseudonym's row is named ANONYMISED_NAME, see storage.servers).
+DROPPED: tuple[tuple[str, str, str], ...] = (
+    ("group_members", "user_id", _GROUP),
+    ("session_subscribers", "user_id", _SESSION),
+    ("agenda_imports", "user_id", "guild_id = :g"),
+    ("members", "user_id", "guild_id = :g"),
+)
+# Keyed hashes of a member's id: ballots of anonymous polls still open are re-keyed to the pseudonym
+# (closed polls' keys were already replaced by random bytes).
+REKEYED: tuple[tuple[str, str], ...] = (("poll_secret_ballots", "voter_key"),)
+# Not a member's id although named like one: the pseudonyms themselves.
+NOT_MEMBER_IDS: tuple[tuple[str, str], ...] = (("erasures", "pseudo_id"),)
 
 
 async def rows_about(db: Database, guild_id: int, user_id: int) -> dict[str, list[dict[str, Any]]]:
@@ -85,28 +108,70 @@ async def erased_in(db: Database | aiosqlite.Connection, guild_id: int) -> list[
     return [int(r["pseudo_id"]) for r in await fetch_all(db, sql, params)]
 
 
-async def anonymise(conn: aiosqlite.Connection, guild_id: int, user_id: int, pseudo_id: int, now: int) -> int:
-    """Replace the member's id by the pseudonym everywhere in this server; drop memberships and their name."""
+async def open_anonymous_polls(conn: aiosqlite.Connection, guild_id: int) -> list[int]:
+    """Ids of this server's anonymous polls that still hold voter keys (not closed yet)."""
+    rows = await (
+        await conn.execute(
+            "SELECT poll_id FROM polls WHERE guild_id = :g AND anonymous = 1 AND closed_at IS NULL ORDER BY poll_id",
+            {"g": guild_id},
+        )
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+async def anonymise(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    user_id: int,
+    pseudo_id: int,
+    now: int,
+    ballot_keys: Sequence[tuple[int, bytes, bytes]] = (),
+) -> int:
+    """Replace the member's id by the pseudonym everywhere in this server; drop memberships and their name.
+
+    Safe to run again: rows under the pseudonym stay (memberships and subscriptions made since go), and
+    anything still under the Discord id joins them. ``ballot_keys`` are (poll id, key of the Discord id,
+    key of the pseudonym) for the anonymous polls still open.
+    """
     changed = 0
     p = {"g": guild_id, "u": user_id, "p": pseudo_id}
-    for table, column, scope in ID_COLUMNS:
+    for table, column, scope, key in ID_COLUMNS:
+        if key:  # one row per member and key: the pseudonym's row gives way to the Discord id's
+            cols = ", ".join(key)
+            changed += (
+                await conn.execute(
+                    f"DELETE FROM {table} WHERE {column} = :p AND {scope} AND ({cols}) IN "  # noqa: S608 (fixed names)
+                    f"(SELECT {cols} FROM {table} WHERE {column} = :u)",
+                    p,
+                )
+            ).rowcount
         cursor = await conn.execute(
             f"UPDATE {table} SET {column} = :p WHERE {column} = :u AND {scope}",  # noqa: S608 (fixed names)
             p,
         )
         changed += cursor.rowcount
-    for sql in (
-        "DELETE FROM group_members WHERE user_id = :u AND group_id IN (SELECT group_id FROM groups WHERE guild_id = :g)",
-        "DELETE FROM session_subscribers WHERE user_id = :u "
-        "AND session_id IN (SELECT session_id FROM sessions WHERE guild_id = :g)",
-        "DELETE FROM agenda_imports WHERE user_id = :u AND guild_id = :g",
-        "DELETE FROM members WHERE guild_id = :g AND user_id = :u",
-    ):
-        changed += (await conn.execute(sql, p)).rowcount
+    for table, column, scope in DROPPED:
+        who = "= :u" if table == "members" else "IN (:u, :p)"
+        changed += (
+            await conn.execute(f"DELETE FROM {table} WHERE {column} {who} AND {scope}", p)  # noqa: S608
+        ).rowcount
+    for poll_id, old, new in ballot_keys:
+        k = {"poll": poll_id, "old": old, "new": new}
+        await conn.execute(
+            "DELETE FROM poll_secret_ballots WHERE poll_id = :poll AND voter_key = :new AND EXISTS "
+            "(SELECT 1 FROM poll_secret_ballots WHERE poll_id = :poll AND voter_key = :old)",
+            k,
+        )
+        changed += (
+            await conn.execute(
+                "UPDATE poll_secret_ballots SET voter_key = :new WHERE poll_id = :poll AND voter_key = :old",
+                k,
+            )
+        ).rowcount
     await conn.execute(
-        "INSERT INTO members (guild_id, user_id, display_name, seen_at) VALUES (:g, :p, 'Former member', :now) "
+        "INSERT INTO members (guild_id, user_id, display_name, seen_at) VALUES (:g, :p, :name, :now) "
         "ON CONFLICT (guild_id, user_id) DO NOTHING",
-        {**p, "now": now},
+        {**p, "now": now, "name": ANONYMISED_NAME},
     )
     await conn.execute(
         "INSERT INTO erasures (guild_id, pseudo_id, erased_at) VALUES (:g, :p, :now) ON CONFLICT DO NOTHING",

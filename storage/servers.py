@@ -34,8 +34,14 @@ async def mark_guild_removed(conn: aiosqlite.Connection, guild_id: int, now: int
     )
 
 
+# The name an anonymised member's pseudonym (a negative id) is recorded under. No statement writes
+# another name for a pseudonym: UPSERT_MEMBER (which every name passes through), mark_member_left and the
+# anonymisation itself write this one for any negative id, whatever name the caller gives.
+ANONYMISED_NAME = "Former member"
+
 UPSERT_MEMBER = (
-    "INSERT INTO members (guild_id, user_id, display_name, seen_at) VALUES (:g, :u, :n, :now) "
+    "INSERT INTO members (guild_id, user_id, display_name, seen_at) "
+    "VALUES (:g, :u, CASE WHEN :u < 0 THEN 'Former member' ELSE :n END, :now) "  # ANONYMISED_NAME
     "ON CONFLICT (guild_id, user_id) DO UPDATE SET display_name = excluded.display_name, "
     "seen_at = excluded.seen_at, left_at = NULL"
 )
@@ -55,9 +61,11 @@ async def upsert_members(
 
 
 async def mark_member_left(conn: aiosqlite.Connection, guild_id: int, user_id: int, now: int) -> None:
-    """Note that a member left the server; their past record stays."""
+    """Note that a member left the server (also one the bot had not recorded yet); their past record stays."""
     await conn.execute(
-        "UPDATE members SET left_at = :now WHERE guild_id = :g AND user_id = :u AND left_at IS NULL",
+        "INSERT INTO members (guild_id, user_id, display_name, seen_at, left_at) "
+        "VALUES (:g, :u, CASE WHEN :u < 0 THEN 'Former member' ELSE CAST(:u AS TEXT) END, :now, :now) "
+        "ON CONFLICT (guild_id, user_id) DO UPDATE SET left_at = :now WHERE left_at IS NULL",
         {"g": guild_id, "u": user_id, "now": now},
     )
 

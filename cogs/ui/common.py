@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import discord
@@ -9,31 +10,39 @@ from discord import app_commands
 
 from cogs.ui.boundary import guild_id_of
 from cogs.ui.limits import clip as clip  # the one definition, with the other limits
-from domain.groups import Target
+from domain.groups import Target, group_ref
+from domain.members import HeldRole
 from domain.permissions import Actor
 
 if TYPE_CHECKING:
     from bot.client import Caucus
 
 
-def actor(itx: discord.Interaction) -> Actor:
-    """The member acting, with the roles and permissions Discord sent on this interaction."""
+async def actor(itx: discord.Interaction) -> Actor:
+    """The member acting, as the record knows them (their pseudonym once anonymised), with the roles and
+    permissions Discord sent on this interaction; the roles that grant nothing are told apart in the domain."""
     guild_id = guild_id_of(itx)
     user = itx.user
-    roles = [r for r in getattr(user, "roles", []) if not r.is_default()]
-    return Actor(
-        guild_id=guild_id,
-        user_id=user.id,
-        display_name=user.display_name,
-        role_ids=frozenset(r.id for r in roles),
-        role_names=frozenset(r.name for r in roles),
+    roles = [HeldRole(r.id, r.name, r.managed) for r in getattr(user, "roles", []) if not r.is_default()]
+    bot: Caucus = itx.client  # type: ignore[assignment]
+    return await bot.members.actor(
+        guild_id, user.id, user.display_name, roles,
         manage_guild=itx.permissions.manage_guild or itx.permissions.administrator,
-    )
+    )  # fmt: skip
 
 
-def target(user: discord.abc.User) -> Target:
-    """A member an action is about."""
-    return Target(user.id, user.display_name, user.bot)
+async def target(itx: discord.Interaction, user: discord.abc.User) -> Target:
+    """A member an action is about, as the record knows them."""
+    bot: Caucus = itx.client  # type: ignore[assignment]
+    return await bot.members.target(guild_id_of(itx), user.id, user.display_name, is_bot=user.bot)
+
+
+async def reachable(bot: Caucus, guild_id: int, record_ids: Iterable[int]) -> list[int]:
+    """Discord ids to mention or message for these record ids: current members only, pseudonyms matched
+    to the member they belong to (each current member's pseudonym is computed, it is cheap)."""
+    guild = bot.get_guild(guild_id)
+    present = [m.id for m in guild.members] if guild is not None and guild.chunked else None
+    return await bot.members.reach(guild_id, record_ids, present)
 
 
 def when(unix: int | None) -> str:
@@ -50,9 +59,11 @@ def group_autocomplete(*, include_archived: bool):  # type: ignore[no-untyped-de
         if itx.guild_id is None:
             return []
         groups = await itx.client.groups.suggest(itx.guild_id, current, include_archived=include_archived)
+        # the value is the group's id form (#<id>), which no group name can have: the command finds
+        # exactly the group chosen, even one named like another's id before names were checked
         return [
             app_commands.Choice(
-                name=clip(g.name + (" (archived)" if g.archived_at else ""), 100), value=g.name
+                name=clip(g.name + (" (archived)" if g.archived_at else ""), 100), value=group_ref(g)
             )
             for g in groups
         ]

@@ -873,6 +873,55 @@ async def test_subscribe_and_unsubscribe_are_idempotent(agenda: Agenda, db: Data
         await agenda.subscribe(ALICE, session.session_id + 1000)
 
 
+async def test_remind_me_toggles(agenda: Agenda, db: Database) -> None:
+    session = await agenda.add(COORD, SessionSpec(title="Plenary", start="2026-12-03 09:00"))
+    assert (await agenda.toggle_reminders(ALICE, session.session_id))[1] is True
+    assert rows(db, "SELECT user_id FROM session_subscribers") == [(ALICE.user_id,)]
+    assert (await agenda.toggle_reminders(ALICE, session.session_id))[1] is False  # pressed again: stops
+    assert rows(db, "SELECT user_id FROM session_subscribers") == []
+    assert (await agenda.toggle_reminders(ALICE, session.session_id))[1] is True
+    with pytest.raises(NotFound):
+        await agenda.toggle_reminders(OTHER_MEMBER, session.session_id)  # another server's session
+    assert rows(db, "SELECT user_id FROM session_subscribers") == [(ALICE.user_id,)]
+
+
+async def test_leaving_the_group_or_the_server_ends_the_direct_messages(
+    agenda: Agenda, wg: WorkingGroups, principles: Group, roadmap: Group, db: Database, clock: FakeClock
+) -> None:
+    ours = await agenda.add(
+        CORA, SessionSpec(title="Principles call", start="2026-12-01 12:00", group="Principles")
+    )
+    theirs = await agenda.add(
+        OTTO, SessionSpec(title="Roadmap call", start="2026-12-01 13:00", group="Roadmap")
+    )
+    plenary = await agenda.add(COORD, SessionSpec(title="Plenary", start="2026-12-01 14:00"))
+    carol = Actor(GUILD, 32, "Carol")
+    for who in (ALICE, BOB, carol):
+        for session in (ours, theirs, plenary):
+            await agenda.toggle_reminders(who, session.session_id)
+
+    async def subscribers(session: Session) -> tuple[int, ...]:
+        (occ,) = await agenda.occurrences(session)
+        reminder = await agenda.reminder(occ.occurrence_id, REMINDER, late=False)
+        assert reminder is not None
+        return reminder.subscribers
+
+    await wg.leave(ALICE, principles)  # Alice leaves Principles: no more DMs about its sessions
+    await wg.remove_member(CORA, principles, Target(BOB.user_id, "Bob"))  # Bob is removed from it
+    assert await subscribers(ours) == (32,)  # Carol, who is in no group, still asked for them
+    assert await subscribers(theirs) == (ALICE.user_id, BOB.user_id, 32)  # other groups' sessions go on
+    # Carol leaves the server: she is off every list of this server, and filtered at send time too
+    await servers.member_left(db, clock, GUILD, 32)
+    assert await subscribers(plenary) == (ALICE.user_id, BOB.user_id)
+    assert rows(db, "SELECT count(*) FROM session_subscribers WHERE user_id = 32") == [(0,)]
+    # a subscription that slipped in (written behind the domain's back) is still not sent to her
+    raw = sqlite3.connect(db.path)
+    with raw:
+        raw.execute("INSERT INTO session_subscribers VALUES (?, 32)", (plenary.session_id,))
+    raw.close()
+    assert await subscribers(plenary) == (ALICE.user_id, BOB.user_id)
+
+
 async def test_an_edit_racing_a_remove_is_not_found(agenda: Agenda, db: Database) -> None:
     # BUG: edit() resolves the session before its transaction; when a remove commits in between, the edit
     # re-inserts occurrences of a deleted session and fails with sqlite3.IntegrityError (FOREIGN KEY), which

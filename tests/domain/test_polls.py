@@ -38,6 +38,7 @@ from domain.polls import (
 )
 from storage import polls as poll_rows
 from storage.db import Database
+from tests.tally import recount
 
 GUILD = 1001
 OTHER_GUILD = 2002
@@ -91,18 +92,6 @@ def counts(db: Database, poll: Poll) -> dict[int, int]:
     return dict(
         rows(db, "SELECT position, votes FROM poll_counts WHERE poll_id = ? ORDER BY 1", (poll.poll_id,))
     )
-
-
-async def recount(db: Database, poll_id: int) -> dict[int, int]:
-    """Votes per option counted from the ballots themselves (the check on the tally the triggers keep)."""
-    rows = await db.fetchall(
-        "SELECT o.position, (SELECT count(*) FROM poll_votes v WHERE v.poll_id = o.poll_id "
-        "AND (v.picks >> (o.position - 1)) & 1) + (SELECT count(*) FROM poll_secret_ballots s "
-        "WHERE s.poll_id = o.poll_id AND (s.picks >> (o.position - 1)) & 1) FROM poll_options o "
-        "WHERE o.poll_id = :p ORDER BY o.position",
-        {"p": poll_id},
-    )
-    return {int(r[0]): int(r[1]) for r in rows}
 
 
 async def tally_matches_recount(db: Database, poll: Poll) -> dict[int, int]:

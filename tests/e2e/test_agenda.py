@@ -99,9 +99,12 @@ async def test_reminders_role_ping_and_remind_me(fake: FakeDiscord, tmp_path: Pa
         press = await fake.click(card, remind, c.bob)
         await press.response()
         assert press.ephemeral and "can't send you direct messages" in press.text
-        again = await fake.click(card, remind, c.alice)
+        again = await fake.click(card, remind, c.alice)  # pressed again: stops
         await again.response()
-        assert "already" in again.text
+        assert again.ephemeral and "no longer get direct messages" in again.text
+        again = await fake.click(card, remind, c.alice)  # and once more: back on the list
+        await again.response()
+        assert again.ephemeral and "by direct message" in again.text
 
         await eventually(
             lambda: any("Reminder" in m.text for m in fake.messages(room)), timeout=10, what="reminder"

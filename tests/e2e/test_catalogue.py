@@ -138,7 +138,7 @@ async def test_every_command_and_button_refuses_bad_input(fake: FakeDiscord, tmp
                 if option["type"] == STRING and option.get("required"):
                     bad_values += ["", "\u0000\u202e"]
                 if option["name"] in REFERENCES:
-                    bad_values += ["Theirs", "#1", "1", "9" * 30]
+                    bad_values += ["Theirs", "#1", "1", "9" * 30, "#" + "9" * 30]
                 for bad in bad_values:
                     values = {o["name"]: placeholder(o, c) for o in options if o.get("required")}
                     values[option["name"]] = bad

@@ -222,7 +222,7 @@ async def test_servers_are_isolated(fake: FakeDiscord, coalition: Coalition, tmp
         assert [ch["name"] for ch in itx.choices or []] == ["Roadmap"]
         itx = await fake.autocomplete(c.guild, c.alice, "wg info", focused="group", group="prin")
         await itx.response()
-        assert [ch["value"] for ch in itx.choices or []] == ["Principles"]
+        assert [(ch["name"], ch["value"]) for ch in itx.choices or []] == [("Principles", f"#{group_id}")]
         assert [r for r in snapshot(bot) if r in before] == before
         assert db_rows(bot, "SELECT count(*) FROM group_members") == [(0,)]
         # the same name is fine in the other server

@@ -743,7 +743,9 @@ class HttpApi:
         body = call.body
         role = FakeRole(
             id=fake.new_id(), guild_id=guild.id, name=str(body.get("name") or "new role"),
-            permissions=int(body.get("permissions") or 0), color=int(body.get("color") or 0),
+            # as on Discord: without permissions, a new role gets @everyone's
+            permissions=int(body["permissions"]) if body.get("permissions") is not None
+            else guild.roles[guild.id].permissions, color=int(body.get("color") or 0),
             hoist=bool(body.get("hoist")), mentionable=bool(body.get("mentionable")),
         )  # fmt: skip
         if len(role.name) > 100:

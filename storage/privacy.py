@@ -6,6 +6,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage import orgs as org_rows
 from storage.db import Database
 
 # (table, column, how the row belongs to the server) for every place a member's id is stored.
@@ -71,6 +72,7 @@ async def rows_about(db: Database, guild_id: int, user_id: int) -> dict[str, lis
             "SELECT number, title, start_local, zone FROM sessions WHERE guild_id = :g AND created_by = :u "
             "ORDER BY number"
         ),
+        "organisations": await org_rows.rows_about(db, guild_id, user_id),
         "reminder_subscriptions": await fetch(
             "SELECT s.number, s.title FROM session_subscribers x JOIN sessions s ON s.session_id = x.session_id "
             "WHERE s.guild_id = :g AND x.user_id = :u ORDER BY s.number"
@@ -92,7 +94,7 @@ async def erased_in(db: Database | aiosqlite.Connection, guild_id: int) -> list[
 
 async def anonymise(conn: aiosqlite.Connection, guild_id: int, user_id: int, pseudo_id: int, now: int) -> int:
     """Replace the member's id by the pseudonym everywhere in this server; drop memberships and their name."""
-    changed = 0
+    changed = await org_rows.anonymise(conn, guild_id, user_id, pseudo_id, now)
     p = {"g": guild_id, "u": user_id, "p": pseudo_id}
     for table, column, scope in ID_COLUMNS:
         cursor = await conn.execute(

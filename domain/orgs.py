@@ -615,8 +615,9 @@ class Organisations:
         voice = await org_rows.current_voice(conn, org.org_id)
         return voice is not None and voice.user_id == user_id
 
-    async def _fresh(self, conn: Connection, org: Org) -> Org:
-        fresh = await org_rows.get_org(conn, org.guild_id, org.org_id)
+    async def _fresh(self, conn: Connection, actor: Actor, org: Org) -> Org:
+        """The organisation as it is now, only if it is in the actor's server."""
+        fresh = await org_rows.get_org(conn, actor.guild_id, org.org_id)
         if fresh is None:
             raise NotFound("That organisation no longer exists on this server.")
         return fresh
@@ -662,7 +663,7 @@ class Organisations:
         self.policy.require_coordinator(actor, "verify organisations")
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
-            fresh = await self._fresh(conn, org)
+            fresh = await self._fresh(conn, actor, org)
             if fresh.state == "verified":
                 raise Conflict(f"{fresh.name} is already verified.")
             readmitted = fresh.state == "left"
@@ -682,14 +683,14 @@ class Organisations:
                     if await org_rows.current_voice(conn, fresh.org_id) is None:
                         await org_rows.set_voice(conn, fresh.org_id, pending[0].rep_id, now)
                         voice_id = fresh.created_by
-            verified = await self._fresh(conn, fresh)
+            verified = await self._fresh(conn, actor, fresh)
         return Verification(verified, readmitted, voice_id, own)
 
     async def join(self, actor: Actor, org: Org) -> JoinRequest:
         """The actor asks to represent an organisation (one at a time); its voice or a coordinator approves."""
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
-            fresh = await self._fresh(conn, org)
+            fresh = await self._fresh(conn, actor, org)
             if fresh.state == "left":
                 raise Closed(f"{fresh.name} has left the coalition and takes no new representatives.")
             mine = await org_rows.open_rep_of(conn, actor.guild_id, actor.user_id)
@@ -736,7 +737,7 @@ class Organisations:
         """Approve the member's pending request to represent the organisation (its voice or a coordinator)."""
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
-            fresh = await self._fresh(conn, org)
+            fresh = await self._fresh(conn, actor, org)
             await self._record_names(conn, actor.guild_id, (actor.user_id, actor.display_name),
                                      (target.user_id, target.display_name))  # fmt: skip
             pending = [
@@ -757,8 +758,9 @@ class Organisations:
                 )
             return await self._decide(conn, actor, fresh, pending[0], approve=True, now=now)
 
-    def _self_approval(self, org: Org) -> str:
-        return f"You can't approve your own request to represent {org.name}: its voice or another coordinator must."
+    def _self_approval(self, actor: Actor, org: Org) -> str:
+        other = "another coordinator" if self.policy.is_coordinator(actor) else "a coordinator"
+        return f"You can't approve your own request to represent {org.name}: its voice or {other} must."
 
     async def _require_decider(self, conn: Connection, actor: Actor, org: Org, doing: str) -> None:
         if not (self.policy.is_coordinator(actor) or await self._is_voice(conn, org, actor.user_id)):
@@ -768,7 +770,7 @@ class Organisations:
         self, conn: Connection, actor: Actor, org: Org, rep: RepRow, *, approve: bool, now: int
     ) -> Decision:
         if approve and rep.user_id == actor.user_id:
-            raise NotAllowed(self._self_approval(org))
+            raise NotAllowed(self._self_approval(actor, org))
         if not approve and rep.user_id == actor.user_id:
             # declining your own request is withdrawing it
             if rep.state != "requested" or not await org_rows.close_request(
@@ -807,7 +809,7 @@ class Organisations:
         voice or the member themselves. If they were the voice, the voice passes on."""
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
-            fresh = await self._fresh(conn, org)
+            fresh = await self._fresh(conn, actor, org)
             you = target.user_id == actor.user_id
             if not you:
                 await self._require_decider(conn, actor, fresh, "remove its representatives")
@@ -829,7 +831,7 @@ class Organisations:
         """The current voice or a coordinator hands the organisation's voice to another current representative."""
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
-            fresh = await self._fresh(conn, org)
+            fresh = await self._fresh(conn, actor, org)
             await self._require_decider(conn, actor, fresh, "hand its voice to another representative")
             if fresh.state != "verified":
                 raise Closed(f"{fresh.name} is {fresh.state}: it has no representatives to speak for it.")
@@ -867,7 +869,7 @@ class Organisations:
         if not values:
             raise Invalid("Give at least one thing to change.")
         async with self.db.transaction() as conn:
-            fresh = await self._fresh(conn, org)
+            fresh = await self._fresh(conn, actor, org)
             await self._require_decider(conn, actor, fresh, "edit it")
             if fresh.state == "left":
                 raise Closed(f"{fresh.name} has left the coalition; its record is kept as it was.")
@@ -879,7 +881,7 @@ class Organisations:
                     )
             changed = tuple(k for k, v in values.items() if getattr(fresh, k) != v)
             await org_rows.update_org(conn, fresh.org_id, values)
-            edited = await self._fresh(conn, fresh)
+            edited = await self._fresh(conn, actor, fresh)
         return Edited(edited, changed)
 
     async def leave(self, actor: Actor, org: Org) -> Departure:
@@ -887,14 +889,14 @@ class Organisations:
         requests are declined, its record stays; it no longer counts."""
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
-            fresh = await self._fresh(conn, org)
+            fresh = await self._fresh(conn, actor, org)
             await self._require_decider(conn, actor, fresh, "say it leaves the coalition")
             if fresh.state == "left":
                 raise Conflict(f"{fresh.name} has already left the coalition.")
             await self._record_names(conn, actor.guild_id, (actor.user_id, actor.display_name))
             ended, declined = await org_rows.end_all(conn, fresh.org_id, actor.user_id, now)
             await org_rows.mark_left(conn, fresh.org_id, actor.user_id, now)
-            gone = await self._fresh(conn, fresh)
+            gone = await self._fresh(conn, actor, fresh)
         return Departure(gone, tuple(ended), declined)
 
     # -- import -------------------------------------------------------------------------------------

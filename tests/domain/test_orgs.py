@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from domain import servers
 from domain.clock import FakeClock
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Target
@@ -24,7 +25,7 @@ from domain.orgs import (
     suggest_countries,
 )
 from domain.permissions import Actor, Policy
-from domain.privacy import Identities, Privacy
+from domain.privacy import Identities, Privacy, purge_removed_servers
 from storage import orgs as org_rows
 from storage.db import Database
 
@@ -64,7 +65,7 @@ async def register(orgs: Organisations, actor: Actor, name: str, **kw: str) -> O
 async def verified_with_voice(orgs: Organisations, name: str, voice: Actor, **kw: str) -> Org:
     """An organisation registered by ``voice`` and verified by a coordinator: ``voice`` is its voice."""
     org = await register(orgs, voice, name, **kw)
-    done = await orgs.verify(COORD, org)
+    done = await orgs.verify(COORD if voice.guild_id == GUILD else THEIR_COORD, org)
     assert done.voice_id == voice.user_id
     return done.org
 
@@ -193,6 +194,13 @@ async def test_the_same_name_in_another_server_is_another_organisation(orgs: Org
     assert their_request is not None
     with pytest.raises(NotFound):
         await orgs.decide_request(COORD, their_request.rep_id, approve=True)
+    # and another server's organisation handed to a use case directly is not found either
+    for attempt in (orgs.verify(COORD, theirs), orgs.join(ALICE, theirs), orgs.leave(COORD, theirs),
+                    orgs.edit(COORD, theirs, acronym="X"), orgs.approve(COORD, theirs, t(THEIR_COORD)),
+                    orgs.hand_voice(COORD, theirs, t(ALICE)), orgs.remove(COORD, theirs, t(THEIR_COORD))):  # fmt: skip
+        with pytest.raises(NotFound):
+            await attempt
+    assert rows(orgs.db, "SELECT state FROM orgs WHERE org_id = ?", (theirs.org_id,)) == [("pending",)]
 
 
 async def test_verify_makes_the_registrant_the_voice(orgs: Organisations, db: Database) -> None:
@@ -478,6 +486,9 @@ async def test_list_filters(orgs: Organisations) -> None:
     assert [r.name for r in await orgs.list_orgs(GUILD, stakeholder="civil society")] == ["Beta"]
     assert [r.name for r in await orgs.list_orgs(GUILD, state="pending")] == ["Beta"]
     assert [o.name for o in await orgs.suggest(GUILD, "ALP")] == ["Alpha"]
+    await register(orgs, CAROL, "Electronic Frontier Foundation", acronym="EFF")
+    assert [o.name for o in await orgs.suggest(GUILD, "eff")] == ["Electronic Frontier Foundation"]
+    assert [o.name for o in await orgs.suggest(GUILD, "ta")] == ["Beta"]  # contains, not only starts with
     assert await orgs.list_orgs(OTHER_GUILD) == []
 
 
@@ -650,3 +661,18 @@ async def test_privacy_export_and_delete(orgs: Organisations, db: Database, cloc
     await privacy.erase(CAROL)
     assert rows(db, "SELECT state FROM org_reps WHERE org_id = ?", (b.org_id,)) == [("withdrawn",)]
     assert rows(db, "SELECT name, state FROM orgs WHERE org_id = ?", (b.org_id,)) == [("Org B", "pending")]
+
+
+async def test_a_purged_server_takes_its_organisations_with_it(
+    orgs: Organisations, db: Database, clock: FakeClock
+) -> None:
+    theirs = await verified_with_voice(orgs, "Gone Org", Actor(OTHER_GUILD, 20, "Alice"))
+    await orgs.preview_import(THEIR_COORD, csv_of("Listed,,FR,weog,academia,"))
+    ours = await verified_with_voice(orgs, "Our Org", ALICE)
+    await servers.server_left(db, clock, OTHER_GUILD)
+    clock.advance(timedelta(days=31))
+    assert await purge_removed_servers(db, clock, timedelta(days=30)) == [OTHER_GUILD]
+    assert rows(db, "SELECT org_id FROM orgs") == [(ours.org_id,)]
+    assert rows(db, "SELECT count(*) FROM org_reps WHERE org_id = ?", (theirs.org_id,)) == [(0,)]
+    assert rows(db, "SELECT count(*) FROM org_voices WHERE org_id = ?", (theirs.org_id,)) == [(0,)]
+    assert rows(db, "SELECT count(*) FROM org_imports") == [(0,)]

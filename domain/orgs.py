@@ -699,7 +699,7 @@ class Organisations:
             await self._record_names(conn, actor.guild_id, (actor.user_id, actor.display_name))
             rep_id = await org_rows.insert_request(conn, fresh.org_id, fresh.guild_id, actor.user_id, now)
             if rep_id is None:  # the unique index caught what the check above missed
-                raise Conflict("You already represent an organisation or asked to; see /privacy export.")
+                raise Conflict("You already represent an organisation or asked to: one at a time.")
             rep = await org_rows.get_rep(conn, rep_id)
             voice = await org_rows.current_voice(conn, fresh.org_id)
         assert rep is not None

@@ -481,18 +481,36 @@ async def take_import(
 
 
 async def rows_about(db: Database, guild_id: int, user_id: int) -> list[dict[str, Any]]:
-    """The member's requests and representations in this server, with the organisation and their voice periods."""
-    rows = await db.fetchall(
-        "SELECT o.name AS organisation, r.state, r.requested_at, r.started_at, r.ended_at, "  # noqa: S608
-        f"{_IS_VOICE} AS is_voice_now, "
+    """What names the member: each request or representation (``record`` "representation", with the
+    voice periods), and each organisation they registered, verified or recorded as leaving."""
+    p = {"g": guild_id, "u": user_id}
+    reps = await db.fetchall(
+        "SELECT 'representation' AS record, o.name AS organisation, r.state, r.requested_at, r.started_at, "  # noqa: S608
+        f"r.ended_at, {_IS_VOICE} AS is_voice_now, "
         "(SELECT json_group_array(json_object('from', v.started_at, 'until', v.ended_at)) FROM org_voices v "
         " WHERE v.rep_id = r.rep_id) AS voice_periods "
         "FROM org_reps r JOIN orgs o ON o.org_id = r.org_id WHERE r.guild_id = :g AND r.user_id = :u "
         "ORDER BY r.requested_at, r.rep_id",
-        {"g": guild_id, "u": user_id},
+        p,
     )
-    return [{**dict(r), "is_voice_now": bool(r["is_voice_now"]), "voice_periods": json.loads(r["voice_periods"])}
-            for r in rows]  # fmt: skip
+    recorded = await db.fetchall(
+        "SELECT 'organisation' AS record, name AS organisation, created_by = :u AS registered, "
+        "verified_by IS :u AS verified, left_by IS :u AS recorded_leaving FROM orgs WHERE guild_id = :g "
+        "AND (created_by = :u OR verified_by = :u OR left_by = :u) ORDER BY name_key",
+        p,
+    )
+    flags = ("is_voice_now", "registered", "verified", "recorded_leaving")
+
+    def entry(row: sqlite3.Row) -> dict[str, Any]:
+        values: dict[str, Any] = dict(row)
+        for key in flags:
+            if key in values:
+                values[key] = bool(values[key])
+        if "voice_periods" in values:
+            values["voice_periods"] = json.loads(values["voice_periods"])
+        return values
+
+    return [entry(r) for r in [*reps, *recorded]]
 
 
 async def anonymise(conn: aiosqlite.Connection, guild_id: int, user_id: int, pseudo_id: int, now: int) -> int:

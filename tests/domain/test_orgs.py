@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from datetime import timedelta
 
@@ -645,8 +646,13 @@ async def test_privacy_export_and_delete(orgs: Organisations, db: Database, cloc
     await orgs.join(BOB, a)
     await orgs.approve(ALICE, a, t(BOB))
     b = await register(orgs, CAROL, "Org B")
-    exported = (await privacy.export(ALICE)).decode()
-    assert '"organisation": "Org A"' in exported and '"is_voice_now": true' in exported
+    exported = json.loads(await privacy.export(ALICE))["organisations"]
+    assert [(r["organisation"], r["state"], r["is_voice_now"], len(r["voice_periods"]))
+            for r in exported if r["record"] == "representation"] == [("Org A", "active", True, 1)]  # fmt: skip
+    assert [r for r in exported if r["record"] == "organisation"] == [
+        {"record": "organisation", "organisation": "Org A", "registered": True, "verified": False,
+         "recorded_leaving": False}
+    ]  # fmt: skip
     await privacy.erase(ALICE)
     alias = identities.pseudonym(GUILD, ALICE.user_id)
     assert await orgs.representation_of(GUILD, ALICE.user_id) is None

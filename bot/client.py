@@ -21,6 +21,7 @@ from domain.clock import Clock, SystemClock
 from domain.consensus import Consensus
 from domain.groups import WorkingGroups
 from domain.members import Members
+from domain.orgs import Organisations
 from domain.permissions import Policy
 from domain.polls import Polls, load_ballot_key
 from domain.posts import PostBook
@@ -43,6 +44,7 @@ COGS = (
     "cogs.agenda",
     "cogs.export",
     "cogs.privacy",
+    "cogs.orgs",
 )
 
 
@@ -71,6 +73,7 @@ class Caucus(commands.Bot):
     polls: Polls
     agenda: Agenda
     privacy: Privacy
+    orgs: Organisations
     summaries: Summaries
     members: Members
     posts: PostDispatcher
@@ -115,6 +118,7 @@ class Caucus(commands.Bot):
         )
         self.polls = Polls(self.db, self.clock, self.groups, self.zone, secret)
         self.privacy = Privacy(self.db, self.clock, self.identities)
+        self.orgs = Organisations(self.db, self.clock, self.policy)
         self.summaries = Summaries(self.db, self.clock, self.groups, self.zone)
         self.agenda = Agenda(
             self.db, self.clock, self.groups, self.zone, self.config.schedule.reminder_offsets

@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 ERASE_WARNING = (
     "This anonymises you in this server: your name is removed from every point, position, objection, poll "
     "ballot and session; your positions and ballots still count, under an anonymous id; you leave your "
-    "working groups and reminder lists. What you do here afterwards is recorded under the same anonymous id, "
-    "never under your name. It cannot be undone. Press **Anonymise me** to go ahead."
+    "working groups and reminder lists, and stop representing your organisation (the organisation and its "
+    "record stay). What you do here afterwards is recorded under the same anonymous id, never under your "
+    "name. It cannot be undone. Press **Anonymise me** to go ahead."
 )
 
 

@@ -16,6 +16,7 @@ HELD: tuple[tuple[str, str, str], ...] = (
     ("items", "point or question", "points and questions"),
     ("polls", "poll", "polls"),
     ("sessions", "agenda session", "agenda sessions"),
+    ("orgs", "organisation", "organisations"),
     ("members", "member seen", "members seen"),
     ("erasures", "anonymised member", "anonymised members"),
 )

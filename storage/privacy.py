@@ -7,6 +7,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage import orgs as org_rows
 from storage.db import Database, fetch_all
 from storage.servers import ANONYMISED_NAME
 
@@ -32,6 +33,7 @@ ID_COLUMNS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("groups", "archived_by", "guild_id = :g", ()),
     ("group_members", "added_by", _GROUP, ()),
     ("sessions", "created_by", "guild_id = :g", ()),
+    *((table, column, "guild_id = :g", ()) for table, column in org_rows.MEMBER_ID_COLUMNS),
 )
 # Deleted at anonymisation, under the Discord id and under the pseudonym (what they did since an earlier
 # anonymisation): the member leaves their groups and reminder lists, pending imports go, and the row
@@ -45,8 +47,8 @@ DROPPED: tuple[tuple[str, str, str], ...] = (
 # Keyed hashes of a member's id: ballots of anonymous polls still open are re-keyed to the pseudonym
 # (closed polls' keys were already replaced by random bytes).
 REKEYED: tuple[tuple[str, str], ...] = (("poll_secret_ballots", "voter_key"),)
-# Not a member's id although named like one: the pseudonyms themselves.
-NOT_MEMBER_IDS: tuple[tuple[str, str], ...] = (("erasures", "pseudo_id"),)
+# Not a member's id although named like one: the pseudonyms themselves, and the id of a voice's period.
+NOT_MEMBER_IDS: tuple[tuple[str, str], ...] = (("erasures", "pseudo_id"), ("org_voices", "voice_id"))
 
 
 async def rows_about(db: Database, guild_id: int, user_id: int) -> dict[str, list[dict[str, Any]]]:
@@ -94,6 +96,7 @@ async def rows_about(db: Database, guild_id: int, user_id: int) -> dict[str, lis
             "SELECT number, title, start_local, zone FROM sessions WHERE guild_id = :g AND created_by = :u "
             "ORDER BY number"
         ),
+        "organisations": await org_rows.rows_about(db, guild_id, user_id),
         "reminder_subscriptions": await fetch(
             "SELECT s.number, s.title FROM session_subscribers x JOIN sessions s ON s.session_id = x.session_id "
             "WHERE s.guild_id = :g AND x.user_id = :u ORDER BY s.number"
@@ -133,7 +136,7 @@ async def anonymise(
     anything still under the Discord id joins them. ``ballot_keys`` are (poll id, key of the Discord id,
     key of the pseudonym) for the anonymous polls still open.
     """
-    changed = 0
+    changed = await org_rows.anonymise(conn, guild_id, user_id, pseudo_id, now)
     p = {"g": guild_id, "u": user_id, "p": pseudo_id}
     for table, column, scope, key in ID_COLUMNS:
         if key:  # one row per member and key: the pseudonym's row gives way to the Discord id's

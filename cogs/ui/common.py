@@ -45,6 +45,12 @@ async def reachable(bot: Caucus, guild_id: int, record_ids: Iterable[int]) -> li
     return await bot.members.reach(guild_id, record_ids, present)
 
 
+def mention(record_id: int) -> str:
+    """How a member the record names is shown: their mention, or "a former member" once anonymised (a
+    pseudonym is no Discord id; mentions never ping here, see NO_PINGS)."""
+    return f"<@{record_id}>" if record_id > 0 else "a former member"
+
+
 def when(unix: int | None) -> str:
     """A time as Discord shows it: in each member's own zone, with a relative hint."""
     if unix is None:

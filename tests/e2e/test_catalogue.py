@@ -22,7 +22,7 @@ from tests.e2e.harness import BotProcess
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = range(3, 12)
-REFERENCES = {"group", "item", "poll", "session"}  # options naming this server's things
+REFERENCES = {"group", "item", "poll", "session", "org"}  # options naming this server's things
 SKIP_TABLES = {"bot_state", "sqlite_sequence"}
 
 
@@ -118,6 +118,11 @@ async def test_every_command_and_button_refuses_bad_input(fake: FakeDiscord, tmp
         await (
             await fake.slash(other.guild, other.coco, "agenda add", title="Theirs", start="2030-01-01 10:00")
         ).response()
+        await (
+            await fake.slash(other.guild, other.coco, "org register", name="Theirs", country="FR", region="weog",
+                             stakeholder="civil_society")
+        ).response()  # fmt: skip
+        await (await fake.slash(other.guild, other.coco, "org verify", org="Theirs")).response()
         # ids 1 now belong to the other server; this server has a group card to click on
         await (await fake.slash(c.guild, c.coco, "wg create", name="Ours")).response()
         card = fake.messages(c.general)[-1]

@@ -1,0 +1,421 @@
+"""/org: member organisations — register, import, list, info, join, approve, remove, voice, verify, edit, leave."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.ui.boundary import NO_PINGS, guild_id_of, reply
+from cogs.ui.common import actor, clip, mention, reachable, target
+from cogs.ui.orgs import OrgButton, OrgListPager, card_embed, confirm_view, esc, preview_embed, request_view
+from domain.errors import Invalid, NotAllowed
+from domain.orgs import (
+    ACRONYM_MAX,
+    NAME_MAX,
+    REGIONS,
+    STAKEHOLDERS,
+    STATES,
+    WEBSITE_MAX,
+    Org,
+    suggest_countries,
+)
+from domain.permissions import Actor
+
+if TYPE_CHECKING:
+    from bot.client import Caucus
+
+log = logging.getLogger(__name__)
+
+REGION_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in REGIONS.items()]
+STAKEHOLDER_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in STAKEHOLDERS.items()]
+STATE_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in STATES.items()]
+
+
+def org_autocomplete(*, include_left: bool):  # type: ignore[no-untyped-def]
+    """Offers this server's organisations whose name or acronym contains what was typed; inserts ``#id``."""
+
+    async def complete(itx: discord.Interaction[Caucus], current: str) -> list[app_commands.Choice[str]]:
+        if itx.guild_id is None:
+            return []
+        found = await itx.client.orgs.suggest(itx.guild_id, current, include_left=include_left)
+        return [
+            app_commands.Choice(
+                name=clip(o.name + (f" ({o.acronym})" if o.acronym else "") + f" · {o.state}", 100),
+                value=f"#{o.org_id}",
+            )
+            for o in found
+        ]
+
+    return complete
+
+
+async def country_autocomplete(itx: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    return [
+        app_commands.Choice(name=f"{name} ({code})", value=code) for code, name in suggest_countries(current)
+    ]
+
+
+ALL_ORGS = org_autocomplete(include_left=True)
+OPEN_ORGS = org_autocomplete(include_left=False)
+
+
+def member_actor(member: discord.Member) -> Actor:
+    """A member acting from outside their server (a button in a direct message), with their roles there."""
+    roles = [r for r in member.roles if not r.is_default()]
+    perms = member.guild_permissions
+    return Actor(
+        guild_id=member.guild.id, user_id=member.id, display_name=member.display_name,
+        role_ids=frozenset(r.id for r in roles), role_names=frozenset(r.name for r in roles),
+        manage_guild=perms.manage_guild or perms.administrator,
+    )  # fmt: skip
+
+
+class OrgsCog(commands.GroupCog, group_name="org", group_description="Member organisations and their voices"):
+    def __init__(self, bot: Caucus) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        OrgButton.handler = self.button
+        self.bot.add_dynamic_items(OrgButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(OrgButton)
+        OrgButton.handler = None
+
+    async def _resolve(self, itx: discord.Interaction, ref: str) -> tuple[Actor, Org]:
+        who = await actor(itx)
+        return who, await self.bot.orgs.resolve(who.guild_id, ref)
+
+    async def _dm(self, guild_id: int, user_id: int, text: str, **kwargs: Any) -> bool:
+        """A direct message to a member the record names (a pseudonym found among the server's members);
+        False when they cannot be reached or do not take direct messages (it is not an error)."""
+        found = await reachable(self.bot, guild_id, [user_id])
+        if not found:
+            return False
+        try:
+            user = self.bot.get_user(found[0]) or await self.bot.fetch_user(found[0])
+            await user.send(text, allowed_mentions=NO_PINGS, **kwargs)
+            return True
+        except discord.HTTPException as exc:
+            log.info("could not DM %d about an organisation: %s", user_id, exc)
+            return False
+
+    def _card_extra(self, org: Org) -> list[tuple[str, str]]:
+        """More fields for the card. Counting per organisation adds its positions on open points here."""
+        return []
+
+    # -- commands ------------------------------------------------------------------------------------
+
+    @app_commands.command(description="Register your organisation: it waits for a coordinator to verify it")
+    @app_commands.describe(
+        name="Its full name (at most 120 characters)", country="Its country: a code (FR, FRA) or the English name",
+        region="Its UN regional group", stakeholder="Its stakeholder group", acronym="Its acronym, if any",
+        website="Its website, e.g. https://example.org",
+    )  # fmt: skip
+    @app_commands.choices(region=REGION_CHOICES, stakeholder=STAKEHOLDER_CHOICES)
+    @app_commands.autocomplete(country=country_autocomplete)
+    @app_commands.guild_only()
+    async def register(
+        self, itx: discord.Interaction, name: app_commands.Range[str, 1, NAME_MAX], country: str,
+        region: app_commands.Choice[str], stakeholder: app_commands.Choice[str],
+        acronym: app_commands.Range[str, 1, ACRONYM_MAX] = "", website: app_commands.Range[str, 1, WEBSITE_MAX] = "",
+    ) -> None:  # fmt: skip
+        who = await actor(itx)
+        done = await self.bot.orgs.register(
+            who, name, country=country, region=region.value, stakeholder=stakeholder.value, acronym=acronym,
+            website=website,
+        )  # fmt: skip
+        org = done.org
+        log.info("organisation %d registered in server %d by %d", org.org_id, org.guild_id, who.user_id)
+        text = f"**{esc(org.name)}** is registered and waits for a coordinator to verify it (/org verify)."
+        if done.requested:
+            text += " You asked to represent it: once it is verified, you are its voice."
+        elif done.already is not None:
+            text += (
+                f" You already represent (or asked to represent) **{esc(done.already.name)}**, so you were not "
+                "added as its representative; one organisation at a time."
+            )
+        embed = card_embed(await self.bot.orgs.card(org, who))
+        await reply(itx, text, embed=embed, ephemeral=True)
+
+    @app_commands.command(
+        name="import", description="Import organisations from a CSV file, all or nothing (coordinators)"
+    )
+    @app_commands.describe(
+        file="CSV with a header row: name, acronym, country, region, stakeholder group, website"
+    )
+    @app_commands.guild_only()
+    async def import_(self, itx: discord.Interaction, file: discord.Attachment) -> None:
+        who = await actor(itx)
+        if file.size > 1_000_000:
+            raise Invalid("Nothing was imported: the file is larger than 1 MB.")
+        await itx.response.defer(ephemeral=True, thinking=True)
+        preview = await self.bot.orgs.preview_import(who, await file.read())
+        await reply(itx, embed=preview_embed(preview), view=confirm_view(preview.import_id), ephemeral=True)
+
+    @app_commands.command(name="list", description="The member organisations, with filters")
+    @app_commands.describe(
+        region="Only this UN regional group",
+        stakeholder="Only this stakeholder group",
+        state="Only this state",
+    )
+    @app_commands.choices(region=REGION_CHOICES, stakeholder=STAKEHOLDER_CHOICES, state=STATE_CHOICES)
+    @app_commands.guild_only()
+    async def list_(
+        self, itx: discord.Interaction, region: app_commands.Choice[str] | None = None,
+        stakeholder: app_commands.Choice[str] | None = None, state: app_commands.Choice[str] | None = None,
+    ) -> None:  # fmt: skip
+        rows = await self.bot.orgs.list_orgs(
+            guild_id_of(itx), region=region.value if region else None,
+            stakeholder=stakeholder.value if stakeholder else None, state=state.value if state else None,
+        )  # fmt: skip
+        filters = [c.name for c in (region, stakeholder, state) if c is not None]
+        pager = OrgListPager(rows, "Organisations" + (f" ({', '.join(filters)})" if filters else ""))
+        if pager.pages > 1:
+            await reply(itx, embed=pager.embed(), view=pager, ephemeral=True)
+        else:
+            await reply(itx, embed=pager.embed(), ephemeral=True)
+
+    @app_commands.command(description="An organisation's card: details, representatives, its voice")
+    @app_commands.describe(org="The organisation (autocomplete helps)", public="Post the card in the channel")
+    @app_commands.autocomplete(org=ALL_ORGS)
+    @app_commands.guild_only()
+    async def info(self, itx: discord.Interaction, org: str, public: bool = False) -> None:
+        who, found = await self._resolve(itx, org)
+        card = await self.bot.orgs.card(found, None if public else who)
+        await reply(itx, embed=card_embed(card, self._card_extra(found)), ephemeral=not public)
+
+    @app_commands.command(description="Ask to represent an organisation (one at a time)")
+    @app_commands.describe(org="The organisation (autocomplete helps)")
+    @app_commands.autocomplete(org=OPEN_ORGS)
+    @app_commands.guild_only()
+    async def join(self, itx: discord.Interaction, org: str) -> None:
+        who, found = await self._resolve(itx, org)
+        request = await self.bot.orgs.join(who, found)
+        name = esc(request.org.name)
+        text = f"You asked to represent **{name}**."
+        if request.org.state == "pending":
+            text += " It is not verified yet: once a coordinator verifies it, its voice or a coordinator can approve you."
+        elif request.voice_id is None:
+            text += " It has no voice yet, so a coordinator will approve it (they see requests in /org info)."
+        else:
+            guild_name = itx.guild.name if itx.guild else "the server"
+            sent = await self._dm(
+                request.org.guild_id,
+                request.voice_id,
+                f"**{esc(who.display_name)}** ({itx.user.mention}) asks to represent **{name}** in "
+                f"{esc(guild_name)}. As its voice, you can approve or decline:",
+                view=request_view(request.rep.rep_id),
+            )
+            if sent:
+                text += f" Its voice, {mention(request.voice_id)}, got a message to approve it; a coordinator can too."
+            else:
+                text += (
+                    f" Its voice, {mention(request.voice_id)}, does not take direct messages from me: ask them or a "
+                    "coordinator to approve it with /org approve."
+                )
+        await reply(itx, text, ephemeral=True)
+
+    @app_commands.command(
+        description="Approve a member's request to represent an organisation (its voice, coordinators)"
+    )
+    @app_commands.describe(org="The organisation", member="The member who asked")
+    @app_commands.autocomplete(org=OPEN_ORGS)
+    @app_commands.guild_only()
+    async def approve(self, itx: discord.Interaction, org: str, member: discord.Member) -> None:
+        who, found = await self._resolve(itx, org)
+        if member.bot:
+            raise Invalid("Bots can't represent an organisation.")
+        decision = await self.bot.orgs.approve(who, found, await target(itx, member))
+        await reply(itx, self._approved_text(member.id, decision.org, decision.became_voice), ephemeral=True)
+        await self._tell_approved(member.id, decision.org, decision.became_voice)
+
+    def _approved_text(self, user_id: int, org: Org, became_voice: bool) -> str:
+        voice = " and is its voice (the first representative)" if became_voice else ""
+        return f"{mention(user_id)} now represents **{esc(org.name)}**{voice}."
+
+    async def _tell_approved(self, user_id: int, org: Org, became_voice: bool) -> None:
+        voice = (
+            " You are its voice: you speak for it when a point or poll counts per organisation."
+            if became_voice
+            else ""
+        )
+        await self._dm(org.guild_id, user_id, f"You now represent **{esc(org.name)}**.{voice}")
+
+    @app_commands.command(
+        description="End a representation or a request (the member, the organisation's voice, coordinators)"
+    )
+    @app_commands.describe(
+        org="The organisation", member="Who stops representing it (you, or another member)"
+    )
+    @app_commands.autocomplete(org=ALL_ORGS)
+    @app_commands.guild_only()
+    async def remove(self, itx: discord.Interaction, org: str, member: discord.User) -> None:
+        who, found = await self._resolve(itx, org)
+        done = await self.bot.orgs.remove(who, found, await target(itx, member))
+        name = esc(done.org.name)
+        you = member.id == who.on_discord
+        if done.was_request:
+            text = (
+                f"You withdrew your request to represent **{name}**."
+                if you
+                else f"The request of <@{member.id}> to represent **{name}** is declined."
+            )
+        else:
+            text = (
+                f"{'You no longer represent' if you else f'<@{member.id}> no longer represents'} **{name}**."
+            )
+            if done.was_voice and done.new_voice_id is not None:
+                text += (
+                    f" Its voice passed to {mention(done.new_voice_id)}, the longest-serving representative."
+                )
+                await self._dm(
+                    done.org.guild_id,
+                    done.new_voice_id,
+                    f"You are now the voice of **{name}**: <@{member.id}> stopped representing it.",
+                )
+            elif done.was_voice:
+                text += f" **{name}** has no representative now, so no voice."
+        await reply(itx, text, ephemeral=True)
+
+    @app_commands.command(description="Hand an organisation's voice to another of its representatives")
+    @app_commands.describe(org="The organisation", member="The representative who becomes its voice")
+    @app_commands.autocomplete(org=OPEN_ORGS)
+    @app_commands.guild_only()
+    async def voice(self, itx: discord.Interaction, org: str, member: discord.Member) -> None:
+        who, found = await self._resolve(itx, org)
+        done = await self.bot.orgs.hand_voice(who, found, await target(itx, member))
+        name = esc(done.org.name)
+        await reply(itx, f"<@{member.id}> is now the voice of **{name}**.", ephemeral=True)
+        if member.id != who.on_discord:
+            await self._dm(
+                done.org.guild_id,
+                member.id,
+                f"You are now the voice of **{name}** (handed over by {itx.user.mention}).",
+            )
+
+    @app_commands.command(description="Verify an organisation, or admit one that left again (coordinators)")
+    @app_commands.describe(org="The organisation")
+    @app_commands.autocomplete(org=ALL_ORGS)
+    @app_commands.guild_only()
+    async def verify(self, itx: discord.Interaction, org: str) -> None:
+        who, found = await self._resolve(itx, org)
+        done = await self.bot.orgs.verify(who, found)
+        name = esc(done.org.name)
+        text = f"**{name}** is {'admitted again' if done.readmitted else 'verified'} by {itx.user.mention}."
+        if done.voice_id is not None:
+            text += f" {mention(done.voice_id)}, who registered it, now represents it and is its voice."
+        card = await self.bot.orgs.card(done.org)
+        await reply(itx, text, embed=card_embed(card, self._card_extra(done.org)))
+        if done.own_request_pending:
+            await reply(
+                itx, "You registered it, so your own request to represent it stays pending: another coordinator "
+                "must approve it (/org approve).", ephemeral=True,
+            )  # fmt: skip
+        if done.voice_id is not None:
+            await self._tell_approved(done.voice_id, done.org, True)
+
+    @app_commands.command(description="Change an organisation's details (its voice, coordinators)")
+    @app_commands.describe(
+        org="The organisation", name="New name", acronym="New acronym (- to remove it)",
+        country="New country: a code (FR, FRA) or the English name", region="New UN regional group",
+        stakeholder="New stakeholder group", website="New website (- to remove it)",
+    )  # fmt: skip
+    @app_commands.choices(region=REGION_CHOICES, stakeholder=STAKEHOLDER_CHOICES)
+    @app_commands.autocomplete(org=OPEN_ORGS, country=country_autocomplete)
+    @app_commands.guild_only()
+    async def edit(
+        self, itx: discord.Interaction, org: str, name: app_commands.Range[str, 1, NAME_MAX] | None = None,
+        acronym: app_commands.Range[str, 1, ACRONYM_MAX] | None = None, country: str | None = None,
+        region: app_commands.Choice[str] | None = None, stakeholder: app_commands.Choice[str] | None = None,
+        website: app_commands.Range[str, 1, WEBSITE_MAX] | None = None,
+    ) -> None:  # fmt: skip
+        who, found = await self._resolve(itx, org)
+        done = await self.bot.orgs.edit(
+            who, found, name=name, acronym=acronym, country=country, region=region.value if region else None,
+            stakeholder=stakeholder.value if stakeholder else None, website=website,
+        )  # fmt: skip
+        changed = ", ".join(done.changed) or "nothing (the details were already so)"
+        card = await self.bot.orgs.card(done.org, who)
+        await reply(
+            itx, f"Updated **{esc(done.org.name)}**: {changed}.", embed=card_embed(card), ephemeral=True
+        )
+
+    @app_commands.command(
+        description="The organisation leaves the coalition: kept in the record, no longer counted"
+    )
+    @app_commands.describe(org="The organisation")
+    @app_commands.autocomplete(org=OPEN_ORGS)
+    @app_commands.guild_only()
+    async def leave(self, itx: discord.Interaction, org: str) -> None:
+        who, found = await self._resolve(itx, org)
+        done = await self.bot.orgs.leave(who, found)
+        count = len(done.ended)
+        ended = (
+            f" Its {count} representative{'s' if count != 1 else ''} no longer represent it." if count else ""
+        )
+        await reply(
+            itx, f"**{esc(done.org.name)}** has left the coalition ({itx.user.mention}).{ended} Its record is kept; "
+            "it is no longer counted.",
+        )  # fmt: skip
+
+    # -- buttons -------------------------------------------------------------------------------------
+
+    async def button(self, itx: discord.Interaction, action: str, ref: int) -> None:
+        """Confirm import on a preview; Approve or Decline on a request (usually in the voice's direct messages)."""
+        if action == "confirm":
+            await self._confirm_import(itx, ref)
+            return
+        if itx.guild_id is None:
+            who = await self._actor_in_server_of(itx, ref)
+        else:
+            who = await actor(itx)
+        decision = await self.bot.orgs.decide_request(who, ref, approve=action == "approve")
+        name = esc(decision.org.name)
+        member = decision.rep.user_id
+        if decision.approved:
+            text = self._approved_text(member, decision.org, decision.became_voice)
+            await self._tell_approved(member, decision.org, decision.became_voice)
+        elif member == who.user_id:
+            text = f"You withdrew your request to represent **{name}**."
+        else:
+            text = f"The request of {mention(member)} to represent **{name}** is declined."
+            await self._dm(
+                decision.org.guild_id, member, f"Your request to represent **{name}** was declined."
+            )
+        if itx.guild_id is None:
+            await itx.response.edit_message(content=text, view=None, allowed_mentions=NO_PINGS)
+        else:
+            await reply(itx, text, ephemeral=True)
+
+    async def _actor_in_server_of(self, itx: discord.Interaction, rep_id: int) -> Actor:
+        """The clicker as a member of the request's server, with their roles there now."""
+        org, _ = await self.bot.orgs.request_by_id(rep_id)
+        guild = self.bot.get_guild(org.guild_id)
+        if guild is None:
+            raise NotAllowed("I am no longer in the server of that organisation.")
+        member = guild.get_member(itx.user.id)
+        if member is None:
+            raise NotAllowed(f"You are no longer a member of {guild.name}, so you can't decide this request.")
+        return member_actor(member)
+
+    async def _confirm_import(self, itx: discord.Interaction, import_id: int) -> None:
+        who = await actor(itx)
+        await itx.response.defer(ephemeral=True, thinking=True)
+        created = await self.bot.orgs.confirm_import(who, import_id)
+        log.info("%d organisations imported in server %d by %d", len(created), who.guild_id, who.user_id)
+        await reply(itx, f"Imported {len(created)} organisations, verified.", ephemeral=True)
+        if isinstance(itx.channel, discord.abc.Messageable):
+            await itx.channel.send(
+                f"{itx.user.mention} imported {len(created)} member organisations, verified (see /org list; "
+                "representatives ask to join with /org join).",
+                allowed_mentions=NO_PINGS,
+            )
+
+
+async def setup(bot: Caucus) -> None:
+    await bot.add_cog(OrgsCog(bot))

@@ -11,7 +11,8 @@ from discord.ext import commands
 
 from cogs.ui.boundary import NO_PINGS, guild_id_of, reply
 from cogs.ui.common import actor, clip, mention, reachable, target
-from cogs.ui.orgs import OrgButton, OrgListPager, card_embed, confirm_view, esc, preview_embed, request_view
+from cogs.ui.limits import send_pages
+from cogs.ui.orgs import OrgButton, card_embed, confirm_view, esc, list_pages, preview_embed, request_view
 from domain.errors import Invalid, NotAllowed
 from domain.orgs import (
     ACRONYM_MAX,
@@ -174,11 +175,9 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
             stakeholder=stakeholder.value if stakeholder else None, state=state.value if state else None,
         )  # fmt: skip
         filters = [c.name for c in (region, stakeholder, state) if c is not None]
-        pager = OrgListPager(rows, "Organisations" + (f" ({', '.join(filters)})" if filters else ""))
-        if pager.pages > 1:
-            await reply(itx, embed=pager.embed(), view=pager, ephemeral=True)
-        else:
-            await reply(itx, embed=pager.embed(), ephemeral=True)
+        await send_pages(
+            itx, list_pages(rows, "Organisations" + (f" ({', '.join(filters)})" if filters else ""))
+        )
 
     @app_commands.command(description="An organisation's card: details, representatives, its voice")
     @app_commands.describe(org="The organisation (autocomplete helps)", public="Post the card in the channel")

@@ -11,6 +11,7 @@ import discord
 
 from cogs.ui.boundary import guarded
 from cogs.ui.common import clip, mention
+from cogs.ui.limits import FIELD_VALUE, fit_embed, fit_list
 from domain.errors import Unavailable
 from domain.orgs import (
     REGION_SHORT,
@@ -49,9 +50,7 @@ def country_label(code: str) -> str:
 
 
 def _people(ids: list[int], limit: int = PEOPLE_SHOWN) -> str:
-    shown = ", ".join(mention(i) for i in ids[:limit])
-    more = len(ids) - limit
-    return shown + (f" and {more} more" if more > 0 else "")
+    return fit_list([mention(i) for i in ids], FIELD_VALUE - 120, sep=", ", most=limit)
 
 
 def card_embed(card: OrgCard, extra: list[tuple[str, str]] | None = None) -> discord.Embed:
@@ -108,7 +107,7 @@ def card_embed(card: OrgCard, extra: list[tuple[str, str]] | None = None) -> dis
         name="Registered", value=f"<t:{org.created_at}:D> by {mention(org.created_by)}", inline=False
     )
     embed.set_footer(text=f"Organisation #{org.org_id} · ask to represent it with /org join")
-    return embed
+    return fit_embed(embed)
 
 
 def list_line(row: OrgListRow) -> str:
@@ -134,36 +133,10 @@ def list_page(rows: list[OrgListRow], page: int, title: str, per_page: int = PER
     return embed
 
 
-class OrgListPager(discord.ui.View):
-    """Previous/Next on an ephemeral list (only its viewer sees it, so it need not survive restarts)."""
-
-    def __init__(self, rows: list[OrgListRow], title: str, per_page: int = PER_PAGE) -> None:
-        super().__init__(timeout=600)
-        self.rows = rows
-        self.title = title
-        self.per_page = per_page
-        self.page = 0
-        self.pages = max(1, (len(rows) + per_page - 1) // per_page)
-        self._sync()
-
-    def _sync(self) -> None:
-        self.previous.disabled = self.page == 0
-        self.next.disabled = self.page >= self.pages - 1
-
-    def embed(self) -> discord.Embed:
-        return list_page(self.rows, self.page, self.title, self.per_page)
-
-    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
-    async def previous(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
-        self.page = max(0, self.page - 1)
-        self._sync()
-        await interaction.response.edit_message(embed=self.embed(), view=self)
-
-    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
-    async def next(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
-        self.page = min(self.pages - 1, self.page + 1)
-        self._sync()
-        await interaction.response.edit_message(embed=self.embed(), view=self)
+def list_pages(rows: list[OrgListRow], title: str, per_page: int = PER_PAGE) -> list[discord.Embed]:
+    """Every page of /org list (shown with the shared Previous/Next pager)."""
+    count = max(1, (len(rows) + per_page - 1) // per_page)
+    return [fit_embed(list_page(rows, n, title, per_page)) for n in range(count)]
 
 
 def preview_embed(preview: ImportPreview) -> discord.Embed:

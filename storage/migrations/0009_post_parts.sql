@@ -1,4 +1,4 @@
--- 0008: the parts of a scheduled post, decided at its first attempt and kept until it is finished, so
+-- 0009: the parts of a scheduled post, decided at its first attempt and kept until it is finished, so
 -- every attempt sends the same parts (with the same nonces) and skips the parts already sent.
 
 CREATE TABLE post_parts (

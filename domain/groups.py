@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from domain.clock import Clock, to_unix
@@ -20,6 +21,7 @@ __all__ = ["Group", "GroupCard", "GroupListRow", "MemberRow", "WorkingGroups", "
 
 NAME_MAX = 80
 DESCRIPTION_MAX = 1000
+DUE_MAX = timedelta(days=3653)  # ten years
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,11 @@ class WorkingGroups:
                 f"A description can be at most {DESCRIPTION_MAX} characters; this one has {len(description)}."
             )
         now = self.clock.now()
-        due_at = to_unix(parse_future(due, self.zone, now, end_of_day=True)) if due and due.strip() else None
+        due_at = (
+            to_unix(parse_future(due, self.zone, now, end_of_day=True, within=DUE_MAX,
+                                 rule="a group's work is due at most {limit} from now"))
+            if due and due.strip() else None
+        )  # fmt: skip
         async with self.db.transaction() as conn:
             await server_rows.ensure_guild(conn, actor.guild_id, to_unix(now))
             await server_rows.upsert_members(

@@ -272,7 +272,7 @@ async def test_only_future_reminders_are_planned(
     [
         ("2026-11-01 10:00", "in the past"),
         ("2026-11-30 13:00", "in the past"),  # exactly now (13:00 Paris) is not the future
-        ("next friday", "not a date and time"),
+        ("next friday", "not a deadline: give a duration such as 48h or 3d, or a date and time"),
         ("2026-02-30 25:00", "not a real date and time"),
         ("2027-02-30 10:00", "not a real date and time"),
         ("2027-03-28 02:30", "does not exist in Europe/Paris"),  # the spring-forward gap

@@ -14,7 +14,7 @@ from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
 from domain.posts import LATE_AFTER, Post
 from domain.refs import number_of
-from domain.text import quote
+from domain.text import quote, strip_controls
 from domain.timeparse import human, parse_date, parse_duration, parse_offsets, parse_when, parse_zone
 from domain.timetable import (
     SESSION_LONGEST,
@@ -242,7 +242,7 @@ class Agenda:
 
     def listing_day(self, text: str) -> date | None:
         """The day /agenda list asks for: None for ``upcoming``, today, or a date within ten years of today."""
-        which = text.strip().lower()
+        which = strip_controls(text).strip().lower()
         if which == "upcoming":
             return None
         if which == "today":
@@ -301,7 +301,7 @@ class Agenda:
         if spec.end and spec.duration:
             raise Invalid("Give an end or a duration, not both.")
         if spec.end:
-            end_text = spec.end.strip()
+            end_text = strip_controls(spec.end).strip()
             if len(end_text) <= 5 and ":" in end_text:  # "12:00": the same day as the start
                 end_text = f"{wall.date().isoformat()} {end_text}"
             end_utc = parse_when(end_text, zone)

@@ -130,7 +130,7 @@ def _clean_note(note: str | None) -> str | None:
 
 def parse_deadline(text: str, zone: ZoneInfo, now: datetime) -> datetime:
     """A comment deadline: a duration from now (``48h``, ``3d``) or a date and time in ``zone``; at most a year away."""
-    stripped = text.strip()
+    stripped = strip_controls(text).strip()
     if looks_like_duration(stripped):
         delta = parse_duration(
             stripped, longest=DEADLINE_MAX, rule="a comment deadline is at most {limit} away"

@@ -39,9 +39,17 @@ def strip_controls(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(out))
 
 
+def well_formed(text: str) -> str:
+    """The text without lone surrogates (JSON can carry "\\ud800", UTF-8 cannot), as strip_controls drops them;
+    a pair split in two code points is joined."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "ignore")
+
+
 def quote(text: str, limit: int = 40) -> str:
     """What a member typed, cleaned and cut short, to repeat it in a refusal between quotes."""
     shown = " ".join(strip_controls(text).split())
+    if not shown:
+        return "invisible characters" if text else ""
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 

@@ -43,7 +43,8 @@ def human(delta: timedelta) -> str:
 def looks_like_duration(text: str) -> bool:
     """Whether the text has the shape of a duration (``48h``, ``-2d``, ``١٢h``), whatever its size or digits:
     such text gets parse_duration's sentence rather than a date parser's."""
-    cleaned = "".join("0" if ch.isdigit() else ch for ch in "".join(text.split()).lower().removeprefix("-"))
+    squeezed = "".join(strip_controls(text).split()).lower().removeprefix("-")
+    cleaned = "".join("0" if ch.isdigit() else ch for ch in squeezed)
     return bool(_WHOLE.fullmatch(cleaned))
 
 
@@ -54,7 +55,7 @@ def parse_duration(
 
     Raises Invalid with one sentence otherwise; ``rule`` words the limit (``"a poll runs at most {limit}"``).
     """
-    cleaned = "".join(text.split()).lower()
+    cleaned = "".join(strip_controls(text).split()).lower()  # invisible characters are not part of it
     require_ascii_digits(cleaned, "30m, 2h or 3d")
     if cleaned.startswith("-"):
         raise Invalid(f"A duration can't be negative (“{quote(text)}”); give one such as 30m, 2h, 3d or 1w.")
@@ -131,7 +132,7 @@ _EXAMPLE = "use YYYY-MM-DD HH:MM, e.g. 2026-12-01 18:00"
 
 def parse_date(text: str, example: str = "2026-11-24") -> date:
     """A calendar date ``YYYY-MM-DD`` (digits 0-9, a real date); raises Invalid otherwise."""
-    cleaned = text.strip()
+    cleaned = strip_controls(text).strip()
     require_ascii_digits(cleaned, example)
     m = _DATE.fullmatch(cleaned)
     try:
@@ -149,7 +150,7 @@ def parse_when(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> dateti
     impossible dates (2026-02-30, year 0000), wall times that do not exist in the zone (a spring-forward
     gap), and instants a datetime cannot hold (9999-12-31 23:59 west of UTC).
     """
-    cleaned = " ".join(text.strip().split())
+    cleaned = " ".join(strip_controls(text).split())
     require_ascii_digits(cleaned, "2026-12-01 18:00")
     second = 0
     if m := _DATETIME.fullmatch(cleaned):

@@ -10,6 +10,7 @@ from discord import app_commands
 from cogs.ui.boundary import guild_id_of
 from domain.groups import Target
 from domain.permissions import Actor
+from domain.text import strip_controls
 
 if TYPE_CHECKING:
     from bot.client import Caucus
@@ -23,7 +24,7 @@ def actor(itx: discord.Interaction) -> Actor:
     return Actor(
         guild_id=guild_id,
         user_id=user.id,
-        display_name=user.display_name,
+        display_name=strip_controls(user.display_name),  # a nickname is typed text too
         role_ids=frozenset(r.id for r in roles),
         role_names=frozenset(r.name for r in roles),
         manage_guild=itx.permissions.manage_guild or itx.permissions.administrator,
@@ -32,7 +33,7 @@ def actor(itx: discord.Interaction) -> Actor:
 
 def target(user: discord.abc.User) -> Target:
     """A member an action is about."""
-    return Target(user.id, user.display_name, user.bot)
+    return Target(user.id, strip_controls(user.display_name), user.bot)
 
 
 def when(unix: int | None) -> str:

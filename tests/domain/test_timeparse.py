@@ -16,7 +16,7 @@ from domain.consensus import parse_deadline
 from domain.errors import Invalid
 from domain.polls import close_time
 from domain.refs import number_of
-from domain.text import has_other_digits, quote, strip_controls
+from domain.text import has_other_digits, quote, strip_controls, well_formed
 from domain.timeparse import (
     REMINDER_OFFSETS_MAX,
     human,
@@ -316,3 +316,8 @@ def test_a_flood_of_combining_marks_is_counted_after_cleaning() -> None:
 def test_quote_and_digits() -> None:
     assert quote("\u202eab\u0000c" + "x" * 100, 10) == "abcxxxxxx…"
     assert [has_other_digits(t) for t in ("12", "١٢", "²", "a")] == [False, True, True, False]
+
+
+def test_well_formed_text_drops_lone_surrogates_and_joins_split_pairs() -> None:
+    assert well_formed("a\ud800b\udfffc") == "abc"
+    assert well_formed("\ud83d\ude00") == "😀"  # a pair decoded as two code points

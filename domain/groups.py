@@ -73,7 +73,7 @@ class WorkingGroups:
             raise Invalid("Name a working group.")
         group = await group_rows.find_group_by_name(self.db, guild_id, text)
         digits = text.removeprefix("#")
-        if group is None and digits.isdigit() and len(digits) < 20:
+        if group is None and digits.isascii() and digits.isdigit() and len(digits) < 19:
             group = await group_rows.get_group(self.db, guild_id, int(digits))
         if group is None:
             raise NotFound(f"There is no working group “{text[:NAME_MAX]}” on this server; see /wg list.")

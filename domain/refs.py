@@ -11,6 +11,8 @@ NUMBER_DIGITS_MAX = 9  # a server never numbers a billion things; longer is a ty
 def number_of(ref: str, noun: str) -> int:
     """The number in ``#3``/``3`` (digits 0-9 only); raises Invalid naming what was expected (``noun``: "an item")."""
     digits = strip_controls(ref).strip().removeprefix("#").strip()
+    if not digits:
+        raise Invalid(f"Give {noun} number, like #3 (autocomplete helps).")
     require_ascii_digits(digits, "#3")
     if not is_ascii_number(digits) or len(digits.lstrip("0")) > NUMBER_DIGITS_MAX:
         raise Invalid(f"“{quote(ref, 30)}” is not {noun} number; give it like #3 (autocomplete helps).")

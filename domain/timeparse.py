@@ -59,7 +59,9 @@ def parse_duration(
     require_ascii_digits(cleaned, "30m, 2h or 3d")
     if cleaned.startswith("-"):
         raise Invalid(f"A duration can't be negative (“{quote(text)}”); give one such as 30m, 2h, 3d or 1w.")
-    if not cleaned or not _WHOLE.fullmatch(cleaned):
+    if not cleaned:
+        raise Invalid("Give a duration: a number and a unit, like 30m, 2h, 3d or 1w.")
+    if not _WHOLE.fullmatch(cleaned):
         raise Invalid(f"“{quote(text)}” is not a duration: use a number and a unit, like 30m, 2h, 3d or 1w.")
     parts = _PART.findall(cleaned)
     too_long = Invalid(f"“{quote(text)}” is too long: {rule.format(limit=human(longest))}.")
@@ -133,6 +135,8 @@ _EXAMPLE = "use YYYY-MM-DD HH:MM, e.g. 2026-12-01 18:00"
 def parse_date(text: str, example: str = "2026-11-24") -> date:
     """A calendar date ``YYYY-MM-DD`` (digits 0-9, a real date); raises Invalid otherwise."""
     cleaned = strip_controls(text).strip()
+    if not cleaned:
+        raise Invalid(f"Give a date like {example}.")
     require_ascii_digits(cleaned, example)
     m = _DATE.fullmatch(cleaned)
     try:
@@ -151,6 +155,8 @@ def parse_when(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> dateti
     gap), and instants a datetime cannot hold (9999-12-31 23:59 west of UTC).
     """
     cleaned = " ".join(strip_controls(text).split())
+    if not cleaned:
+        raise Invalid(f"Give a date and time: {_EXAMPLE}.")
     require_ascii_digits(cleaned, "2026-12-01 18:00")
     second = 0
     if m := _DATETIME.fullmatch(cleaned):

@@ -74,7 +74,7 @@ def test_a_huge_duration_is_refused_before_any_arithmetic(text: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "fragment"), [("-1h", "negative"), ("-1", "negative"), ("1e9", "not a duration"),
-                                                ("", "not a duration"), ("1.5h", "not a duration")])  # fmt: skip
+                                                ("", "Give a duration"), ("\u200b", "Give a duration"), ("1.5h", "not a duration")])  # fmt: skip
 def test_not_durations(text: str, fragment: str) -> None:
     with pytest.raises(Invalid) as err:
         parse_duration(text)
@@ -276,12 +276,20 @@ def test_item_numbers_in_other_digits_are_refused(ref: str) -> None:
     assert "digits other than 0-9" in refused(err)
 
 
-@pytest.mark.parametrize("ref", ["", "#", "-1", "1e9", "9" * 30, "3.0", "#3a", "\ud800"])
+@pytest.mark.parametrize("ref", ["-1", "1e9", "9" * 30, "3.0", "#3a", "#3 4"])
 def test_not_item_numbers(ref: str) -> None:
     with pytest.raises(Invalid) as err:
         number_of(ref, "an item")
 
     assert "is not an item number" in refused(err)
+
+
+@pytest.mark.parametrize("ref", ["", "#", "\ud800", "\u200b\u202e"])
+def test_no_item_number_at_all(ref: str) -> None:
+    with pytest.raises(Invalid) as err:
+        number_of(ref, "an item")
+
+    assert refused(err) == "Give an item number, like #3 (autocomplete helps)."
 
 
 # -- cleaning text -----------------------------------------------------------------------------

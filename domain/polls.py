@@ -378,7 +378,7 @@ class Polls:
             poll_id = await poll_rows.insert_poll(
                 conn, guild_id=actor.guild_id, question=question, options=labels, author_id=actor.user_id,
                 group_id=found.group_id if found else None, role_id=role_id,
-                role_name=(role_name or str(role_id))[:100] if role_id is not None else None, choices=choices,
+                role_name=(strip_controls(role_name or "") or str(role_id))[:100] if role_id is not None else None, choices=choices,
                 anonymous=anonymous, hide_results=hide_results, key_check=self._check if anonymous else None,
                 closes_at=closes_at, now=to_unix(now),
             )  # fmt: skip

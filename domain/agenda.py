@@ -296,6 +296,10 @@ class Agenda:
         elif base is not None:
             wall = wall_start(base)
             start_utc = _instant(wall, zone)
+            if start_utc.astimezone(zone).replace(tzinfo=None) != wall:  # a new zone whose clocks skip it
+                raise Invalid(
+                    f"{wall:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks skip it); give a start too."
+                )
         else:
             raise Invalid("Give the session a start, e.g. 2026-12-01 09:00.")
         if spec.end and spec.duration:

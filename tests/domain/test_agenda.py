@@ -1390,3 +1390,17 @@ async def test_an_import_day_in_other_digits_is_refused(agenda: Agenda, db: Data
 
     assert "digits other than 0-9" in sentence(err, Invalid)
     assert snapshot(db) == {t: [] for t in TABLES}
+
+
+async def test_moving_a_session_to_a_zone_whose_clocks_skip_its_time_is_refused(
+    agenda: Agenda, db: Database
+) -> None:
+    # 02:30 on 2027-03-28 exists in UTC, not in Paris: the new zone would have shifted it to 03:30 silently.
+    await agenda.add(COORD, SessionSpec(title="Night shift", start="2027-03-28 02:30"))
+    before = snapshot(db)
+
+    with pytest.raises(Invalid) as err:
+        await agenda.edit(COORD, "#1", SessionSpec(zone="Europe/Paris"))
+
+    assert "2027-03-28 02:30 does not exist in Europe/Paris" in sentence(err, Invalid)
+    assert snapshot(db) == before

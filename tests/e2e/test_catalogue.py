@@ -168,6 +168,15 @@ def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
         raw.close()
 
 
+def db_messages(db: Path, table: str) -> list[int | None]:
+    """The message id noted for each row of ``table``."""
+    raw = sqlite3.connect(db)
+    try:
+        return [r[0] for r in raw.execute(f"SELECT message_id FROM {table}")]  # noqa: S608
+    finally:
+        raw.close()
+
+
 def unclean(state: dict[str, list[tuple[Any, ...]]]) -> list[str]:
     """Stored texts holding a control, format or surrogate character (apart from line breaks, tabs and a
     joiner between two visible characters)."""
@@ -251,8 +260,14 @@ async def test_every_command_and_button_refuses_bad_input(fake: FakeDiscord, tmp
         card = next(
             m for m in fake.messages(c.general) if m.custom_ids() and m.custom_ids()[0].startswith("wg:")
         )
+
         # the cards are noted just after they are posted: let that settle before taking the snapshot
-        await eventually(lambda: len(snapshot(bot.db_path)["group_cards"]) == 3, what="cards noted")
+        def noted() -> bool:
+            state = snapshot(bot.db_path)
+            messages = [r for table in ("polls", "items") for r in db_messages(bot.db_path, table)]
+            return len(state["group_cards"]) == 3 and len(messages) == 6 and None not in messages
+
+        await eventually(noted, what="cards, polls and points noted")
 
         schema = fake.commands()
         paths = list(leaves(schema))
@@ -331,6 +346,13 @@ async def test_every_command_and_button_refuses_bad_input(fake: FakeDiscord, tmp
         await poll.response()
         point = await fake.slash(c.guild, c.coco, "consensus propose", kind="point", text="Modal point")
         await point.response()
+
+        def attached() -> bool:  # both messages are noted just after they are posted
+            return poll.message.id in db_messages(bot.db_path, "polls") and point.message.id in db_messages(
+                bot.db_path, "items"
+            )
+
+        await eventually(attached, what="poll and point messages noted")
         now = snapshot(bot.db_path)
         menu = poll.message.custom_ids()[0]
         for values in (["²"], ["١"], ["99"], ["-1"], [""], ["1", "2"], ["9" * 30], []):

@@ -27,6 +27,7 @@ from domain.polls import Polls, load_ballot_key
 from domain.posts import PostBook
 from domain.privacy import Identities, Privacy
 from domain.summary import Summaries
+from domain.text import well_formed
 from domain.timeparse import parse_zone
 from storage.db import Database
 
@@ -56,7 +57,23 @@ def apply_endpoints(api_base_url: str, gateway_url: str) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
+def _well_formed(data: Any) -> None:
+    """Make every string of an interaction's options well-formed text, in place."""
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        if isinstance(value, str):
+            data[key] = well_formed(value)
+        else:
+            _well_formed(value)
+
+
 class CaucusTree(app_commands.CommandTree["Caucus"]):
+    async def interaction_check(self, interaction: discord.Interaction[Caucus], /) -> bool:
+        # JSON may carry lone surrogates ("\ud800") that no UTF-8 exists for: SQLite, the logs and replies
+        # would fail on them. Commands and autocomplete read their options from this data after this check.
+        _well_formed(interaction.data)
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction[Caucus], error: app_commands.AppCommandError
     ) -> None:

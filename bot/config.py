@@ -12,7 +12,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from domain.errors import Invalid
-from domain.timeparse import parse_duration, parse_zone
+from domain.text import is_ascii_number
+from domain.timeparse import REMINDER_OFFSETS_MAX, parse_offset, parse_zone
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,9 @@ class Config:
     warnings: tuple[str, ...] = ()
 
 
+SNOWFLAKE_END = 2**63  # Discord ids are 64-bit; SQLite holds up to 2**63 - 1
+
+
 class ConfigError(Exception):
     """One or more problems in the configuration, each naming its key."""
 
@@ -124,9 +128,9 @@ class _Reader:
 
     def channel_id(self, sec: dict[str, Any], section: str, key: str) -> int:
         value = sec.get(key, 0)
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and is_ascii_number(value.strip()):
             value = int(value.strip())
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < SNOWFLAKE_END:
             self.problems.append(
                 f"[{section}] {key} must be a channel id (a number; 0 for none), got {value!r}"
             )
@@ -181,7 +185,7 @@ def _guild_ids(reader: _Reader, raw: Any) -> list[int]:
         valid = (
             not isinstance(item, bool) and isinstance(item, int | str) and text.isascii() and text.isdigit()
         )
-        if not valid or int(item) <= 0:
+        if not valid or not 0 < int(item) < SNOWFLAKE_END:
             reader.problems.append(f"[discord] guild_ids: {item!r} is not a server id (a positive number)")
         else:
             ids.append(int(item))
@@ -202,6 +206,7 @@ def _discord(reader: _Reader, d: dict[str, Any], env: dict[str, str]) -> Discord
         reader.problems.append("[discord] token must not contain spaces or line breaks")
 
     guild_ids = _guild_ids(reader, d.get("guild_ids", []))
+
     api_base_url = reader.string(d, "discord", "api_base_url", "").strip().rstrip("/")
     _check_url(reader, "api_base_url", api_base_url, ("http", "https"))
     gateway_url = reader.string(d, "discord", "gateway_url", "").strip()
@@ -248,20 +253,21 @@ def _schedule(reader: _Reader, sch: dict[str, Any]) -> ScheduleConfig:
             f'[schedule] timezone {timezone!r} is not an IANA time zone, e.g. "Europe/Paris" or "UTC"'
         )
     offsets: list[timedelta] = []
-    for text in reader.string_list(sch, "schedule", "reminder_offsets", ("1d", "1h", "10m")):
+    texts = reader.string_list(sch, "schedule", "reminder_offsets", ("1d", "1h", "10m"))
+    for text in texts:
         try:
-            delta = parse_duration(text)
-        except Invalid:
-            reader.problems.append(
-                f'[schedule] reminder_offsets: {text!r} is not a duration like "1d", "1h" or "10m"'
-            )
+            delta = parse_offset(text)  # the rule of /agenda add reminders: too
+        except Invalid as exc:
+            reader.problems.append(f"[schedule] reminder_offsets: {text!r}: {exc}")
             continue
-        if delta <= timedelta(0) or delta > timedelta(days=90):
-            reader.problems.append(
-                f"[schedule] reminder_offsets: {text!r} must be more than 0 and at most 90 days"
-            )
+        if delta in offsets:
+            reader.problems.append(f"[schedule] reminder_offsets: {text!r} is listed twice")
             continue
         offsets.append(delta)
+    if len(texts) > REMINDER_OFFSETS_MAX:
+        reader.problems.append(
+            f"[schedule] reminder_offsets: at most {REMINDER_OFFSETS_MAX} reminders, got {len(texts)}"
+        )
     return ScheduleConfig(timezone=timezone, reminder_offsets=tuple(sorted(set(offsets), reverse=True)))
 
 

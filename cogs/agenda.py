@@ -28,6 +28,7 @@ from domain.agenda import DIGEST, REMINDER, START, Session, SessionSpec
 from domain.calendar import calendar_bytes
 from domain.errors import Invalid
 from domain.posts import Post
+from domain.timetable import check_size
 
 if TYPE_CHECKING:
     from bot.client import Caucus
@@ -186,8 +187,7 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
         self, itx: discord.Interaction, file: discord.Attachment, day: str | None = None, zone: str | None = None,
         group: str | None = None, channel: discord.TextChannel | None = None,
     ) -> None:  # fmt: skip
-        if file.size > 1_000_000:
-            raise Invalid("Nothing was imported: the file is larger than 1 MB.")
+        check_size(file.size)  # before downloading it
         await itx.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
         fallback = (

@@ -30,7 +30,7 @@ ERASE_WARNING = (
 
 
 class EraseButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"privacy:erase:v1:(?P<user_id>\d{1,19})"
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"privacy:erase:v1:(?P<user_id>[0-9]{1,20})"
 ):
     """The confirmation of /privacy delete; only the member who asked can press it."""
 

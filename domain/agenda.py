@@ -9,14 +9,21 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.clock import Clock, from_unix, to_unix
-from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
+from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound
 from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
 from domain.posts import LATE_AFTER, Post
 from domain.refs import number_of
-from domain.text import strip_controls
-from domain.timeparse import parse_duration, parse_when, parse_zone
-from domain.timetable import TimetableRow, parse_timetable
+from domain.text import quote, strip_controls
+from domain.timeparse import human, parse_date, parse_duration, parse_offsets, parse_when, parse_zone
+from domain.timetable import (
+    SESSION_LONGEST,
+    TEXT_MAX,
+    TimetableRow,
+    clean_session_text,
+    parse_timetable,
+    refuse,
+)
 from storage import agenda as agenda_rows
 from storage import groups as group_rows
 from storage import posts as post_rows
@@ -38,6 +45,8 @@ UPCOMING = timedelta(days=30)
 DIGEST_USEFUL_FOR = timedelta(hours=1)
 MAX_OCCURRENCES = 200
 DEFAULT_DURATION = timedelta(hours=1)
+SESSIONS_AHEAD = timedelta(days=3653)  # a session starts at most ten years from now
+LIST_DAYS_AROUND = timedelta(days=3653)  # /agenda list day: within ten years of today
 WALL = "%Y-%m-%d %H:%M:%S"
 
 
@@ -150,22 +159,14 @@ def _offsets(text: str | None, default: tuple[timedelta, ...]) -> tuple[int, ...
         return tuple(int(o.total_seconds()) for o in default)
     if text.strip().lower() in ("none", "no", "0"):
         return ()
-    seconds = set()
-    for part in text.replace(";", ",").split(","):
-        if part.strip():
-            delta = parse_duration(part)
-            if delta <= timedelta(0) or delta > timedelta(days=90):
-                raise Invalid("Each reminder offset must be more than 0 and at most 90 days, e.g. 1d,1h,10m.")
-            seconds.add(int(delta.total_seconds()))
-    return tuple(sorted(seconds, reverse=True))
+    parts = [part for part in text.replace(";", ",").split(",") if part.strip()]
+    return tuple(int(o.total_seconds()) for o in parse_offsets(parts))
 
 
-def _text(value: str, what: str, limit: int) -> str:
-    value = strip_controls(value)
-    cleaned = " ".join(value.split()) if what != "notes" else value.strip()
-    if len(cleaned) > limit:
-        raise TooLong(f"The {what} can be at most {limit} characters; this one has {len(cleaned)}.")
-    return cleaned
+def _too_far(wall: datetime, zone: ZoneInfo) -> Invalid:
+    return Invalid(
+        f"{wall:%Y-%m-%d %H:%M} ({zone.key}) is too far ahead: a session starts at most {human(SESSIONS_AHEAD)} from now."
+    )
 
 
 class Agenda:
@@ -241,22 +242,29 @@ class Agenda:
         """Today in the server's zone."""
         return self.clock.now().astimezone(self.zone).date()
 
+    def listing_day(self, text: str) -> date | None:
+        """The day /agenda list asks for: None for ``upcoming``, today, or a date within ten years of today."""
+        which = strip_controls(text).strip().lower()
+        if which == "upcoming":
+            return None
+        if which == "today":
+            return self.today()
+        if not which[:1].isdigit():
+            raise Invalid(f"“{quote(text, 20)}” is not today, upcoming or a date like 2026-11-24.")
+        day = parse_date(which)
+        if abs(day - self.today()) > LIST_DAYS_AROUND:
+            raise Invalid(f"Pick a day within {human(LIST_DAYS_AROUND)} of today; {day.isoformat()} is not.")
+        return day
+
     async def listing(self, guild_id: int, which: str, *, group: str | Group | None = None) -> Listing:
         """What /agenda list shows for ``which``: ``upcoming`` (the next 30 days), ``today``, or a date;
         optionally one group's (resolved once)."""
         found = await self.groups.resolve_optional(guild_id, group)
-        word = which.strip().lower()
-        if word == "upcoming":
+        the_day = self.listing_day(which)
+        if the_day is None:
             now = self.clock.now()
             upcoming = await self.between(guild_id, now, now + UPCOMING, group=found)
             return Listing(None, tuple(upcoming), found)
-        if word == "today":
-            the_day = self.today()
-        else:
-            try:
-                the_day = date.fromisoformat(word)
-            except ValueError:
-                raise Invalid(f"“{which[:20]}” is not today, upcoming or a date like 2026-11-24.") from None
         return Listing(the_day, tuple(await self.day(guild_id, the_day, group=found)), found)
 
     async def sessions(self, guild_id: int, *, group: str | Group | None = None) -> list[Session]:
@@ -289,15 +297,21 @@ class Agenda:
         if spec.start is not None:
             start_utc = parse_when(spec.start, zone)
             wall = start_utc.astimezone(zone).replace(tzinfo=None)
+            if start_utc - now > SESSIONS_AHEAD:
+                raise _too_far(wall, zone)
         elif base is not None:
             wall = wall_start(base)
             start_utc = _instant(wall, zone)
+            if start_utc.astimezone(zone).replace(tzinfo=None) != wall:  # a new zone whose clocks skip it
+                raise Invalid(
+                    f"{wall:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks skip it); give a start too."
+                )
         else:
             raise Invalid("Give the session a start, e.g. 2026-12-01 09:00.")
         if spec.end and spec.duration:
             raise Invalid("Give an end or a duration, not both.")
         if spec.end:
-            end_text = spec.end.strip()
+            end_text = strip_controls(spec.end).strip()
             if len(end_text) <= 5 and ":" in end_text:  # "12:00": the same day as the start
                 end_text = f"{wall.date().isoformat()} {end_text}"
             end_utc = parse_when(end_text, zone)
@@ -305,24 +319,26 @@ class Agenda:
                 raise Invalid("The end is before the start; check both times.")
             duration = end_utc - start_utc
         elif spec.duration:
-            duration = parse_duration(spec.duration)
+            duration = parse_duration(
+                spec.duration, longest=SESSION_LONGEST, rule="a session lasts at most {limit}"
+            )
         elif base is not None:
             duration = timedelta(minutes=base.duration_min)
         else:
             duration = DEFAULT_DURATION
-        if duration <= timedelta(0) or duration > timedelta(days=7):
+        if duration <= timedelta(0) or duration > SESSION_LONGEST:
             raise Invalid("A session lasts more than 0 minutes and at most 7 days.")
         every = spec.every_days if spec.every_days is not None else (base.recur_days if base else None)
         if every is not None and not 0 <= every <= 365:
             raise Invalid("Repeat every 1 to 365 days (7 for weekly).")
         every = every or None
+        if spec.until is not None and spec.until.strip() and not every:
+            parse_date(spec.until, "2027-03-31")  # a bad date is named first, whatever else is wrong
+            raise Invalid("An end date (until) is for a repeating session; choose how it repeats too.")
         until_text = spec.until if spec.until is not None else (base.recur_until if base else None)
         until: date | None = None
-        if every and until_text:
-            try:
-                until = date.fromisoformat(until_text.strip())
-            except ValueError:
-                raise Invalid(f"“{until_text[:20]}” is not a date like 2027-03-31.") from None
+        if every and until_text and until_text.strip():
+            until = parse_date(until_text, "2027-03-31")
             if until < wall.date():
                 raise Invalid("The repetition ends before the first session.")
         elif every:
@@ -344,16 +360,10 @@ class Agenda:
             "recur_until": until.isoformat() if until else None,
             "offsets": json.dumps(list(offsets)),
         }
-        for key, limit in (
-            ("title", 200),
-            ("moderators", 300),
-            ("note_taker", 100),
-            ("location", 300),
-            ("notes", 1000),
-        ):
+        for key in TEXT_MAX:
             value = getattr(spec, key)
             if value is not None:
-                values[key] = _text(value, key.replace("_", " "), limit)
+                values[key] = clean_session_text(key, value)
         if "title" in values and not values["title"]:
             raise Invalid("Give the session a title.")
         return values, spans, offsets
@@ -510,22 +520,26 @@ class Agenda:
         found = await self.groups.resolve(actor.guild_id, group) if group and group.strip() else None
         await self._require_manager(actor, found, "import sessions" + (f" for {found.name}" if found else ""))
         tz = parse_zone(zone) if zone else self.zone
-        the_day: date | None = None
-        if day and day.strip():
-            try:
-                the_day = date.fromisoformat(day.strip())
-            except ValueError:
-                raise Invalid(f"“{day[:20]}” is not a date like 2026-11-24.") from None
+        the_day = parse_date(day) if day and day.strip() else None
         rows = parse_timetable(data, filename, the_day, tz)
         now = self.clock.now()
-        starts = []
+        starts, errors = [], []
         for row in rows:
-            start = _instant(row.start, tz)
-            if start <= now:
-                raise Invalid(
-                    f"Nothing was imported: line {row.line} starts in the past ({row.start:%Y-%m-%d %H:%M})."
-                )
+            at = f"line {row.line}: {row.start:%Y-%m-%d %H:%M}"
+            try:
+                start = _instant(row.start, tz)
+                real = start.astimezone(tz).replace(tzinfo=None) == row.start
+            except OverflowError:
+                errors.append(f"{at} is outside the calendar I can use")
+                continue
+            if not real:
+                errors.append(f"{at} does not exist in {tz.key} (the clocks skip it)")
+            elif start <= now:
+                errors.append(f"{at} is in the past")
+            elif start - now > SESSIONS_AHEAD:
+                errors.append(f"{at} is more than {human(SESSIONS_AHEAD)} ahead")
             starts.append(to_unix(start))
+        refuse(errors)
         payload = {
             "zone": tz.key, "group_id": found.group_id if found else None, "channel_id": channel_id,
             "rows": [{**asdict(r), "start": r.start.strftime(WALL), "end": r.end.strftime(WALL)} for r in rows],

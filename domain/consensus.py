@@ -5,6 +5,7 @@ The bot never decides by counting (RFC 7282): it shows a hint to the person who 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,8 +16,8 @@ from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLo
 from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
 from domain.refs import number_of
-from domain.text import strip_controls
-from domain.timeparse import parse_duration, parse_future
+from domain.text import quote, strip_controls
+from domain.timeparse import looks_like_duration, parse_duration, parse_future
 from storage import consensus as consensus_rows
 from storage import groups as group_rows
 from storage import posts as post_rows
@@ -33,6 +34,7 @@ __all__ = [
 TEXT_MAX = 1500
 REASON_MAX = 1000
 NOTE_MAX = 1000
+DEADLINE_MAX = timedelta(days=366)
 STANCES = ("agree", "stand_aside", "object", "block")
 NEEDS_REASON = ("object", "block")
 POINT_OUTCOMES = ("consensus", "rough_consensus", "no_consensus", "withdrawn")
@@ -126,19 +128,23 @@ def _clean_note(note: str | None) -> str | None:
 
 
 def parse_deadline(text: str, zone: ZoneInfo, now: datetime) -> datetime:
-    """A comment deadline: a duration from now (``48h``, ``3d``) or a date and time in ``zone``."""
-    stripped = text.strip()
-    try:
-        delta = parse_duration(stripped)
-    except Invalid:
-        when = parse_future(stripped, zone, now)
-    else:
+    """A comment deadline: a duration from now (``48h``, ``3d``) or a date and time in ``zone``; at most a year away."""
+    stripped = strip_controls(text).strip()
+    if looks_like_duration(stripped):
+        delta = parse_duration(
+            stripped, longest=DEADLINE_MAX, rule="a comment deadline is at most {limit} away"
+        )
         if delta <= timedelta(0):
             raise Invalid("A comment deadline must be in the future.")
-        when = now + delta
-    if when - now > timedelta(days=366):
-        raise Invalid("A comment deadline can be at most a year away.")
-    return when
+        return now + delta
+    if not re.match(r"\s*\d{4}-", stripped):
+        raise Invalid(
+            f"“{quote(text)}” is not a deadline: give a duration such as 48h or 3d, or a date and time like "
+            "2026-12-01 18:00."
+        )
+    return parse_future(
+        stripped, zone, now, within=DEADLINE_MAX, rule="a comment deadline is at most {limit} away"
+    )
 
 
 class Consensus:

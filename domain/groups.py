@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from domain.clock import Clock, to_unix
@@ -32,6 +33,7 @@ __all__ = [
 NAME_MAX = 80
 DESCRIPTION_MAX = 1000
 ID_FORM = re.compile(r"#([0-9]+)")
+DUE_MAX = timedelta(days=3653)  # ten years
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,11 @@ class WorkingGroups:
                 f"A description can be at most {DESCRIPTION_MAX} characters; this one has {len(description)}."
             )
         now = self.clock.now()
-        due_at = to_unix(parse_future(due, self.zone, now, end_of_day=True)) if due and due.strip() else None
+        due_at = (
+            to_unix(parse_future(due, self.zone, now, end_of_day=True, within=DUE_MAX,
+                                 rule="a group's work is due at most {limit} from now"))
+            if due and due.strip() else None
+        )  # fmt: skip
         async with self.db.transaction() as conn:
             await server_rows.ensure_guild(conn, actor.guild_id, to_unix(now))
             await server_rows.upsert_members(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from domain.groups import Target
 from domain.permissions import Actor, Policy
 from domain.privacy import Identities
+from domain.text import strip_controls
 from storage import groups as group_rows
 from storage.db import Database
 from storage.servers import ANONYMISED_NAME
@@ -70,7 +71,7 @@ class Members:
         return Actor(
             guild_id=guild_id,
             user_id=record_id,
-            display_name=ANONYMISED_NAME if record_id != discord_id else display_name,
+            display_name=ANONYMISED_NAME if record_id != discord_id else strip_controls(display_name),
             role_ids=frozenset(r.role_id for r in granting),
             role_names=frozenset(r.name for r in granting),
             manage_guild=manage_guild,
@@ -83,7 +84,8 @@ class Members:
     ) -> Target:
         """A member an action is about, under the id the record keeps for them."""
         record_id = await self.record_id(guild_id, discord_id)
-        return Target(record_id, ANONYMISED_NAME if record_id != discord_id else display_name, is_bot)
+        name = ANONYMISED_NAME if record_id != discord_id else strip_controls(display_name)  # typed text too
+        return Target(record_id, name, is_bot)
 
     async def reach(
         self, guild_id: int, record_ids: Iterable[int], present: Iterable[int] | None

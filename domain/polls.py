@@ -23,7 +23,7 @@ from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
 from domain.refs import number_of
 from domain.text import cell, strip_controls
-from domain.timeparse import format_duration, parse_duration, parse_future
+from domain.timeparse import parse_duration, parse_future
 from storage import groups as group_rows
 from storage import polls as poll_rows
 from storage import posts as post_rows
@@ -145,21 +145,13 @@ def close_time(duration: str | None, closes: str | None, zone: ZoneInfo, now: da
     if duration and closes:
         raise Invalid("Give either a duration or a close time, not both.")
     if closes:
-        when = parse_future(closes, zone, now)
-    elif duration:
-        if duration.startswith("-"):
-            raise Invalid("A duration can't be negative; give how long the poll runs, like 30m, 2h or 3d.")
-        delta = parse_duration(duration)
-        if delta <= timedelta(0):
-            raise Invalid("A poll must run for some time; give a duration like 30m, 2h or 3d.")
-        if delta > LONGEST:
-            raise Invalid(f"A poll can run at most 90 days; {format_duration(delta)} is longer.")
-        when = now + delta
-    else:
-        when = now + DEFAULT_DURATION
-    if when - now > LONGEST:
-        raise Invalid("A poll can run at most 90 days; pick an earlier close time.")
-    return when
+        return parse_future(closes, zone, now, within=LONGEST, rule="a poll closes at most {limit} from now")
+    if not duration:
+        return now + DEFAULT_DURATION
+    delta = parse_duration(duration, longest=LONGEST, rule="a poll runs at most {limit}")
+    if delta <= timedelta(0):
+        raise Invalid("A poll must run for some time; give a duration like 30m, 2h or 3d.")
+    return now + delta
 
 
 def poll_closed(closed_at: int | None, closes_at: int, now: int) -> bool:
@@ -386,7 +378,7 @@ class Polls:
             poll_id = await poll_rows.insert_poll(
                 conn, guild_id=actor.guild_id, question=question, options=labels, author_id=actor.user_id,
                 group_id=found.group_id if found else None, role_id=role_id,
-                role_name=(role_name or str(role_id))[:100] if role_id is not None else None, choices=choices,
+                role_name=(strip_controls(role_name or "") or str(role_id))[:100] if role_id is not None else None, choices=choices,
                 anonymous=anonymous, hide_results=hide_results, key_check=self._check if anonymous else None,
                 closes_at=closes_at, now=to_unix(now),
             )  # fmt: skip

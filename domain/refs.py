@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from domain.errors import Invalid
+from domain.text import is_ascii_number, quote, require_ascii_digits, strip_controls
+
+NUMBER_DIGITS_MAX = 9  # a server never numbers a billion things; longer is a typo (or would overflow SQLite)
 
 
 def number_of(ref: str, noun: str) -> int:
-    """The number in ``#3``/``3``; raises Invalid naming what was expected (``noun``: "an item")."""
-    digits = ref.strip().lstrip("#").strip()
-    if not digits.isdigit() or len(digits) > 9:
-        raise Invalid(f"“{ref[:30]}” is not {noun} number; give it like #3 (autocomplete helps).")
+    """The number in ``#3``/``3`` (digits 0-9 only); raises Invalid naming what was expected (``noun``: "an item")."""
+    digits = strip_controls(ref).strip().removeprefix("#").strip()
+    if not digits:
+        raise Invalid(f"Give {noun} number, like #3 (autocomplete helps).")
+    require_ascii_digits(digits, "#3")
+    if not is_ascii_number(digits) or len(digits.lstrip("0")) > NUMBER_DIGITS_MAX:
+        raise Invalid(f"“{quote(ref, 30)}” is not {noun} number; give it like #3 (autocomplete helps).")
     return int(digits)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from domain.clock import Clock, to_unix
+from domain.text import strip_controls
 from storage import agenda as agenda_rows
 from storage import servers as server_rows
 from storage.db import Database
@@ -35,8 +36,8 @@ async def server_joined(
     """Record that the bot is in a server, with its current members, in one transaction."""
     now = to_unix(clock.now())
     async with db.transaction() as conn:
-        await server_rows.upsert_guild(conn, guild_id, name, now)
-        await server_rows.upsert_members(conn, guild_id, members, now)
+        await server_rows.upsert_guild(conn, guild_id, strip_controls(name), now)
+        await server_rows.upsert_members(conn, guild_id, [(m, strip_controls(n)) for m, n in members], now)
 
 
 async def server_left(db: Database, clock: Clock, guild_id: int) -> None:
@@ -51,7 +52,7 @@ async def member_seen(db: Database, clock: Clock, guild_id: int, user_id: int, d
     now = to_unix(clock.now())
     async with db.transaction() as conn:
         await server_rows.ensure_guild(conn, guild_id, now)
-        await server_rows.upsert_members(conn, guild_id, [(user_id, display_name)], now)
+        await server_rows.upsert_members(conn, guild_id, [(user_id, strip_controls(display_name))], now)
 
 
 async def member_left(db: Database, clock: Clock, guild_id: int, user_id: int) -> None:

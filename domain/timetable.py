@@ -1,4 +1,8 @@
-"""Reading a day's timetable from CSV, iCalendar or a Markdown/plain table; every bad line reported by number."""
+"""Reading a day's timetable from CSV, iCalendar or a Markdown/plain table; every bad line reported by number.
+
+An import is all or nothing, and bounded before anything is read: the file's size, its number of sessions,
+each cell's length (the limits of /agenda add, after cleaning), each session's length (at most 7 days).
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,19 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from domain.errors import Invalid
-from domain.text import strip_controls
+from domain.errors import Invalid, TooLong
+from domain.text import has_other_digits, quote, strip_controls
+from domain.timeparse import parse_date
 
+MAX_BYTES = 1_000_000
 MAX_ROWS = 100
+SHOWN_ERRORS = 8
+SESSION_LONGEST = timedelta(days=7)
+# What a session's texts may hold, after cleaning: /agenda add, /agenda edit and imports alike.
+TEXT_MAX = {"title": 200, "moderators": 300, "note_taker": 100, "location": 300, "notes": 1000}
 UTC_ZONE = ZoneInfo("UTC")
-_TIME = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
-_RANGE = re.compile(r"^\s*(\d{1,2}[:.h]\d{2})\s*(?:-|–|—|to)\s*(\d{1,2}[:.h]\d{2})\s*$")
+_TIME = re.compile(r"([0-9]{1,2})[:.h]([0-9]{2})")
+_RANGE = re.compile(r"\s*([0-9]{1,2}[:.h][0-9]{2})\s*(?:-|–|—|to)\s*([0-9]{1,2}[:.h][0-9]{2})\s*")
 _SEPARATOR = re.compile(r"^\|?\s*:?-{3,}")
 
 
@@ -34,13 +44,41 @@ class TimetableRow:
     notes: str = ""
 
 
+def clean_session_text(key: str, value: str) -> str:
+    """A session's text field (``title``, ``moderators``…) cleaned; raises TooLong past its limit."""
+    cleaned = strip_controls(value)
+    cleaned = cleaned.strip() if key == "notes" else " ".join(cleaned.split())
+    limit = TEXT_MAX[key]
+    if len(cleaned) > limit:
+        what = key.replace("_", " ")
+        raise TooLong(f"The {what} can be at most {limit} characters; this one has {len(cleaned)}.")
+    return cleaned
+
+
+def check_size(size: int) -> None:
+    """Refuse a timetable file over 1 MB (before it is even downloaded)."""
+    if size > MAX_BYTES:
+        raise Invalid(f"Nothing was imported: the file is larger than 1 MB ({size:,} bytes).")
+
+
+def refuse(errors: list[str]) -> None:
+    """Raise the all-or-nothing refusal listing the first bad lines, if there are any."""
+    if errors:
+        shown = "; ".join(errors[:SHOWN_ERRORS])
+        more = f"; and {len(errors) - SHOWN_ERRORS} more" if len(errors) > SHOWN_ERRORS else ""
+        raise Invalid(f"Nothing was imported. {shown}{more}.")
+
+
 def _clock(text: str) -> time:
-    m = _TIME.match(text.strip())
+    cleaned = text.strip()
+    if has_other_digits(cleaned):
+        raise ValueError(f"“{quote(cleaned, 20)}” has digits other than 0-9")
+    m = _TIME.fullmatch(cleaned)
     if not m:
-        raise ValueError(f"“{text.strip()[:20]}” is not a time like 09:00")
+        raise ValueError(f"“{quote(cleaned, 20)}” is not a time like 09:00")
     hour, minute = int(m.group(1)), int(m.group(2))
     if hour > 24 or minute > 59 or (hour == 24 and minute):
-        raise ValueError(f"“{text.strip()}” is not a real time")
+        raise ValueError(f"“{quote(cleaned, 20)}” is not a real time")
     return time(0, 0) if hour == 24 else time(hour, minute)
 
 
@@ -48,12 +86,14 @@ def _moment(text: str, day: date | None, zone: ZoneInfo = UTC_ZONE) -> datetime:
     """``09:00`` on the import's day, or a full ``YYYY-MM-DD HH:MM``."""
     cleaned = " ".join(text.strip().split())
     if " " in cleaned or "T" in cleaned:
+        if has_other_digits(cleaned):
+            raise ValueError(f"“{quote(cleaned, 30)}” has digits other than 0-9")
         try:
             moment = datetime.fromisoformat(cleaned.replace("T", " "))
             # a time with an offset (09:00Z, 09:00+01:00) becomes wall time in the import's zone
             return moment.astimezone(zone).replace(tzinfo=None) if moment.tzinfo else moment
-        except ValueError:
-            raise ValueError(f"“{cleaned[:30]}” is not a date and time like 2026-11-24 09:00") from None
+        except (ValueError, OverflowError):
+            raise ValueError(f"“{quote(cleaned, 30)}” is not a date and time like 2026-11-24 09:00") from None
     if day is None:
         raise ValueError("a time without a date: give the import's date option, or full dates in the file")
     return datetime.combine(day, _clock(cleaned))
@@ -65,35 +105,54 @@ def _span(start: datetime, end: datetime) -> tuple[datetime, datetime]:
             end += timedelta(days=1)  # "23:00-24:00"
         else:
             raise ValueError("the end is not after the start")
+    if end - start > SESSION_LONGEST:
+        raise ValueError(
+            f"the session lasts longer than 7 days ({start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M})"
+        )
     return start, end
 
 
 def _check(rows: list[TimetableRow], errors: list[str]) -> list[TimetableRow]:
-    if errors:
-        shown = "; ".join(errors[:8]) + (f"; and {len(errors) - 8} more" if len(errors) > 8 else "")
-        raise Invalid(f"Nothing was imported. {shown}.")
+    refuse(errors)
     if not rows:
         raise Invalid("Nothing was imported: the file has no sessions I can read.")
-    if len(rows) > MAX_ROWS:
-        raise Invalid(
-            f"Nothing was imported: at most {MAX_ROWS} sessions at once; this file has {len(rows)}."
-        )
     return rows
 
 
-def _title(text: str, line: int, errors: list[str], where: str = "line") -> str:
-    title = " ".join(strip_controls(text).split())
-    if not title:
-        errors.append(f"{where} {line}: the session has no title")
-    elif len(title) > 200:
-        errors.append(f"{where} {line}: the title is longer than 200 characters")
-    return title[:200]
+def _too_many(count: int) -> Invalid:
+    return Invalid(f"Nothing was imported: at most {MAX_ROWS} sessions at once; this file has {count}.")
+
+
+class _Cells:
+    """Cleans a row's texts, noting each one over its limit as an error naming the line and the column."""
+
+    def __init__(self, errors: list[str], where: str) -> None:
+        self.errors = errors
+        self.where = where
+
+    def text(self, key: str, value: str, column: str) -> str:
+        try:
+            return clean_session_text(key, value)
+        except TooLong:
+            cleaned = strip_controls(value)
+            self.errors.append(
+                f"{self.where}, {column}: longer than {TEXT_MAX[key]} characters (it has {len(cleaned):,})"
+            )
+            return ""
+
+    def title(self, value: str, column: str) -> str:
+        before = len(self.errors)
+        title = self.text("title", value, column)
+        if not title and len(self.errors) == before:
+            self.errors.append(f"{self.where}: the session has no title")
+        return title
 
 
 def parse_table(text: str, day: date | None) -> list[TimetableRow]:
     """A Markdown or plain table: ``09:00-12:00 | Title`` per line; a header and separator rows are skipped."""
     rows: list[TimetableRow] = []
     errors: list[str] = []
+    count = 0
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or _SEPARATOR.match(line):
@@ -102,11 +161,19 @@ def parse_table(text: str, day: date | None) -> list[TimetableRow]:
         if len(cells) < 2:
             errors.append(f"line {number}: expected “time range | title”")
             continue
-        match = _RANGE.match(cells[0])
+        match = _RANGE.fullmatch(cells[0])
         if match is None:
             if not rows and not errors and not any(ch.isdigit() for ch in cells[0]):
                 continue  # the header row, e.g. "Time | Session"
-            errors.append(f"line {number}: “{cells[0][:20]}” is not a time range like 09:00-12:00")
+            problem = (
+                "has digits other than 0-9"
+                if has_other_digits(cells[0])
+                else "is not a time range like 09:00-12:00"
+            )
+            errors.append(f"line {number}: “{quote(cells[0], 20)}” {problem}")
+            continue
+        count += 1
+        if count > MAX_ROWS:
             continue
         if day is None:
             errors.append(f"line {number}: the table has times but no date: give the import's date option")
@@ -118,10 +185,14 @@ def parse_table(text: str, day: date | None) -> list[TimetableRow]:
         except ValueError as exc:
             errors.append(f"line {number}: {exc}")
             continue
-        title = _title(cells[1], number, errors)
+        cell = _Cells(errors, f"line {number}")
+        title = cell.title(cells[1], "column 2 (title)")
         extra = cells[2:]
-        rows.append(TimetableRow(number, title, start, end, moderators=extra[0][:300] if extra else "",
-                                 location=extra[1][:300] if len(extra) > 1 else ""))  # fmt: skip
+        moderators = cell.text("moderators", extra[0], "column 3 (moderators)") if extra else ""
+        location = cell.text("location", extra[1], "column 4 (location)") if len(extra) > 1 else ""
+        rows.append(TimetableRow(number, title, start, end, moderators=moderators, location=location))
+    if count > MAX_ROWS:
+        raise _too_many(count)
     return _check(rows, errors)
 
 
@@ -139,51 +210,90 @@ _CSV_ALIASES = {
 def parse_csv(text: str, day: date | None, zone: ZoneInfo = UTC_ZONE) -> list[TimetableRow]:
     """CSV with a header naming at least start, end and title (moderator, location, notes, date optional)."""
     reader = csv.reader(io.StringIO(text))
+    records: list[tuple[int, list[str]]] = []
     try:
-        header = next(reader)
-    except StopIteration:
-        raise Invalid("Nothing was imported: the CSV file is empty.") from None
-    columns = [_CSV_ALIASES.get(h.strip().lower().lstrip("\ufeff"), "") for h in header]
+        records = [(reader.line_num, cells) for cells in reader if any(c.strip() for c in cells)]
+    except csv.Error as exc:
+        detail = "a cell is far too long" if "field larger" in str(exc) else str(exc)
+        raise Invalid(f"Nothing was imported: line {reader.line_num}: {detail}.") from None
+    if not records:
+        raise Invalid("Nothing was imported: the CSV file is empty.")
+    (_, header), body = records[0], records[1:]
+    names = [h.strip().lower().lstrip("\ufeff") for h in header]
+    columns = [_CSV_ALIASES.get(n, "") for n in names]
     missing = [c for c in ("start", "end", "title") if c not in columns]
     if missing:
         raise Invalid(f"Nothing was imported: line 1 (the header) lacks the column(s) {', '.join(missing)}.")
+    twice = sorted({c for c in columns if c and columns.count(c) > 1})
+    if twice:
+        raise Invalid(
+            f"Nothing was imported: line 1 (the header) names the column(s) {', '.join(twice)} twice."
+        )
+    if len(body) > MAX_ROWS:
+        raise _too_many(len(body))
     rows: list[TimetableRow] = []
     errors: list[str] = []
-    for cells in reader:
-        number = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
+    for number, cells in body:
         record = {col: cells[i].strip() for i, col in enumerate(columns) if col and i < len(cells)}
+        header_of = {col: names[i] for i, col in enumerate(columns) if col}
         try:
-            row_day = date.fromisoformat(record["date"]) if record.get("date") else day
+            row_day = parse_date(record["date"]) if record.get("date") else day
             start, end = _span(
                 _moment(record.get("start", ""), row_day, zone), _moment(record.get("end", ""), row_day, zone)
             )
+        except Invalid as exc:
+            errors.append(f"line {number}: {str(exc).rstrip('.')}")
+            continue
         except ValueError as exc:
             errors.append(f"line {number}: {exc}")
             continue
-        title = _title(record.get("title", ""), number, errors)
-        rows.append(TimetableRow(number, title, start, end, record.get("moderators", "")[:300],
-                                 record.get("location", "")[:300], record.get("notes", "")[:1000]))  # fmt: skip
+        cell = _Cells(errors, f"line {number}")
+        title = cell.title(record.get("title", ""), f"column {header_of['title']}")
+        texts = {
+            key: cell.text(key, record.get(key, ""), f"column {header_of[key]}") if key in header_of else ""
+            for key in ("moderators", "location", "notes")
+        }
+        rows.append(TimetableRow(number, title, start, end, **texts))
     return _check(rows, errors)
 
 
+def _event_lines(data: bytes) -> list[int]:
+    """The line number of each ``BEGIN:VEVENT`` in the file, in order."""
+    return [
+        number
+        for number, line in enumerate(data.split(b"\n"), start=1)
+        if line.strip().upper() == b"BEGIN:VEVENT"
+    ]
+
+
 def parse_ics(data: bytes, zone: ZoneInfo) -> list[TimetableRow]:
-    """VEVENTs of an iCalendar file, their times converted to wall time in ``zone``."""
+    """VEVENTs of an iCalendar file, their times converted to wall time in ``zone``; repeating events refused."""
     try:
         calendar = icalendar.Calendar.from_ical(data)
-    except ValueError as exc:
-        raise Invalid(f"Nothing was imported: the .ics file cannot be read ({str(exc)[:80]}).") from None
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise Invalid(
+            f"Nothing was imported: the .ics file cannot be read ({quote(str(exc), 80)})."
+        ) from None
+    events = list(calendar.walk("VEVENT"))
+    if len(events) > MAX_ROWS:
+        raise _too_many(len(events))
+    lines = _event_lines(data)
     rows: list[TimetableRow] = []
     errors: list[str] = []
-    for number, event in enumerate(calendar.walk("VEVENT"), start=1):
-        where = f"event {number}"
+    for number, event in enumerate(events, start=1):
+        line = lines[number - 1] if len(lines) == len(events) else number
+        where = f"line {line} (event {number})" if len(lines) == len(events) else f"event {number}"
+        if any(key in event for key in ("RRULE", "RDATE")):
+            errors.append(
+                f"{where}: the event repeats; import single events, or add it with /agenda add repeat"
+            )
+            continue
         try:
             start_value = event.decoded("DTSTART")
             end_value = event.decoded("DTEND") if "DTEND" in event else None
             if end_value is None and "DURATION" in event:
                 end_value = start_value + event.decoded("DURATION")
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, TypeError, OverflowError):
             errors.append(f"{where}: no readable DTSTART")
             continue
         if not isinstance(start_value, datetime) or (
@@ -191,34 +301,47 @@ def parse_ics(data: bytes, zone: ZoneInfo) -> list[TimetableRow]:
         ):
             errors.append(f"{where}: all-day events are not sessions; give start and end times")
             continue
-        start = start_value if start_value.tzinfo else start_value.replace(tzinfo=zone)
-        end = (
-            (end_value if end_value.tzinfo else end_value.replace(tzinfo=zone))
-            if end_value
-            else start + timedelta(hours=1)
-        )
-        if end <= start:
+        try:
+            begin = start_value if start_value.tzinfo else start_value.replace(tzinfo=zone)
+            finish = (
+                (end_value if end_value.tzinfo else end_value.replace(tzinfo=zone)) if end_value else None
+            )
+            start = begin.astimezone(zone).replace(tzinfo=None)
+            end = finish.astimezone(zone).replace(tzinfo=None) if finish else start + timedelta(hours=1)
+        except (OverflowError, ValueError):
+            errors.append(f"{where}: its time is outside the calendar I can use")
+            continue
+        if (finish or begin + timedelta(hours=1)) <= begin:
             errors.append(f"{where}: the end is not after the start")
             continue
-        title = _title(str(event.get("SUMMARY", "")), number, errors, "event")
-        rows.append(TimetableRow(
-            number, title, start.astimezone(zone).replace(tzinfo=None), end.astimezone(zone).replace(tzinfo=None),
-            location=str(event.get("LOCATION", ""))[:300], notes=str(event.get("DESCRIPTION", ""))[:1000],
-        ))  # fmt: skip
+        try:
+            _span(start, end)
+        except ValueError as exc:
+            errors.append(f"{where}: {exc}")
+            continue
+        cell = _Cells(errors, where)
+        title = cell.title(str(event.get("SUMMARY", "")), "SUMMARY")
+        location = cell.text("location", str(event.get("LOCATION", "")), "LOCATION")
+        notes = cell.text("notes", str(event.get("DESCRIPTION", "")), "DESCRIPTION")
+        rows.append(TimetableRow(line, title, start, end, location=location, notes=notes))
     return _check(rows, errors)
 
 
 def parse_timetable(data: bytes, filename: str, day: date | None, zone: ZoneInfo) -> list[TimetableRow]:
     """Read a timetable file by its name and content: .ics, .csv, else a Markdown/plain table."""
-    if len(data) > 1_000_000:
-        raise Invalid("Nothing was imported: the file is larger than 1 MB.")
+    check_size(len(data))
     name = filename.lower()
-    if name.endswith((".ics", ".ical")) or data.lstrip().startswith(b"BEGIN:VCALENDAR"):
-        return parse_ics(data, zone)
+    if name.endswith((".ics", ".ical")) or data.lstrip().startswith(
+        (b"BEGIN:VCALENDAR", b"\xef\xbb\xbfBEGIN:VCALENDAR")
+    ):
+        return parse_ics(data.removeprefix(b"\xef\xbb\xbf"), zone)
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise Invalid("Nothing was imported: the file is not UTF-8 text.") from None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise Invalid(
+            f"Nothing was imported: the file is not UTF-8 text (line {line}); save it as UTF-8 and try again."
+        ) from None
     first = text.lstrip().split("\n", 1)[0].lower()
     if name.endswith(".csv") or ("," in first and "start" in first and "|" not in first):
         return parse_csv(text, day, zone)

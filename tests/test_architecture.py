@@ -81,6 +81,10 @@ def test_custom_id_templates_have_unique_anchored_prefixes() -> None:
             f"{cls.__name__}: template must start with 'feature:'"
         )
         assert ":v" in pattern, f"{cls.__name__}: custom_ids carry a version (feature:action:vN:ids)"
+        # ids are read from ASCII digits only (\d also matches "١" and "²"), short enough for SQLite's 64 bits
+        assert "\\d" not in pattern, f"{cls.__name__}: use [0-9] for ids, not \\d"
+        for width in re.findall(r"\[0-9\]\{1,(\d+)\}", pattern):
+            assert int(width) <= 20, f"{cls.__name__}: an id of {width} digits overflows SQLite"
         literals[cls] = literal
     # discord.py fires every template that matches: no literal prefix may be a prefix of another's
     for cls, literal in literals.items():

@@ -64,6 +64,14 @@ def test_missing_token_names_the_key() -> None:
         ({"schedule": {"reminder_offsets": ["soon"]}}, "[schedule] reminder_offsets"),
         ({"schedule": {"reminder_offsets": ["0m"]}}, "[schedule] reminder_offsets"),
         ({"schedule": {"reminder_offsets": ["100d"]}}, "[schedule] reminder_offsets"),
+        ({"schedule": {"reminder_offsets": ["99999999w"]}}, "[schedule] reminder_offsets"),
+        ({"schedule": {"reminder_offsets": ["٣h"]}}, "[schedule] reminder_offsets"),  # Arabic-Indic 3
+        ({"schedule": {"reminder_offsets": ["1h", "60m"]}}, "[schedule] reminder_offsets"),  # the same twice
+        ({"schedule": {"reminder_offsets": [f"{n}h" for n in range(1, 12)]}}, "[schedule] reminder_offsets"),
+        ({"discord": {"token": "t", "guild_ids": ["²"]}}, "[discord] guild_ids"),  # "²".isdigit() is True
+        ({"discord": {"token": "t", "guild_ids": [2**64]}}, "[discord] guild_ids"),
+        ({"schedule": {"digest_channel": "١٢"}}, "[schedule] digest_channel"),
+        ({"schedule": {"digest_time": "٠٨:٠٠", "digest_channel": 5}}, "[schedule] digest_time"),
         ({"permissions": {"coordinator_roles": "Coordinator"}}, "[permissions] coordinator_roles"),
         ({"permissions": {"coordinator_roles": [""]}}, "[permissions] coordinator_roles"),
         ({"logging": {"level": "LOUD"}}, "[logging] level"),

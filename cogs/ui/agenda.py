@@ -78,7 +78,7 @@ def session_embed(session: Session, occ: Occurrence | None, group_name: str | No
 
 class AgendaButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"agenda:(?P<action>remind|ics|confirm):v1:(?P<ref>\d{1,19})",
+    template=r"agenda:(?P<action>remind|ics|confirm):v1:(?P<ref>[0-9]{1,18})",
 ):
     """Remind me / Add to calendar on a session, Confirm on an import preview; all work after restarts."""
 

@@ -15,7 +15,7 @@ from domain.consensus import STANCE_LABELS, STATUS_LABELS, Item, ItemDetails, It
 if TYPE_CHECKING:
     from bot.client import Caucus
 
-REASON_ID = re.compile(r"item:reason:v1:(?P<item_id>\d{1,19}):(?P<stance>object|block)")
+REASON_ID = re.compile(r"item:reason:v1:(?P<item_id>[0-9]{1,18}):(?P<stance>object|block)")
 STANCE_STYLE = {
     "agree": ("Agree", discord.ButtonStyle.success),
     "stand_aside": ("Stand aside", discord.ButtonStyle.secondary),
@@ -83,7 +83,7 @@ def item_embed(view: ItemView) -> discord.Embed:
 
 class PositionButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"item:pos:v1:(?P<item_id>\d{1,19}):(?P<stance>agree|stand_aside|object|block)",
+    template=r"item:pos:v1:(?P<item_id>[0-9]{1,18}):(?P<stance>agree|stand_aside|object|block)",
 ):
     """Agree / Stand aside / Object / Block on a point's message; works after restarts."""
 

@@ -103,7 +103,7 @@ def list_pages(rows: list[GroupListRow]) -> list[discord.Embed]:
 
 class GroupButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"wg:(?P<action>join|leave):v1:(?P<group_id>\d{1,19})",
+    template=r"wg:(?P<action>join|leave):v1:(?P<group_id>[0-9]{1,18})",
 ):
     """Join or Leave on a group's card; works after restarts (the custom_id holds only the group id)."""
 

@@ -175,7 +175,7 @@ def preview_embed(preview: ImportPreview) -> discord.Embed:
 
 class OrgButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"org:(?P<action>approve|decline|confirm):v1:(?P<ref>\d{1,19})",
+    template=r"org:(?P<action>approve|decline|confirm):v1:(?P<ref>[0-9]{1,18})",
 ):
     """Approve / Decline a request to represent an organisation (in the voice's direct messages), and
     Confirm import on a preview; the custom_id holds only the request's or the import's id."""

@@ -10,6 +10,7 @@ import discord
 from cogs.ui.common import clip, when
 from cogs.ui.limits import CONTENT, FIELD_VALUE, describe, embed_pages, fit_embed, fit_list
 from domain.polls import Ballot, Poll, PollView, Results
+from domain.text import is_ascii_number
 
 if TYPE_CHECKING:
     from bot.client import Caucus
@@ -109,7 +110,7 @@ def poll_embed(view: PollView) -> discord.Embed:
 
 class VoteButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"poll:vote:v1:(?P<poll_id>\d{1,19}):(?P<position>\d{1,19})",
+    template=r"poll:vote:v1:(?P<poll_id>[0-9]{1,18}):(?P<position>[0-9]{1,18})",
 ):
     """An option's button on a poll of up to five options; works after restarts."""
 
@@ -139,7 +140,7 @@ class VoteButton(
 
 class VoteSelect(
     discord.ui.DynamicItem[discord.ui.Select[Any]],
-    template=r"poll:pick:v1:(?P<poll_id>\d{1,19})",
+    template=r"poll:pick:v1:(?P<poll_id>[0-9]{1,18})",
 ):
     """The option menu of a poll of more than five options; the picks replace the member's ballot."""
 
@@ -168,7 +169,7 @@ class VoteSelect(
         bot: Caucus = interaction.client
         cog = bot.get_cog("PollsCog")
         data: dict[str, Any] = dict(interaction.data or {})
-        picks = [int(v) for v in data.get("values", []) if str(v).isdigit() and len(str(v)) <= 2]
+        picks = [int(v) for v in data.get("values", []) if is_ascii_number(str(v)) and len(str(v)) <= 2]
         if len(picks) != len(data.get("values", [])):
             picks = [0]  # something the menu never offered: the domain refuses it
         await cog.vote_click(interaction, self.poll_id, picks, toggle=False)  # type: ignore[union-attr]

@@ -291,6 +291,7 @@ BAD_ADDS = [
     (SessionSpec(reminders="soon"), Invalid, "not a duration"),
     (SessionSpec(reminders="1h,0m"), Invalid, "more than 0"),
     (SessionSpec(reminders="91d"), Invalid, "at most 90 days"),
+    (SessionSpec(reminders="15m; 2h, 2h"), Invalid, "“2h” is given twice"),
     (SessionSpec(every_days=366), Invalid, "1 to 365 days"),
     (SessionSpec(every_days=7, until="next year"), Invalid, "not a date"),
     (SessionSpec(every_days=7, until="2026-12-02"), Invalid, "repetition ends before the first session"),
@@ -346,7 +347,7 @@ async def test_only_reminders_still_in_the_future_are_planned(
     ("reminders", "offsets", "stored"),
     [
         ("2h,15m", [2 * HOUR, 15 * MINUTE], "[7200, 900]"),
-        ("15m; 2h, 2h", [2 * HOUR, 15 * MINUTE], "[7200, 900]"),
+        ("15m; 2h", [2 * HOUR, 15 * MINUTE], "[7200, 900]"),
         ("none", [], "[]"),
         ("", [DAY, HOUR, 10 * MINUTE], "[86400, 3600, 600]"),  # blank: the server's defaults
     ],
@@ -1275,3 +1276,180 @@ async def test_listing_upcoming_today_or_a_date(db: Database, clock: FakeClock, 
     assert [s.title for s, _ in (await agenda.listing(GUILD, "2027-01-15")).sessions] == ["Too far"]
     with pytest.raises(Invalid, match="is not today, upcoming or a date"):
         await agenda.listing(GUILD, "next tuesday")
+
+
+# -- bounds ------------------------------------------------------------------------------------
+
+
+async def test_ten_reminders_per_session_eleven_refused(agenda: Agenda, db: Database) -> None:
+    ten = ",".join(f"{n}h" for n in range(1, 11))
+    session = await agenda.add(COORD, SessionSpec(title="Plenary", start="2026-12-03 09:00", reminders=ten))
+    assert session.offsets == str([n * HOUR for n in range(10, 0, -1)])
+    before = snapshot(db)
+
+    with pytest.raises(Invalid) as err:
+        await agenda.add(
+            COORD, SessionSpec(title="Plenary", start="2026-12-03 09:00", reminders=ten + ",11h")
+        )
+    assert "at most 10 reminders" in sentence(err, Invalid)
+    with pytest.raises(Invalid) as err:
+        await agenda.edit(COORD, "#1", SessionSpec(reminders=ten + ",11h"))
+    assert "at most 10 reminders" in sentence(err, Invalid)
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize(
+    ("spec", "fragment"),
+    [
+        (SessionSpec(start="9999-12-31 23:59", zone="Pacific/Pago_Pago"), "outside the calendar"),
+        (SessionSpec(start="9999-12-31 23:59", zone="Pacific/Kiritimati"), "at most 10 years from now"),
+        (SessionSpec(start="2036-12-01 09:00"), "at most 10 years from now"),
+        (SessionSpec(start="0000-01-01 00:00"), "not a real date"),
+        (SessionSpec(start="２０２６-12-03 09:00"), "digits other than 0-9"),
+        (SessionSpec(duration="99999999w"), "a session lasts at most 7 days"),
+        (SessionSpec(duration="٣h"), "digits other than 0-9"),
+        (SessionSpec(end="١٠:٠٠"), "digits other than 0-9"),
+        (SessionSpec(every_days=2**53), "1 to 365 days"),
+        (SessionSpec(every_days=-1), "1 to 365 days"),
+        (SessionSpec(every_days=7, until="20270331"), "not a date like 2027-03-31"),  # fromisoformat took it
+        (SessionSpec(every_days=7, until="2027-W13-3"), "not a date like 2027-03-31"),  # an ISO week date
+        (SessionSpec(until="2027-03-31"), "is for a repeating session"),  # was silently ignored
+        (SessionSpec(until="١٢"), "digits other than 0-9"),
+        (SessionSpec(reminders="99999999w"), "at most 90 days before the start"),
+        (SessionSpec(reminders="1h, 60m"), "given twice"),
+        (SessionSpec(title="\u200b" * 300), "Give the session a title"),
+        (SessionSpec(notes="e" + "\u0316" * 1500), "at most 1000 characters"),
+    ],
+)
+async def test_unbounded_session_input_is_refused(
+    agenda: Agenda, db: Database, spec: SessionSpec, fragment: str
+) -> None:
+    base = {"title": "Roadmap", "start": "2026-12-03 09:00"}
+    full = SessionSpec(**{**base, **{k: v for k, v in vars(spec).items() if v is not None}})
+
+    with pytest.raises(DomainError) as err:
+        await agenda.add(COORD, full)
+
+    assert fragment in str(err.value), str(err.value)
+    sentence(err, type(err.value))
+    assert snapshot(db) == {t: [] for t in TABLES}
+
+
+async def test_editing_until_of_a_session_that_does_not_repeat_is_refused(
+    agenda: Agenda, db: Database
+) -> None:
+    await agenda.add(COORD, SessionSpec(title="Plenary", start="2026-12-03 09:00"))
+    before = snapshot(db)
+
+    with pytest.raises(Invalid) as err:
+        await agenda.edit(COORD, "#1", SessionSpec(until="١٢"))
+    assert "digits other than 0-9" in sentence(err, Invalid)
+    with pytest.raises(Invalid) as err:
+        await agenda.edit(COORD, "#1", SessionSpec(until="2027-01-01"))
+    assert "is for a repeating session" in sentence(err, Invalid)
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("upcoming", None), (" Today ", date(2026, 11, 30)), ("2026-12-03", date(2026, 12, 3))],
+)
+def test_the_listing_day(agenda: Agenda, text: str, expected: date | None) -> None:
+    assert agenda.listing_day(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("9999-12-31", "within 10 years of today"),  # the day after it overflowed a datetime
+        ("0001-01-01", "within 10 years of today"),
+        ("٢٠٢٦-١٢-٠٣", "digits other than 0-9"),
+        ("20261203", "not a date like"),
+        ("tomorrow", "not today, upcoming or a date"),
+    ],
+)
+def test_a_listing_day_that_is_refused(agenda: Agenda, text: str, fragment: str) -> None:
+    with pytest.raises(Invalid) as err:
+        agenda.listing_day(text)
+
+    assert fragment in sentence(err, Invalid)
+
+
+async def test_an_imported_wall_time_in_the_spring_gap_is_refused_naming_its_line(
+    agenda: Agenda, db: Database
+) -> None:
+    # 02:30 does not exist in Paris on 2027-03-28; /agenda add refuses it, the import read it as 03:30.
+    table = "Time | Session\n01:00-02:00 | Before\n02:30-03:30 | In the gap\n"
+
+    with pytest.raises(Invalid) as err:
+        await agenda.preview_import(
+            COORD,
+            table.encode(),
+            "day.md",
+            day="2027-03-28",
+            zone="Europe/Paris",
+            group=None,
+            channel_id=None,
+        )
+
+    text = sentence(err, Invalid)
+    assert "line 3: 2027-03-28 02:30 does not exist in Europe/Paris" in text and "line 2" not in text
+    assert snapshot(db) == {t: [] for t in TABLES}
+
+
+@pytest.mark.parametrize(
+    ("zone", "fragment"),
+    [
+        ("Pacific/Pago_Pago", "line 3: 9999-12-31 23:00 is outside the calendar"),
+        ("Pacific/Kiritimati", "line 3: 9999-12-31 23:00 is more than 10 years ahead"),
+    ],
+)
+async def test_imported_rows_far_ahead_are_refused_naming_their_lines(
+    agenda: Agenda, db: Database, zone: str, fragment: str
+) -> None:
+    data = b"start,end,title\n2026-12-03 09:00,2026-12-03 10:00,Fine\n9999-12-31 23:00,9999-12-31 23:59,Far\n"
+
+    with pytest.raises(Invalid) as err:
+        await agenda.preview_import(COORD, data, "day.csv", day=None, zone=zone, group=None, channel_id=None)
+
+    assert fragment in sentence(err, Invalid)
+    assert snapshot(db) == {t: [] for t in TABLES}
+
+
+async def test_every_bad_imported_row_is_named_at_once(agenda: Agenda, db: Database) -> None:
+    data = (
+        b"start,end,title\n2026-11-30 08:00,2026-11-30 09:00,Gone\n2026-12-03 09:00,2026-12-03 10:00,Fine\n"
+        b"2027-03-28 02:30,2027-03-28 03:30,Gap\n"
+    )
+
+    with pytest.raises(Invalid) as err:
+        await agenda.preview_import(
+            COORD, data, "day.csv", day=None, zone="Europe/Paris", group=None, channel_id=None
+        )
+
+    text = sentence(err, Invalid)
+    assert "line 2: 2026-11-30 08:00 is in the past" in text and "line 4" in text and "line 3" not in text
+
+
+async def test_an_import_day_in_other_digits_is_refused(agenda: Agenda, db: Database) -> None:
+    with pytest.raises(Invalid) as err:
+        await agenda.preview_import(
+            COORD, SAMPLE_TABLE.encode(), "day.md", day="٢٠٢٦-١٢-٠٣", zone=None, group=None, channel_id=None
+        )
+
+    assert "digits other than 0-9" in sentence(err, Invalid)
+    assert snapshot(db) == {t: [] for t in TABLES}
+
+
+async def test_moving_a_session_to_a_zone_whose_clocks_skip_its_time_is_refused(
+    agenda: Agenda, db: Database
+) -> None:
+    # 02:30 on 2027-03-28 exists in UTC, not in Paris: the new zone would have shifted it to 03:30 silently.
+    await agenda.add(COORD, SessionSpec(title="Night shift", start="2027-03-28 02:30"))
+    before = snapshot(db)
+
+    with pytest.raises(Invalid) as err:
+        await agenda.edit(COORD, "#1", SessionSpec(zone="Europe/Paris"))
+
+    assert "2027-03-28 02:30 does not exist in Europe/Paris" in sentence(err, Invalid)
+    assert snapshot(db) == before

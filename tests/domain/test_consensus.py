@@ -272,7 +272,7 @@ async def test_only_future_reminders_are_planned(
     [
         ("2026-11-01 10:00", "in the past"),
         ("2026-11-30 13:00", "in the past"),  # exactly now (13:00 Paris) is not the future
-        ("next friday", "not a date and time"),
+        ("next friday", "not a deadline: give a duration such as 48h or 3d, or a date and time"),
         ("2026-02-30 25:00", "not a real date and time"),
         ("2027-02-30 10:00", "not a real date and time"),
         ("2027-03-28 02:30", "does not exist in Europe/Paris"),  # the spring-forward gap
@@ -955,3 +955,25 @@ async def test_deadline_refused_on_questions_and_beyond_a_year(cs: Consensus, db
     with pytest.raises(Invalid, match="at most a year"):
         await cs.propose(ALICE, "point", "Far away", deadline="2029-01-01 10:00")
     assert snapshot(db) == before
+
+
+async def test_a_point_is_measured_after_cleaning(cs: Consensus, db: Database) -> None:
+    # 1,500 letters each typed with its accent apart (3,000 code points) are 1,500 characters once composed
+    composed = await cs.propose(ALICE, "point", "e\u0301" * 1500)
+    assert composed.text == "é" * 1500
+    # 1,500 letters under a stack of five marks each: 9,000 code points, refused, and nothing written
+    before = snapshot(db)
+    with pytest.raises(TooLong) as err:
+        await cs.propose(ALICE, "point", ("a" + "\u0316\u0317\u0318\u0319\u031a") * 1500)
+    assert "at most 1500 characters; this one has 9000" in sentence(err, TooLong)
+    # invisible characters neither count nor stay: a zero-width flood and overrides around a short text
+    flooded = await cs.propose(ALICE, "point", "\u202e" + "\u200b" * 5000 + "Short\u0000 point")
+    assert flooded.text == "Short point"
+    assert snapshot(db) != before
+
+
+async def test_a_lone_surrogate_never_reaches_storage(cs: Consensus, point: Item) -> None:
+    amended = await cs.amend(ALICE, "#1", "We publish\ud800 all minutes, always.")
+    assert amended.text == "We publish all minutes, always."
+    with pytest.raises(Invalid):
+        await cs.propose(ALICE, "point", "\ud800\udfff")

@@ -9,7 +9,16 @@ import icalendar
 import pytest
 
 from domain.errors import Invalid
-from domain.timetable import MAX_ROWS, TimetableRow, parse_csv, parse_ics, parse_table, parse_timetable
+from domain.timetable import (
+    MAX_BYTES,
+    MAX_ROWS,
+    TimetableRow,
+    check_size,
+    parse_csv,
+    parse_ics,
+    parse_table,
+    parse_timetable,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -304,9 +313,9 @@ def test_ics_times_are_converted_to_the_imports_zone() -> None:
     rows = parse_timetable(data, "agenda.ics", None, PARIS)
 
     assert spans(rows) == [
-        (1, "From New York", at(15), at(16, 30)),  # 09:00 EST = 14:00 UTC = 15:00 in Paris
-        (2, "In UTC", at(9), at(9, 45)),
-        (3, "Floating", at(11), at(12)),  # no zone: the import's; no end: one hour
+        (4, "From New York", at(15), at(16, 30)),  # 09:00 EST = 14:00 UTC = 15:00 in Paris
+        (13, "In UTC", at(9), at(9, 45)),  # each row's line is where its BEGIN:VEVENT is
+        (20, "Floating", at(11), at(12)),  # no zone: the import's; no end: one hour
     ]
     assert (rows[0].location, rows[0].notes) == ("Zoom", "Bring the draft")
 
@@ -324,9 +333,11 @@ def test_ics_built_with_icalendar_and_recognised_by_content() -> None:
     cal.add_component(event)
     cal.add_missing_timezones()
 
-    rows = parse_timetable(cal.to_ical(), "download", None, PARIS)
+    data = cal.to_ical()
+    rows = parse_timetable(data, "download", None, PARIS)
 
-    assert spans(rows) == [(1, "Summer call", datetime(2027, 7, 1, 15, 0), datetime(2027, 7, 1, 16, 0))]
+    line = data.split(b"\n").index(b"BEGIN:VEVENT\r") + 1
+    assert spans(rows) == [(line, "Summer call", datetime(2027, 7, 1, 15, 0), datetime(2027, 7, 1, 16, 0))]
 
 
 def test_an_all_day_ics_event_is_refused() -> None:
@@ -338,7 +349,7 @@ def test_an_all_day_ics_event_is_refused() -> None:
     with pytest.raises(Invalid) as err:
         parse_ics(data, PARIS)
 
-    assert "event 2: all-day events are not sessions" in refusal(err)
+    assert "line 11 (event 2): all-day events are not sessions" in refusal(err)
 
 
 @pytest.mark.parametrize(
@@ -346,9 +357,9 @@ def test_an_all_day_ics_event_is_refused() -> None:
     [
         (
             ics("SUMMARY:Backwards\nDTSTART:20261203T100000Z\nDTEND:20261203T090000Z"),
-            "event 1: the end is not after",
+            "line 4 (event 1): the end is not after",
         ),
-        (ics("SUMMARY:No start\nDTEND:20261203T090000Z"), "event 1: no readable DTSTART"),
+        (ics("SUMMARY:No start\nDTEND:20261203T090000Z"), "line 4 (event 1): no readable DTSTART"),
         (ics(), "no sessions"),
         (b"BEGIN:VCALENDAR\r\nthis is not\r\n", "cannot be read"),
     ],
@@ -394,3 +405,192 @@ def test_a_file_over_one_megabyte_is_refused() -> None:
         parse_timetable(data, "day.md", DAY, PARIS)
 
     assert "larger than 1 MB" in refusal(err)
+
+
+# -- bounds: every bad line named, nothing imported ----------------------------------------------
+
+
+def test_a_file_of_exactly_one_megabyte_is_read_one_byte_more_is_not() -> None:
+    padded = SAMPLE.encode().ljust(MAX_BYTES, b" ")
+    assert len(parse_timetable(padded, "day.md", DAY, PARIS)) == 2
+
+    with pytest.raises(Invalid) as err:
+        parse_timetable(padded + b" ", "day.md", DAY, PARIS)
+    assert "larger than 1 MB (1,000,001 bytes)" in refusal(err)
+
+    with pytest.raises(Invalid) as err:
+        check_size(MAX_BYTES + 1)  # what /agenda import asks before downloading the attachment
+    assert "larger than 1 MB" in refusal(err)
+
+
+def test_a_session_of_seven_days_is_read_seven_days_and_a_minute_is_not() -> None:
+    text = (
+        "start,end,title\n"
+        "2026-12-03 09:00,2026-12-10 09:00,A week\n"
+        "2026-12-03 09:00,2026-12-10 09:01,A week and a minute\n"
+    )
+
+    with pytest.raises(Invalid) as err:
+        parse_csv(text, None)
+
+    message = refusal(err)
+    assert "line 3: the session lasts longer than 7 days (2026-12-03 09:00 to 2026-12-10 09:01)" in message
+    assert "line 2" not in message
+    assert len(parse_csv(text.rsplit("\n", 2)[0] + "\n", None)) == 1
+
+
+def test_an_ics_event_longer_than_seven_days_is_refused_naming_its_line() -> None:
+    data = ics(
+        "SUMMARY:Plenary\nDTSTART:20261203T080000Z\nDTEND:20261203T090000Z",
+        "SUMMARY:Forever\nDTSTART:20261203T080000Z\nDTEND:20261210T080100Z",
+    )
+
+    with pytest.raises(Invalid) as err:
+        parse_ics(data, PARIS)
+
+    assert "line 11 (event 2): the session lasts longer than 7 days" in refusal(err)
+
+
+@pytest.mark.parametrize(
+    ("column", "limit"), [("title", 200), ("moderators", 300), ("location", 300), ("notes", 1000)]
+)
+def test_a_cell_over_its_limit_is_refused_naming_line_and_column(column: str, limit: int) -> None:
+    # These cells were cut short without a word ([:300]); /agenda add refuses them: so does the import.
+    header = "start,end,title" + ("" if column == "title" else f",{column}")
+    good, huge = (
+        ("Opening", "x" * 100_000) if column == "title" else ("Opening,ok", "Second," + "x" * 100_000)
+    )
+    text = f"{header}\n09:00,10:00,{good}\n10:00,11:00,{huge}\n"
+
+    with pytest.raises(Invalid) as err:
+        parse_csv(text, DAY)
+
+    message = refusal(err)
+    assert f"line 3, column {column}: longer than {limit} characters (it has 100,000)" in message
+    assert "line 2" not in message
+
+
+def test_cells_are_cleaned_before_they_are_measured() -> None:
+    cell = "Ana" + "\u200b" * 5000 + "\x00, Bruno\u202e"  # 5,000 invisible characters, a NUL, an override
+    text = f'start,end,title,moderators\n09:00,10:00,"Opening\x00","{cell}"\n'
+
+    (row,) = parse_csv(text, DAY)
+
+    assert (row.title, row.moderators) == ("Opening", "Ana, Bruno")
+
+
+def test_a_huge_csv_field_is_refused_naming_its_line() -> None:
+    # Python's csv module raises "field larger than field limit (131072)": it was "Something went wrong".
+    text = f"start,end,title\n09:00,10:00,Opening\n10:00,11:00,{'x' * 200_000}\n"
+
+    with pytest.raises(Invalid) as err:
+        parse_timetable(text.encode(), "day.csv", DAY, PARIS)
+
+    assert "line 3: a cell is far too long" in refusal(err)
+
+
+def test_a_table_cell_of_100000_characters_is_refused() -> None:
+    with pytest.raises(Invalid) as err:
+        parse_table(f"09:00-10:00 | Opening | {'m' * 100_000}\n", DAY)
+
+    assert "line 1, column 3 (moderators): longer than 300 characters (it has 100,000)" in refusal(err)
+
+
+def test_too_many_rows_are_refused_whatever_the_format() -> None:
+    csv_text = "start,end,title\n" + "".join(f"09:00,10:00,Slot {n}\n" for n in range(MAX_ROWS + 1))
+    many_events = ics(*[f"SUMMARY:S{n}\nDTSTART:20261203T080000Z" for n in range(5000)])
+
+    for data, name in ((csv_text.encode(), "day.csv"), (many_events, "day.ics")):
+        with pytest.raises(Invalid) as err:
+            parse_timetable(data, name, DAY, PARIS)
+        assert f"at most {MAX_ROWS} sessions at once" in refusal(err)
+
+
+@pytest.mark.parametrize(
+    "rule", ["RRULE:FREQ=WEEKLY;COUNT=10", "RRULE:FREQ=SOMETIMES;BYDAY=XX", "RDATE:20261210T080000Z"]
+)
+def test_a_repeating_ics_event_is_refused_naming_its_line(rule: str) -> None:
+    # It was imported as one session, its repetitions silently dropped.
+    data = ics(
+        "SUMMARY:Plenary\nDTSTART:20261203T080000Z", f"SUMMARY:Weekly call\nDTSTART:20261203T100000Z\n{rule}"
+    )
+
+    with pytest.raises(Invalid) as err:
+        parse_timetable(data, "agenda.ics", None, PARIS)
+
+    message = refusal(err)
+    assert "line 10 (event 2): the event repeats" in message, message
+
+
+def test_an_ics_time_outside_the_calendar_is_refused_naming_its_line() -> None:
+    # 0001-01-01 00:00 UTC is in the year 0 in New York: converting it raised OverflowError.
+    data = ics("SUMMARY:Ancient\nDTSTART:00010101T000000Z\nDTEND:00010101T010000Z")
+
+    with pytest.raises(Invalid) as err:
+        parse_ics(data, NEW_YORK)
+
+    assert "line 4 (event 1): its time is outside the calendar" in refusal(err)
+
+
+def test_an_ics_file_with_a_byte_order_mark() -> None:
+    data = b"\xef\xbb\xbf" + ics("SUMMARY:Plenary\nDTSTART:20261203T080000Z")
+
+    (row,) = parse_timetable(data, "calendar", None, PARIS)
+
+    assert (row.line, row.title, row.start) == (4, "Plenary", at(9))
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("٠٩:٠٠-١٠:٠٠ | Opening\n", "line 1: “٠٩:٠٠-١٠:٠٠” has digits other than 0-9"),
+        (
+            "09:00-10:00 | Opening\nLunch | Hall\n",
+            "line 2: “Lunch” is not a time range",
+        ),  # a line with no times
+        ("09:00-10:00 | Opening\n| Lunch |\n", "line 2: expected “time range | title”"),
+        ("09:00-10:00 | \x00\u200b\n", "line 1: the session has no title"),
+    ],
+)
+def test_table_lines_without_usable_times_or_titles(text: str, fragment: str) -> None:
+    with pytest.raises(Invalid) as err:
+        parse_table(text, DAY)
+
+    assert fragment in refusal(err)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("start,end,title,date\n09:00,10:00,A,20261203\n", "line 2: “20261203” is not a date"),
+        (
+            "start,end,title,date\n09:00,10:00,A,２０２６-12-03\n",
+            "line 2: “２０２６-12-03” has digits other than 0-9",
+        ),
+        ("start,end,title\n٢٠٢٦-12-03 09:00,2026-12-03 10:00,A\n", "line 2: “٢٠٢٦-12-03 09:00” has digits"),
+        ("start,end,title,session\n09:00,10:00,A,B\n", "line 1 (the header) names the column(s) title twice"),
+    ],
+)
+def test_csv_dates_in_one_spelling_and_one_column_each(text: str, fragment: str) -> None:
+    with pytest.raises(Invalid) as err:
+        parse_csv(text, DAY)
+
+    assert fragment in refusal(err)
+
+
+def test_a_file_that_is_not_utf8_names_the_line() -> None:
+    data = "Time | Session\n09:00-10:00 | Opening\n10:00-11:00 | Café\n".encode("latin-1")
+
+    with pytest.raises(Invalid) as err:
+        parse_timetable(data, "day.md", DAY, PARIS)
+
+    assert "not UTF-8 text (line 3)" in refusal(err)
+
+
+def test_binary_garbage_is_refused() -> None:
+    garbage = bytes(range(256)) * 100
+
+    for name in ("day.md", "day.csv", "day.ics"):
+        with pytest.raises(Invalid) as err:
+            parse_timetable(garbage, name, DAY, PARIS)
+        refusal(err)

@@ -370,3 +370,56 @@ async def test_sessions_mirrored_as_discord_events(
         await eventually(lambda: not c.guild.scheduled_events, what="event deleted")
     finally:
         assert await bot.stop() == 0
+
+
+async def test_an_import_is_bounded_and_names_its_bad_lines(
+    fake: FakeDiscord, coalition: Coalition, bot: BotProcess
+) -> None:
+    c = coalition
+    big = ("big.csv", b"start,end,title\n" + b" " * 1_000_000)
+    itx = await fake.slash(c.guild, c.coco, "agenda import", file=big)
+    text = await refused(itx, "larger than 1 MB")
+    assert "1,000,016 bytes" in text
+    assert [a.downloads for a in fake.attachments.values() if a.filename == "big.csv"] == [0]  # never fetched
+
+    week = (
+        "start,end,title,notes\n"
+        "2030-11-24 09:00,2030-12-01 09:00,Exactly a week,\n"
+        "2030-11-24 09:00,2030-12-01 09:01,A week and a minute,\n"
+        f"2030-11-24 10:00,2030-11-24 11:00,Long notes,{'n' * 100_000}\n"
+    )
+    itx = await fake.slash(c.guild, c.coco, "agenda import", file=("week.csv", week.encode()))
+    text = await refused(itx, "Nothing was imported", "line 3: the session lasts longer than 7 days",
+                         "line 4, column notes: longer than 1000 characters (it has 100,000)")  # fmt: skip
+    assert "line 2" not in text
+    assert db_rows(bot, "SELECT count(*) FROM agenda_imports") == [(0,)]  # all or nothing: no preview kept
+    assert db_rows(bot, "SELECT count(*) FROM sessions") == [(0,)]
+
+
+async def test_typed_mentions_in_a_session_ping_nobody_but_the_groups_role(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    c = make_coalition(fake)
+    fake.update_role(c.guild, c.guild.roles[c.guild.bot_role_id], permissions=DEFAULT_BOT | MANAGE_ROLES)
+    bot = BotProcess(fake, tmp_path, groups={"manage_roles": True})
+    await bot.start()
+    try:
+        await (await fake.slash(c.guild, c.coco, "wg create", name="Roadmap")).response()
+        await eventually(lambda: db_rows(bot, "SELECT role_id FROM groups")[0][0], what="group role")
+        role_id = db_rows(bot, "SELECT role_id FROM groups")[0][0]
+        loud = f"<@{c.alice.id}> @everyone <@&{c.coordinator_role.id}> @here"
+        ten = ",".join(f"{n}s" for n in range(5, 15))
+        itx = await fake.slash(c.guild, c.coco, "agenda add", title=f"Call {loud}", start=soon(20), group="Roadmap",
+                               reminders=ten + ",15s", options={"moderators": loud, "location": loud})  # fmt: skip
+        await refused(itx, "at most 10 reminders before its start; 11 were given")
+        itx = await fake.slash(c.guild, c.coco, "agenda add", title=f"Call {loud}", start=soon(20), group="Roadmap",
+                               reminders=ten, options={"moderators": loud, "location": loud})  # fmt: skip
+        await itx.response()
+        assert itx.message is not None and itx.message.pings() == set()  # the card: mentions shown, not sent
+        assert db_rows(bot, "SELECT offsets FROM sessions") == [(str(list(range(14, 4, -1))),)]
+        await eventually(lambda: any("Reminder:" in m.text for m in fake.messages(c.general)), timeout=20,
+                         what="reminder")  # fmt: skip
+        reminder = next(m for m in fake.messages(c.general) if "Reminder:" in m.text)
+        assert loud in reminder.text and reminder.pings() == {role_id}  # the group's role, nobody else
+    finally:
+        assert await bot.stop() == 0

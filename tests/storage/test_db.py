@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import Database, Migration, MigrationError, backup_database, load_migrations
+from storage.agenda import search_sessions
+from storage.consensus import search_items
+from storage.db import Database, Migration, MigrationError, backup_database, load_migrations, search_params
+from storage.polls import search_polls
 
 
 def test_migrations_are_numbered_without_gaps() -> None:
@@ -146,3 +149,27 @@ async def test_backup_while_writes_go_on(db: Database, tmp_path: Path) -> None:
 def test_backup_of_missing_database_fails_clearly(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="does not exist"):
         backup_database(tmp_path / "nope.db", tmp_path / "copy.db")
+
+
+@pytest.mark.parametrize(
+    ("typed", "num"),
+    [
+        ("12", "12"),
+        ("#12", "12"),
+        ("²", "\x00"),
+        ("١٢", "\x00"),
+        ("１２", "\x00"),
+        ("9" * 30, "\x00"),
+        ("x", "\x00"),
+    ],
+)
+def test_search_reads_a_number_only_from_digits_0_to_9(typed: str, num: str) -> None:
+    assert search_params(typed)["num"] == num
+
+
+@pytest.mark.parametrize("typed", ["\ud800", "a\udfffb", "%_\\", "x" * 6000])
+async def test_search_takes_any_typed_text(db: Database, typed: str) -> None:
+    # a lone surrogate has no UTF-8: binding it raised UnicodeEncodeError inside autocomplete
+    assert await search_polls(db, 1, typed) == []
+    assert await search_items(db, 1, typed) == []
+    assert await search_sessions(db, 1, typed) == []

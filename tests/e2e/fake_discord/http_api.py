@@ -263,6 +263,7 @@ class HttpApi:
             att = self.fake.attachments[int(parts[2])]
         except (IndexError, ValueError, KeyError):
             return json_response({"message": "404: Not Found", "code": 0}, status=404)
+        att.downloads += 1
         return web.Response(
             body=att.data, headers={"Content-Type": att.content_type or "application/octet-stream"}
         )

@@ -288,6 +288,7 @@ class FakeAttachment:
     url: str
     description: str | None = None
     ephemeral: bool = False
+    downloads: int = 0  # GETs of its URL (to tell that a bot refused a file without fetching it)
 
     @property
     def name(self) -> str:

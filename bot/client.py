@@ -24,6 +24,7 @@ from domain.permissions import Policy
 from domain.polls import Polls, load_ballot_key
 from domain.posts import PostBook
 from domain.privacy import Identities, Privacy
+from domain.record import Record, load_signing_key
 from domain.summary import Summaries
 from domain.timeparse import parse_zone
 from storage.db import Database
@@ -39,6 +40,7 @@ COGS = (
     "cogs.agenda",
     "cogs.export",
     "cogs.privacy",
+    "cogs.record",
 )
 
 
@@ -68,6 +70,8 @@ class Caucus(commands.Bot):
     agenda: Agenda
     privacy: Privacy
     summaries: Summaries
+    record: Record
+    record_key: bytes
     posts: PostDispatcher
 
     def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
@@ -88,9 +92,13 @@ class Caucus(commands.Bot):
         apply_endpoints(config.discord.api_base_url, config.discord.gateway_url)
 
     async def open_storage(self) -> None:
-        """Open and migrate the database (before connecting: a broken database stops the bot at once)."""
+        """Open and migrate the database, read the record's signing key (before connecting: a broken
+        database or key stops the bot at once)."""
         if getattr(self, "db", None) is None:
             self.db = await Database.open(self.config.storage.path)
+        if getattr(self, "record_key", None) is None:
+            # the decision record's Ed25519 key lives next to the database, like the ballot key
+            self.record_key = load_signing_key(self.db.path)
 
     async def setup_hook(self) -> None:
         self.started_monotonic = time.monotonic()
@@ -113,6 +121,7 @@ class Caucus(commands.Bot):
         self.polls = Polls(self.db, self.clock, self.groups, self.zone, secret)
         self.privacy = Privacy(self.db, self.clock, self.identities)
         self.summaries = Summaries(self.db, self.clock, self.groups, self.zone)
+        self.record = Record(self.db, self.clock, self.policy, self.zone, self.record_key)
         self.agenda = Agenda(
             self.db, self.clock, self.groups, self.zone, self.config.schedule.reminder_offsets
         )
@@ -159,6 +168,7 @@ class Caucus(commands.Bot):
         for key, channel_id in (
             ("[agenda] digest_channel", self.config.agenda.digest_channel),
             ("[agenda] default_channel", self.config.agenda.default_channel),
+            ("[record] channel", self.config.record.channel),
         ):
             if channel_id and self.get_channel(channel_id) is None:
                 log.warning("%s %d is not a channel the bot can see", key, channel_id)

@@ -45,7 +45,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from domain.agenda import next_digest_at
-from domain.clock import Clock, from_unix, to_unix
+from domain.clock import Clock, to_unix
 from domain.errors import DomainError, Invalid, NotFound
 from domain.permissions import Actor, Policy
 from domain.posts import Post
@@ -714,6 +714,7 @@ class Integrity:
 
     @property
     def ok(self) -> bool:
+        """True when every check held."""
         return not self.check
 
 
@@ -809,11 +810,8 @@ class Checkpoint:
 
     @property
     def root_b64(self) -> str:
+        """The root hash as the note writes it."""
         return _b64(self.root)
-
-    @property
-    def created(self) -> datetime:
-        return from_unix(self.created_at)
 
 
 def _checkpoint(row: CheckpointRow, *, new: bool = False) -> Checkpoint:

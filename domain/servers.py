@@ -17,6 +17,7 @@ HELD: tuple[tuple[str, str, str], ...] = (
     ("sessions", "agenda session", "agenda sessions"),
     ("members", "member seen", "members seen"),
     ("erasures", "anonymised member", "anonymised members"),
+    ("record_entries", "decision record entry", "decision record entries"),
 )
 
 

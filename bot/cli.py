@@ -1,4 +1,4 @@
-"""The `caucus` command line: run, check-config, backup."""
+"""The `caucus` command line: run, check-config, backup, export, verify."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ async def _run_bot(config: Config) -> int:
     from bot.client import Caucus
     from storage.db import MigrationError
     from storage.polls import BallotKeyError
+    from storage.record import RecordKeyError
 
     bot = Caucus(config)
     loop = asyncio.get_running_loop()
@@ -53,7 +54,7 @@ async def _run_bot(config: Config) -> int:
         loop.add_signal_handler(sig, stop, sig.name)
     try:
         await bot.open_storage()
-    except (OSError, sqlite3.Error, MigrationError, BallotKeyError) as exc:
+    except (OSError, sqlite3.Error, MigrationError, BallotKeyError, RecordKeyError) as exc:
         print(
             f"caucus: cannot open the database {config.storage.path!r} ([storage] path): {exc}",
             file=sys.stderr,
@@ -116,22 +117,27 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
     from storage.db import backup_database
     from storage.polls import key_path
+    from storage.record import signing_key_path
 
     try:
         config = load_config(args.config, env={"DISCORD_TOKEN": "not-needed-for-backup"})
     except ConfigError as exc:
         return _fail(exc.problems)
+    copied = []
     try:
         backup_database(config.storage.path, args.destination)
-        # the key of anonymous ballots and pseudonyms lives next to the database: a restore needs both
-        key, key_copy = key_path(config.storage.path), key_path(args.destination)
-        if key.exists():
-            shutil.copyfile(key, key_copy)
-            os.chmod(key_copy, 0o600)
+        # the key of anonymous ballots and pseudonyms, and the decision record's signing key, live next to
+        # the database: a restore needs all of them
+        for where in (key_path, signing_key_path):
+            key, key_copy = where(config.storage.path), where(args.destination)
+            if key.exists():
+                shutil.copyfile(key, key_copy)
+                os.chmod(key_copy, 0o600)
+                copied.append(str(key_copy))
     except (OSError, Exception) as exc:  # sqlite3.Error included: one clear line, no traceback
         print(f"caucus: backup failed: {exc}", file=sys.stderr)
         return 1
-    extra = f" (and its key to {key_copy})" if key.exists() else ""
+    extra = f" (and its keys to {', '.join(copied)})" if copied else ""
     print(f"backed up {config.storage.path} to {args.destination}{extra}")
     return 0
 
@@ -191,6 +197,36 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+EXIT_MISMATCH = 1
+EXIT_UNREADABLE = 2
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Check an export or checkpoint against the decision record, offline: no Discord, no database."""
+    from pathlib import Path
+
+    from domain.record import Unreadable, read_document, verify_document
+
+    try:
+        doc = read_document(Path(args.file).read_bytes())
+        since = read_document(Path(args.since).read_bytes()) if args.since else None
+        checks = verify_document(doc, public_key=args.public_key, since=since)
+    except OSError as exc:
+        print(f"caucus: cannot read {exc.filename or args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except Unreadable as exc:
+        print(f"caucus: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    for check in checks:
+        print(check.line)
+    failed = sum(not c.ok for c in checks)
+    if failed:
+        print(f"{failed} check(s) FAILED", file=sys.stderr)
+        return EXIT_MISMATCH
+    print(f"all {len(checks)} checks passed")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="caucus", description="Caucus: consensus for coalitions on Discord."
@@ -231,6 +267,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="write here (CSV also writes FILE-positions.csv); default: standard output",
     )
     export.set_defaults(func=cmd_export)
+    verify = sub.add_parser(
+        "verify",
+        help="check an export or checkpoint against the decision record, offline (exit 1: a mismatch, 2: unreadable)",
+    )
+    verify.add_argument("file", metavar="FILE", help="a checkpoint file, or a JSON export or proof bundle")
+    verify.add_argument(
+        "--public-key",
+        default=None,
+        metavar="KEY",
+        help="the verifier key /record show gives (without it, the key in the file itself is used)",
+    )
+    verify.add_argument(
+        "--since",
+        default=None,
+        metavar="FILE",
+        help="an earlier checkpoint or export: check the record only grew",
+    )
+    verify.set_defaults(func=cmd_verify)
     return parser
 
 

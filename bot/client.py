@@ -26,6 +26,7 @@ from domain.permissions import Policy
 from domain.polls import Polls, load_ballot_key
 from domain.posts import PostBook
 from domain.privacy import Identities, Privacy
+from domain.record import Record, load_signing_key
 from domain.summary import Summaries
 from domain.text import well_formed
 from domain.timeparse import parse_zone
@@ -46,6 +47,7 @@ COGS = (
     "cogs.export",
     "cogs.privacy",
     "cogs.orgs",
+    "cogs.record",
 )
 
 
@@ -93,6 +95,8 @@ class Caucus(commands.Bot):
     orgs: Organisations
     summaries: Summaries
     members: Members
+    record: Record
+    record_key: bytes
     posts: PostDispatcher
 
     def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
@@ -113,9 +117,13 @@ class Caucus(commands.Bot):
         apply_endpoints(config.discord.api_base_url, config.discord.gateway_url)
 
     async def open_storage(self) -> None:
-        """Open and migrate the database (before connecting: a broken database stops the bot at once)."""
+        """Open and migrate the database, read the record's signing key (before connecting: a broken
+        database or key stops the bot at once)."""
         if getattr(self, "db", None) is None:
             self.db = await Database.open(self.config.storage.path)
+        if getattr(self, "record_key", None) is None:
+            # the decision record's Ed25519 key lives next to the database, like the ballot key
+            self.record_key = load_signing_key(self.db.path)
 
     async def setup_hook(self) -> None:
         self.started_monotonic = time.monotonic()
@@ -137,6 +145,7 @@ class Caucus(commands.Bot):
         self.privacy = Privacy(self.db, self.clock, self.identities)
         self.orgs = Organisations(self.db, self.clock, self.policy)
         self.summaries = Summaries(self.db, self.clock, self.groups, self.zone)
+        self.record = Record(self.db, self.clock, self.policy, self.zone, self.record_key)
         self.agenda = Agenda(
             self.db, self.clock, self.groups, self.zone, self.config.schedule.reminder_offsets
         )
@@ -183,6 +192,7 @@ class Caucus(commands.Bot):
         for key, channel_id in (
             ("[agenda] digest_channel", self.config.agenda.digest_channel),
             ("[agenda] default_channel", self.config.agenda.default_channel),
+            ("[record] channel", self.config.record.channel),
         ):
             if channel_id and self.get_channel(channel_id) is None:
                 log.warning("%s %d is not a channel the bot can see", key, channel_id)

@@ -48,6 +48,14 @@ class AgendaConfig:
 
 
 @dataclass(frozen=True)
+class RecordConfig:
+    """The decision record: where checkpoints are posted, and when the daily one is signed."""
+
+    channel: int = 0
+    daily_time: str = "23:55"
+
+
+@dataclass(frozen=True)
 class PermissionsConfig:
     coordinator_roles: tuple[str, ...] = ("Coordinator",)
 
@@ -70,6 +78,7 @@ class Config:
     permissions: PermissionsConfig = field(default_factory=PermissionsConfig)
     groups: GroupsConfig = field(default_factory=GroupsConfig)
     agenda: AgendaConfig = field(default_factory=AgendaConfig)
+    record: RecordConfig = field(default_factory=RecordConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: str = "defaults"
     #: Things that work but should change (deprecated keys), each naming its key.
@@ -92,6 +101,7 @@ _KNOWN: dict[str, set[str]] = {
     "storage": {"path", "purge_after_days"},
     "schedule": {"timezone", "reminder_offsets", "digest_time", "digest_channel"},
     "agenda": {"default_channel", "discord_events", "digest_time", "digest_channel"},
+    "record": {"channel", "daily_time"},
     "permissions": {"coordinator_roles"},
     "groups": {"manage_roles"},
     "logging": {"level"},
@@ -303,6 +313,20 @@ def _agenda(reader: _Reader, sections: dict[str, dict[str, Any]]) -> AgendaConfi
     )
 
 
+_TIME_OF_DAY = re.compile(r"([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?", re.ASCII)
+
+
+def _record(reader: _Reader, rec: dict[str, Any]) -> RecordConfig:
+    channel = reader.channel_id(rec, "record", "channel")
+    daily_time = reader.string(rec, "record", "daily_time", "23:55").strip()
+    if daily_time and not _TIME_OF_DAY.fullmatch(daily_time):
+        reader.problems.append(
+            f'[record] daily_time must be empty or a time like "23:55", got {daily_time!r}'
+        )
+        daily_time = "23:55"
+    return RecordConfig(channel=channel, daily_time=daily_time)
+
+
 def _flag(reader: _Reader, sec: dict[str, Any], section: str, key: str) -> bool:
     value = sec.get(key, False)
     if not isinstance(value, bool):
@@ -326,6 +350,7 @@ def parse_config(
     storage = _storage(reader, sections["storage"])
     schedule = _schedule(reader, sections["schedule"])
     agenda = _agenda(reader, sections)
+    record = _record(reader, sections["record"])
 
     p = sections["permissions"]
     roles = [r.strip() for r in reader.string_list(p, "permissions", "coordinator_roles", ("Coordinator",))]
@@ -343,6 +368,7 @@ def parse_config(
         storage=storage,
         schedule=schedule,
         agenda=agenda,
+        record=record,
         permissions=PermissionsConfig(coordinator_roles=tuple(r for r in roles if r)),
         groups=GroupsConfig(manage_roles=manage_roles),
         logging=LoggingConfig(level=level),

@@ -20,6 +20,7 @@ HELD: tuple[tuple[str, str, str], ...] = (
     ("orgs", "organisation", "organisations"),
     ("members", "member seen", "members seen"),
     ("erasures", "anonymised member", "anonymised members"),
+    ("record_entries", "decision record entry", "decision record entries"),
 )
 
 

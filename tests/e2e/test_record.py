@@ -1,0 +1,155 @@
+"""/record end to end: a log seeded before the bot starts (decisions are wired to it by their features), the
+daily checkpoint and /record checkpoint posted as signed notes that `caucus verify` accepts, /record show,
+restarts that keep the key, and a row edited by hand that makes the bot refuse to sign and alert the channel."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from domain import record
+from storage.db import Database
+from tests.e2e.conftest import Coalition, eventually
+from tests.e2e.fake_discord import FakeDiscord
+from tests.e2e.harness import ROOT, BotProcess
+from tests.e2e.helpers import db_rows, refused
+
+VKEY = re.compile(r"caucus/discord/\d+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*")
+
+
+async def seed_record(path: Path, guild_id: int, count: int) -> None:
+    """Decisions recorded before the bot starts, through the domain's own append."""
+    db = await Database.open(path)
+    try:
+        for n in range(1, count + 1):
+            async with db.transaction() as conn:
+                event = record.point_decided(item=n, revision=1, text=f"Point {n}", outcome="consensus",
+                                             tally={"agree": n, "block": 0})  # fmt: skip
+                await record.append(conn, guild_id, event, datetime.now(UTC))
+    finally:
+        await db.close()
+
+
+def caucus_verify(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "verify", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
+async def test_checkpoints_posted_verified_and_refused_after_tampering(
+    fake: FakeDiscord, coalition: Coalition, tmp_path: Path
+) -> None:
+    c = coalition
+    room = fake.add_channel(c.guild, "record")
+    at = (datetime.now(UTC) + timedelta(seconds=6)).strftime("%H:%M:%S")
+    bot = BotProcess(fake, tmp_path, record={"channel": room.id, "daily_time": at})
+    await seed_record(bot.db_path, c.guild.id, 3)
+    await bot.start()
+    try:
+        # the daily checkpoint: the log grew (from nothing), so it is signed and posted
+        await eventually(lambda: fake.messages(room), timeout=15, what="daily checkpoint")
+        daily = fake.messages(room)[0]
+        assert "Decision record checkpoint** · 3 entries · daily" in daily.text
+        note = daily.attachment(f"caucus-checkpoint-{c.guild.id}-3.txt").data.decode()
+        assert note.startswith(f"caucus/discord/{c.guild.id}\n3\n") and "\n\n\u2014 caucus/discord/" in note
+        assert note in daily.text and daily.pings() == set()
+        await eventually(
+            lambda: db_rows(bot, "SELECT state FROM scheduled_posts WHERE kind = 'record_checkpoint' ORDER BY due_at")
+            == [("sent",), ("pending",)],
+            what="the daily post marked sent and tomorrow's planned",
+        )  # fmt: skip
+
+        show = await fake.slash(c.guild, c.alice, "record show")
+        await show.response()
+        assert show.ephemeral and "Decision record" in show.text and "3 entries, signed" in show.text
+        key = VKEY.search(show.text)
+        assert key is not None, show.text
+        vkey = key.group(0)
+        assert note in show.text
+
+        saved = tmp_path / "checkpoint.txt"
+        saved.write_text(note, encoding="utf-8")
+        checked = caucus_verify(str(saved), "--public-key", vkey)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        name_and_id = "+".join(vkey.split("+", 2)[:2])  # the base64 key may itself hold a '+'
+        assert f"ok: signature by {name_and_id} on the checkpoint" in checked.stdout
+        wrong = caucus_verify(
+            str(saved), "--public-key", record.Signer(f"caucus/discord/{c.guild.id}", bytes(32)).verifier.vkey
+        )
+        assert wrong.returncode == 1 and "FAILED" in wrong.stdout
+
+        await refused(await fake.slash(c.guild, c.alice, "record checkpoint"), "Only coordinators")
+        asked = await fake.slash(c.guild, c.coco, "record checkpoint")
+        await asked.response()
+        final = await asked.final()
+        assert asked.ephemeral and f"posted in <#{room.id}>" in final.text
+        await eventually(lambda: len(fake.messages(room)) == 2, what="checkpoint posted")
+        again = fake.messages(room)[1]
+        assert (
+            "3 entries · asked by a coordinator (the record has not grown since it was signed)" in again.text
+        )
+        assert again.attachment(f"caucus-checkpoint-{c.guild.id}-3.txt").data.decode() == note
+
+        key_file = Path(str(bot.db_path) + ".record-key")
+        key_before = key_file.read_bytes()
+        await bot.restart()
+        show = await fake.slash(c.guild, c.bob, "record show")
+        await show.response()
+        assert vkey in show.text and key_file.read_bytes() == key_before
+        assert db_rows(bot, "SELECT tree_size, message_id FROM record_checkpoints") == [(3, again.id)]
+
+        # someone with the file rewrites decision 2's tally (dropping the append-only trigger first)
+        raw = sqlite3.connect(bot.db_path, isolation_level=None, timeout=30)
+        try:
+            raw.execute("DROP TRIGGER record_entries_no_update")
+            (entry,) = raw.execute("SELECT entry FROM record_entries WHERE idx = 1").fetchone()
+            raw.execute(
+                "UPDATE record_entries SET entry = ? WHERE idx = 1",
+                (entry.replace(b'"agree":2', b'"agree":20'),),
+            )
+        finally:
+            raw.close()
+        text = await refused(
+            await fake.slash(c.guild, c.coco, "record checkpoint"), "no checkpoint was signed"
+        )
+        assert "entry 1 was changed" in text
+        await eventually(lambda: len(fake.messages(room)) == 3, what="alert in the record channel")
+        alert = fake.messages(room)[2]
+        assert "failed its check" in alert.text and "First entry concerned: 1." in alert.text
+        assert "entry 1 was changed" in alert.text.lower() and not alert.attachments
+        assert db_rows(bot, "SELECT count(*) FROM record_checkpoints") == [(1,)]
+    finally:
+        assert await bot.stop() == 0
+    assert "Traceback" not in bot.log()
+    assert fake.unhandled == []
+
+
+async def test_without_a_record_channel_the_checkpoint_is_posted_here(
+    fake: FakeDiscord, coalition: Coalition, bot: BotProcess
+) -> None:
+    c = coalition
+    show = await fake.slash(c.guild, c.alice, "record show")
+    await show.response()
+    assert show.ephemeral and "none yet" in show.text and VKEY.search(show.text)
+    await refused(
+        await fake.slash(c.guild, c.coco, "record checkpoint"), "Nothing is in the decision record yet"
+    )
+    assert fake.messages(c.general) == []
+    assert db_rows(bot, "SELECT count(*) FROM scheduled_posts") == [(0,)]  # no channel: no daily post
+
+    assert await bot.stop() == 0
+    await seed_record(bot.db_path, c.guild.id, 2)
+    await bot.start()
+    asked = await fake.slash(c.guild, c.coco, "record checkpoint")
+    await asked.response()
+    assert asked.ephemeral and f"posted in <#{c.general.id}>" in (await asked.final()).text
+    await eventually(lambda: fake.messages(c.general), what="checkpoint posted here")
+    posted = fake.messages(c.general)[0]
+    assert not posted.ephemeral and "2 entries · asked by a coordinator" in posted.text
+    assert db_rows(bot, "SELECT tree_size, channel_id, message_id FROM record_checkpoints") == [
+        (2, c.general.id, posted.id)
+    ]

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -16,6 +17,7 @@ from discord.ext import commands
 from bot.config import Config
 from bot.scheduler import PostDispatcher, Scheduler
 from cogs.ui.boundary import NO_PINGS, handle_error
+from cogs.ui.updater import MessageUpdater
 from domain.agenda import Agenda
 from domain.clock import Clock, SystemClock
 from domain.consensus import Consensus
@@ -114,6 +116,7 @@ class Caucus(commands.Bot):
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.started_monotonic = time.monotonic()
+        self.updaters: list[MessageUpdater] = []
         apply_endpoints(config.discord.api_base_url, config.discord.gateway_url)
 
     async def open_storage(self) -> None:
@@ -210,6 +213,14 @@ class Caucus(commands.Bot):
                     "grants no coordinator rights", guild.id, role.id,
                 )  # fmt: skip
 
+    def message_updater(
+        self, *, interval: float = 1.0, on_gone: Callable[[int], Awaitable[None]] | None = None
+    ) -> MessageUpdater:
+        """A coalescing message updater for a cog; every one is drained at shutdown."""
+        updater = MessageUpdater(self, interval=interval, on_gone=on_gone)
+        self.updaters.append(updater)
+        return updater
+
     async def close(self) -> None:
         try:
             if getattr(self, "scheduler", None) is not None:
@@ -218,10 +229,8 @@ class Caucus(commands.Bot):
                 self.scheduler.pause()
                 await self.posts.drain(grace=SHUTDOWN_GRACE)
                 self.scheduler.shutdown()
-            for cog in list(self.cogs.values()):
-                drain = getattr(cog, "drain", None)
-                if drain is not None:
-                    await drain()
+            for updater in self.updaters:
+                await updater.drain()
         except Exception:
             log.exception("while draining before shutdown")
         await super().close()

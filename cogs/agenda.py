@@ -60,13 +60,13 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
         self.bot = bot
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(AgendaButton)
+        self.bot.add_dynamic_items(AgendaButton.route(self.button))
         self.bot.posts.handle(REMINDER, self.send_reminder)
         self.bot.posts.handle(START, self.send_reminder)
         self.bot.posts.handle(DIGEST, self.send_digest)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(AgendaButton)
+        self.bot.remove_dynamic_items(AgendaButton.unroute())
 
     async def _card(self, session: Session) -> tuple[discord.Embed, discord.ui.View]:
         group = await self.bot.agenda.group_of(session)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from typing import TYPE_CHECKING, Any
@@ -11,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.ui.boundary import NO_PINGS, guarded, guild_id_of, reply
+from cogs.ui.boundary import NO_PINGS, guarded, guild_id_of, reply, send_public
 from cogs.ui.common import actor, clip, group_autocomplete, reachable, target, when
 from cogs.ui.consensus import (
     REASON_ID,
@@ -27,7 +26,6 @@ from cogs.ui.consensus import (
     modal_values,
 )
 from cogs.ui.limits import Destination, deliver, mention_parts, send_pages
-from cogs.ui.updater import MessageUpdater
 from domain.consensus import DEADLINE, REMINDER, STANCE_LABELS, STATUS_LABELS, Item
 from domain.posts import Post
 
@@ -67,22 +65,15 @@ class ConsensusCog(
 ):
     def __init__(self, bot: Caucus) -> None:
         self.bot = bot
-        self.updater = MessageUpdater(bot, interval=1.0)
+        self.updater = bot.message_updater()
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(PositionButton)
+        self.bot.add_dynamic_items(PositionButton.route(self.position_click))
         self.bot.posts.handle(REMINDER, self.send_reminder)
         self.bot.posts.handle(DEADLINE, self.send_reminder)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(PositionButton)
-
-    async def drain(self) -> None:
-        """At shutdown: let pending message updates go out, so messages show the final state."""
-        try:
-            await asyncio.wait_for(self.updater.flush(), timeout=2.0)
-        except TimeoutError:
-            log.warning("message updates still pending at shutdown; they show after the next change")
+        self.bot.remove_dynamic_items(PositionButton.unroute())
 
     # -- the item message ----------------------------------------------------------------------
 
@@ -142,13 +133,7 @@ class ConsensusCog(
             note = "" if where == home else f" (I could not post in <#{home}>)"
             await reply(itx, f"Proposed {label(item)} in <#{where}>{note}.", ephemeral=True)
         else:
-            response = await itx.response.send_message(embed=embed, view=buttons, allowed_mentions=NO_PINGS)
-            resource = response.resource
-            message = (
-                resource
-                if isinstance(resource, discord.InteractionMessage)
-                else await itx.original_response()
-            )
+            message = await send_public(itx, embed=embed, view=buttons)
         await self.bot.consensus.attach_message(item, message.channel.id, message.id)
         if item.deadline_at is not None:
             await self.bot.posts.refill()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -10,11 +9,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.ui.boundary import NO_PINGS, guild_id_of, reply
+from cogs.ui.boundary import guild_id_of, reply, send_public
 from cogs.ui.common import actor, group_autocomplete, reachable, target
 from cogs.ui.groups import GroupButton, card_embed, card_view, list_pages, member_pages
 from cogs.ui.limits import send_pages
-from cogs.ui.updater import MessageUpdater
 from domain.groups import NAME_MAX, Group
 from domain.overview import group_overview
 
@@ -100,21 +98,18 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
     def __init__(self, bot: Caucus) -> None:
         self.bot = bot
         self.roles = RoleKeeper(bot)
-        self.updater = MessageUpdater(bot, interval=1.0, on_gone=bot.groups.forget_card)
+        self.updater = bot.message_updater(on_gone=bot.groups.forget_card)
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(GroupButton)
+        self.bot.add_dynamic_items(GroupButton.route(self.button))
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(GroupButton)
+        self.bot.remove_dynamic_items(GroupButton.unroute())
 
     async def _post_card(self, itx: discord.Interaction, group: Group, content: str | None = None) -> None:
         """Answer with the group's card in public and remember the message, so it follows membership."""
         embed, view = await self._card_message(group.guild_id, group.group_id)
-        response = await itx.response.send_message(content, embed=embed, view=view, allowed_mentions=NO_PINGS)
-        message = response.resource if isinstance(response.resource, discord.InteractionMessage) else None
-        if message is None:
-            message = await itx.original_response()
+        message = await send_public(itx, content, embed=embed, view=view)
         await self.bot.groups.attach_card(group, message.channel.id, message.id)
 
     async def refresh_cards(self, group: Group) -> None:
@@ -128,13 +123,6 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
                 return {"embed": embed, "view": view}
 
             self.updater.request(channel_id, message_id, render)
-
-    async def drain(self) -> None:
-        """At shutdown: let pending card updates go out."""
-        try:
-            await asyncio.wait_for(self.updater.flush(), timeout=2.0)
-        except TimeoutError:
-            log.warning("group card updates still pending at shutdown")
 
     async def _card_message(self, guild_id: int, group_id: int) -> tuple[discord.Embed, discord.ui.View]:
         b = self.bot

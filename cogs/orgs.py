@@ -80,12 +80,10 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
         self.bot = bot
 
     async def cog_load(self) -> None:
-        OrgButton.handler = self.button
-        self.bot.add_dynamic_items(OrgButton)
+        self.bot.add_dynamic_items(OrgButton.route(self.button))
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(OrgButton)
-        OrgButton.handler = None
+        self.bot.remove_dynamic_items(OrgButton.unroute())
 
     async def _resolve(self, itx: discord.Interaction, ref: str) -> tuple[Actor, Org]:
         who = await actor(itx)

@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.ui.boundary import NO_PINGS, guild_id_of, reply, sentence_for
+from cogs.ui.boundary import NO_PINGS, guild_id_of, reply, send_public, sentence_for
 from cogs.ui.chart import render_chart
 from cogs.ui.common import actor, clip, group_autocomplete, reachable
 from cogs.ui.limits import mention_parts, nonce, send_pages
@@ -30,7 +30,6 @@ from cogs.ui.polls import (
     poll_embed,
     results_pages,
 )
-from cogs.ui.updater import MessageUpdater
 from domain.clock import from_unix
 from domain.polls import CLOSE, Poll, PollView, ballots_csv, results_csv
 from domain.posts import SENT, SKIPPED, Post
@@ -68,21 +67,14 @@ def _file(data: str | bytes, filename: str) -> discord.File:
 class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick polls"):
     def __init__(self, bot: Caucus) -> None:
         self.bot = bot
-        self.updater = MessageUpdater(bot, interval=1.0)
+        self.updater = bot.message_updater()
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(VoteButton, VoteSelect)
+        self.bot.add_dynamic_items(VoteButton.route(self.vote_click), VoteSelect.route(self.vote_click))
         self.bot.posts.handle(CLOSE, self.close_at_deadline)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(VoteButton, VoteSelect)
-
-    async def drain(self) -> None:
-        """At shutdown: let pending message updates go out, so poll messages show the final tally."""
-        try:
-            await asyncio.wait_for(self.updater.flush(), timeout=2.0)
-        except TimeoutError:
-            log.warning("poll message updates still pending at shutdown; they show after the next change")
+        self.bot.remove_dynamic_items(VoteButton.unroute(), VoteSelect.unroute())
 
     # -- the poll message ----------------------------------------------------------------------
 
@@ -133,13 +125,7 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
             role_name=limit.name if limit else None,
         )  # fmt: skip
         view = await self.bot.polls.view(poll)
-        response = await itx.response.send_message(
-            embed=poll_embed(view), view=poll_components(view), allowed_mentions=NO_PINGS
-        )
-        resource = response.resource
-        message = (
-            resource if isinstance(resource, discord.InteractionMessage) else await itx.original_response()
-        )
+        message = await send_public(itx, embed=poll_embed(view), view=poll_components(view))
         await self.bot.polls.attach_message(poll, message.channel.id, message.id)
         await self.bot.posts.refill()
         log.info("poll %d (#%d) opened in server %d", poll.poll_id, poll.number, poll.guild_id)

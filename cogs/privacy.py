@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.ui.boundary import guarded, reply
+from cogs.ui.boundary import Routed, guarded, reply
 from cogs.ui.common import actor
 from domain.errors import NotAllowed
 
@@ -30,7 +30,9 @@ ERASE_WARNING = (
 
 
 class EraseButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"privacy:erase:v1:(?P<user_id>[0-9]{1,20})"
+    Routed,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"privacy:erase:v1:(?P<user_id>[0-9]{1,20})",
 ):
     """The confirmation of /privacy delete; only the member who asked can press it."""
 
@@ -46,9 +48,7 @@ class EraseButton(
         return cls(int(match["user_id"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot: Caucus = interaction.client
-        cog = bot.get_cog("PrivacyCog")
-        await guarded(interaction, cog.erase(interaction, self.user_id))  # type: ignore[union-attr]
+        await guarded(interaction, self.handle(interaction, self.user_id))
 
 
 class PrivacyCog(commands.GroupCog, group_name="privacy", group_description="Your data in Caucus"):
@@ -56,10 +56,10 @@ class PrivacyCog(commands.GroupCog, group_name="privacy", group_description="You
         self.bot = bot
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(EraseButton)
+        self.bot.add_dynamic_items(EraseButton.route(self.erase))
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(EraseButton)
+        self.bot.remove_dynamic_items(EraseButton.unroute())
 
     @app_commands.command(description="A file of everything Caucus holds about you in this server")
     @app_commands.guild_only()

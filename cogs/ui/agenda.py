@@ -5,19 +5,16 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import discord
 
-from cogs.ui.boundary import guarded
+from cogs.ui.boundary import Routed, guarded
 from cogs.ui.common import clip
 from cogs.ui.limits import embed_pages, fit_embed
 from domain.agenda import ImportPreview, Occurrence, Session, wall_start
 from domain.timeparse import format_duration
-
-if TYPE_CHECKING:
-    from bot.client import Caucus
 
 
 def _span(occ: Occurrence | None) -> str:
@@ -77,6 +74,7 @@ def session_embed(session: Session, occ: Occurrence | None, group_name: str | No
 
 
 class AgendaButton(
+    Routed,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"agenda:(?P<action>remind|ics|confirm):v1:(?P<ref>[0-9]{1,18})",
 ):
@@ -99,9 +97,7 @@ class AgendaButton(
         return cls(match["action"], int(match["ref"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot: Caucus = interaction.client
-        cog = bot.get_cog("AgendaCog")
-        await guarded(interaction, cog.button(interaction, self.action, self.ref))  # type: ignore[union-attr]
+        await guarded(interaction, self.handle(interaction, self.action, self.ref))
 
 
 def session_view(session: Session) -> discord.ui.View:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
 
 import discord
 from discord import app_commands
 
-from domain.errors import DomainError
+from domain.errors import DomainError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,16 @@ async def reply(
         await itx.followup.send(content or "", ephemeral=ephemeral, **kwargs)
     else:
         await itx.response.send_message(content, ephemeral=ephemeral, **kwargs)
+
+
+async def send_public(itx: discord.Interaction, content: str | None = None, **kwargs: Any) -> discord.Message:
+    """Answer with a public message and return it (to remember where it is), without pinging anyone."""
+    kwargs.setdefault("allowed_mentions", NO_PINGS)
+    response = await itx.response.send_message(content, **kwargs)
+    resource = response.resource
+    if isinstance(resource, discord.InteractionMessage):
+        return resource
+    return await itx.original_response()
 
 
 def _describe(itx: discord.Interaction) -> str:
@@ -83,3 +93,32 @@ def guild_id_of(itx: discord.Interaction) -> int:
     if itx.guild_id is None:
         raise app_commands.NoPrivateMessage()
     return itx.guild_id
+
+
+class Routed:
+    """A persistent component (a DynamicItem) whose work is done by the handler its cog hands it when the
+    cog registers it: ``bot.add_dynamic_items(Button.route(self.on_click))`` in ``cog_load``, and
+    ``Button.unroute()`` in ``cog_unload``. The component only parses its custom_id; the handler gets the
+    interaction and the parsed ids, and runs inside the error boundary (``guarded``) unless it has its own.
+    """
+
+    handler: ClassVar[Callable[..., Awaitable[None]] | None] = None
+
+    @classmethod
+    def route(cls, handler: Callable[..., Awaitable[None]]) -> type[Any]:
+        """Hand the component its handler; returns the class, for ``add_dynamic_items``."""
+        cls.handler = handler
+        return cls
+
+    @classmethod
+    def unroute(cls) -> type[Any]:
+        """Forget the handler (the cog is unloaded): clicks then get a clear "not available" sentence."""
+        cls.handler = None
+        return cls
+
+    async def handle(self, interaction: discord.Interaction[Any], *args: Any, **kwargs: Any) -> None:
+        """Run the handler with the parsed ids (a NotFound-like sentence when no cog handles it now)."""
+        handler = type(self).handler
+        if handler is None:
+            raise Unavailable("This is not available right now; please try again in a minute.")
+        await handler(interaction, *args, **kwargs)

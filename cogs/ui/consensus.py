@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from cogs.ui.boundary import guarded
+from cogs.ui.boundary import Routed, guarded
 from cogs.ui.common import clip, when
 from cogs.ui.limits import embed_pages, fit_embed
 from domain.consensus import STANCE_LABELS, STATUS_LABELS, Item, ItemDetails, ItemView
 
 if TYPE_CHECKING:
-    from bot.client import Caucus
+    pass
 
 REASON_ID = re.compile(r"item:reason:v1:(?P<item_id>[0-9]{1,18}):(?P<stance>object|block)")
 STANCE_STYLE = {
@@ -82,6 +82,7 @@ def item_embed(view: ItemView) -> discord.Embed:
 
 
 class PositionButton(
+    Routed,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"item:pos:v1:(?P<item_id>[0-9]{1,18}):(?P<stance>agree|stand_aside|object|block)",
 ):
@@ -104,9 +105,7 @@ class PositionButton(
         return cls(int(match["item_id"]), match["stance"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot: Caucus = interaction.client
-        cog = bot.get_cog("ConsensusCog")
-        await guarded(interaction, cog.position_click(interaction, self.item_id, self.stance))  # type: ignore[union-attr]
+        await guarded(interaction, self.handle(interaction, self.item_id, self.stance))
 
 
 def item_components(item: Item) -> discord.ui.View:

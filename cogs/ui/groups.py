@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from cogs.ui.boundary import guarded
+from cogs.ui.boundary import Routed, guarded
 from cogs.ui.common import clip, when
 from cogs.ui.limits import FIELD_VALUE, embed_pages, fit_embed, fit_list
 from domain.groups import GroupCard, GroupListRow
 from domain.overview import GroupOverview
 
 if TYPE_CHECKING:
-    from bot.client import Caucus
+    pass
 
 MORE_MEMBERS = "and {n} more (/wg info lists everyone)"
 
@@ -102,6 +102,7 @@ def list_pages(rows: list[GroupListRow]) -> list[discord.Embed]:
 
 
 class GroupButton(
+    Routed,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"wg:(?P<action>join|leave):v1:(?P<group_id>[0-9]{1,18})",
 ):
@@ -126,9 +127,7 @@ class GroupButton(
         return cls(match["action"], int(match["group_id"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot: Caucus = interaction.client
-        cog = bot.get_cog("WorkingGroupsCog")
-        await guarded(interaction, cog.button(interaction, self.action, self.group_id))  # type: ignore[union-attr]
+        await guarded(interaction, self.handle(interaction, self.action, self.group_id))
 
 
 def card_view(card: GroupCard) -> discord.ui.View:

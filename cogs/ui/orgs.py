@@ -4,15 +4,13 @@ Confirm import buttons (which work after restarts)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar
+from typing import Any
 
 import discord
 
-from cogs.ui.boundary import guarded
+from cogs.ui.boundary import Routed, guarded
 from cogs.ui.common import clip, mention
 from cogs.ui.limits import FIELD_VALUE, fit_embed, fit_list
-from domain.errors import Unavailable
 from domain.orgs import (
     REGION_SHORT,
     REGIONS,
@@ -25,7 +23,6 @@ from domain.orgs import (
 )
 
 #: What a click runs: (interaction, action, id); the cog hands it over when it registers the button.
-ButtonHandler = Callable[[discord.Interaction[Any], str, int], Awaitable[None]]
 
 PER_PAGE = 15
 PEOPLE_SHOWN = 30
@@ -174,13 +171,13 @@ def preview_embed(preview: ImportPreview) -> discord.Embed:
 
 
 class OrgButton(
+    Routed,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"org:(?P<action>approve|decline|confirm):v1:(?P<ref>[0-9]{1,18})",
 ):
     """Approve / Decline a request to represent an organisation (in the voice's direct messages), and
     Confirm import on a preview; the custom_id holds only the request's or the import's id."""
 
-    handler: ClassVar[ButtonHandler | None] = None
     LABELS = {
         "approve": ("Approve", discord.ButtonStyle.success),
         "decline": ("Decline", discord.ButtonStyle.secondary),
@@ -200,13 +197,7 @@ class OrgButton(
         return cls(match["action"], int(match["ref"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await guarded(interaction, self._run(interaction))
-
-    async def _run(self, interaction: discord.Interaction[Any]) -> None:
-        handler = type(self).handler
-        if handler is None:
-            raise Unavailable("Organisations are not available right now; please try again in a minute.")
-        await handler(interaction, self.action, self.ref)
+        await guarded(interaction, self.handle(interaction, self.action, self.ref))
 
 
 def request_view(rep_id: int) -> discord.ui.View:

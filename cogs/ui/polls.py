@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from cogs.ui.boundary import Routed
 from cogs.ui.common import clip, when
 from cogs.ui.limits import CONTENT, FIELD_VALUE, describe, embed_pages, fit_embed, fit_list
 from domain.polls import Ballot, Poll, PollView, Results
 from domain.text import is_ascii_number
 
 if TYPE_CHECKING:
-    from bot.client import Caucus
+    pass
 
 BAR_WIDTH = 12
 
@@ -109,6 +110,7 @@ def poll_embed(view: PollView) -> discord.Embed:
 
 
 class VoteButton(
+    Routed,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"poll:vote:v1:(?P<poll_id>[0-9]{1,18}):(?P<position>[0-9]{1,18})",
 ):
@@ -133,12 +135,12 @@ class VoteButton(
         return cls(int(match["poll_id"]), int(match["position"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot: Caucus = interaction.client
-        cog = bot.get_cog("PollsCog")
-        await cog.vote_click(interaction, self.poll_id, [self.position], toggle=True)  # type: ignore[union-attr]
+        # votes have their own boundary (it never logs who clicked what: see PollsCog.vote_click)
+        await self.handle(interaction, self.poll_id, [self.position], toggle=True)
 
 
 class VoteSelect(
+    Routed,
     discord.ui.DynamicItem[discord.ui.Select[Any]],
     template=r"poll:pick:v1:(?P<poll_id>[0-9]{1,18})",
 ):
@@ -166,13 +168,11 @@ class VoteSelect(
         return cls(int(match["poll_id"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot: Caucus = interaction.client
-        cog = bot.get_cog("PollsCog")
         data: dict[str, Any] = dict(interaction.data or {})
         picks = [int(v) for v in data.get("values", []) if is_ascii_number(str(v)) and len(str(v)) <= 2]
         if len(picks) != len(data.get("values", [])):
             picks = [0]  # something the menu never offered: the domain refuses it
-        await cog.vote_click(interaction, self.poll_id, picks, toggle=False)  # type: ignore[union-attr]
+        await self.handle(interaction, self.poll_id, picks, toggle=False)
 
 
 def poll_components(view: PollView) -> discord.ui.View:

@@ -14,6 +14,9 @@ from cogs.ui.boundary import NO_PINGS
 
 log = logging.getLogger(__name__)
 
+#: How long a clean stop waits for coalesced edits still pending.
+DRAIN_GRACE = 2.0
+
 Render = Callable[[], Awaitable[dict[str, Any]]]
 
 
@@ -71,6 +74,13 @@ class MessageUpdater:
                     log.exception("could not update message %d", message_id)
         finally:
             self._tasks.pop(message_id, None)
+
+    async def drain(self) -> None:
+        """At shutdown: let pending updates go out (for at most DRAIN_GRACE), so messages show the final state."""
+        try:
+            await asyncio.wait_for(self.flush(), timeout=DRAIN_GRACE)
+        except TimeoutError:
+            log.warning("message updates still pending at shutdown; they show after the next change")
 
     async def flush(self) -> None:
         """Send every pending update now (at shutdown, and in benchmarks)."""

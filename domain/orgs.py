@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import pycountry
 
+from domain import record
 from domain.clock import Clock, to_unix
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Target
@@ -669,6 +670,7 @@ class Organisations:
             readmitted = fresh.state == "left"
             await self._record_names(conn, actor.guild_id, (actor.user_id, actor.display_name))
             await org_rows.mark_verified(conn, fresh.org_id, actor.user_id, now)
+            await _record_verified(conn, fresh, self.clock)
             voice_id, own = None, False
             pending = [
                 r
@@ -946,8 +948,17 @@ class Organisations:
                     raise Conflict(f"Nothing was imported: “{line.name}” (line {line.line}) already exists.")
                 org = await org_rows.get_org(conn, actor.guild_id, org_id)
                 assert org is not None
+                await _record_verified(conn, org, self.clock)
                 created.append(org)
         return created
+
+
+async def _record_verified(conn: Connection, org: Org, clock: Clock) -> None:
+    """The decision record's entry of a verification, in the verification's own transaction."""
+    event = record.organisation_verified(
+        organisation=org.name, country=org.country, region=org.region, stakeholder=org.stakeholder
+    )
+    await record.append(conn, org.guild_id, event, clock.now())
 
 
 async def db_org(db: Database | Connection, org_id: int) -> Org | None:

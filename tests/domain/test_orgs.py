@@ -682,3 +682,33 @@ async def test_a_purged_server_takes_its_organisations_with_it(
     assert rows(db, "SELECT count(*) FROM org_reps WHERE org_id = ?", (theirs.org_id,)) == [(0,)]
     assert rows(db, "SELECT count(*) FROM org_voices WHERE org_id = ?", (theirs.org_id,)) == [(0,)]
     assert rows(db, "SELECT count(*) FROM org_imports") == [(0,)]
+
+
+async def test_verifications_are_in_the_decision_record_with_their_transaction(
+    orgs: Organisations, db: Database
+) -> None:
+    """Each verification (by command or by an import) appends one record entry, in the same transaction:
+    the organisation by name, where it is from, its stakeholder group, and nobody's identity."""
+    org = await register(orgs, ALICE, "Article 19", country="GB")
+    assert rows(db, "SELECT count(*) FROM record_entries") == [(0,)]  # registering decides nothing
+    await orgs.verify(COORD, org)
+    preview = await orgs.preview_import(
+        COORD, csv_of("Alpha,,KE,african,academia,", "Beta,,BR,grulac,technical,")
+    )
+    await orgs.confirm_import(COORD, preview.import_id)
+    entries = [json.loads(bytes(r[0])) for r in rows(db, "SELECT entry FROM record_entries ORDER BY idx")]
+    assert [(e["kind"], e["index"], e["facts"]) for e in entries] == [
+        ("organisation_verified", 0, {"organisation": "Article 19", "country": "GB", "region": "weog",
+                                      "stakeholder": "civil_society"}),
+        ("organisation_verified", 1, {"organisation": "Alpha", "country": "KE", "region": "african",
+                                      "stakeholder": "academia"}),
+        ("organisation_verified", 2, {"organisation": "Beta", "country": "BR", "region": "grulac",
+                                      "stakeholder": "technical"}),
+    ]  # fmt: skip
+    text = b"".join(bytes(r[0]) for r in rows(db, "SELECT entry FROM record_entries"))
+    for person in (ALICE, COORD):  # the facts above are all there is: no id, and no name of a person
+        assert person.display_name.encode() not in text
+    # a verification refused (already verified) leaves no entry behind
+    with pytest.raises(Conflict):
+        await orgs.verify(COORD, org)
+    assert rows(db, "SELECT count(*) FROM record_entries") == [(3,)]

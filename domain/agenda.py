@@ -169,6 +169,82 @@ def _too_far(wall: datetime, zone: ZoneInfo) -> Invalid:
     )
 
 
+def _start_of(
+    spec: SessionSpec, base: Session | None, zone: ZoneInfo, now: datetime
+) -> tuple[datetime, datetime]:
+    """The first start: its wall time in ``zone`` and its UTC instant (the one given, or the session's own)."""
+    if spec.start is not None:
+        start_utc = parse_when(spec.start, zone)
+        wall = start_utc.astimezone(zone).replace(tzinfo=None)
+        if start_utc - now > SESSIONS_AHEAD:
+            raise _too_far(wall, zone)
+        return wall, start_utc
+    if base is None:
+        raise Invalid("Give the session a start, e.g. 2026-12-01 09:00.")
+    wall = wall_start(base)
+    start_utc = _instant(wall, zone)
+    if start_utc.astimezone(zone).replace(tzinfo=None) != wall:  # a new zone whose clocks skip it
+        raise Invalid(
+            f"{wall:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks skip it); give a start too."
+        )
+    return wall, start_utc
+
+
+def _duration_of(
+    spec: SessionSpec, base: Session | None, wall: datetime, start_utc: datetime, zone: ZoneInfo
+) -> timedelta:
+    """How long each occurrence lasts: from an end, a duration, the session's own, or the default."""
+    if spec.end and spec.duration:
+        raise Invalid("Give an end or a duration, not both.")
+    if spec.end:
+        end_text = strip_controls(spec.end).strip()
+        if len(end_text) <= 5 and ":" in end_text:  # "12:00": the same day as the start
+            end_text = f"{wall.date().isoformat()} {end_text}"
+        end_utc = parse_when(end_text, zone)
+        if end_utc <= start_utc:
+            raise Invalid("The end is before the start; check both times.")
+        duration = end_utc - start_utc
+    elif spec.duration:
+        duration = parse_duration(
+            spec.duration, longest=SESSION_LONGEST, rule="a session lasts at most {limit}"
+        )
+    elif base is not None:
+        duration = timedelta(minutes=base.duration_min)
+    else:
+        duration = DEFAULT_DURATION
+    if duration <= timedelta(0) or duration > SESSION_LONGEST:
+        raise Invalid("A session lasts more than 0 minutes and at most 7 days.")
+    return duration
+
+
+def _repetition_of(spec: SessionSpec, base: Session | None, wall: datetime) -> tuple[int | None, date | None]:
+    """Every how many days the session repeats (None: it does not), and until which date."""
+    every = spec.every_days if spec.every_days is not None else (base.recur_days if base else None)
+    if every is not None and not 0 <= every <= 365:
+        raise Invalid("Repeat every 1 to 365 days (7 for weekly).")
+    every = every or None
+    if spec.until is not None and spec.until.strip() and not every:
+        parse_date(spec.until, "2027-03-31")  # a bad date is named first, whatever else is wrong
+        raise Invalid("An end date (until) is for a repeating session; choose how it repeats too.")
+    until_text = spec.until if spec.until is not None else (base.recur_until if base else None)
+    if every and until_text and until_text.strip():
+        until = parse_date(until_text, "2027-03-31")
+        if until < wall.date():
+            raise Invalid("The repetition ends before the first session.")
+        return every, until
+    return every, ((wall + timedelta(days=365)).date() if every else None)
+
+
+def _texts_of(spec: SessionSpec) -> dict[str, str]:
+    """The session's texts that were given, cleaned and checked against their limits."""
+    values = {
+        key: clean_session_text(key, value) for key in TEXT_MAX if (value := getattr(spec, key)) is not None
+    }
+    if "title" in values and not values["title"]:
+        raise Invalid("Give the session a title.")
+    return values
+
+
 class Agenda:
     """Use cases for the agenda, each checked on the server side."""
 
@@ -294,55 +370,9 @@ class Agenda:
     ) -> tuple[dict[str, object], list[tuple[int, int]], tuple[int, ...]]:
         """Validate a spec (over an existing session when editing) into column values and occurrence spans."""
         zone = parse_zone(spec.zone) if spec.zone else (ZoneInfo(base.zone) if base else self.zone)
-        if spec.start is not None:
-            start_utc = parse_when(spec.start, zone)
-            wall = start_utc.astimezone(zone).replace(tzinfo=None)
-            if start_utc - now > SESSIONS_AHEAD:
-                raise _too_far(wall, zone)
-        elif base is not None:
-            wall = wall_start(base)
-            start_utc = _instant(wall, zone)
-            if start_utc.astimezone(zone).replace(tzinfo=None) != wall:  # a new zone whose clocks skip it
-                raise Invalid(
-                    f"{wall:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks skip it); give a start too."
-                )
-        else:
-            raise Invalid("Give the session a start, e.g. 2026-12-01 09:00.")
-        if spec.end and spec.duration:
-            raise Invalid("Give an end or a duration, not both.")
-        if spec.end:
-            end_text = strip_controls(spec.end).strip()
-            if len(end_text) <= 5 and ":" in end_text:  # "12:00": the same day as the start
-                end_text = f"{wall.date().isoformat()} {end_text}"
-            end_utc = parse_when(end_text, zone)
-            if end_utc <= start_utc:
-                raise Invalid("The end is before the start; check both times.")
-            duration = end_utc - start_utc
-        elif spec.duration:
-            duration = parse_duration(
-                spec.duration, longest=SESSION_LONGEST, rule="a session lasts at most {limit}"
-            )
-        elif base is not None:
-            duration = timedelta(minutes=base.duration_min)
-        else:
-            duration = DEFAULT_DURATION
-        if duration <= timedelta(0) or duration > SESSION_LONGEST:
-            raise Invalid("A session lasts more than 0 minutes and at most 7 days.")
-        every = spec.every_days if spec.every_days is not None else (base.recur_days if base else None)
-        if every is not None and not 0 <= every <= 365:
-            raise Invalid("Repeat every 1 to 365 days (7 for weekly).")
-        every = every or None
-        if spec.until is not None and spec.until.strip() and not every:
-            parse_date(spec.until, "2027-03-31")  # a bad date is named first, whatever else is wrong
-            raise Invalid("An end date (until) is for a repeating session; choose how it repeats too.")
-        until_text = spec.until if spec.until is not None else (base.recur_until if base else None)
-        until: date | None = None
-        if every and until_text and until_text.strip():
-            until = parse_date(until_text, "2027-03-31")
-            if until < wall.date():
-                raise Invalid("The repetition ends before the first session.")
-        elif every:
-            until = (wall + timedelta(days=365)).date()
+        wall, start_utc = _start_of(spec, base, zone, now)
+        duration = _duration_of(spec, base, wall, start_utc, zone)
+        every, until = _repetition_of(spec, base, wall)
         spans = expand(wall, zone, duration, every, until)
         if every and len(spans) == MAX_OCCURRENCES:  # capped: say so in the stored end (and the .ics RRULE)
             until = (wall + timedelta(days=every * (MAX_OCCURRENCES - 1))).date()
@@ -359,13 +389,8 @@ class Agenda:
             "recur_days": every,
             "recur_until": until.isoformat() if until else None,
             "offsets": json.dumps(list(offsets)),
+            **_texts_of(spec),
         }
-        for key in TEXT_MAX:
-            value = getattr(spec, key)
-            if value is not None:
-                values[key] = clean_session_text(key, value)
-        if "title" in values and not values["title"]:
-            raise Invalid("Give the session a title.")
         return values, spans, offsets
 
     async def _plan(

@@ -328,6 +328,27 @@ def parse_org_csv(data: bytes, existing: Mapping[str, str]) -> tuple[list[Import
     (name keys of this server's organisations); returns them and the columns that were ignored.
 
     Raises Invalid naming every bad line by its number."""
+    physical, start, delimiter = _csv_text(data)
+    header, columns, records = _csv_records(physical, start, delimiter)
+    _check_header(columns, records)
+    ignored = [cell.strip() for cell, c in zip(header, columns, strict=True) if c is None and cell.strip()]
+    lines: list[ImportLine] = []
+    problems: list[str] = []
+    hints: set[str] = set()
+    seen: dict[str, int] = {}
+    for number, cells in records:
+        checked = _import_line(number, cells, header, columns, seen, existing, hints)
+        if isinstance(checked, ImportLine):
+            lines.append(checked)
+        else:
+            problems.append(f"line {number}: " + ", ".join(checked))
+    if problems:
+        raise _refusal(problems, sorted(hints))
+    return lines, ignored
+
+
+def _csv_text(data: bytes) -> tuple[list[str], int, str]:
+    """The file's lines, where its header is, and its delimiter (an Excel "sep=" line, or guessed)."""
     if len(data) > IMPORT_MAX_BYTES:
         raise Invalid("Nothing was imported: the file is larger than 1 MB.")
     if b"\x00" in data:
@@ -343,16 +364,20 @@ def parse_org_csv(data: bytes, existing: Mapping[str, str]) -> tuple[list[Import
     delimiter = None
     while start < len(physical) and not physical[start].strip():
         start += 1
-    if (
-        start < len(physical)
-        and physical[start].strip().casefold().startswith("sep=")
-        and len(physical[start].strip()) == 5
-    ):
-        delimiter = physical[start].strip()[4]  # Excel's "sep=;" line
+    first = physical[start].strip() if start < len(physical) else ""
+    if first.casefold().startswith("sep=") and len(first) == 5:
+        delimiter = first[4]  # Excel's "sep=;" line
         start += 1
     if start >= len(physical):
         raise Invalid("Nothing was imported: the file is empty.")
-    delimiter = delimiter or _delimiter(physical[start])
+    return physical, start, delimiter or _delimiter(physical[start])
+
+
+def _csv_records(
+    physical: list[str], start: int, delimiter: str
+) -> tuple[list[str], list[str | None], list[tuple[int, list[str]]]]:
+    """The header, the column each header cell names (None: ignored), and the non-empty records with
+    their line numbers in the file."""
     reader = csv.reader(io.StringIO("\n".join(physical[start:])), delimiter=delimiter)
     try:
         header = next(reader)
@@ -367,6 +392,11 @@ def parse_org_csv(data: bytes, existing: Mapping[str, str]) -> tuple[list[Import
         raise Invalid(
             f"Nothing was imported: line {start + reader.line_num} cannot be read as CSV ({exc})."
         ) from None
+    return header, columns, records
+
+
+def _check_header(columns: list[str | None], records: list[tuple[int, list[str]]]) -> None:
+    """The header names every required column once, and there are organisations, not too many."""
     named = [c for c in columns if c]
     missing = [c for c in _REQUIRED if c not in named]
     if missing:
@@ -384,61 +414,67 @@ def parse_org_csv(data: bytes, existing: Mapping[str, str]) -> tuple[list[Import
         raise Invalid(
             f"Nothing was imported: at most {IMPORT_MAX_ROWS:,} organisations at once; this file has {len(records):,}."
         )
-    ignored = [cell.strip() for cell, c in zip(header, columns, strict=True) if c is None and cell.strip()]
-    lines: list[ImportLine] = []
-    problems: list[str] = []
-    hints: set[str] = set()
-    seen: dict[str, int] = {}
-    for number, record in records:
-        values = {c: record[i] if i < len(record) else "" for i, c in enumerate(columns) if c}
-        wrong: list[str] = []
-        if len(record) > len(header) and any(cell.strip() for cell in record[len(header) :]):
-            wrong.append("more cells than the header has columns (a name with a comma needs quotes)")
-        name = _clean(values["name"])
-        if not name:
-            wrong.append("no name")
-        elif len(name) > NAME_MAX:
-            wrong.append(f"the name is longer than {NAME_MAX} characters")
-        elif ID_FORM.fullmatch(name):
-            wrong.append("a name can't be # followed by digits")
-        else:
-            key = org_rows.name_key(name)
-            if key in seen:
-                wrong.append(f"“{name[:60]}” repeats line {seen[key]} (names ignore letter case)")
-            elif key in existing:
-                wrong.append(f"an organisation named “{existing[key][:60]}” already exists on this server")
-            else:
-                seen[key] = number
-        acronym = _clean(values.get("acronym", ""))
-        if len(acronym) > ACRONYM_MAX:
-            wrong.append(f"the acronym is longer than {ACRONYM_MAX} characters")
-        country = _find_country(values["country"])
-        if country is None:
-            given = _clean(values["country"])
-            wrong.append(f"unknown country “{given[:40]}”" if given else "no country")
-        region = _REGION_ALIASES.get(_norm(values["region"]))
-        if region is None:
-            given = _clean(values["region"])
-            wrong.append(f"unknown region “{given[:40]}”" if given else "no region")
-            hints.add(REGION_HINT)
-        stakeholder = _STAKEHOLDER_ALIASES.get(_norm(values["stakeholder"]))
-        if stakeholder is None:
-            given = _clean(values["stakeholder"])
-            wrong.append(f"unknown stakeholder group “{given[:40]}”" if given else "no stakeholder group")
-            hints.add(STAKEHOLDER_HINT)
-        website = ""
-        try:
-            website = clean_website(values.get("website", ""))
-        except Invalid:
-            wrong.append(f"the website “{_clean(values.get('website', ''))[:40]}” is not an http(s) address")
-        if wrong:
-            problems.append(f"line {number}: " + ", ".join(wrong))
-            continue
-        assert country is not None and region is not None and stakeholder is not None
-        lines.append(ImportLine(number, name, acronym, country, region, stakeholder, website))
-    if problems:
-        raise _refusal(problems, sorted(hints))
-    return lines, ignored
+
+
+def _import_name(name: str, number: int, seen: dict[str, int], existing: Mapping[str, str]) -> str | None:
+    """What is wrong with a line's name (None: nothing), remembering it for the lines that follow."""
+    if not name:
+        return "no name"
+    if len(name) > NAME_MAX:
+        return f"the name is longer than {NAME_MAX} characters"
+    if ID_FORM.fullmatch(name):
+        return "a name can't be # followed by digits"
+    key = org_rows.name_key(name)
+    if key in seen:
+        return f"“{name[:60]}” repeats line {seen[key]} (names ignore letter case)"
+    if key in existing:
+        return f"an organisation named “{existing[key][:60]}” already exists on this server"
+    seen[key] = number
+    return None
+
+
+def _import_line(
+    number: int,
+    record: list[str],
+    header: list[str],
+    columns: list[str | None],
+    seen: dict[str, int],
+    existing: Mapping[str, str],
+    hints: set[str],
+) -> ImportLine | list[str]:
+    """One line as an organisation, or everything wrong with it (adding the hints to show once)."""
+    values = {c: record[i] if i < len(record) else "" for i, c in enumerate(columns) if c}
+    wrong: list[str] = []
+    if len(record) > len(header) and any(cell.strip() for cell in record[len(header) :]):
+        wrong.append("more cells than the header has columns (a name with a comma needs quotes)")
+    name = _clean(values["name"])
+    if (problem := _import_name(name, number, seen, existing)) is not None:
+        wrong.append(problem)
+    acronym = _clean(values.get("acronym", ""))
+    if len(acronym) > ACRONYM_MAX:
+        wrong.append(f"the acronym is longer than {ACRONYM_MAX} characters")
+    country = _find_country(values["country"])
+    if country is None:
+        given = _clean(values["country"])
+        wrong.append(f"unknown country “{given[:40]}”" if given else "no country")
+    region = _REGION_ALIASES.get(_norm(values["region"]))
+    if region is None:
+        given = _clean(values["region"])
+        wrong.append(f"unknown region “{given[:40]}”" if given else "no region")
+        hints.add(REGION_HINT)
+    stakeholder = _STAKEHOLDER_ALIASES.get(_norm(values["stakeholder"]))
+    if stakeholder is None:
+        given = _clean(values["stakeholder"])
+        wrong.append(f"unknown stakeholder group “{given[:40]}”" if given else "no stakeholder group")
+        hints.add(STAKEHOLDER_HINT)
+    website = ""
+    try:
+        website = clean_website(values.get("website", ""))
+    except Invalid:
+        wrong.append(f"the website “{_clean(values.get('website', ''))[:40]}” is not an http(s) address")
+    if wrong or country is None or region is None or stakeholder is None:
+        return wrong
+    return ImportLine(number, name, acronym, country, region, stakeholder, website)
 
 
 # -- results of the use cases ------------------------------------------------------------------------------

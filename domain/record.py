@@ -1070,8 +1070,31 @@ def verify_document(
     ``record_index`` must match its entry's facts, and every entry in the bundle must be cited.
     Raises Unreadable when the input is not shaped like a record at all.
     """
-    checks: list[Check] = []
     bundle = _bundle_of(doc)
+    verifier, checks = _verifier_of(bundle, public_key)
+    signed = _signed_checkpoint(bundle, verifier)
+    checks += signed.checks
+    if signed.body is None:
+        return checks
+    entries, entry_checks = _checked_entries(bundle, signed.body)
+    earlier, consistency_checks = _checked_consistency(bundle, verifier, signed.body)
+    checks += entry_checks + consistency_checks
+    if "record" in doc:
+        checks += _checked_export(doc, entries)
+    if since is not None:
+        checks.extend(_check_since(since, verifier, signed.body, earlier))
+    return checks
+
+
+@dataclass(frozen=True)
+class _SignedCheckpoint:
+    body: CheckpointBody | None  # None: the signature did not verify (the checks say why)
+    checks: list[Check]
+
+
+def _verifier_of(bundle: Mapping[str, Any], public_key: str | None) -> tuple[Verifier, list[Check]]:
+    """The key to check the signature with: the one given, else the file's own (with a warning)."""
+    checks: list[Check] = []
     if public_key:
         try:
             verifier = Verifier.parse(public_key)
@@ -1089,11 +1112,19 @@ def verify_document(
             "is consistent with itself, not that the coalition's bot signed it. Pass the key /record show "
             "gives with --public-key."
         )))  # fmt: skip
+    return verifier, checks
+
+
+def _signed_checkpoint(bundle: Mapping[str, Any], verifier: Verifier) -> _SignedCheckpoint:
+    """The checkpoint, if the verifier signed it; and whether the file's own copies of its values agree."""
+    checks: list[Check] = []
     who = f"{verifier.name}+{verifier.key_id.hex()}"
     try:
         text = open_note(bundle["checkpoint"], [verifier]).text
     except NoteError as exc:
-        return [*checks, Check(False, f"FAILED: the checkpoint is not signed by {who}: {exc}")]
+        return _SignedCheckpoint(
+            None, [Check(False, f"FAILED: the checkpoint is not signed by {who}: {exc}")]
+        )
     try:
         body = parse_checkpoint(text)
     except NoteError as exc:
@@ -1106,9 +1137,17 @@ def verify_document(
             checks.append(
                 Check(False, f"FAILED: the file's {key} {bundle[key]!r} is not the signed {want!r}")
             )
+
+    return _SignedCheckpoint(body, checks)
+
+
+def _checked_entries(
+    bundle: Mapping[str, Any], body: CheckpointBody
+) -> tuple[dict[int, Mapping[str, Any]], list[Check]]:
+    """Each entry the file carries, checked against its leaf hash and its inclusion in the signed tree."""
+    checks: list[Check] = []
     size, root = body.tree_size, body.root
     server = body.origin.removeprefix(ORIGIN_PREFIX)
-
     entries: dict[int, Mapping[str, Any]] = {}
     raw_entries = bundle.get("entries", [])
     if not isinstance(raw_entries, list):
@@ -1146,6 +1185,16 @@ def verify_document(
         entries[index] = parsed
         checks.append(Check(True, f"ok: {name} is in the log of size {size}"))
 
+    return entries, checks
+
+
+def _checked_consistency(
+    bundle: Mapping[str, Any], verifier: Verifier, body: CheckpointBody
+) -> tuple[dict[int, bytes], list[Check]]:
+    """Each consistency proof the file carries: the signed tree extends the earlier checkpoint."""
+    checks: list[Check] = []
+    size, root = body.tree_size, body.root
+    who = f"{verifier.name}+{verifier.key_id.hex()}"
     earlier: dict[int, bytes] = {}
     raw_consistency = bundle.get("consistency", [])
     if not isinstance(raw_consistency, list):
@@ -1192,38 +1241,41 @@ def verify_document(
             )
         )
 
-    if "record" in doc:
-        rest = {k: v for k, v in doc.items() if k != "record"}
-        cited: set[int] = set()
-        for row in _cited_rows(rest):
-            index = row["record_index"]
-            cited.add(index)
-            if index not in entries:
-                checks.append(
-                    Check(
-                        False,
-                        f"FAILED: the export cites entry {index}, but the file carries no valid proof for it",
-                    )
-                )
-                continue
-            facts = entries[index].get("facts", {})
-            problem = _row_mismatch(row, facts if isinstance(facts, Mapping) else {})
-            if problem:
-                checks.append(Check(False, f"FAILED: entry {index} ({describe(entries[index])}): {problem}"))
-            else:
-                checks.append(
-                    Check(
-                        True,
-                        f"ok: the export's row for entry {index} ({describe(entries[index])}) matches the record",
-                    )
-                )
-        for index in sorted(set(entries) - cited):
-            checks.append(Check(False, (
-                f"FAILED: entry {index} ({describe(entries[index])}) is in the record but missing from the export"
-            )))  # fmt: skip
+    return earlier, checks
 
-    if since is not None:
-        checks.extend(_check_since(since, verifier, body, earlier))
+
+def _checked_export(doc: Mapping[str, Any], entries: Mapping[int, Mapping[str, Any]]) -> list[Check]:
+    """An export's rows against the entries they cite, and every entry cited by some row."""
+    checks: list[Check] = []
+    rest = {k: v for k, v in doc.items() if k != "record"}
+    cited: set[int] = set()
+    for row in _cited_rows(rest):
+        index = row["record_index"]
+        cited.add(index)
+        if index not in entries:
+            checks.append(
+                Check(
+                    False,
+                    f"FAILED: the export cites entry {index}, but the file carries no valid proof for it",
+                )
+            )
+            continue
+        facts = entries[index].get("facts", {})
+        problem = _row_mismatch(row, facts if isinstance(facts, Mapping) else {})
+        if problem:
+            checks.append(Check(False, f"FAILED: entry {index} ({describe(entries[index])}): {problem}"))
+        else:
+            checks.append(
+                Check(
+                    True,
+                    f"ok: the export's row for entry {index} ({describe(entries[index])}) matches the record",
+                )
+            )
+    for index in sorted(set(entries) - cited):
+        checks.append(Check(False, (
+            f"FAILED: entry {index} ({describe(entries[index])}) is in the record but missing from the export"
+        )))  # fmt: skip
+
     return checks
 
 

@@ -13,7 +13,7 @@ from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound
 from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
 from domain.posts import LATE_AFTER, Post
-from domain.refs import number_of
+from domain.refs import by_number, found
 from domain.text import quote, strip_controls
 from domain.timeparse import human, parse_date, parse_duration, parse_offsets, parse_when, parse_zone
 from domain.timetable import (
@@ -266,18 +266,19 @@ class Agenda:
 
     async def resolve(self, guild_id: int, ref: str) -> Session:
         """A session of this server by number (``3`` or ``#3``)."""
-        number = number_of(ref, "a session")
-        session = await agenda_rows.get_session_by_number(self.db, guild_id, number)
-        if session is None:
-            raise NotFound(f"There is no session #{number} on this server; see /agenda list.")
-        return session
+        return await by_number(
+            lambda number: agenda_rows.get_session_by_number(self.db, guild_id, number),
+            ref,
+            noun="a session",
+            listing="/agenda list",
+        )
 
     async def by_id(self, guild_id: int, session_id: int) -> Session:
         """A session by id, only if it belongs to this server."""
-        session = await agenda_rows.get_session(self.db, guild_id, session_id)
-        if session is None:
-            raise NotFound("That session does not exist on this server.")
-        return session
+        return found(
+            await agenda_rows.get_session(self.db, guild_id, session_id),
+            "That session does not exist on this server.",
+        )
 
     async def occurrences(self, session: Session) -> list[Occurrence]:
         """The session's occurrences by time."""

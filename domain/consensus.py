@@ -15,7 +15,7 @@ from domain.clock import Clock, to_unix
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
-from domain.refs import number_of
+from domain.refs import by_number, found
 from domain.text import quote, strip_controls
 from domain.timeparse import looks_like_duration, parse_duration, parse_future
 from storage import consensus as consensus_rows
@@ -168,18 +168,19 @@ class Consensus:
 
     async def resolve(self, guild_id: int, ref: str) -> Item:
         """An item of this server by number (``3`` or ``#3``)."""
-        number = number_of(ref, "an item")
-        item = await consensus_rows.get_item_by_number(self.db, guild_id, number)
-        if item is None:
-            raise NotFound(f"There is no item #{number} on this server; see /consensus list.")
-        return item
+        return await by_number(
+            lambda number: consensus_rows.get_item_by_number(self.db, guild_id, number),
+            ref,
+            noun="an item",
+            listing="/consensus list",
+        )
 
     async def by_id(self, guild_id: int, item_id: int) -> Item:
         """An item by database id, only if it belongs to this server."""
-        item = await consensus_rows.get_item(self.db, guild_id, item_id)
-        if item is None:
-            raise NotFound("That item does not exist on this server.")
-        return item
+        return found(
+            await consensus_rows.get_item(self.db, guild_id, item_id),
+            "That item does not exist on this server.",
+        )
 
     async def _group(self, item: Item) -> Group | None:
         return (

@@ -21,7 +21,7 @@ from domain.clock import Clock, to_unix
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
-from domain.refs import number_of
+from domain.refs import by_number, found
 from domain.text import cell, strip_controls
 from domain.timeparse import parse_duration, parse_future
 from storage import groups as group_rows
@@ -262,18 +262,18 @@ class Polls:
 
     async def resolve(self, guild_id: int, ref: str) -> Poll:
         """A poll of this server by number (``3`` or ``#3``)."""
-        number = number_of(ref, "a poll")
-        poll = await poll_rows.get_poll_by_number(self.db, guild_id, number)
-        if poll is None:
-            raise NotFound(f"There is no poll #{number} on this server; see /poll list.")
-        return poll
+        return await by_number(
+            lambda number: poll_rows.get_poll_by_number(self.db, guild_id, number),
+            ref,
+            noun="a poll",
+            listing="/poll list",
+        )
 
     async def by_id(self, guild_id: int, poll_id: int) -> Poll:
         """A poll by database id, only if it belongs to this server."""
-        poll = await poll_rows.get_poll(self.db, guild_id, poll_id)
-        if poll is None:
-            raise NotFound("That poll does not exist on this server.")
-        return poll
+        return found(
+            await poll_rows.get_poll(self.db, guild_id, poll_id), "That poll does not exist on this server."
+        )
 
     async def view(self, poll: Poll) -> PollView:
         """The poll with its options, tally and group."""

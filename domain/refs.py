@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from domain.errors import Invalid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from domain.errors import Invalid, NotFound
 from domain.text import is_ascii_number, quote, require_ascii_digits, strip_controls
 
+T = TypeVar("T")
 NUMBER_DIGITS_MAX = 9  # a server never numbers a billion things; longer is a typo (or would overflow SQLite)
 
 
@@ -17,3 +21,18 @@ def number_of(ref: str, noun: str) -> int:
     if not is_ascii_number(digits) or len(digits.lstrip("0")) > NUMBER_DIGITS_MAX:
         raise Invalid(f"“{quote(ref, 30)}” is not {noun} number; give it like #3 (autocomplete helps).")
     return int(digits)
+
+
+def found(thing: T | None, sentence: str) -> T:
+    """The thing looked up, or NotFound with ``sentence`` (what was not found and where to look)."""
+    if thing is None:
+        raise NotFound(sentence)
+    return thing
+
+
+async def by_number(fetch: Callable[[int], Awaitable[T | None]], ref: str, *, noun: str, listing: str) -> T:
+    """This server's thing numbered as typed (``#3``/``3``), fetched by ``fetch(number)``; ``noun`` as in
+    "an item", ``listing`` the command that lists them."""
+    number = number_of(ref, noun)
+    label = noun.split(" ", 1)[1]
+    return found(await fetch(number), f"There is no {label} #{number} on this server; see {listing}.")

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 import sqlite3
-import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +11,7 @@ from pathlib import Path
 import aiosqlite
 
 from storage.db import Database, Source, fetch_all, fetch_one, row_as, rows_as, search_params
+from storage.keys import load_or_create_secret
 from storage.servers import UPSERT_MEMBER
 
 log = logging.getLogger(__name__)
@@ -85,33 +83,10 @@ def key_path(db_path: str | Path) -> Path:
 
 def load_or_create_key(db_path: str | Path) -> bytes:
     """The 32-byte ballot key next to the database, created (mode 0600) on first start; never in the database."""
-    path = key_path(db_path)
-    if not path.exists():
-        # Written to a private temporary file and linked into place: a crash never leaves a short key,
-        # and of two processes starting at once exactly one key wins.
-        tmp = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_bytes(KEY_BYTES))
-                handle.flush()
-                os.fsync(handle.fileno())
-            try:
-                os.link(tmp, path)
-                log.info("created the ballot key %s", path)
-            except FileExistsError:
-                pass
-        finally:
-            tmp.unlink(missing_ok=True)
-    key = path.read_bytes()
-    if len(key) != KEY_BYTES:
-        raise BallotKeyError(
-            f"the ballot key {path} holds {len(key)} bytes, not {KEY_BYTES}; restore it from a backup "
-            "(anonymous polls need it to recognise ballots)"
-        )
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        log.warning("the ballot key %s is readable by other users; chmod 600 it", path)
-    return key
+    return load_or_create_secret(
+        key_path(db_path), KEY_BYTES, what="ballot key", error=BallotKeyError,
+        why="anonymous polls need it to recognise ballots",
+    )  # fmt: skip
 
 
 # -- polls -------------------------------------------------------------------------------------

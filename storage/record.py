@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
-import secrets
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiosqlite
 
 from storage.db import Database, row_as, rows_as
+from storage.keys import load_or_create_secret
 
 log = logging.getLogger(__name__)
 
@@ -146,30 +144,7 @@ def signing_key_path(db_path: str | Path) -> Path:
 
 def load_or_create_signing_key(db_path: str | Path) -> bytes:
     """The 32-byte Ed25519 seed next to the database, created (mode 0600) on first start; never in the database."""
-    path = signing_key_path(db_path)
-    if not path.exists():
-        # As for the ballot key (storage/polls.py): written to a private temporary file and linked into
-        # place, so a crash never leaves a short key and of two processes starting at once one key wins.
-        tmp = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_bytes(SEED_BYTES))
-                handle.flush()
-                os.fsync(handle.fileno())
-            try:
-                os.link(tmp, path)
-                log.info("created the record signing key %s", path)
-            except FileExistsError:
-                pass
-        finally:
-            tmp.unlink(missing_ok=True)
-    seed = path.read_bytes()
-    if len(seed) != SEED_BYTES:
-        raise RecordKeyError(
-            f"the record signing key {path} holds {len(seed)} bytes, not {SEED_BYTES}; restore it from a "
-            "backup (checkpoints signed with another key no longer verify against the published key)"
-        )
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        log.warning("the record signing key %s is readable by other users; chmod 600 it", path)
-    return seed
+    return load_or_create_secret(
+        signing_key_path(db_path), SEED_BYTES, what="record signing key", error=RecordKeyError,
+        why="checkpoints signed with another key no longer verify against the published key",
+    )  # fmt: skip

@@ -22,6 +22,7 @@ from domain.agenda import Agenda
 from domain.clock import Clock, SystemClock
 from domain.consensus import Consensus
 from domain.groups import WorkingGroups
+from domain.languages import Languages
 from domain.members import Members
 from domain.orgs import Organisations
 from domain.permissions import Policy
@@ -50,6 +51,7 @@ COGS = (
     "cogs.privacy",
     "cogs.orgs",
     "cogs.record",
+    "cogs.languages",
 )
 
 
@@ -94,6 +96,7 @@ class Caucus(commands.Bot):
     polls: Polls
     agenda: Agenda
     privacy: Privacy
+    languages: Languages
     orgs: Organisations
     summaries: Summaries
     members: Members
@@ -145,7 +148,8 @@ class Caucus(commands.Bot):
             self.db, self.clock, self.groups, self.zone, self.config.schedule.reminder_offsets
         )
         self.polls = Polls(self.db, self.clock, self.groups, self.zone, secret)
-        self.privacy = Privacy(self.db, self.clock, self.identities)
+        self.languages = Languages(self.db, self.clock, self.groups, self.config.i18n.language)
+        self.privacy = Privacy(self.db, self.clock, self.identities, forget=(self.languages.forget,))
         self.orgs = Organisations(self.db, self.clock, self.policy)
         self.summaries = Summaries(self.db, self.clock, self.groups, self.zone)
         self.record = Record(self.db, self.clock, self.policy, self.zone, self.record_key)
@@ -173,8 +177,11 @@ class Caucus(commands.Bot):
         for guild in targets:
             if guild is not None:
                 self.tree.copy_global_to(guild=guild)
+            # the payload as Discord gets it, translations included: a changed translation is synced too
+            translator = self.tree.translator
             payload: list[dict[str, Any]] = [
-                c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)
+                await c.get_translated_payload(self.tree, translator) if translator else c.to_dict(self.tree)
+                for c in self.tree.get_commands(guild=guild)
             ]
             digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
             key = f"command_sync:{self.application_id}:{guild.id if guild else 'global'}"

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from domain.errors import Invalid
+from domain.i18n import LANGUAGES
 from domain.text import is_ascii_number
 from domain.timeparse import REMINDER_OFFSETS_MAX, parse_offset, parse_zone
 
@@ -56,6 +57,13 @@ class RecordConfig:
 
 
 @dataclass(frozen=True)
+class I18nConfig:
+    """The server's language: public posts, and replies to members whose Discord language Caucus lacks."""
+
+    language: str = "en"
+
+
+@dataclass(frozen=True)
 class PermissionsConfig:
     coordinator_roles: tuple[str, ...] = ("Coordinator",)
 
@@ -79,6 +87,7 @@ class Config:
     groups: GroupsConfig = field(default_factory=GroupsConfig)
     agenda: AgendaConfig = field(default_factory=AgendaConfig)
     record: RecordConfig = field(default_factory=RecordConfig)
+    i18n: I18nConfig = field(default_factory=I18nConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: str = "defaults"
     #: Things that work but should change (deprecated keys), each naming its key.
@@ -102,6 +111,7 @@ _KNOWN: dict[str, set[str]] = {
     "schedule": {"timezone", "reminder_offsets", "digest_time", "digest_channel"},
     "agenda": {"default_channel", "discord_events", "digest_time", "digest_channel"},
     "record": {"channel", "daily_time"},
+    "i18n": {"language"},
     "permissions": {"coordinator_roles"},
     "groups": {"manage_roles"},
     "logging": {"level"},
@@ -357,6 +367,9 @@ def parse_config(
     if any(not r for r in roles):
         reader.problems.append("[permissions] coordinator_roles must not contain empty names")
     manage_roles = _flag(reader, sections["groups"], "groups", "manage_roles")
+    language = reader.string(sections["i18n"], "i18n", "language", "en").strip().lower()
+    if language not in LANGUAGES:
+        reader.problems.append(f"[i18n] language must be one of {', '.join(LANGUAGES)}, got {language!r}")
     level = reader.string(sections["logging"], "logging", "level", "INFO").strip().upper()
     if level not in _LEVELS:
         reader.problems.append(f"[logging] level must be one of {', '.join(sorted(_LEVELS))}, got {level!r}")
@@ -369,6 +382,7 @@ def parse_config(
         schedule=schedule,
         agenda=agenda,
         record=record,
+        i18n=I18nConfig(language=language),
         permissions=PermissionsConfig(coordinator_roles=tuple(r for r in roles if r)),
         groups=GroupsConfig(manage_roles=manage_roles),
         logging=LoggingConfig(level=level),

@@ -9,11 +9,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.ui.boundary import guild_id_of, reply, send_public
+from cogs.ui.boundary import guild_id_of, reply, reply_language, send_public
 from cogs.ui.common import actor, group_autocomplete, reachable, target
 from cogs.ui.groups import GroupButton, card_embed, card_view, list_pages, member_pages
 from cogs.ui.limits import send_pages
 from domain.groups import NAME_MAX, Group
+from domain.i18n import LANGUAGE_NAMES, t
 from domain.overview import group_overview
 
 if TYPE_CHECKING:
@@ -31,6 +32,10 @@ NAMED_LIKE_COORDINATORS = (
     "{name} has no Discord role: its name is also the name of a coordinator role, and a group's role must "
     "not look like one. The group works without it."
 )
+
+GROUP_LANGUAGES = [app_commands.Choice(name=name, value=code) for code, name in LANGUAGE_NAMES.items()] + [
+    app_commands.Choice(name="The server's language", value="auto")
+]
 
 
 class RoleKeeper:
@@ -279,6 +284,30 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
         found = await self.bot.groups.archive(who, await self.bot.groups.resolve(who.guild_id, group))
         embed, _ = await self._card_message(found.guild_id, found.group_id)
         await reply(itx, f"**{discord.utils.escape_markdown(found.name)}** is archived.", embed=embed)
+        await self.refresh_cards(found)
+
+    @app_commands.command(description="The language of a working group's public posts: its card, reminders")
+    @app_commands.describe(group="The working group", language="A language, or the server's")
+    @app_commands.choices(language=GROUP_LANGUAGES)
+    @app_commands.autocomplete(group=ALL_GROUPS)
+    @app_commands.guild_only()
+    async def language(
+        self, itx: discord.Interaction, group: str, language: app_commands.Choice[str]
+    ) -> None:
+        who = await actor(itx)
+        found = await self.bot.languages.set_group_language(
+            who, await self.bot.groups.resolve(who.guild_id, group), language.value
+        )
+        lang = self.bot.languages.for_group(found)
+        name = discord.utils.escape_markdown(found.name)
+        text = (
+            t("The public posts of {group} (its card, reminders) are now in {language}.", group=name,
+              language=LANGUAGE_NAMES[lang])
+            if found.language
+            else t("The public posts of {group} follow the server's language again ({language}).", group=name,
+                   language=LANGUAGE_NAMES[lang])
+        )  # fmt: skip
+        await reply(itx, text.render(await reply_language(itx)))
         await self.refresh_cards(found)
 
     async def button(self, itx: discord.Interaction, action: str, group_id: int) -> None:

@@ -14,7 +14,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.ui.boundary import NO_PINGS, guild_id_of, reply, send_public, sentence_for
+from cogs.ui.boundary import (
+    NO_PINGS,
+    guild_id_of,
+    reply,
+    reply_language,
+    send_public,
+    sentence_for,
+    unexpected,
+)
 from cogs.ui.chart import render_chart
 from cogs.ui.common import actor, clip, group_autocomplete, reachable
 from cogs.ui.limits import mention_parts, nonce, send_pages
@@ -31,6 +39,7 @@ from cogs.ui.polls import (
     results_pages,
 )
 from domain.clock import from_unix
+from domain.i18n import render
 from domain.polls import CLOSE, Poll, PollView, ballots_csv, results_csv
 from domain.posts import SENT, SKIPPED, Post
 
@@ -230,15 +239,15 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
         except Exception as exc:
             sentence, expected = sentence_for(exc)
             if expected:
-                log.info("refused a poll vote in server %s: %s", itx.guild_id, sentence)
+                log.info("refused a poll vote in server %s", itx.guild_id)
             else:
                 ref = secrets.token_hex(3)
                 log.error(
                     "unexpected error ref=%s in a poll vote in server %s", ref, itx.guild_id, exc_info=exc
                 )
-                sentence = f"Something went wrong on our side (ref {ref}). Please try again; if it persists, tell a coordinator."
+                sentence = unexpected(ref)
             try:
-                await reply(itx, sentence, ephemeral=True)
+                await reply(itx, render(sentence, await reply_language(itx)), ephemeral=True)
             except Exception as failure:
                 log.warning("could not answer a poll vote in server %s: %s", itx.guild_id, failure)
 

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from domain.i18n import Text, render
+
 
 class DomainError(Exception):
-    """A refusal the member can act on; ``str(error)`` is the sentence to show."""
+    """A refusal the member can act on: one sentence, a ``Text`` rendered in the reader's language
+    (``error.render(lang)``); ``str(error)`` is the English sentence (for logs and the command line)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Text) -> None:
+        super().__init__(str(message))
+        self.text = message
+        self.message = str(message)
+
+    def render(self, lang: str) -> str:
+        """The sentence in ``lang``."""
+        return render(self.text, lang)
 
     def __str__(self) -> str:
         return self.message

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -88,10 +88,22 @@ class Erasure:
 class Privacy:
     """/privacy export and delete."""
 
-    def __init__(self, db: Database, clock: Clock, identities: Identities) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        identities: Identities,
+        forget: Sequence[Callable[[int], None]] = (),
+    ) -> None:
         self.db = db
         self.clock = clock
         self.identities = identities
+        # what else caches members of a server and must forget it after an erasure or a purge
+        self._forget = (identities.forget_cache, *forget)
+
+    def _forget_server(self, guild_id: int) -> None:
+        for forget in self._forget:
+            forget(guild_id)
 
     async def export(self, actor: Actor, extra: dict[str, Any] | None = None) -> bytes:
         """A JSON document of everything this server's record holds about the actor (under their pseudonym too)."""
@@ -113,7 +125,7 @@ class Privacy:
         """Delete the data of servers removed longer than ``after`` ago, and forget what was cached about them."""
         purged = await purge_removed_servers(self.db, self.clock, after)
         for guild_id in purged:
-            self.identities.forget_cache(guild_id)
+            self._forget_server(guild_id)
         return purged
 
     async def erase(self, actor: Actor) -> Erasure:
@@ -128,7 +140,7 @@ class Privacy:
                 conn, actor.guild_id, discord_id, alias, to_unix(self.clock.now()),
                 self.identities.ballot_keys(polls, discord_id, alias),
             )  # fmt: skip
-        self.identities.forget_cache(actor.guild_id)
+        self._forget_server(actor.guild_id)
         return Erasure(changed)
 
 

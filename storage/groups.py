@@ -11,7 +11,7 @@ from storage.db import Database, Source, fetch_one, row_as, rows_as
 
 _GROUP_COLUMNS = (
     "group_id, guild_id, name, description, home_channel_id, due_at, role_id, created_by, created_at, "
-    "archived_at, archived_by"
+    "archived_at, archived_by, language"
 )
 
 # A member counts as current unless the bot saw them leave the server.
@@ -31,6 +31,7 @@ class GroupRow:
     created_at: int
     archived_at: int | None
     archived_by: int | None
+    language: str | None = None  # the language of its public posts (None: the server's)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ DROPPED: tuple[tuple[str, str, str], ...] = (
     ("group_members", "user_id", _GROUP),
     ("session_subscribers", "user_id", _SESSION),
     ("agenda_imports", "user_id", "guild_id = :g"),
+    ("member_languages", "user_id", "guild_id = :g"),
     ("members", "user_id", "guild_id = :g"),
 )
 # Keyed hashes of a member's id: ballots of anonymous polls still open are re-keyed to the pseudonym
@@ -100,6 +101,9 @@ async def rows_about(db: Database, guild_id: int, user_id: int) -> dict[str, lis
         "reminder_subscriptions": await fetch(
             "SELECT s.number, s.title FROM session_subscribers x JOIN sessions s ON s.session_id = x.session_id "
             "WHERE s.guild_id = :g AND x.user_id = :u ORDER BY s.number"
+        ),
+        "language": await fetch(
+            "SELECT language, set_at FROM member_languages WHERE guild_id = :g AND user_id = :u"
         ),
     }
 

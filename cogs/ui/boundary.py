@@ -11,6 +11,8 @@ import discord
 from discord import app_commands
 
 from domain.errors import DomainError, Unavailable
+from domain.i18n import Text, render, t
+from domain.text import quote
 
 log = logging.getLogger(__name__)
 
@@ -44,38 +46,62 @@ def _describe(itx: discord.Interaction) -> str:
     return f"{what!s} guild={itx.guild_id} user={itx.user.id if itx.user else '?'}"
 
 
-def sentence_for(error: BaseException) -> tuple[str, bool]:
-    """The sentence to show for an error, and whether it was expected (not our bug)."""
+def sentence_for(error: BaseException) -> tuple[Text | str, bool]:
+    """The sentence to show for an error (to render in the reader's language), and whether it was expected
+    (a refusal, not our bug)."""
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError) and error.__cause__:
         inner = error.__cause__
         if isinstance(inner, DomainError):
-            return str(inner), True
+            return inner.text, True
     original = getattr(error, "original", error)
     if isinstance(original, DomainError):
-        return str(original), True
+        return original.text, True
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "This command works only inside a server.", True
+        return t("This command works only inside a server."), True
     if isinstance(error, app_commands.TransformerError):
-        return f"“{str(error.value)[:50]}” is not a valid value here; pick one from the list.", True
+        return t(
+            "“{value}” is not a valid value here; pick one from the list.", value=quote(str(error.value), 50)
+        ), True
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down: try again in {error.retry_after:.0f} s.", True
+        return t("Slow down: try again in {seconds} s.", seconds=round(error.retry_after)), True
     if isinstance(error, app_commands.CheckFailure):
-        return "You can't use this command here.", True
+        return t("You can't use this command here."), True
     return "", False
 
 
+def unexpected(ref: str) -> Text:
+    """What a member sees when something failed on our side (the log has the detail under ``ref``)."""
+    return t(
+        "Something went wrong on our side (ref {ref}). Please try again; if it persists, tell a coordinator.",
+        ref=ref,
+    )
+
+
+async def reply_language(itx: discord.Interaction) -> str:
+    """The language to answer this member in (their choice, their Discord language, or the server's)."""
+    bot: Any = itx.client
+    try:
+        record_id = await bot.members.record_id(itx.guild_id, itx.user.id) if itx.guild_id else itx.user.id
+        return str(await bot.languages.for_reply(itx.guild_id, record_id, str(itx.locale)))
+    except Exception:  # the database may be gone (shutting down): English is still an answer
+        log.debug("no language for %s; answering in English", _describe(itx), exc_info=True)
+        return "en"
+
+
 async def handle_error(itx: discord.Interaction, error: BaseException) -> None:
-    """Turn an error into one ephemeral sentence for the member; log unexpected ones with a reference."""
+    """Turn an error into one ephemeral sentence for the member, in their language; log unexpected ones
+    with a reference (refusals at DEBUG only: they may quote what the member typed)."""
     sentence, expected = sentence_for(error)
     if expected:
-        log.info("refused %s: %s", _describe(itx), sentence)
+        log.info("refused %s: %s", _describe(itx), type(getattr(error, "original", error)).__name__)
+        log.debug("refusal sentence: %s", sentence)
     else:
         ref = secrets.token_hex(3)
         original = getattr(error, "original", error)
         log.error("unexpected error ref=%s in %s", ref, _describe(itx), exc_info=original)
-        sentence = f"Something went wrong on our side (ref {ref}). Please try again; if it persists, tell a coordinator."
+        sentence = unexpected(ref)
     try:
-        await reply(itx, sentence, ephemeral=True)
+        await reply(itx, render(sentence, await reply_language(itx)), ephemeral=True)
     except Exception as exc:  # the connection may be gone (shutting down): nothing more to tell anyone
         log.warning("could not tell the member about an error in %s: %s", _describe(itx), exc)
 
@@ -120,5 +146,5 @@ class Routed:
         """Run the handler with the parsed ids (a NotFound-like sentence when no cog handles it now)."""
         handler = type(self).handler
         if handler is None:
-            raise Unavailable("This is not available right now; please try again in a minute.")
+            raise Unavailable(t("This is not available right now; please try again in a minute."))
         await handler(interaction, *args, **kwargs)

@@ -22,9 +22,10 @@ _DESCRIPTION_KEYWORDS = {"description", "group_description"}
 
 def extract(
     fileobj: IO[bytes], keywords: Mapping[str, Any], comment_tags: Collection[str], options: dict[str, Any]
-) -> Iterator[tuple[int, str | None, str | tuple[str, ...], list[str]]]:
-    """Babel's own Python extraction, then the command tree's strings of the same file."""
-    yield from extract_python(fileobj, keywords, comment_tags, options)
+) -> Iterator[Any]:
+    """Babel's own Python extraction, then the command tree's strings of the same file (the tuples Babel's
+    extractors yield: line, function, message, comments)."""
+    yield from extract_python(fileobj, keywords, comment_tags, options)  # type: ignore[arg-type]
     fileobj.seek(0)
     try:
         tree = ast.parse(fileobj.read().decode(options.get("encoding", "utf-8")))

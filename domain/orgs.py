@@ -16,7 +16,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -372,35 +372,40 @@ class _Listed(Text):
         return self.sep.join(item.render(lang) for item in self.items)
 
 
-@dataclass(frozen=True)
-class ImportRefusal(Text):
-    """Nothing was imported: every bad line that fits in one Discord message, then how many more there are
-    and the hints (what the regions and stakeholder groups are); measured in the reader's language, since
-    a translation may be longer than the English."""
+def import_refusal(lines: Sequence[BadLine], hints: Sequence[Text]) -> Text:
+    """Nothing was imported: every bad line that fits in one Discord message, then how many more there are,
+    and the hints (what the regions and stakeholder groups are), as one sentence."""
+    count = len(lines)
 
-    msgid: str = "Nothing was imported: {n} lines have problems. {lines}. Fix the file and import it again."
+    def whole(shown: Text | str) -> Text:
+        if hints:
+            return tn(
+                "Nothing was imported: {n} line has a problem. {lines} ({hints}). Fix the file and import it again.",
+                "Nothing was imported: {n} lines have problems. {lines} ({hints}). Fix the file and import it "
+                "again.",
+                count, lines=shown, hints=_Listed(items=tuple(hints), sep="; "),
+            )  # fmt: skip
+        return tn(
+            "Nothing was imported: {n} line has a problem. {lines}. Fix the file and import it again.",
+            "Nothing was imported: {n} lines have problems. {lines}. Fix the file and import it again.",
+            count, lines=shown,
+        )  # fmt: skip
+
+    return whole(_FittedLines(lines=tuple(lines), around=whole))
+
+
+@dataclass(frozen=True)
+class _FittedLines(Text):
+    """The bad lines of an import refusal, as many as fit one Discord message with the sentence ``around``
+    them, then "and N more lines": measured in the reader's language, since a translation may be longer."""
+
+    msgid: str = ""
     lines: tuple[BadLine, ...] = ()
-    hints: tuple[Text, ...] = ()
+    around: Callable[[str], Text] = t
 
     def render(self, lang: str = "en") -> str:
+        budget = 1900 - len(self.around("").render(lang))
         count = len(self.lines)
-
-        def whole(shown: str) -> Text:
-            if self.hints:
-                return tn(
-                    "Nothing was imported: {n} line has a problem. {lines} ({hints}). Fix the file and import it "
-                    "again.",
-                    "Nothing was imported: {n} lines have problems. {lines} ({hints}). Fix the file and import it "
-                    "again.",
-                    count, lines=shown, hints=_Listed(items=self.hints, sep="; "),
-                )  # fmt: skip
-            return tn(
-                "Nothing was imported: {n} line has a problem. {lines}. Fix the file and import it again.",
-                "Nothing was imported: {n} lines have problems. {lines}. Fix the file and import it again.",
-                count, lines=shown,
-            )  # fmt: skip
-
-        budget = 1900 - len(whole("").render(lang))
         shown: list[str] = []
         for i, line in enumerate(self.lines):
             problem = line.text().render(lang)
@@ -410,7 +415,7 @@ class ImportRefusal(Text):
                 shown.append(tn("and {n} more line", "and {n} more lines", count - i).render(lang))
                 break
             shown.append(problem)
-        return whole("; ".join(shown)).render(lang)
+        return "; ".join(shown)
 
 
 def _delimiter(first_line: str) -> str:
@@ -443,9 +448,7 @@ def parse_org_csv(data: bytes, existing: Mapping[str, str]) -> tuple[list[Import
         else:
             problems.append(BadLine(number, tuple(checked)))
     if problems:
-        raise Invalid(
-            ImportRefusal(lines=tuple(problems), hints=tuple(HINTS[h] for h in HINTS if h in hints))
-        )
+        raise Invalid(import_refusal(problems, [HINTS[h] for h in HINTS if h in hints]))
     return lines, ignored
 
 

@@ -11,8 +11,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.ui.boundary import reply
+from cogs.ui.boundary import reply, reply_language
 from cogs.ui.common import actor, group_autocomplete
+from domain.i18n import t
 from domain.render import render
 
 if TYPE_CHECKING:
@@ -26,11 +27,17 @@ FORMATS = [
     app_commands.Choice(name="CSV (spreadsheets)", value="csv"),
     app_commands.Choice(name="JSON (tools)", value="json"),
 ]
-STATUSES = [app_commands.Choice(name=n, value=v) for n, v in (
-    ("decided (any outcome)", "decided"), ("consensus", "consensus"), ("rough consensus", "rough_consensus"),
-    ("no consensus", "no_consensus"), ("withdrawn", "withdrawn"), ("open", "open"), ("answered", "answered"),
-    ("dropped", "dropped"),
-)]  # fmt: skip
+# each choice written out, so the extractor finds its name for the command translator
+STATUSES = [
+    app_commands.Choice(name="decided (any outcome)", value="decided"),
+    app_commands.Choice(name="consensus", value="consensus"),
+    app_commands.Choice(name="rough consensus", value="rough_consensus"),
+    app_commands.Choice(name="no consensus", value="no_consensus"),
+    app_commands.Choice(name="withdrawn", value="withdrawn"),
+    app_commands.Choice(name="open", value="open"),
+    app_commands.Choice(name="answered", value="answered"),
+    app_commands.Choice(name="dropped", value="dropped"),
+]
 
 
 def export_filename(server: str, day: str, group: str | None) -> str:
@@ -66,13 +73,19 @@ class ExportCog(commands.GroupCog, group_name="export", group_description="Expor
         files = [
             discord.File(io.BytesIO(data), filename=base + suffix) for suffix, data in render(summary, fmt)
         ]
-        note = (
-            ""
+        # posted for everyone: the group's language (the server's when for every group); else the member's
+        lang = self.bot.languages.for_group(request.group) if public else await reply_language(itx)
+        server = discord.utils.escape_markdown(summary.server_name)
+        said = (
+            t("Summary of {server}.", server=server)
             if names
-            else " Positions appear as tallies: names are for coordinators and the group's conveners."
+            else t(
+                "Summary of {server}. Positions appear as tallies: names are for coordinators and the group's "
+                "conveners.",
+                server=server,
+            )
         )
-        await reply(itx, f"Summary of {discord.utils.escape_markdown(summary.server_name)}.{note}", files=files,
-                    ephemeral=not public)  # fmt: skip
+        await reply(itx, said.render(lang), files=files, ephemeral=not public)
         log.info("summary export (%s) in server %d by %d, names=%s", fmt, who.guild_id, who.user_id, names)
 
 

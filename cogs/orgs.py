@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.ui.boundary import NO_PINGS, guild_id_of, reply
+from cogs.ui.boundary import NO_PINGS, guild_id_of, reply, reply_language
 from cogs.ui.common import actor, clip, mention, reachable, target
 from cogs.ui.limits import send_pages
 from cogs.ui.orgs import OrgButton, card_embed, confirm_view, esc, list_pages, preview_embed, request_view
 from domain.errors import Invalid, NotAllowed
+from domain.i18n import Text, t, tn
 from domain.orgs import (
     ACRONYM_MAX,
+    FIELDS,
     NAME_MAX,
     REGIONS,
     STAKEHOLDERS,
@@ -31,9 +34,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REGION_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in REGIONS.items()]
-STAKEHOLDER_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in STAKEHOLDERS.items()]
-STATE_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in STATES.items()]
+# choice names are the English labels; the command translator finds them in the catalogues (they are msgids)
+REGION_CHOICES = [app_commands.Choice(name=label.msgid, value=key) for key, label in REGIONS.items()]
+STAKEHOLDER_CHOICES = [
+    app_commands.Choice(name=label.msgid, value=key) for key, label in STAKEHOLDERS.items()
+]
+STATE_CHOICES = [app_commands.Choice(name=label.msgid, value=key) for key, label in STATES.items()]
 
 
 def org_autocomplete(*, include_left: bool):  # type: ignore[no-untyped-def]
@@ -43,9 +49,13 @@ def org_autocomplete(*, include_left: bool):  # type: ignore[no-untyped-def]
         if itx.guild_id is None:
             return []
         found = await itx.client.orgs.suggest(itx.guild_id, current, include_left=include_left)
+        lang = await reply_language(itx) if found else "en"
         return [
             app_commands.Choice(
-                name=clip(o.name + (f" ({o.acronym})" if o.acronym else "") + f" · {o.state}", 100),
+                name=clip(
+                    o.name + (f" ({o.acronym})" if o.acronym else "") + f" · {STATES[o.state].render(lang)}",
+                    100,
+                ),
                 value=f"#{o.org_id}",
             )
             for o in found
@@ -89,15 +99,22 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
         who = await actor(itx)
         return who, await self.bot.orgs.resolve(who.guild_id, ref)
 
-    async def _dm(self, guild_id: int, user_id: int, text: str, **kwargs: Any) -> bool:
-        """A direct message to a member the record names (a pseudonym found among the server's members);
-        False when they cannot be reached or do not take direct messages (it is not an error)."""
+    async def _dm(
+        self, guild_id: int, user_id: int, text: Text, view: Callable[[str], discord.ui.View] | None = None
+    ) -> bool:
+        """A direct message to a member the record names (a pseudonym found among the server's members), in
+        their own language (with ``view(lang)``'s buttons); False when they cannot be reached or do not take
+        direct messages (it is not an error)."""
         found = await reachable(self.bot, guild_id, [user_id])
         if not found:
             return False
+        lang = await self.bot.languages.for_reply(guild_id, user_id, None)
         try:
             user = self.bot.get_user(found[0]) or await self.bot.fetch_user(found[0])
-            await user.send(text, allowed_mentions=NO_PINGS, **kwargs)
+            if view is not None:
+                await user.send(text.render(lang), allowed_mentions=NO_PINGS, view=view(lang))
+            else:
+                await user.send(text.render(lang), allowed_mentions=NO_PINGS)
             return True
         except discord.HTTPException as exc:
             log.info("could not DM %d about an organisation: %s", user_id, exc)
@@ -130,16 +147,25 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
         )  # fmt: skip
         org = done.org
         log.info("organisation %d registered in server %d by %d", org.org_id, org.guild_id, who.user_id)
-        text = f"**{esc(org.name)}** is registered and waits for a coordinator to verify it (/org verify)."
-        if done.requested:
-            text += " You asked to represent it: once it is verified, you are its voice."
-        elif done.already is not None:
-            text += (
-                f" You already represent (or asked to represent) **{esc(done.already.name)}**, so you were not "
-                "added as its representative; one organisation at a time."
+        lang = await reply_language(itx)
+        said = [
+            t(
+                "**{org}** is registered and waits for a coordinator to verify it (/org verify).",
+                org=esc(org.name),
             )
-        embed = card_embed(await self.bot.orgs.card(org, who))
-        await reply(itx, text, embed=embed, ephemeral=True)
+        ]
+        if done.requested:
+            said.append(t("You asked to represent it: once it is verified, you are its voice."))
+        elif done.already is not None:
+            said.append(
+                t(
+                    "You already represent (or asked to represent) **{org}**, so you were not added as its "
+                    "representative; one organisation at a time.",
+                    org=esc(done.already.name),
+                )
+            )
+        embed = card_embed(await self.bot.orgs.card(org, who), lang=lang)
+        await reply(itx, _sentences(said, lang), embed=embed, ephemeral=True)
 
     @app_commands.command(
         name="import", description="Import organisations from a CSV file, all or nothing (coordinators)"
@@ -151,10 +177,16 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
     async def import_(self, itx: discord.Interaction, file: discord.Attachment) -> None:
         who = await actor(itx)
         if file.size > 1_000_000:
-            raise Invalid("Nothing was imported: the file is larger than 1 MB.")
+            raise Invalid(t("Nothing was imported: the file is larger than 1 MB."))
         await itx.response.defer(ephemeral=True, thinking=True)
         preview = await self.bot.orgs.preview_import(who, await file.read())
-        await reply(itx, embed=preview_embed(preview), view=confirm_view(preview.import_id), ephemeral=True)
+        lang = await reply_language(itx)
+        await reply(
+            itx,
+            embed=preview_embed(preview, lang),
+            view=confirm_view(preview.import_id, lang),
+            ephemeral=True,
+        )
 
     @app_commands.command(name="list", description="The member organisations, with filters")
     @app_commands.describe(
@@ -172,10 +204,18 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
             guild_id_of(itx), region=region.value if region else None,
             stakeholder=stakeholder.value if stakeholder else None, state=state.value if state else None,
         )  # fmt: skip
-        filters = [c.name for c in (region, stakeholder, state) if c is not None]
-        await send_pages(
-            itx, list_pages(rows, "Organisations" + (f" ({', '.join(filters)})" if filters else ""))
-        )
+        lang = await reply_language(itx)
+        filters = [
+            label.render(lang)
+            for label in (
+                REGIONS[region.value] if region else None,
+                STAKEHOLDERS[stakeholder.value] if stakeholder else None,
+                STATES[state.value] if state else None,
+            )
+            if label is not None
+        ]
+        title = t("Organisations ({filters})", filters=", ".join(filters)) if filters else t("Organisations")
+        await send_pages(itx, list_pages(rows, title.render(lang), lang=lang), lang=lang)
 
     @app_commands.command(description="An organisation's card: details, representatives, its voice")
     @app_commands.describe(org="The organisation (autocomplete helps)", public="Post the card in the channel")
@@ -184,7 +224,9 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
     async def info(self, itx: discord.Interaction, org: str, public: bool = False) -> None:
         who, found = await self._resolve(itx, org)
         card = await self.bot.orgs.card(found, None if public else who)
-        await reply(itx, embed=card_embed(card, self._card_extra(found)), ephemeral=not public)
+        # a card posted for everyone speaks the server's language; one only the member sees, theirs
+        lang = self.bot.languages.for_group(None) if public else await reply_language(itx)
+        await reply(itx, embed=card_embed(card, self._card_extra(found), lang), ephemeral=not public)
 
     @app_commands.command(description="Ask to represent an organisation (one at a time)")
     @app_commands.describe(org="The organisation (autocomplete helps)")
@@ -194,28 +236,56 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
         who, found = await self._resolve(itx, org)
         request = await self.bot.orgs.join(who, found)
         name = esc(request.org.name)
-        text = f"You asked to represent **{name}**."
+        lang = await reply_language(itx)
+        said = [t("You asked to represent **{org}**.", org=name)]
         if request.org.state == "pending":
-            text += " It is not verified yet: once a coordinator verifies it, its voice or a coordinator can approve you."
+            said.append(
+                t(
+                    "It is not verified yet: once a coordinator verifies it, its voice or a coordinator can approve you."
+                )
+            )
         elif request.voice_id is None:
-            text += " It has no voice yet, so a coordinator will approve it (they see requests in /org info)."
+            said.append(
+                t("It has no voice yet, so a coordinator will approve it (they see requests in /org info).")
+            )
         else:
-            guild_name = itx.guild.name if itx.guild else "the server"
+            asks = (
+                t(
+                    "**{member}** ({mention}) asks to represent **{org}** in {server}. As its voice, you can approve "
+                    "or decline:",
+                    member=esc(who.display_name), mention=itx.user.mention, org=name, server=esc(itx.guild.name),
+                )
+                if itx.guild
+                else t(
+                    "**{member}** ({mention}) asks to represent **{org}** in the server. As its voice, you can "
+                    "approve or decline:",
+                    member=esc(who.display_name), mention=itx.user.mention, org=name,
+                )
+            )  # fmt: skip
+            rep_id = request.rep.rep_id
             sent = await self._dm(
                 request.org.guild_id,
                 request.voice_id,
-                f"**{esc(who.display_name)}** ({itx.user.mention}) asks to represent **{name}** in "
-                f"{esc(guild_name)}. As its voice, you can approve or decline:",
-                view=request_view(request.rep.rep_id),
+                asks,
+                view=lambda dm_lang: request_view(rep_id, dm_lang),
             )
+            voice = mention(request.voice_id, lang)
             if sent:
-                text += f" Its voice, {mention(request.voice_id)}, got a message to approve it; a coordinator can too."
-            else:
-                text += (
-                    f" Its voice, {mention(request.voice_id)}, does not take direct messages from me: ask them or a "
-                    "coordinator to approve it with /org approve."
+                said.append(
+                    t(
+                        "Its voice, {member}, got a message to approve it; a coordinator can too.",
+                        member=voice,
+                    )
                 )
-        await reply(itx, text, ephemeral=True)
+            else:
+                said.append(
+                    t(
+                        "Its voice, {member}, does not take direct messages from me: ask them or a coordinator to "
+                        "approve it with /org approve.",
+                        member=voice,
+                    )
+                )
+        await reply(itx, _sentences(said, lang), ephemeral=True)
 
     @app_commands.command(
         description="Approve a member's request to represent an organisation (its voice, coordinators)"
@@ -226,22 +296,37 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
     async def approve(self, itx: discord.Interaction, org: str, member: discord.Member) -> None:
         who, found = await self._resolve(itx, org)
         if member.bot:
-            raise Invalid("Bots can't represent an organisation.")
+            raise Invalid(t("Bots can't represent an organisation."))
         decision = await self.bot.orgs.approve(who, found, await target(itx, member))
-        await reply(itx, self._approved_text(member.id, decision.org, decision.became_voice), ephemeral=True)
+        lang = await reply_language(itx)
+        await reply(
+            itx, self._approved_text(member.id, decision.org, decision.became_voice, lang), ephemeral=True
+        )
         await self._tell_approved(member.id, decision.org, decision.became_voice)
 
-    def _approved_text(self, user_id: int, org: Org, became_voice: bool) -> str:
-        voice = " and is its voice (the first representative)" if became_voice else ""
-        return f"{mention(user_id)} now represents **{esc(org.name)}**{voice}."
+    def _approved_text(self, user_id: int, org: Org, became_voice: bool, lang: str) -> str:
+        who, name = mention(user_id, lang), esc(org.name)
+        if became_voice:
+            said = t(
+                "{member} now represents **{org}** and is its voice (the first representative).",
+                member=who,
+                org=name,
+            )
+        else:
+            said = t("{member} now represents **{org}**.", member=who, org=name)
+        return said.render(lang)
 
     async def _tell_approved(self, user_id: int, org: Org, became_voice: bool) -> None:
-        voice = (
-            " You are its voice: you speak for it when a point or poll counts per organisation."
-            if became_voice
-            else ""
-        )
-        await self._dm(org.guild_id, user_id, f"You now represent **{esc(org.name)}**.{voice}")
+        name = esc(org.name)
+        if became_voice:
+            said = t(
+                "You now represent **{org}**. You are its voice: you speak for it when a point or poll counts per "
+                "organisation.",
+                org=name,
+            )
+        else:
+            said = t("You now represent **{org}**.", org=name)
+        await self._dm(org.guild_id, user_id, said)
 
     @app_commands.command(
         description="End a representation or a request (the member, the organisation's voice, coordinators)"
@@ -256,28 +341,39 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
         done = await self.bot.orgs.remove(who, found, await target(itx, member))
         name = esc(done.org.name)
         you = member.id == who.on_discord
+        lang = await reply_language(itx)
         if done.was_request:
-            text = (
-                f"You withdrew your request to represent **{name}**."
+            said = [
+                t("You withdrew your request to represent **{org}**.", org=name)
                 if you
-                else f"The request of <@{member.id}> to represent **{name}** is declined."
-            )
+                else t(
+                    "The request of {member} to represent **{org}** is declined.",
+                    member=member.mention,
+                    org=name,
+                )
+            ]
         else:
-            text = (
-                f"{'You no longer represent' if you else f'<@{member.id}> no longer represents'} **{name}**."
-            )
+            said = [
+                t("You no longer represent **{org}**.", org=name)
+                if you
+                else t("{member} no longer represents **{org}**.", member=member.mention, org=name)
+            ]
             if done.was_voice and done.new_voice_id is not None:
-                text += (
-                    f" Its voice passed to {mention(done.new_voice_id)}, the longest-serving representative."
+                said.append(
+                    t(
+                        "Its voice passed to {member}, the longest-serving representative.",
+                        member=mention(done.new_voice_id, lang),
+                    )
                 )
                 await self._dm(
                     done.org.guild_id,
                     done.new_voice_id,
-                    f"You are now the voice of **{name}**: <@{member.id}> stopped representing it.",
-                )
+                    t("You are now the voice of **{org}**: {member} stopped representing it.", org=name,
+                      member=member.mention),
+                )  # fmt: skip
             elif done.was_voice:
-                text += f" **{name}** has no representative now, so no voice."
-        await reply(itx, text, ephemeral=True)
+                said.append(t("**{org}** has no representative now, so no voice.", org=name))
+        await reply(itx, _sentences(said, lang), ephemeral=True)
 
     @app_commands.command(description="Hand an organisation's voice to another of its representatives")
     @app_commands.describe(org="The organisation", member="The representative who becomes its voice")
@@ -287,12 +383,18 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
         who, found = await self._resolve(itx, org)
         done = await self.bot.orgs.hand_voice(who, found, await target(itx, member))
         name = esc(done.org.name)
-        await reply(itx, f"<@{member.id}> is now the voice of **{name}**.", ephemeral=True)
+        lang = await reply_language(itx)
+        said = t("{member} is now the voice of **{org}**.", member=member.mention, org=name)
+        await reply(itx, said.render(lang), ephemeral=True)
         if member.id != who.on_discord:
             await self._dm(
                 done.org.guild_id,
                 member.id,
-                f"You are now the voice of **{name}** (handed over by {itx.user.mention}).",
+                t(
+                    "You are now the voice of **{org}** (handed over by {member}).",
+                    org=name,
+                    member=itx.user.mention,
+                ),
             )
 
     @app_commands.command(description="Verify an organisation, or admit one that left again (coordinators)")
@@ -303,15 +405,26 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
         who, found = await self._resolve(itx, org)
         done = await self.bot.orgs.verify(who, found)
         name = esc(done.org.name)
-        text = f"**{name}** is {'admitted again' if done.readmitted else 'verified'} by {itx.user.mention}."
+        # the public announcement of a shared outcome: in the server's language
+        lang = self.bot.languages.for_group(None)
+        said = [
+            t("**{org}** is admitted again by {member}.", org=name, member=itx.user.mention)
+            if done.readmitted
+            else t("**{org}** is verified by {member}.", org=name, member=itx.user.mention)
+        ]
         if done.voice_id is not None:
-            text += f" {mention(done.voice_id)}, who registered it, now represents it and is its voice."
+            said.append(
+                t(
+                    "{member}, who registered it, now represents it and is its voice.",
+                    member=mention(done.voice_id, lang),
+                )
+            )
         card = await self.bot.orgs.card(done.org)
-        await reply(itx, text, embed=card_embed(card, self._card_extra(done.org)))
+        await reply(itx, _sentences(said, lang), embed=card_embed(card, self._card_extra(done.org), lang))
         if done.own_request_pending:
             await reply(
-                itx, "You registered it, so your own request to represent it stays pending: another coordinator "
-                "must approve it (/org approve).", ephemeral=True,
+                itx, t("You registered it, so your own request to represent it stays pending: another coordinator "
+                       "must approve it (/org approve).").render(await reply_language(itx)), ephemeral=True,
             )  # fmt: skip
         if done.voice_id is not None:
             await self._tell_approved(done.voice_id, done.org, True)
@@ -336,11 +449,15 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
             who, found, name=name, acronym=acronym, country=country, region=region.value if region else None,
             stakeholder=stakeholder.value if stakeholder else None, website=website,
         )  # fmt: skip
-        changed = ", ".join(done.changed) or "nothing (the details were already so)"
+        lang = await reply_language(itx)
+        name = esc(done.org.name)
+        if done.changed:
+            changed = ", ".join(FIELDS[key].render(lang) for key in done.changed)
+            said = t("Updated **{org}**: {changed}.", org=name, changed=changed)
+        else:
+            said = t("Updated **{org}**: nothing (the details were already so).", org=name)
         card = await self.bot.orgs.card(done.org, who)
-        await reply(
-            itx, f"Updated **{esc(done.org.name)}**: {changed}.", embed=card_embed(card), ephemeral=True
-        )
+        await reply(itx, said.render(lang), embed=card_embed(card, lang=lang), ephemeral=True)
 
     @app_commands.command(
         description="The organisation leaves the coalition: kept in the record, no longer counted"
@@ -352,13 +469,21 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
         who, found = await self._resolve(itx, org)
         done = await self.bot.orgs.leave(who, found)
         count = len(done.ended)
-        ended = (
-            f" Its {count} representative{'s' if count != 1 else ''} no longer represent it." if count else ""
-        )
-        await reply(
-            itx, f"**{esc(done.org.name)}** has left the coalition ({itx.user.mention}).{ended} Its record is kept; "
-            "it is no longer counted.",
-        )  # fmt: skip
+        # the public announcement of a shared outcome: in the server's language
+        lang = self.bot.languages.for_group(None)
+        said = [
+            t("**{org}** has left the coalition ({member}).", org=esc(done.org.name), member=itx.user.mention)
+        ]
+        if count:
+            said.append(
+                tn(
+                    "Its {n} representative no longer represents it.",
+                    "Its {n} representatives no longer represent it.",
+                    count,
+                )
+            )
+        said.append(t("Its record is kept; it is no longer counted."))
+        await reply(itx, _sentences(said, lang))
 
     # -- buttons -------------------------------------------------------------------------------------
 
@@ -374,15 +499,26 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
         decision = await self.bot.orgs.decide_request(who, ref, approve=action == "approve")
         name = esc(decision.org.name)
         member = decision.rep.user_id
+        # in a direct message there is no server on the interaction: the member's choice in the request's
+        if itx.guild_id is None:
+            lang = await self.bot.languages.for_reply(decision.org.guild_id, who.user_id, str(itx.locale))
+        else:
+            lang = await reply_language(itx)
         if decision.approved:
-            text = self._approved_text(member, decision.org, decision.became_voice)
+            text = self._approved_text(member, decision.org, decision.became_voice, lang)
             await self._tell_approved(member, decision.org, decision.became_voice)
         elif member == who.user_id:
-            text = f"You withdrew your request to represent **{name}**."
+            text = t("You withdrew your request to represent **{org}**.", org=name).render(lang)
         else:
-            text = f"The request of {mention(member)} to represent **{name}** is declined."
+            text = t(
+                "The request of {member} to represent **{org}** is declined.",
+                member=mention(member, lang),
+                org=name,
+            ).render(lang)
             await self._dm(
-                decision.org.guild_id, member, f"Your request to represent **{name}** was declined."
+                decision.org.guild_id,
+                member,
+                t("Your request to represent **{org}** was declined.", org=name),
             )
         if itx.guild_id is None:
             await itx.response.edit_message(content=text, view=None, allowed_mentions=NO_PINGS)
@@ -394,10 +530,15 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
         org, _ = await self.bot.orgs.request_by_id(rep_id)
         guild = self.bot.get_guild(org.guild_id)
         if guild is None:
-            raise NotAllowed("I am no longer in the server of that organisation.")
+            raise NotAllowed(t("I am no longer in the server of that organisation."))
         member = guild.get_member(itx.user.id)
         if member is None:
-            raise NotAllowed(f"You are no longer a member of {guild.name}, so you can't decide this request.")
+            raise NotAllowed(
+                t(
+                    "You are no longer a member of {server}, so you can't decide this request.",
+                    server=guild.name,
+                )
+            )
         return member_actor(member)
 
     async def _confirm_import(self, itx: discord.Interaction, import_id: int) -> None:
@@ -405,13 +546,25 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
         await itx.response.defer(ephemeral=True, thinking=True)
         created = await self.bot.orgs.confirm_import(who, import_id)
         log.info("%d organisations imported in server %d by %d", len(created), who.guild_id, who.user_id)
-        await reply(itx, f"Imported {len(created)} organisations, verified.", ephemeral=True)
+        count = len(created)
+        done = tn("Imported {n} organisation, verified.", "Imported {n} organisations, verified.", count)
+        await reply(itx, done.render(await reply_language(itx)), ephemeral=True)
         if isinstance(itx.channel, discord.abc.Messageable):
+            announced = tn(
+                "{member} imported {n} member organisation, verified (see /org list; representatives ask to join "
+                "with /org join).",
+                "{member} imported {n} member organisations, verified (see /org list; representatives ask to join "
+                "with /org join).",
+                count, member=itx.user.mention,
+            )  # fmt: skip
             await itx.channel.send(
-                f"{itx.user.mention} imported {len(created)} member organisations, verified (see /org list; "
-                "representatives ask to join with /org join).",
-                allowed_mentions=NO_PINGS,
+                announced.render(self.bot.languages.for_group(None)), allowed_mentions=NO_PINGS
             )
+
+
+def _sentences(said: list[Text], lang: str) -> str:
+    """Whole sentences, each its own Text, one after another in ``lang``."""
+    return " ".join(s.render(lang) for s in said)
 
 
 async def setup(bot: Caucus) -> None:

@@ -11,16 +11,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.ui.boundary import Routed, guarded, reply
+from cogs.ui.boundary import Routed, guarded, reply, reply_language
 from cogs.ui.common import actor
 from domain.errors import NotAllowed
+from domain.i18n import t, tn
 
 if TYPE_CHECKING:
     from bot.client import Caucus
 
 log = logging.getLogger(__name__)
 
-ERASE_WARNING = (
+ERASE_WARNING = t(
     "This anonymises you in this server: your name is removed from every point, position, objection, poll "
     "ballot and session; your positions and ballots still count, under an anonymous id; you leave your "
     "working groups and reminder lists, and stop representing your organisation (the organisation and its "
@@ -36,8 +37,8 @@ class EraseButton(
 ):
     """The confirmation of /privacy delete; only the member who asked can press it."""
 
-    def __init__(self, user_id: int) -> None:
-        super().__init__(discord.ui.Button(label="Anonymise me", style=discord.ButtonStyle.danger,
+    def __init__(self, user_id: int, lang: str = "en") -> None:
+        super().__init__(discord.ui.Button(label=t("Anonymise me").render(lang), style=discord.ButtonStyle.danger,
                                            custom_id=f"privacy:erase:v1:{user_id}"))  # fmt: skip
         self.user_id = user_id
 
@@ -66,29 +67,40 @@ class PrivacyCog(commands.GroupCog, group_name="privacy", group_description="You
     async def export(self, itx: discord.Interaction) -> None:
         who = await actor(itx)
         await itx.response.defer(ephemeral=True, thinking=True)
-        note = {"anonymous_poll_ballots": "Ballots in anonymous polls are stored under a keyed hash, never under "
-                                          "your id; only the bot, with its key, can find yours to let you change it."}  # fmt: skip
-        data = await self.bot.privacy.export(who, note)
+        lang = await reply_language(itx)
+        note = {"anonymous_poll_ballots": t("Ballots in anonymous polls are stored under a keyed hash, never under "
+                                            "your id; only the bot, with its key, can find yours to let you change "
+                                            "it.").render(lang)}  # fmt: skip
+        data = await self.bot.privacy.export(who, note, lang=lang)
         file = discord.File(io.BytesIO(data), filename=f"caucus-my-data-{who.guild_id}.json")
-        await reply(itx, "Everything Caucus holds about you in this server:", file=file, ephemeral=True)
+        await reply(
+            itx,
+            t("Everything Caucus holds about you in this server:").render(lang),
+            file=file,
+            ephemeral=True,
+        )
 
     @app_commands.command(description="Anonymise me: my positions and ballots still count, my name is gone")
     @app_commands.guild_only()
     async def delete(self, itx: discord.Interaction) -> None:
+        lang = await reply_language(itx)
         view = discord.ui.View(timeout=None)
-        view.add_item(EraseButton(itx.user.id))  # the Discord id: also for a member anonymised before
-        await reply(itx, ERASE_WARNING, view=view, ephemeral=True)
+        view.add_item(EraseButton(itx.user.id, lang))  # the Discord id: also for a member anonymised before
+        await reply(itx, ERASE_WARNING.render(lang), view=view, ephemeral=True)
 
     async def erase(self, itx: discord.Interaction, user_id: int) -> None:
         if itx.user.id != user_id:
-            raise NotAllowed("Only the member who asked can confirm their own anonymisation.")
+            raise NotAllowed(t("Only the member who asked can confirm their own anonymisation."))
         who = await actor(itx)
+        lang = await reply_language(itx)  # before: once anonymised, the choice is kept under the pseudonym
         done = await self.bot.privacy.erase(who)
         log.info("member anonymised in server %d (%d records)", who.guild_id, done.records_changed)
-        await itx.response.edit_message(
-            content=f"Done: you are anonymised in this server ({done.records_changed} records changed).",
-            view=None,
+        said = tn(
+            "Done: you are anonymised in this server ({n} record changed).",
+            "Done: you are anonymised in this server ({n} records changed).",
+            done.records_changed,
         )
+        await itx.response.edit_message(content=said.render(lang), view=None)
 
 
 async def setup(bot: Caucus) -> None:

@@ -16,7 +16,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -27,6 +27,7 @@ from domain import record
 from domain.clock import Clock, to_unix
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Target
+from domain.i18n import Text, joined, t, tn
 from domain.permissions import Actor, Policy
 from domain.text import strip_controls
 from storage import orgs as org_rows
@@ -49,23 +50,30 @@ IMPORT_MAX_ROWS = 2000
 ID_FORM = re.compile(r"#(\d{1,18})")
 CLEAR = "-"  # given for an optional text in /org edit: remove it
 
-REGIONS: dict[str, str] = {
-    "african": "African",
-    "asia_pacific": "Asia-Pacific",
-    "eastern_european": "Eastern European",
-    "grulac": "Latin American and Caribbean (GRULAC)",
-    "weog": "Western European and Others (WEOG)",
+# Labels shown to members, rendered in the reader's language; ``.msgid`` is the English label (what
+# exports write, and one of the names a CSV import accepts).
+REGIONS: dict[str, Text] = {
+    "african": t("African"),
+    "asia_pacific": t("Asia-Pacific"),
+    "eastern_european": t("Eastern European"),
+    "grulac": t("Latin American and Caribbean (GRULAC)"),
+    "weog": t("Western European and Others (WEOG)"),
 }
-REGION_SHORT: dict[str, str] = {**REGIONS, "grulac": "GRULAC", "weog": "WEOG"}
-STAKEHOLDERS: dict[str, str] = {
-    "civil_society": "Civil society",
-    "academia": "Academia",
-    "technical": "Technical community",
-    "private_sector": "Private sector",
-    "government": "Government",
-    "intergovernmental": "Intergovernmental",
+REGION_SHORT: dict[str, Text] = {**REGIONS, "grulac": t("GRULAC"), "weog": t("WEOG")}
+STAKEHOLDERS: dict[str, Text] = {
+    "civil_society": t("Civil society"),
+    "academia": t("Academia"),
+    "technical": t("Technical community"),
+    "private_sector": t("Private sector"),
+    "government": t("Government"),
+    "intergovernmental": t("Intergovernmental"),
 }
-STATES: dict[str, str] = {"pending": "pending", "verified": "verified", "left": "left"}
+STATES: dict[str, Text] = {"pending": t("pending"), "verified": t("verified"), "left": t("left")}
+#: The details /org edit changes, as its answer names them.
+FIELDS: dict[str, Text] = {
+    "name": t("name"), "acronym": t("acronym"), "country": t("country"), "region": t("region"),
+    "stakeholder": t("stakeholder group"), "website": t("website"),
+}  # fmt: skip
 
 
 def _norm(text: str) -> str:
@@ -86,7 +94,7 @@ _REGION_ALIASES: dict[str, str] = {
         "weog": ("WEOG", "Western European and Others", "Western Europe and Others",
                  "Western European and Others Group"),
     }.items()
-    for alias in (key, REGIONS[key], *aliases)
+    for alias in (key, REGIONS[key].msgid, *aliases)
 }  # fmt: skip
 _STAKEHOLDER_ALIASES: dict[str, str] = {
     _norm(alias): key
@@ -99,13 +107,16 @@ _STAKEHOLDER_ALIASES: dict[str, str] = {
         "intergovernmental": ("Intergovernmental", "Intergovernmental organisation",
                               "Intergovernmental organization", "IGO"),
     }.items()
-    for alias in (key, STAKEHOLDERS[key], *aliases)
+    for alias in (key, STAKEHOLDERS[key].msgid, *aliases)
 }  # fmt: skip
-REGION_HINT = "regions are African, Asia-Pacific, Eastern European, GRULAC or WEOG"
-STAKEHOLDER_HINT = (
-    "stakeholder groups are civil society, academia, technical community, private sector, government or "
-    "intergovernmental"
-)
+#: What an import refusal adds once about the regions or the stakeholder groups it did not know.
+HINTS: dict[str, Text] = {
+    "region": t("regions are African, Asia-Pacific, Eastern European, GRULAC or WEOG"),
+    "stakeholder": t(
+        "stakeholder groups are civil society, academia, technical community, private sector, government or "
+        "intergovernmental"
+    ),
+}
 
 
 # -- reading what members type ------------------------------------------------------------------------
@@ -178,12 +189,22 @@ def parse_country(text: str) -> str:
         return code
     cleaned = _clean(text)
     if not cleaned:
-        raise Invalid("Give the organisation's country: an ISO 3166 code (FR or FRA) or its English name.")
+        raise Invalid(t("Give the organisation's country: an ISO 3166 code (FR or FRA) or its English name."))
     hints = suggest_countries(cleaned, 3) if len(_norm(cleaned)) >= 4 else []
-    maybe = (" Did you mean " + " or ".join(f"{n} ({c})" for c, n in hints) + "?") if hints else ""
+    if hints:
+        raise Invalid(
+            t(
+                "“{given}” is not a country I know: give an ISO 3166 code (FR or FRA) or the English name "
+                "(France). Did you mean {countries}?",
+                given=cleaned[:60], countries=joined([f"{n} ({c})" for c, n in hints], style="or"),
+            )
+        )  # fmt: skip
     raise Invalid(
-        f"“{cleaned[:60]}” is not a country I know: give an ISO 3166 code (FR or FRA) or the English name "
-        f"(France).{maybe}"
+        t(
+            "“{given}” is not a country I know: give an ISO 3166 code (FR or FRA) or the English name "
+            "(France).",
+            given=cleaned[:60],
+        )
     )
 
 
@@ -191,7 +212,13 @@ def parse_region(text: str) -> str:
     """The key of one of the five UN regional groups, given by key, name or short form, in any case."""
     key = _REGION_ALIASES.get(_norm(text))
     if key is None:
-        raise Invalid(f"“{_clean(text)[:60]}” is not a UN regional group: {REGION_HINT}.")
+        raise Invalid(
+            t(
+                "“{given}” is not a UN regional group: regions are African, Asia-Pacific, Eastern European, "
+                "GRULAC or WEOG.",
+                given=_clean(text)[:60],
+            )
+        )
     return key
 
 
@@ -199,7 +226,13 @@ def parse_stakeholder(text: str) -> str:
     """The key of a stakeholder group, given by key or name, in any case."""
     key = _STAKEHOLDER_ALIASES.get(_norm(text))
     if key is None:
-        raise Invalid(f"“{_clean(text)[:60]}” is not a stakeholder group: {STAKEHOLDER_HINT}.")
+        raise Invalid(
+            t(
+                "“{given}” is not a stakeholder group: stakeholder groups are civil society, academia, technical "
+                "community, private sector, government or intergovernmental.",
+                given=_clean(text)[:60],
+            )
+        )
     return key
 
 
@@ -207,13 +240,18 @@ def clean_name(name: str) -> str:
     """An organisation's name, spaces tidied; raises Invalid or TooLong."""
     cleaned = _clean(name)
     if not cleaned:
-        raise Invalid("Give the organisation a name.")
+        raise Invalid(t("Give the organisation a name."))
     if len(cleaned) > NAME_MAX:
         raise TooLong(
-            f"An organisation's name can be at most {NAME_MAX} characters; this one has {len(cleaned)}."
-        )
+            t(
+                "An organisation's name can be at most {limit} characters; this one has {count}.",
+                limit=NAME_MAX, count=len(cleaned),
+            )
+        )  # fmt: skip
     if ID_FORM.fullmatch(cleaned):
-        raise Invalid("An organisation's name can't be # followed by digits: that is how the bot writes ids.")
+        raise Invalid(
+            t("An organisation's name can't be # followed by digits: that is how the bot writes ids.")
+        )
     return cleaned
 
 
@@ -221,7 +259,12 @@ def clean_acronym(text: str) -> str:
     """An acronym (may be empty), spaces tidied; raises TooLong."""
     cleaned = _clean(text)
     if len(cleaned) > ACRONYM_MAX:
-        raise TooLong(f"An acronym can be at most {ACRONYM_MAX} characters; this one has {len(cleaned)}.")
+        raise TooLong(
+            t(
+                "An acronym can be at most {limit} characters; this one has {count}.",
+                limit=ACRONYM_MAX, count=len(cleaned),
+            )
+        )  # fmt: skip
     return cleaned
 
 
@@ -242,9 +285,14 @@ def clean_website(text: str) -> str:
         or "." not in host
         or any(c.isspace() for c in url)
     ):
-        raise Invalid(f"“{cleaned[:60]}” is not a website address like https://example.org.")
+        raise Invalid(t("“{given}” is not a website address like https://example.org.", given=cleaned[:60]))
     if len(url) > WEBSITE_MAX:
-        raise TooLong(f"A website address can be at most {WEBSITE_MAX} characters; this one has {len(url)}.")
+        raise TooLong(
+            t(
+                "A website address can be at most {limit} characters; this one has {count}.",
+                limit=WEBSITE_MAX, count=len(url),
+            )
+        )  # fmt: skip
     return url
 
 
@@ -295,22 +343,79 @@ def _header_key(cell: str) -> str:
     )
 
 
-def _refusal(problems: list[str], hints: list[str]) -> Invalid:
-    """One sentence naming every bad line that fits in a Discord message, and how many more there are."""
-    head = f"Nothing was imported: {len(problems)} line{'s' if len(problems) != 1 else ''} " + (
-        "has a problem. " if len(problems) == 1 else "have problems. "
-    )
-    tail = (" (" + "; ".join(hints) + ")" if hints else "") + ". Fix the file and import it again."
-    shown: list[str] = []
-    budget = 1900 - len(head) - len(tail)
-    for i, problem in enumerate(problems):
-        rest = len(problems) - i - 1
-        more = f"; and {rest} more lines" if rest else ""
-        if sum(len(s) + 2 for s in shown) + len(problem) + len(more) > budget:
-            shown.append(f"and {len(problems) - i} more lines")
-            break
-        shown.append(problem)
-    return Invalid(head + "; ".join(shown) + tail)
+@dataclass(frozen=True)
+class BadLine:
+    """One line of an import file and everything wrong with it (each problem its own Text)."""
+
+    line_number: int
+    problems: tuple[Text, ...]
+
+    def text(self) -> Text:
+        """The line as the refusal names it: "line 4: no name, unknown region “Europe”"."""
+        return t(
+            "line {line_number}: {problems}",
+            line_number=self.line_number,
+            problems=_Listed(items=self.problems),
+        )
+
+
+@dataclass(frozen=True)
+class _Listed(Text):
+    """Texts shown one after another with a separator, in the reader's language (a line's problems are
+    not a sentence's list: "a, b, c", never "a, b and c")."""
+
+    msgid: str = ""
+    items: tuple[Text, ...] = ()
+    sep: str = ", "
+
+    def render(self, lang: str = "en") -> str:
+        return self.sep.join(item.render(lang) for item in self.items)
+
+
+def import_refusal(lines: Sequence[BadLine], hints: Sequence[Text]) -> Text:
+    """Nothing was imported: every bad line that fits in one Discord message, then how many more there are,
+    and the hints (what the regions and stakeholder groups are), as one sentence."""
+    count = len(lines)
+
+    def whole(shown: Text | str) -> Text:
+        if hints:
+            return tn(
+                "Nothing was imported: {n} line has a problem. {lines} ({hints}). Fix the file and import it again.",
+                "Nothing was imported: {n} lines have problems. {lines} ({hints}). Fix the file and import it "
+                "again.",
+                count, lines=shown, hints=_Listed(items=tuple(hints), sep="; "),
+            )  # fmt: skip
+        return tn(
+            "Nothing was imported: {n} line has a problem. {lines}. Fix the file and import it again.",
+            "Nothing was imported: {n} lines have problems. {lines}. Fix the file and import it again.",
+            count, lines=shown,
+        )  # fmt: skip
+
+    return whole(_FittedLines(lines=tuple(lines), around=whole))
+
+
+@dataclass(frozen=True)
+class _FittedLines(Text):
+    """The bad lines of an import refusal, as many as fit one Discord message with the sentence ``around``
+    them, then "and N more lines": measured in the reader's language, since a translation may be longer."""
+
+    msgid: str = ""
+    lines: tuple[BadLine, ...] = ()
+    around: Callable[[str], Text] = t
+
+    def render(self, lang: str = "en") -> str:
+        budget = 1900 - len(self.around("").render(lang))
+        count = len(self.lines)
+        shown: list[str] = []
+        for i, line in enumerate(self.lines):
+            problem = line.text().render(lang)
+            rest = count - i - 1
+            more = len(tn("and {n} more line", "and {n} more lines", rest).render(lang)) + 2 if rest else 0
+            if sum(len(s) + 2 for s in shown) + len(problem) + more > budget:
+                shown.append(tn("and {n} more line", "and {n} more lines", count - i).render(lang))
+                break
+            shown.append(problem)
+        return "; ".join(shown)
 
 
 def _delimiter(first_line: str) -> str:
@@ -333,7 +438,7 @@ def parse_org_csv(data: bytes, existing: Mapping[str, str]) -> tuple[list[Import
     _check_header(columns, records)
     ignored = [cell.strip() for cell, c in zip(header, columns, strict=True) if c is None and cell.strip()]
     lines: list[ImportLine] = []
-    problems: list[str] = []
+    problems: list[BadLine] = []
     hints: set[str] = set()
     seen: dict[str, int] = {}
     for number, cells in records:
@@ -341,23 +446,25 @@ def parse_org_csv(data: bytes, existing: Mapping[str, str]) -> tuple[list[Import
         if isinstance(checked, ImportLine):
             lines.append(checked)
         else:
-            problems.append(f"line {number}: " + ", ".join(checked))
+            problems.append(BadLine(number, tuple(checked)))
     if problems:
-        raise _refusal(problems, sorted(hints))
+        raise Invalid(import_refusal(problems, [HINTS[h] for h in HINTS if h in hints]))
     return lines, ignored
 
 
 def _csv_text(data: bytes) -> tuple[list[str], int, str]:
     """The file's lines, where its header is, and its delimiter (an Excel "sep=" line, or guessed)."""
     if len(data) > IMPORT_MAX_BYTES:
-        raise Invalid("Nothing was imported: the file is larger than 1 MB.")
+        raise Invalid(t("Nothing was imported: the file is larger than 1 MB."))
     if b"\x00" in data:
-        raise Invalid("Nothing was imported: this is not a text file; save the spreadsheet as “CSV UTF-8”.")
+        raise Invalid(
+            t("Nothing was imported: this is not a text file; save the spreadsheet as “CSV UTF-8”.")
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid(
-            "Nothing was imported: the file is not UTF-8 text; save the spreadsheet as “CSV UTF-8”."
+            t("Nothing was imported: the file is not UTF-8 text; save the spreadsheet as “CSV UTF-8”.")
         ) from None
     physical = text.splitlines()
     start = 0
@@ -369,7 +476,7 @@ def _csv_text(data: bytes) -> tuple[list[str], int, str]:
         delimiter = first[4]  # Excel's "sep=;" line
         start += 1
     if start >= len(physical):
-        raise Invalid("Nothing was imported: the file is empty.")
+        raise Invalid(t("Nothing was imported: the file is empty."))
     return physical, start, delimiter or _delimiter(physical[start])
 
 
@@ -390,8 +497,11 @@ def _csv_records(
             last = reader.line_num
     except csv.Error as exc:
         raise Invalid(
-            f"Nothing was imported: line {start + reader.line_num} cannot be read as CSV ({exc})."
-        ) from None
+            t(
+                "Nothing was imported: line {line_number} cannot be read as CSV ({error}).",
+                line_number=start + reader.line_num, error=str(exc),
+            )
+        ) from None  # fmt: skip
     return header, columns, records
 
 
@@ -402,33 +512,45 @@ def _check_header(columns: list[str | None], records: list[tuple[int, list[str]]
     if missing:
         wanted = ", ".join("stakeholder group" if c == "stakeholder" else c for c in missing)
         raise Invalid(
-            f"Nothing was imported: the first line must be a header naming the columns name, country, region and "
-            f"stakeholder group (acronym and website are optional); missing: {wanted}."
+            t(
+                "Nothing was imported: the first line must be a header naming the columns name, country, region "
+                "and stakeholder group (acronym and website are optional); missing: {columns}.",
+                columns=wanted,
+            )
         )
     repeated = sorted({c for c in named if named.count(c) > 1})
     if repeated:
-        raise Invalid(f"Nothing was imported: the header names the column {repeated[0]} twice.")
+        raise Invalid(
+            t("Nothing was imported: the header names the column {column} twice.", column=repeated[0])
+        )
     if not records:
-        raise Invalid("Nothing was imported: the file has a header but no organisations.")
+        raise Invalid(t("Nothing was imported: the file has a header but no organisations."))
     if len(records) > IMPORT_MAX_ROWS:
         raise Invalid(
-            f"Nothing was imported: at most {IMPORT_MAX_ROWS:,} organisations at once; this file has {len(records):,}."
-        )
+            t(
+                "Nothing was imported: at most {limit} organisations at once; this file has {count}.",
+                limit=IMPORT_MAX_ROWS, count=len(records),
+            )
+        )  # fmt: skip
 
 
-def _import_name(name: str, number: int, seen: dict[str, int], existing: Mapping[str, str]) -> str | None:
+def _import_name(name: str, number: int, seen: dict[str, int], existing: Mapping[str, str]) -> Text | None:
     """What is wrong with a line's name (None: nothing), remembering it for the lines that follow."""
     if not name:
-        return "no name"
+        return t("no name")
     if len(name) > NAME_MAX:
-        return f"the name is longer than {NAME_MAX} characters"
+        return t("the name is longer than {limit} characters", limit=NAME_MAX)
     if ID_FORM.fullmatch(name):
-        return "a name can't be # followed by digits"
+        return t("a name can't be # followed by digits")
     key = org_rows.name_key(name)
     if key in seen:
-        return f"“{name[:60]}” repeats line {seen[key]} (names ignore letter case)"
+        return t(
+            "“{name}” repeats line {line_number} (names ignore letter case)",
+            name=name[:60],
+            line_number=seen[key],
+        )
     if key in existing:
-        return f"an organisation named “{existing[key][:60]}” already exists on this server"
+        return t("an organisation named “{name}” already exists on this server", name=existing[key][:60])
     seen[key] = number
     return None
 
@@ -441,40 +563,74 @@ def _import_line(
     seen: dict[str, int],
     existing: Mapping[str, str],
     hints: set[str],
-) -> ImportLine | list[str]:
-    """One line as an organisation, or everything wrong with it (adding the hints to show once)."""
+) -> ImportLine | list[Text]:
+    """One line as an organisation, or everything wrong with it (adding the hints to show once: keys of
+    HINTS)."""
     values = {c: record[i] if i < len(record) else "" for i, c in enumerate(columns) if c}
-    wrong: list[str] = []
+    wrong: list[Text] = []
     if len(record) > len(header) and any(cell.strip() for cell in record[len(header) :]):
-        wrong.append("more cells than the header has columns (a name with a comma needs quotes)")
+        wrong.append(t("more cells than the header has columns (a name with a comma needs quotes)"))
     name = _clean(values["name"])
     if (problem := _import_name(name, number, seen, existing)) is not None:
         wrong.append(problem)
     acronym = _clean(values.get("acronym", ""))
     if len(acronym) > ACRONYM_MAX:
-        wrong.append(f"the acronym is longer than {ACRONYM_MAX} characters")
+        wrong.append(t("the acronym is longer than {limit} characters", limit=ACRONYM_MAX))
     country = _find_country(values["country"])
     if country is None:
         given = _clean(values["country"])
-        wrong.append(f"unknown country “{given[:40]}”" if given else "no country")
+        wrong.append(t("unknown country “{given}”", given=given[:40]) if given else t("no country"))
     region = _REGION_ALIASES.get(_norm(values["region"]))
     if region is None:
         given = _clean(values["region"])
-        wrong.append(f"unknown region “{given[:40]}”" if given else "no region")
-        hints.add(REGION_HINT)
+        wrong.append(t("unknown region “{given}”", given=given[:40]) if given else t("no region"))
+        hints.add("region")
     stakeholder = _STAKEHOLDER_ALIASES.get(_norm(values["stakeholder"]))
     if stakeholder is None:
         given = _clean(values["stakeholder"])
-        wrong.append(f"unknown stakeholder group “{given[:40]}”" if given else "no stakeholder group")
-        hints.add(STAKEHOLDER_HINT)
+        wrong.append(
+            t("unknown stakeholder group “{given}”", given=given[:40]) if given else t("no stakeholder group")
+        )
+        hints.add("stakeholder")
     website = ""
     try:
         website = clean_website(values.get("website", ""))
     except Invalid:
-        wrong.append(f"the website “{_clean(values.get('website', ''))[:40]}” is not an http(s) address")
+        wrong.append(
+            t("the website “{given}” is not an http(s) address", given=_clean(values.get("website", ""))[:40])
+        )
     if wrong or country is None or region is None or stakeholder is None:
         return wrong
     return ImportLine(number, name, acronym, country, region, stakeholder, website)
+
+
+# -- who may decide for an organisation: its voice or a coordinator, each refusal one sentence ------------
+
+
+def _cannot_approve(org: str) -> Text:
+    return t("Only the voice of {org} or a coordinator can approve requests to represent it.", org=org)
+
+
+def _cannot_decline(org: str) -> Text:
+    return t("Only the voice of {org} or a coordinator can decline requests to represent it.", org=org)
+
+
+def _cannot_remove(org: str) -> Text:
+    return t("Only the voice of {org} or a coordinator can remove its representatives.", org=org)
+
+
+def _cannot_hand(org: str) -> Text:
+    return t(
+        "Only the voice of {org} or a coordinator can hand its voice to another representative.", org=org
+    )
+
+
+def _cannot_edit(org: str) -> Text:
+    return t("Only the voice of {org} or a coordinator can edit it.", org=org)
+
+
+def _cannot_leave(org: str) -> Text:
+    return t("Only the voice of {org} or a coordinator can say it leaves the coalition.", org=org)
 
 
 # -- results of the use cases ------------------------------------------------------------------------------
@@ -576,14 +732,16 @@ class Organisations:
         """An organisation of this server: ``#12`` (what autocomplete inserts) by id, anything else by name."""
         text = _clean(ref)
         if not text:
-            raise Invalid("Name an organisation (autocomplete helps).")
+            raise Invalid(t("Name an organisation (autocomplete helps)."))
         match = ID_FORM.fullmatch(text)
         if match:
             org = await org_rows.get_org(self.db, guild_id, int(match.group(1)))
         else:
             org = await org_rows.find_org_by_name(self.db, guild_id, text)
         if org is None:
-            raise NotFound(f"There is no organisation “{text[:NAME_MAX]}” on this server; see /org list.")
+            raise NotFound(
+                t("There is no organisation “{given}” on this server; see /org list.", given=text[:NAME_MAX])
+            )
         return org
 
     async def card(self, org: Org, viewer: Actor | None = None) -> OrgCard:
@@ -606,7 +764,7 @@ class Organisations:
     ) -> list[OrgListRow]:
         """The server's organisations by name, filtered by region, stakeholder group and state (any given)."""
         if state is not None and state not in STATES:
-            raise Invalid("The state is pending, verified or left.")
+            raise Invalid(t("The state is pending, verified or left."))
         return await org_rows.list_orgs(
             self.db, guild_id, state=state,
             region=parse_region(region) if region else None,
@@ -624,7 +782,7 @@ class Organisations:
         rep = await org_rows.get_rep(self.db, rep_id)
         org = None if rep is None else await db_org(self.db, rep.org_id)
         if rep is None or org is None:
-            raise NotFound("That request no longer exists.")
+            raise NotFound(t("That request no longer exists."))
         return org, rep
 
     # -- for counting per organisation -----------------------------------------------------------
@@ -656,7 +814,7 @@ class Organisations:
         """The organisation as it is now, only if it is in the actor's server."""
         fresh = await org_rows.get_org(conn, actor.guild_id, org.org_id)
         if fresh is None:
-            raise NotFound("That organisation no longer exists on this server.")
+            raise NotFound(t("That organisation no longer exists on this server."))
         return fresh
 
     async def _record_names(self, conn: Connection, guild_id: int, *people: tuple[int, str]) -> None:
@@ -683,8 +841,11 @@ class Organisations:
             org_id = await org_rows.insert_org(conn, values)
             if org_id is None:
                 raise Conflict(
-                    f"An organisation named “{values['name']}” already exists on this server (names ignore "
-                    "letter case); see /org info."
+                    t(
+                        "An organisation named “{name}” already exists on this server (names ignore letter case); "
+                        "see /org info.",
+                        name=values["name"],
+                    )
                 )
             org = await org_rows.get_org(conn, actor.guild_id, org_id)
             assert org is not None
@@ -697,12 +858,13 @@ class Organisations:
     async def verify(self, actor: Actor, org: Org) -> Verification:
         """A coordinator verifies an organisation (or admits one that left again); the registrant's
         pending request is approved with it, so they become its voice — unless the registrant is the verifier."""
-        self.policy.require_coordinator(actor, "verify organisations")
+        if not self.policy.is_coordinator(actor):
+            raise NotAllowed(t("Only coordinators can verify organisations."))
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
             fresh = await self._fresh(conn, actor, org)
             if fresh.state == "verified":
-                raise Conflict(f"{fresh.name} is already verified.")
+                raise Conflict(t("{org} is already verified.", org=fresh.name))
             readmitted = fresh.state == "left"
             await self._record_names(conn, actor.guild_id, (actor.user_id, actor.display_name))
             await org_rows.mark_verified(conn, fresh.org_id, actor.user_id, now)
@@ -730,34 +892,40 @@ class Organisations:
         async with self.db.transaction() as conn:
             fresh = await self._fresh(conn, actor, org)
             if fresh.state == "left":
-                raise Closed(f"{fresh.name} has left the coalition and takes no new representatives.")
+                raise Closed(
+                    t("{org} has left the coalition and takes no new representatives.", org=fresh.name)
+                )
             mine = await org_rows.open_rep_of(conn, actor.guild_id, actor.user_id)
             if mine is not None:
                 raise Conflict(await self._already(conn, mine, fresh))
             await self._record_names(conn, actor.guild_id, (actor.user_id, actor.display_name))
             rep_id = await org_rows.insert_request(conn, fresh.org_id, fresh.guild_id, actor.user_id, now)
             if rep_id is None:  # the unique index caught what the check above missed
-                raise Conflict("You already represent an organisation or asked to: one at a time.")
+                raise Conflict(t("You already represent an organisation or asked to: one at a time."))
             rep = await org_rows.get_rep(conn, rep_id)
             voice = await org_rows.current_voice(conn, fresh.org_id)
         assert rep is not None
         return JoinRequest(fresh, rep, voice.user_id if voice else None)
 
-    async def _already(self, conn: Connection, mine: RepRow, wanted: Org) -> str:
+    async def _already(self, conn: Connection, mine: RepRow, wanted: Org) -> Text:
         other = await db_org(conn, mine.org_id)
-        name = other.name if other else "an organisation"
+        name: str | Text = other.name if other else t("an organisation")
         if mine.org_id == wanted.org_id:
             if mine.state == "active":
-                return f"You already represent {name}."
-            return f"You already asked to represent {name}; its voice or a coordinator will approve it."
-        if mine.state == "active":
-            return (
-                f"You represent {name}: a member represents one organisation at a time. Stop first with "
-                f"/org remove (organisation {name}, member you)."
+                return t("You already represent {org}.", org=name)
+            return t(
+                "You already asked to represent {org}; its voice or a coordinator will approve it.", org=name
             )
-        return (
-            f"You already asked to represent {name}: one request at a time. Withdraw it first with /org remove "
-            f"(organisation {name}, member you)."
+        if mine.state == "active":
+            return t(
+                "You represent {org}: a member represents one organisation at a time. Stop first with "
+                "/org remove (organisation {org}, member you).",
+                org=name,
+            )
+        return t(
+            "You already asked to represent {org}: one request at a time. Withdraw it first with /org remove "
+            "(organisation {org}, member you).",
+            org=name,
         )
 
     async def decide_request(self, actor: Actor, rep_id: int, *, approve: bool) -> Decision:
@@ -768,7 +936,7 @@ class Organisations:
             rep = await org_rows.get_rep(conn, rep_id)
             org = await org_rows.get_org(conn, actor.guild_id, rep.org_id) if rep else None
             if rep is None or org is None:
-                raise NotFound("That request does not exist on this server.")
+                raise NotFound(t("That request does not exist on this server."))
             return await self._decide(conn, actor, org, rep, approve=approve, now=now)
 
     async def approve(self, actor: Actor, org: Org, target: Target) -> Decision:
@@ -784,25 +952,38 @@ class Organisations:
                 if r.user_id == target.user_id
             ]
             if not pending:
-                await self._require_decider(conn, actor, fresh, "approve requests to represent it")
+                await self._require_decider(conn, actor, fresh, _cannot_approve)
                 mine = await org_rows.open_rep_of(conn, actor.guild_id, target.user_id)
                 you = target.user_id == actor.user_id
                 if mine is not None and mine.org_id == fresh.org_id:
-                    raise Conflict(f"{'You already represent' if you else target.display_name + ' already represents'} "
-                                   f"{fresh.name}.")  # fmt: skip
+                    raise Conflict(
+                        t("You already represent {org}.", org=fresh.name) if you
+                        else t("{member} already represents {org}.", member=target.display_name, org=fresh.name)
+                    )  # fmt: skip
                 raise NotFound(
-                    f"{'You have' if you else target.display_name + ' has'} not asked to represent {fresh.name} "
-                    "(members ask with /org join)."
-                )
+                    t("You have not asked to represent {org} (members ask with /org join).", org=fresh.name) if you
+                    else t("{member} has not asked to represent {org} (members ask with /org join).",
+                           member=target.display_name, org=fresh.name)
+                )  # fmt: skip
             return await self._decide(conn, actor, fresh, pending[0], approve=True, now=now)
 
-    def _self_approval(self, actor: Actor, org: Org) -> str:
-        other = "another coordinator" if self.policy.is_coordinator(actor) else "a coordinator"
-        return f"You can't approve your own request to represent {org.name}: its voice or {other} must."
+    def _self_approval(self, actor: Actor, org: Org) -> Text:
+        if self.policy.is_coordinator(actor):
+            return t(
+                "You can't approve your own request to represent {org}: its voice or another coordinator must.",
+                org=org.name,
+            )
+        return t(
+            "You can't approve your own request to represent {org}: its voice or a coordinator must.",
+            org=org.name,
+        )
 
-    async def _require_decider(self, conn: Connection, actor: Actor, org: Org, doing: str) -> None:
+    async def _require_decider(
+        self, conn: Connection, actor: Actor, org: Org, refusal: Callable[[str], Text]
+    ) -> None:
+        """The actor is the organisation's voice or a coordinator; else ``refusal(org name)`` is raised."""
         if not (self.policy.is_coordinator(actor) or await self._is_voice(conn, org, actor.user_id)):
-            raise NotAllowed(f"Only the voice of {org.name} or a coordinator can {doing}.")
+            raise NotAllowed(refusal(org.name))
 
     async def _decide(
         self, conn: Connection, actor: Actor, org: Org, rep: RepRow, *, approve: bool, now: int
@@ -814,27 +995,26 @@ class Organisations:
             if rep.state != "requested" or not await org_rows.close_request(
                 conn, rep.rep_id, "withdrawn", actor.user_id, now
             ):
-                raise Conflict("That request was already decided or withdrawn.")
+                raise Conflict(t("That request was already decided or withdrawn."))
             return Decision(org, rep, False)
-        await self._require_decider(
-            conn, actor, org, f"{'approve' if approve else 'decline'} requests to represent it"
-        )
+        await self._require_decider(conn, actor, org, _cannot_approve if approve else _cannot_decline)
         if rep.state != "requested":
-            word = {
-                "active": "approved",
-                "ended": "approved",
-                "declined": "declined",
-                "withdrawn": "withdrawn",
-            }
-            raise Conflict(f"That request to represent {org.name} was already {word[rep.state]}.")
+            if rep.state == "declined":
+                raise Conflict(t("That request to represent {org} was already declined.", org=org.name))
+            if rep.state == "withdrawn":
+                raise Conflict(t("That request to represent {org} was already withdrawn.", org=org.name))
+            raise Conflict(t("That request to represent {org} was already approved.", org=org.name))
         if not approve:
             await org_rows.close_request(conn, rep.rep_id, "declined", actor.user_id, now)
             return Decision(org, rep, False)
         if org.state == "left":
-            raise Closed(f"{org.name} has left the coalition and takes no new representatives.")
+            raise Closed(t("{org} has left the coalition and takes no new representatives.", org=org.name))
         if org.state != "verified":
             raise Invalid(
-                f"{org.name} is not verified yet: a coordinator verifies it first with /org verify."
+                t(
+                    "{org} is not verified yet: a coordinator verifies it first with /org verify.",
+                    org=org.name,
+                )
             )
         await org_rows.approve_request(conn, rep.rep_id, actor.user_id, now)
         became_voice = await org_rows.current_voice(conn, org.org_id) is None
@@ -850,12 +1030,17 @@ class Organisations:
             fresh = await self._fresh(conn, actor, org)
             you = target.user_id == actor.user_id
             if not you:
-                await self._require_decider(conn, actor, fresh, "remove its representatives")
+                await self._require_decider(conn, actor, fresh, _cannot_remove)
             mine = await org_rows.open_rep_of(conn, fresh.guild_id, target.user_id)
             if mine is None or mine.org_id != fresh.org_id:
                 if you:
-                    raise NotFound(f"You do not represent {fresh.name} and have not asked to.")
-                raise NotFound(f"{target.display_name} does not represent {fresh.name} and has not asked to.")
+                    raise NotFound(t("You do not represent {org} and have not asked to.", org=fresh.name))
+                raise NotFound(
+                    t(
+                        "{member} does not represent {org} and has not asked to.",
+                        member=target.display_name, org=fresh.name,
+                    )
+                )  # fmt: skip
             await self._record_names(conn, actor.guild_id, (actor.user_id, actor.display_name))
             if mine.state == "requested":
                 await org_rows.close_request(
@@ -870,18 +1055,28 @@ class Organisations:
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
             fresh = await self._fresh(conn, actor, org)
-            await self._require_decider(conn, actor, fresh, "hand its voice to another representative")
+            await self._require_decider(conn, actor, fresh, _cannot_hand)
             if fresh.state != "verified":
-                raise Closed(f"{fresh.name} is {fresh.state}: it has no representatives to speak for it.")
+                raise Closed(
+                    t(
+                        "{org} is {state}: it has no representatives to speak for it.",
+                        org=fresh.name, state=STATES[fresh.state],
+                    )
+                )  # fmt: skip
             mine = await org_rows.open_rep_of(conn, fresh.guild_id, target.user_id)
             if mine is None or mine.org_id != fresh.org_id or mine.state != "active":
                 raise NotFound(
-                    f"{target.display_name} does not represent {fresh.name}: only a current representative can be "
-                    "its voice (approve their request first)."
-                )
+                    t(
+                        "{member} does not represent {org}: only a current representative can be its voice "
+                        "(approve their request first).",
+                        member=target.display_name, org=fresh.name,
+                    )
+                )  # fmt: skip
             voice = await org_rows.current_voice(conn, fresh.org_id)
             if voice is not None and voice.rep_id == mine.rep_id:
-                raise Conflict(f"{target.display_name} is already the voice of {fresh.name}.")
+                raise Conflict(
+                    t("{member} is already the voice of {org}.", member=target.display_name, org=fresh.name)
+                )
             await org_rows.set_voice(conn, fresh.org_id, mine.rep_id, now)
         return Handover(fresh, voice.user_id if voice else None, target.user_id)
 
@@ -905,17 +1100,20 @@ class Organisations:
         if website is not None:
             values["website"] = "" if website.strip() == CLEAR else clean_website(website)
         if not values:
-            raise Invalid("Give at least one thing to change.")
+            raise Invalid(t("Give at least one thing to change."))
         async with self.db.transaction() as conn:
             fresh = await self._fresh(conn, actor, org)
-            await self._require_decider(conn, actor, fresh, "edit it")
+            await self._require_decider(conn, actor, fresh, _cannot_edit)
             if fresh.state == "left":
-                raise Closed(f"{fresh.name} has left the coalition; its record is kept as it was.")
+                raise Closed(t("{org} has left the coalition; its record is kept as it was.", org=fresh.name))
             if "name" in values:
                 taken = await org_rows.find_org_by_name(conn, fresh.guild_id, values["name"])
                 if taken is not None and taken.org_id != fresh.org_id:
                     raise Conflict(
-                        f"An organisation named “{taken.name}” already exists on this server (names ignore letter case)."
+                        t(
+                            "An organisation named “{name}” already exists on this server (names ignore letter case).",
+                            name=taken.name,
+                        )
                     )
             changed = tuple(k for k, v in values.items() if getattr(fresh, k) != v)
             await org_rows.update_org(conn, fresh.org_id, values)
@@ -928,9 +1126,9 @@ class Organisations:
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
             fresh = await self._fresh(conn, actor, org)
-            await self._require_decider(conn, actor, fresh, "say it leaves the coalition")
+            await self._require_decider(conn, actor, fresh, _cannot_leave)
             if fresh.state == "left":
-                raise Conflict(f"{fresh.name} has already left the coalition.")
+                raise Conflict(t("{org} has already left the coalition.", org=fresh.name))
             await self._record_names(conn, actor.guild_id, (actor.user_id, actor.display_name))
             ended, declined = await org_rows.end_all(conn, fresh.org_id, actor.user_id, now)
             await org_rows.mark_left(conn, fresh.org_id, actor.user_id, now)
@@ -941,7 +1139,8 @@ class Organisations:
 
     async def preview_import(self, actor: Actor, data: bytes) -> ImportPreview:
         """Check a CSV of organisations all or nothing and keep it until confirmed; nothing is created yet."""
-        self.policy.require_coordinator(actor, "import organisations")
+        if not self.policy.is_coordinator(actor):
+            raise NotAllowed(t("Only coordinators can import organisations."))
         lines, ignored = parse_org_csv(data, await org_rows.names_in(self.db, actor.guild_id))
         now = to_unix(self.clock.now())
         payload = json.dumps(
@@ -955,22 +1154,35 @@ class Organisations:
     async def confirm_import(self, actor: Actor, import_id: int) -> list[Org]:
         """Create every organisation of a previewed import, verified, in one transaction, or none (a name
         registered since the preview refuses the whole import)."""
-        self.policy.require_coordinator(actor, "import organisations")
+        if not self.policy.is_coordinator(actor):
+            raise NotAllowed(t("Only coordinators can import organisations."))
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
             taken = await org_rows.take_import(conn, actor.guild_id, import_id, now)
             if taken is None:
-                raise Conflict("This import was already confirmed, or does not exist on this server.")
+                raise Conflict(t("This import was already confirmed, or does not exist on this server."))
             lines = [ImportLine(**row) for row in json.loads(taken.payload)["rows"]]
             existing = await org_rows.names_in(conn, actor.guild_id)
             clashes = [line for line in lines if org_rows.name_key(line.name) in existing]
             if clashes:
                 first = clashes[0]
-                more = f" (and {len(clashes) - 1} more)" if len(clashes) > 1 else ""
+                if len(clashes) > 1:
+                    raise Conflict(
+                        tn(
+                            "Nothing was imported: “{name}” (line {line_number}) (and {n} more) was registered on "
+                            "this server after the preview; take it out of the file and import it again.",
+                            "Nothing was imported: “{name}” (line {line_number}) (and {n} more) was registered on "
+                            "this server after the preview; take it out of the file and import it again.",
+                            len(clashes) - 1, name=first.name, line_number=first.line,
+                        )
+                    )  # fmt: skip
                 raise Conflict(
-                    f"Nothing was imported: “{first.name}” (line {first.line}){more} was registered on this server "
-                    "after the preview; take it out of the file and import it again."
-                )
+                    t(
+                        "Nothing was imported: “{name}” (line {line_number}) was registered on this server after the "
+                        "preview; take it out of the file and import it again.",
+                        name=first.name, line_number=first.line,
+                    )
+                )  # fmt: skip
             await self._record_names(conn, actor.guild_id, (actor.user_id, actor.display_name))
             created: list[Org] = []
             for line in lines:
@@ -981,7 +1193,12 @@ class Organisations:
                 }  # fmt: skip
                 org_id = await org_rows.insert_org(conn, values)
                 if org_id is None:
-                    raise Conflict(f"Nothing was imported: “{line.name}” (line {line.line}) already exists.")
+                    raise Conflict(
+                        t(
+                            "Nothing was imported: “{name}” (line {line_number}) already exists.",
+                            name=line.name, line_number=line.line,
+                        )
+                    )  # fmt: skip
                 org = await org_rows.get_org(conn, actor.guild_id, org_id)
                 assert org is not None
                 await _record_verified(conn, org, self.clock)

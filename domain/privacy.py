@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from domain.clock import Clock, to_unix
+from domain.i18n import t
 from domain.permissions import Actor
 from domain.polls import ballot_key
 from storage import privacy as privacy_rows
@@ -105,13 +106,14 @@ class Privacy:
         for forget in self._forget:
             forget(guild_id)
 
-    async def export(self, actor: Actor, extra: dict[str, Any] | None = None) -> bytes:
-        """A JSON document of everything this server's record holds about the actor (under their pseudonym too)."""
+    async def export(self, actor: Actor, extra: dict[str, Any] | None = None, *, lang: str = "en") -> bytes:
+        """A JSON document of everything this server's record holds about the actor (under their pseudonym
+        too); its one sentence in ``lang``, its keys and values as stored."""
         discord_id = actor.on_discord
         stored_as = await self.identities.storage_id(self.db, actor.guild_id, discord_id)
         records = await privacy_rows.rows_about(self.db, actor.guild_id, stored_as)
         document = {
-            "about": "What the Caucus bot holds about you in this Discord server.",
+            "about": t("What the Caucus bot holds about you in this Discord server.").render(lang),
             "server_id": str(actor.guild_id),
             "user_id": str(discord_id),
             "anonymised": stored_as != discord_id,

@@ -46,7 +46,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from domain.agenda import next_digest_at
 from domain.clock import Clock, to_unix
-from domain.errors import DomainError, Invalid, NotFound
+from domain.errors import DomainError, Invalid, NotAllowed, NotFound
+from domain.i18n import Text, t, tn
 from domain.permissions import Actor, Policy
 from domain.posts import Post
 from storage import posts as post_rows
@@ -706,11 +707,17 @@ def parse_checkpoint(text: str) -> CheckpointBody:
 
 @dataclass(frozen=True)
 class Integrity:
-    """What checking a stored log found: ``check`` is empty when all is well, else which check failed."""
+    """What checking a stored log found: ``check`` is empty when all is well, else which check failed;
+    ``text`` says what, for the coordinators who are told (in lower case: it follows a colon)."""
 
     check: str
     index: int | None
-    message: str
+    text: Text | str
+
+    @property
+    def message(self) -> str:
+        """What was found, in English (for logs and the command line)."""
+        return str(self.text)
 
     @property
     def ok(self) -> bool:
@@ -726,8 +733,11 @@ class LogTampered(DomainError):
 
     def __init__(self, integrity: Integrity) -> None:
         super().__init__(
-            "The decision record failed its check, so no checkpoint was signed: "
-            f"{integrity.message} Restore the database from a backup, or ask whoever runs the bot what changed."
+            t(
+                "The decision record failed its check, so no checkpoint was signed: {problem} Restore the database "
+                "from a backup, or ask whoever runs the bot what changed.",
+                problem=integrity.text,
+            )
         )
         self.integrity = integrity
 
@@ -746,11 +756,14 @@ def check_log(
     for k, row in enumerate(rows):
         if row.idx != k:
             return Integrity(
-                "gap", k, f"entry {k} is missing (the next stored entry is {row.idx})."
-            ), MerkleTree([])
+                "gap", k, t("entry {entry_number} is missing (the next stored entry is {next_number}).",
+                            entry_number=k, next_number=row.idx),
+            ), MerkleTree([])  # fmt: skip
         if not hmac.compare_digest(leaf_hash(row.entry), row.leaf_hash):
             return Integrity(
-                "leaf_hash", k, f"entry {k} was changed: its bytes no longer match its hash."
+                "leaf_hash",
+                k,
+                t("entry {entry_number} was changed: its bytes no longer match its hash.", entry_number=k),
             ), MerkleTree([])
         try:
             parsed = json.loads(row.entry)
@@ -758,10 +771,19 @@ def check_log(
         except (ValueError, TypeError, KeyError):
             where = None
         if where != (k, str(guild_id)):
-            said = f" (it says index {where[0]})" if where and where[1] == str(guild_id) else ""
-            return Integrity(
-                "position", k, f"entry {k} is not the entry recorded at that place{said}: the record was reordered or replaced."
-            ), MerkleTree([])  # fmt: skip
+            if where and where[1] == str(guild_id):
+                problem = t(
+                    "entry {entry_number} is not the entry recorded at that place (it says index {index_number}): "
+                    "the record was reordered or replaced.",
+                    entry_number=k, index_number=where[0],
+                )  # fmt: skip
+            else:
+                problem = t(
+                    "entry {entry_number} is not the entry recorded at that place: the record was reordered or "
+                    "replaced.",
+                    entry_number=k,
+                )
+            return Integrity("position", k, problem), MerkleTree([])
         leaves.append(row.leaf_hash)
     tree = MerkleTree(leaves)
     origin = origin_of(guild_id)
@@ -774,19 +796,25 @@ def check_log(
         if body is None or (body.origin, body.tree_size, body.root) != (origin, cp.tree_size, cp.root_hash):
             return Integrity(
                 "checkpoint_signature", None,
-                f"the stored checkpoint of size {cp.tree_size} is not one this bot signed.",
+                t("the stored checkpoint of size {size} is not one this bot signed.", size=cp.tree_size),
             ), tree  # fmt: skip
         if cp.tree_size > tree.size:
             return Integrity(
                 "shrunk", tree.size,
-                f"the record holds {tree.size} entries but a checkpoint was signed at {cp.tree_size}: "
-                f"entries from {tree.size} on were deleted.",
+                t(
+                    "the record holds {count} entries but a checkpoint was signed at {size}: entries from "
+                    "{entry_number} on were deleted.",
+                    count=tree.size, size=cp.tree_size, entry_number=tree.size,
+                ),
             ), tree  # fmt: skip
         if not hmac.compare_digest(tree.root(cp.tree_size), cp.root_hash):
             return Integrity(
                 "checkpoint_root", previous,
-                f"the first {cp.tree_size} entries no longer match the checkpoint signed at that size: "
-                f"an entry from {previous} to {cp.tree_size - 1} was changed.",
+                t(
+                    "the first {count} entries no longer match the checkpoint signed at that size: an entry from "
+                    "{first_number} to {last_number} was changed.",
+                    count=cp.tree_size, first_number=previous, last_number=cp.tree_size - 1,
+                ),
             ), tree  # fmt: skip
         previous = cp.tree_size
     return INTACT, tree
@@ -861,7 +889,8 @@ class Record:
 
     def authorise(self, actor: Actor) -> int:
         """The server a coordinator may post a checkpoint for (NotAllowed for anyone else)."""
-        self.policy.require_coordinator(actor, "post a checkpoint of the decision record")
+        if not self.policy.is_coordinator(actor):
+            raise NotAllowed(t("Only coordinators can post a checkpoint of the decision record."))
         return actor.guild_id
 
     async def status(self, guild_id: int) -> RecordStatus:
@@ -894,7 +923,9 @@ class Record:
             if not integrity.ok:
                 raise LogTampered(integrity)
             if tree.size == 0:
-                raise Invalid("Nothing is in the decision record yet: the first decision recorded starts it.")
+                raise Invalid(
+                    t("Nothing is in the decision record yet: the first decision recorded starts it.")
+                )
             if signed and signed[-1].tree_size == tree.size:
                 return _Signed(_checkpoint(signed[-1]), tree, rows, signed[:-1])
             root = tree.root()
@@ -954,7 +985,13 @@ class Record:
         wanted = sorted(set(entry_indices))
         for index in wanted:
             if not 0 <= index < size:
-                raise NotFound(f"Entry {index} is not in the decision record (it holds {size} entries).")
+                raise NotFound(
+                    tn(
+                        "Entry {entry_number} is not in the decision record (it holds {n} entry).",
+                        "Entry {entry_number} is not in the decision record (it holds {n} entries).",
+                        size, entry_number=index,
+                    )
+                )  # fmt: skip
         return {
             "format": FORMAT,
             "origin": origin_of(guild_id),

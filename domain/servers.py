@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from domain.clock import Clock, to_unix
+from domain.i18n import Text, tn
 from domain.text import strip_controls
 from storage import agenda as agenda_rows
 from storage import servers as server_rows
 from storage.db import Database
 
-# What /about counts, in the order it shows them: (table, label for one, label for several). Features add theirs as they land.
-HELD: tuple[tuple[str, str, str], ...] = (
-    ("groups", "working group", "working groups"),
-    ("items", "point or question", "points and questions"),
-    ("polls", "poll", "polls"),
-    ("sessions", "agenda session", "agenda sessions"),
-    ("orgs", "organisation", "organisations"),
-    ("members", "member seen", "members seen"),
-    ("erasures", "anonymised member", "anonymised members"),
-    ("record_entries", "decision record entry", "decision record entries"),
+# What /about counts, in the order it shows them: (table, how a count of it reads). Features add theirs as they land.
+HELD: tuple[tuple[str, Callable[[int], Text]], ...] = (
+    ("groups", lambda n: tn("{n} working group", "{n} working groups", n)),
+    ("items", lambda n: tn("{n} point or question", "{n} points and questions", n)),
+    ("polls", lambda n: tn("{n} poll", "{n} polls", n)),
+    ("sessions", lambda n: tn("{n} agenda session", "{n} agenda sessions", n)),
+    ("orgs", lambda n: tn("{n} organisation", "{n} organisations", n)),
+    ("members", lambda n: tn("{n} member seen", "{n} members seen", n)),
+    ("erasures", lambda n: tn("{n} anonymised member", "{n} anonymised members", n)),
+    ("record_entries", lambda n: tn("{n} decision record entry", "{n} decision record entries", n)),
 )
 
 
 @dataclass(frozen=True)
 class ServerHoldings:
     guild_id: int
-    counts: tuple[tuple[str, int], ...]
+    counts: tuple[tuple[Text, int], ...]  # (the count as it reads, e.g. "3 working groups"; the count)
     schema_version: int
 
 
@@ -67,9 +68,9 @@ async def member_left(db: Database, clock: Clock, guild_id: int, user_id: int) -
 
 async def holdings(db: Database, guild_id: int) -> ServerHoldings:
     """What the bot holds for one server, counted per kind."""
-    counts = await server_rows.count_rows(db, guild_id, [table for table, _, _ in HELD])
+    counts = await server_rows.count_rows(db, guild_id, [table for table, _ in HELD])
     return ServerHoldings(
         guild_id=guild_id,
-        counts=tuple((one if counts[table] == 1 else many, counts[table]) for table, one, many in HELD),
+        counts=tuple((reads(counts[table]), counts[table]) for table, reads in HELD),
         schema_version=await db.user_version(),
     )

@@ -1,12 +1,16 @@
-"""A poll's result as a PNG bar chart, drawn with Pillow's built-in font (no font files to ship)."""
+"""A poll's result as a PNG bar chart, drawn with a system font that has accented and Arabic letters
+(DejaVu Sans and the like), else Pillow's built-in font (no font files to ship)."""
 
 from __future__ import annotations
 
+import functools
 import io
 import textwrap
 from collections.abc import Sequence
 
 from PIL import Image, ImageDraw, ImageFont
+
+from domain.i18n import Text, render, t
 
 WIDTH = 900
 MARGIN = 28
@@ -21,7 +25,18 @@ BAR = (88, 101, 242)  # Discord blurple
 LEADER = (59, 165, 93)  # the leading option(s)
 
 
+#: Fonts with accented Latin letters and Arabic, looked for in the system's font folders. Pillow's own
+#: font has plain ASCII only: "é", "ã" or any Arabic letter would be drawn as a box.
+FONTS = ("DejaVuSans.ttf", "NotoSans-Regular.ttf", "LiberationSans-Regular.ttf", "Arial.ttf")
+
+
+@functools.cache
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for name in FONTS:
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:  # not installed here
+            continue
     try:
         return ImageFont.load_default(size=size)
     except (TypeError, OSError):  # a Pillow without FreeType: the small bitmap font still works
@@ -39,8 +54,12 @@ def _fit(
     return text.rstrip() + "…"
 
 
-def render_chart(title: str, options: Sequence[tuple[str, int]], ballots: int, footer: str) -> bytes:
-    """A horizontal bar chart of votes per option (share of ballots), as PNG bytes."""
+def render_chart(
+    title: str, options: Sequence[tuple[str, int]], ballots: int, footer: str | Text, lang: str = "en"
+) -> bytes:
+    """A horizontal bar chart of votes per option (share of ballots), as PNG bytes; its own words (each
+    option's votes and share, the footer) in ``lang``. The title and the options are what members wrote."""
+    footer = render(footer, lang)
     title_font, font, small = _font(22), _font(17), _font(14)
     title_lines = textwrap.wrap(" ".join(title.split()), width=70)[:3] or [""]
     top = MARGIN + 30 * len(title_lines) + 14
@@ -65,7 +84,11 @@ def render_chart(title: str, options: Sequence[tuple[str, int]], ballots: int, f
             length = max(2, round(bar_width * votes / ballots))
             colour = LEADER if votes == most else BAR
             draw.rectangle((bar_left, y + 6, bar_left + length, y + ROW - 8), fill=colour)
-        share = f"{votes} ({100 * votes / ballots:.0f}%)" if ballots else "0"
+        share = (
+            t("{votes} ({percent}%)", votes=votes, percent=round(100 * votes / ballots)).render(lang)
+            if ballots
+            else "0"
+        )
         draw.text((bar_left + bar_width + 12, y + 8), share, font=font, fill=TEXT)
     draw.text(
         (MARGIN, height - MARGIN - 10), _fit(draw, footer, small, WIDTH - 2 * MARGIN), font=small, fill=MUTED

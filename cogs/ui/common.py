@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from cogs.ui.boundary import guild_id_of
+from cogs.ui.boundary import guild_id_of, reply_language
 from cogs.ui.limits import clip as clip  # the one definition, with the other limits
 from domain.groups import Target, group_ref
+from domain.i18n import t
 from domain.members import HeldRole
 from domain.permissions import Actor
 
@@ -45,10 +46,10 @@ async def reachable(bot: Caucus, guild_id: int, record_ids: Iterable[int]) -> li
     return await bot.members.reach(guild_id, record_ids, present)
 
 
-def mention(record_id: int) -> str:
-    """How a member the record names is shown: their mention, or "a former member" once anonymised (a
-    pseudonym is no Discord id; mentions never ping here, see NO_PINGS)."""
-    return f"<@{record_id}>" if record_id > 0 else "a former member"
+def mention(record_id: int, lang: str = "en") -> str:
+    """How a member the record names is shown: their mention, or "a former member" (in ``lang``) once
+    anonymised (a pseudonym is no Discord id; mentions never ping here, see NO_PINGS)."""
+    return f"<@{record_id}>" if record_id > 0 else t("a former member").render(lang)
 
 
 def when(unix: int | None) -> str:
@@ -65,11 +66,15 @@ def group_autocomplete(*, include_archived: bool):  # type: ignore[no-untyped-de
         if itx.guild_id is None:
             return []
         groups = await itx.client.groups.suggest(itx.guild_id, current, include_archived=include_archived)
+        lang = await reply_language(itx) if any(g.archived_at for g in groups) else "en"
         # the value is the group's id form (#<id>), which no group name can have: the command finds
         # exactly the group chosen, even one named like another's id before names were checked
         return [
             app_commands.Choice(
-                name=clip(g.name + (" (archived)" if g.archived_at else ""), 100), value=group_ref(g)
+                name=clip(
+                    t("{group} (archived)", group=g.name).render(lang) if g.archived_at else g.name, 100
+                ),
+                value=group_ref(g),
             )
             for g in groups
         ]

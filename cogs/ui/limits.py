@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from domain.i18n import Text, render, t, tn
 from domain.posts import SENT, SKIPPED, Post
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ PER_ROW = 5
 NONCE = 25  # characters of a message nonce
 
 ELLIPSIS = "…"
+NOTHING_YET = t("Nothing yet.")  # what an empty list of pages says unless told
 # a mention, channel, emoji or timestamp token: never cut inside one
 _TOKEN = re.compile(r"<[^<>\s]{1,40}>")
 
@@ -111,18 +113,38 @@ def pack(blocks: Iterable[str], limit: int, *, sep: str = "\n", most: int | None
     return chunks
 
 
+#: "and N more" of a list cut short: a pattern with ``{n}`` (as written, untranslated), or a function of
+#: the count giving the Text to show (rendered in the list's language).
+More = str | Callable[[int], Text | str]
+
+
+def _and_more(n: int) -> Text:
+    return tn("and {n} more", "and {n} more", n)
+
+
 def fit_list(
-    items: Sequence[str], limit: int, *, sep: str = " ", more: str = "and {n} more", most: int | None = None
+    items: Sequence[str],
+    limit: int,
+    *,
+    sep: str = " ",
+    more: More = _and_more,
+    most: int | None = None,
+    lang: str = "en",
 ) -> str:
-    """As many items as fit in ``limit`` characters (and at most ``most``), then "and N more" for the rest."""
+    """As many items as fit in ``limit`` characters (and at most ``most``), then "and N more" for the rest
+    (in ``lang``)."""
+
+    def remaining(n: int) -> str:
+        return more.format(n=n) if isinstance(more, str) else render(more(n), lang)
+
     text = ""
     for n, item in enumerate(items):
         candidate = text + (sep if text else "") + item
         rest = len(items) - n - 1
-        tail = (sep + more.format(n=rest)) if rest else ""
+        tail = (sep + remaining(rest)) if rest else ""
         if len(candidate) + len(tail) > limit or (most is not None and n >= most):
-            remaining = more.format(n=len(items) - n)
-            return (text + sep + remaining) if text else clip(remaining, limit)
+            left = remaining(len(items) - n)
+            return (text + sep + left) if text else clip(left, limit)
         text = candidate
     return text
 
@@ -303,47 +325,59 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def embed_pages(
-    title: str,
+    title: str | Text,
     blocks: Iterable[str],
     *,
     colour: discord.Colour | None = None,
-    footer: str = "",
-    empty: str = "Nothing yet.",
+    footer: str | Text = "",
+    empty: str | Text = NOTHING_YET,
     first: discord.Embed | None = None,
     per_page: int | None = None,
+    lang: str = "en",
 ) -> list[discord.Embed]:
-    """Blocks of text as embeds within the limits (one per page or message), with "Page i of n".
+    """Blocks of text as embeds within the limits (one per page or message), with "Page i of n"; the
+    title, footer and "empty" sentence (Texts or plain strings) and the page numbers in ``lang``.
 
     ``first``, when given, is the first page as the caller built it (fitted to the limits); the blocks
     follow on the next pages. ``per_page`` caps the blocks on a page, for lists that read better short.
     """
-    reserve = len(footer) + 24  # " · Page 999 of 999"
+    title, footer = render(title, lang), render(footer, lang)
+    # room for " · Page 999 of 999" after the footer, however long the language says it
+    reserve = max(len(footer) + 24, len(_page_of(footer, 999, 999).render(lang)) + 6)
     budget = min(EMBED_DESCRIPTION, EMBED_TOTAL - len(clip(title, EMBED_TITLE)) - reserve)
     chunks = pack(blocks, budget, most=per_page)
     pages = [fit_embed(first)] if first is not None else []
     if not chunks and not pages:
-        chunks = [empty]
+        chunks = [render(empty, lang)]
     pages += [
         discord.Embed(title=clip(title, EMBED_TITLE), description=chunk, colour=colour) for chunk in chunks
     ]
     if len(pages) > 1:
         for n, page in enumerate(pages, start=1):
             own = page.footer.text or footer
-            page.set_footer(text=clip(f"{own} · Page {n} of {len(pages)}" if own else f"Page {n} of {len(pages)}",
-                                      FOOTER))  # fmt: skip
+            page.set_footer(text=clip(_page_of(own, n, len(pages)).render(lang), FOOTER))
     elif footer and not pages[0].footer.text:
         pages[0].set_footer(text=clip(footer, FOOTER))
     return [fit_embed(p) for p in pages]
 
 
+def _page_of(footer: str, page: int, pages: int) -> Text:
+    """ "Page i of n" after a page's own footer, if it has one."""
+    if footer:
+        return t("{footer} · Page {page} of {pages}", footer=footer, page=page, pages=pages)
+    return t("Page {page} of {pages}", page=page, pages=pages)
+
+
 class Pager(discord.ui.View):
     """Previous/Next through pages of an ephemeral answer (only its viewer sees it: no need to survive
-    restarts)."""
+    restarts), labelled in the viewer's language."""
 
-    def __init__(self, pages: Sequence[discord.Embed], *, timeout: float = 900) -> None:
+    def __init__(self, pages: Sequence[discord.Embed], *, timeout: float = 900, lang: str = "en") -> None:
         super().__init__(timeout=timeout)
         self.pages = list(pages)
         self.page = 0
+        self.previous.label = t("Previous").render(lang)
+        self.next.label = t("Next").render(lang)
         self._sync()
 
     def _sync(self) -> None:
@@ -372,15 +406,16 @@ async def send_pages(
     content: str | None = None,
     *,
     buttons: discord.ui.View | None = None,
+    lang: str = "en",
     **kwargs: Any,
 ) -> None:
-    """An ephemeral answer of one or more pages: the first page, with Previous/Next when there are more
-    (and the ``buttons`` of the thing shown, on a row below)."""
+    """An ephemeral answer of one or more pages: the first page, with Previous/Next (in ``lang``) when there
+    are more (and the ``buttons`` of the thing shown, on a row below)."""
     from cogs.ui.boundary import reply
 
     view = buttons
     if len(pages) > 1:
-        view = Pager(pages)
+        view = Pager(pages, lang=lang)
         for item in buttons.children if buttons is not None else ():
             item.row = 1
             view.add_item(item)

@@ -11,10 +11,12 @@ import discord
 from cogs.ui.boundary import Routed, guarded
 from cogs.ui.common import clip, mention
 from cogs.ui.limits import FIELD_VALUE, fit_embed, fit_list
+from domain.i18n import t, tn
 from domain.orgs import (
     REGION_SHORT,
     REGIONS,
     STAKEHOLDERS,
+    STATES,
     ImportPreview,
     Org,
     OrgCard,
@@ -46,126 +48,177 @@ def country_label(code: str) -> str:
     return f"{country_name(code)} ({code})"
 
 
-def _people(ids: list[int], limit: int = PEOPLE_SHOWN) -> str:
-    return fit_list([mention(i) for i in ids], FIELD_VALUE - 120, sep=", ", most=limit)
+def _people(ids: list[int], lang: str, limit: int = PEOPLE_SHOWN) -> str:
+    return fit_list([mention(i, lang) for i in ids], FIELD_VALUE - 120, sep=", ", most=limit, lang=lang)
 
 
-def card_embed(card: OrgCard, extra: list[tuple[str, str]] | None = None) -> discord.Embed:
-    """The organisation's card. Mentions inside an embed never ping. ``extra``: more (name, value) fields,
-    such as the organisation's positions on open points once counting per organisation shows them."""
-    org = card.org
-    embed = discord.Embed(
-        title=clip(org_label(org, 240) + (" (left the coalition)" if org.state == "left" else ""), 256),
-        colour=STATE_COLOUR[org.state],
-        url=org.website or None,
-    )
-    embed.add_field(name="Country", value=country_label(org.country))
-    embed.add_field(name="Region", value=REGIONS[org.region])
-    embed.add_field(name="Stakeholder group", value=STAKEHOLDERS[org.stakeholder])
-    if org.website:
-        embed.add_field(name="Website", value=clip(org.website, 200), inline=False)
+def _state(org: Org, lang: str) -> str:
     if org.state == "pending":
-        state = "Pending: waiting for a coordinator to verify it (/org verify)"
-    elif org.state == "verified":
-        by = f" by {mention(org.verified_by)}" if org.verified_by is not None else ""
-        state = f"Verified <t:{org.verified_at}:D>{by}"
-    else:
-        state = f"Left the coalition <t:{org.left_at}:D>: kept in the record, no longer counted"
-    embed.add_field(name="State", value=state, inline=False)
+        return t("Pending: waiting for a coordinator to verify it (/org verify)").render(lang)
+    if org.state == "verified":
+        if org.verified_by is not None:
+            return t(
+                "Verified {date} by {member}",
+                date=f"<t:{org.verified_at}:D>",
+                member=mention(org.verified_by, lang),
+            ).render(lang)
+        return t("Verified {date}", date=f"<t:{org.verified_at}:D>").render(lang)
+    return t(
+        "Left the coalition {date}: kept in the record, no longer counted", date=f"<t:{org.left_at}:D>"
+    ).render(lang)
+
+
+def card_embed(card: OrgCard, extra: list[tuple[str, str]] | None = None, lang: str = "en") -> discord.Embed:
+    """The organisation's card, in ``lang``. Mentions inside an embed never ping. ``extra``: more (name,
+    value) fields, such as the organisation's positions on open points once counting per organisation shows
+    them."""
+    org = card.org
+    title = org_label(org, 240)
+    if org.state == "left":
+        title = t("{org} (left the coalition)", org=title).render(lang)
+    embed = discord.Embed(title=clip(title, 256), colour=STATE_COLOUR[org.state], url=org.website or None)
+    embed.add_field(name=t("Country").render(lang), value=country_label(org.country))
+    embed.add_field(name=t("Region").render(lang), value=REGIONS[org.region].render(lang))
+    embed.add_field(
+        name=t("Stakeholder group").render(lang), value=STAKEHOLDERS[org.stakeholder].render(lang)
+    )
+    if org.website:
+        embed.add_field(name=t("Website").render(lang), value=clip(org.website, 200), inline=False)
+    embed.add_field(name=t("State").render(lang), value=_state(org, lang), inline=False)
     voice = card.voice
     if voice is not None:
         others = [r.user_id for r in card.representatives if r.user_id != voice.user_id]
-        text = f"{mention(voice.user_id)} — **voice** since <t:{voice.started_at}:D>"
+        text = t(
+            "{member} — **voice** since {date}",
+            member=mention(voice.user_id, lang),
+            date=f"<t:{voice.started_at}:D>",
+        ).render(lang)
         if others:
-            text += "\n" + _people(others)
+            text += "\n" + _people(others, lang)
     elif org.state == "verified":
-        text = "nobody yet: the first representative approved becomes its voice"
+        text = t("nobody yet: the first representative approved becomes its voice").render(lang)
     else:
-        text = "nobody"
+        text = t("nobody").render(lang)
     embed.add_field(
-        name=f"Representatives ({len(card.representatives)})", value=clip(text, 1024), inline=False
+        name=t("Representatives ({count})", count=len(card.representatives)).render(lang),
+        value=clip(text, 1024),
+        inline=False,
     )
     if card.requests:
         if card.requests_visible:
-            value = "\n".join(
-                f"{mention(r.user_id)} asked <t:{r.requested_at}:R>" for r in card.requests[:PEOPLE_SHOWN]
-            )
+            lines = [
+                t(
+                    "{member} asked {when}", member=mention(r.user_id, lang), when=f"<t:{r.requested_at}:R>"
+                ).render(lang)
+                for r in card.requests[:PEOPLE_SHOWN]
+            ]
             if len(card.requests) > PEOPLE_SHOWN:
-                value += f"\n… and {len(card.requests) - PEOPLE_SHOWN} more"
-            value += "\nApprove with /org approve, or end a request with /org remove."
+                more = len(card.requests) - PEOPLE_SHOWN
+                lines.append(tn("… and {n} more", "… and {n} more", more).render(lang))
+            lines.append(t("Approve with /org approve, or end a request with /org remove.").render(lang))
+            value = "\n".join(lines)
         else:
-            value = f"{len(card.requests)} waiting for approval"
+            value = tn("{n} waiting for approval", "{n} waiting for approval", len(card.requests)).render(
+                lang
+            )
         embed.add_field(
-            name=f"Pending requests ({len(card.requests)})", value=clip(value, 1024), inline=False
+            name=t("Pending requests ({count})", count=len(card.requests)).render(lang),
+            value=clip(value, 1024),
+            inline=False,
         )
     for name, value in extra or []:
         embed.add_field(name=clip(name, 256), value=clip(value, 1024), inline=False)
     embed.add_field(
-        name="Registered", value=f"<t:{org.created_at}:D> by {mention(org.created_by)}", inline=False
+        name=t("Registered").render(lang),
+        value=t(
+            "{date} by {member}", date=f"<t:{org.created_at}:D>", member=mention(org.created_by, lang)
+        ).render(lang),
+        inline=False,
     )
-    embed.set_footer(text=f"Organisation #{org.org_id} · ask to represent it with /org join")
+    embed.set_footer(
+        text=t("Organisation #{org_id} · ask to represent it with /org join", org_id=org.org_id).render(lang)
+    )
     return fit_embed(embed)
 
 
-def list_line(row: OrgListRow) -> str:
-    reps = f"{row.rep_count} representative{'s' if row.rep_count != 1 else ''}"
+def list_line(row: OrgListRow, lang: str = "en") -> str:
+    reps = tn("{n} representative", "{n} representatives", row.rep_count).render(lang)
     return (
         f"**{esc(org_label(row, 90))}** — {esc(country_name(row.country))} ({row.country}) · "
-        f"{REGION_SHORT[row.region]} · {STAKEHOLDERS[row.stakeholder]} · {row.state} · {reps}"
+        f"{REGION_SHORT[row.region].render(lang)} · {STAKEHOLDERS[row.stakeholder].render(lang)} · "
+        f"{STATES[row.state].render(lang)} · {reps}"
     )
 
 
-def list_page(rows: list[OrgListRow], page: int, title: str, per_page: int = PER_PAGE) -> discord.Embed:
+def list_page(
+    rows: list[OrgListRow], page: int, title: str, per_page: int = PER_PAGE, lang: str = "en"
+) -> discord.Embed:
     """One page of /org list."""
     pages = max(1, (len(rows) + per_page - 1) // per_page)
     page = min(max(page, 0), pages - 1)
     embed = discord.Embed(title=clip(title, 256), colour=discord.Colour.blurple())
     if not rows:
-        embed.description = "No organisations match. Register one with /org register; coordinators import a list with /org import."
+        embed.description = t(
+            "No organisations match. Register one with /org register; coordinators import a list with /org import."
+        ).render(lang)
         return embed
     embed.description = clip(
-        "\n".join(list_line(r) for r in rows[page * per_page : (page + 1) * per_page]), 4096
+        "\n".join(list_line(r, lang) for r in rows[page * per_page : (page + 1) * per_page]), 4096
     )
-    embed.set_footer(text=f"Page {page + 1} of {pages} · {len(rows)} organisations · /org info for one")
+    # the count is the same in both English forms, as it always said; translators get the plural forms
+    footer = tn(
+        "Page {page} of {pages} · {n} organisations · /org info for one",
+        "Page {page} of {pages} · {n} organisations · /org info for one",
+        len(rows), page=page + 1, pages=pages,
+    )  # fmt: skip
+    embed.set_footer(text=footer.render(lang))
     return embed
 
 
-def list_pages(rows: list[OrgListRow], title: str, per_page: int = PER_PAGE) -> list[discord.Embed]:
+def list_pages(
+    rows: list[OrgListRow], title: str, per_page: int = PER_PAGE, lang: str = "en"
+) -> list[discord.Embed]:
     """Every page of /org list (shown with the shared Previous/Next pager)."""
     count = max(1, (len(rows) + per_page - 1) // per_page)
-    return [fit_embed(list_page(rows, n, title, per_page)) for n in range(count)]
+    return [fit_embed(list_page(rows, n, title, per_page, lang)) for n in range(count)]
 
 
-def preview_embed(preview: ImportPreview) -> discord.Embed:
-    """What an import would create, before its Confirm button."""
+def preview_embed(preview: ImportPreview, lang: str = "en") -> discord.Embed:
+    """What an import would create, before its Confirm button, in ``lang``."""
     count = len(preview.lines)
     embed = discord.Embed(
-        title=f"Import preview: {count} organisation{'s' if count != 1 else ''}",
+        title=tn("Import preview: {n} organisation", "Import preview: {n} organisations", count).render(lang),
         colour=discord.Colour.gold(),
-        description=(
+        description=t(
             "Nothing is created until you press **Confirm import**. Imported organisations are **verified** at "
             "once: as a coordinator you vouch for the list. Representatives then ask to join with /org join."
-        ),
+        ).render(lang),
     )
     lines = [
-        f"line {x.line}: **{esc(clip(x.name, 80))}**{f' ({esc(x.acronym)})' if x.acronym else ''} · {x.country} · "
-        f"{REGION_SHORT[x.region]} · {STAKEHOLDERS[x.stakeholder]}"
+        t(
+            "line {line_number}: {organisation}",
+            line_number=x.line,
+            organisation=f"**{esc(clip(x.name, 80))}**{f' ({esc(x.acronym)})' if x.acronym else ''} · {x.country} · "
+            f"{REGION_SHORT[x.region].render(lang)} · {STAKEHOLDERS[x.stakeholder].render(lang)}",
+        ).render(lang)
         for x in preview.lines[:5]
     ]
     if count > 5:
-        lines.append(f"… and {count - 5} more")
-    embed.add_field(name="First lines", value=clip("\n".join(lines), 1024), inline=False)
+        lines.append(tn("… and {n} more", "… and {n} more", count - 5).render(lang))
+    embed.add_field(name=t("First lines").render(lang), value=clip("\n".join(lines), 1024), inline=False)
     embed.add_field(
-        name="By region",
-        value="\n".join(f"{REGION_SHORT[k]}: {n}" for k, n in preview.by_region().items()),
+        name=t("By region").render(lang),
+        value="\n".join(f"{REGION_SHORT[k].render(lang)}: {n}" for k, n in preview.by_region().items()),
     )
     embed.add_field(
-        name="By stakeholder group",
-        value="\n".join(f"{STAKEHOLDERS[k]}: {n}" for k, n in preview.by_stakeholder().items()),
+        name=t("By stakeholder group").render(lang),
+        value="\n".join(f"{STAKEHOLDERS[k].render(lang)}: {n}" for k, n in preview.by_stakeholder().items()),
     )
     if preview.ignored_columns:
         embed.add_field(
-            name="Columns ignored", value=clip(", ".join(preview.ignored_columns), 1024), inline=False
+            name=t("Columns ignored").render(lang),
+            value=clip(", ".join(preview.ignored_columns), 1024),
+            inline=False,
         )
     return embed
 
@@ -179,14 +232,16 @@ class OrgButton(
     Confirm import on a preview; the custom_id holds only the request's or the import's id."""
 
     LABELS = {
-        "approve": ("Approve", discord.ButtonStyle.success),
-        "decline": ("Decline", discord.ButtonStyle.secondary),
-        "confirm": ("Confirm import", discord.ButtonStyle.success),
+        "approve": (t("Approve"), discord.ButtonStyle.success),
+        "decline": (t("Decline"), discord.ButtonStyle.secondary),
+        "confirm": (t("Confirm import"), discord.ButtonStyle.success),
     }
 
-    def __init__(self, action: str, ref: int) -> None:
+    def __init__(self, action: str, ref: int, lang: str = "en") -> None:
         text, style = self.LABELS[action]
-        super().__init__(discord.ui.Button(label=text, style=style, custom_id=f"org:{action}:v1:{ref}"))
+        super().__init__(
+            discord.ui.Button(label=text.render(lang), style=style, custom_id=f"org:{action}:v1:{ref}")
+        )
         self.action = action
         self.ref = ref
 
@@ -200,14 +255,14 @@ class OrgButton(
         await guarded(interaction, self.handle(interaction, self.action, self.ref))
 
 
-def request_view(rep_id: int) -> discord.ui.View:
+def request_view(rep_id: int, lang: str = "en") -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(OrgButton("approve", rep_id))
-    view.add_item(OrgButton("decline", rep_id))
+    view.add_item(OrgButton("approve", rep_id, lang))
+    view.add_item(OrgButton("decline", rep_id, lang))
     return view
 
 
-def confirm_view(import_id: int) -> discord.ui.View:
+def confirm_view(import_id: int, lang: str = "en") -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(OrgButton("confirm", import_id))
+    view.add_item(OrgButton("confirm", import_id, lang))
     return view

@@ -588,7 +588,7 @@ def test_import_of_many_bad_lines_stays_one_message() -> None:
     with pytest.raises(Invalid) as caught:
         parse_org_csv(data, {})
     text = str(caught.value)
-    assert text.startswith("Nothing was imported: 1500 lines have problems. line 2: unknown country")
+    assert text.startswith("Nothing was imported: 1,500 lines have problems. line 2: unknown country")
     assert "more lines" in text and len(text) <= 2000
 
 

@@ -147,7 +147,7 @@ class Caucus(commands.Bot):
         self.polls = Polls(self.db, self.clock, self.groups, self.zone, secret)
         self.privacy = Privacy(self.db, self.clock, self.identities)
         self.orgs = Organisations(self.db, self.clock, self.policy)
-        self.summaries = Summaries(self.db, self.clock, self.groups, self.zone)
+        self.summaries = Summaries(self.db, self.clock, self.groups, self.zone, self.polls.secret_counts)
         self.record = Record(self.db, self.clock, self.policy, self.zone, self.record_key)
         self.agenda = Agenda(
             self.db, self.clock, self.groups, self.zone, self.config.schedule.reminder_offsets

@@ -234,7 +234,9 @@ class Consensus:
         positions = await counting_rows.org_positions(self.db, item.item_id, item.revision)
         register = await counting_rows.org_objections(self.db, item.item_id)
         still_open = [o.org_id for o in register if o.revision == item.revision and o.state == "open"]
-        tally, responded = counting.org_tally(scope, positions, still_open)
+        tally, responded = counting.org_tally(
+            {o.org_id for o in scope}, ((p.org_id, p.stance) for p in positions), still_open
+        )
         other, unaffiliated = await counting_rows.positions_apart(
             self.db, item.guild_id, item.item_id, item.revision
         )

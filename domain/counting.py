@@ -97,18 +97,17 @@ class OrgCount:
 
 
 def org_tally(
-    scope: Iterable[ScopedOrg], positions: Iterable[OrgPositionRow], open_objections: Iterable[int]
+    counted: Collection[int], stances: Iterable[tuple[int, str]], open_objections: Iterable[int]
 ) -> tuple[Tally, frozenset[int]]:
-    """The tally of the organisations in scope (their positions on one revision, and their open objections
-    by organisation id), and which of them responded. Positions of organisations out of scope — left, or
-    without a representative in the group — stay in the record and are not counted."""
-    counted = {o.org_id for o in scope}
-    stances = {p.org_id: p.stance for p in positions if p.org_id in counted}
-    counts = Counter(stances.values())
+    """The tally of the organisations that count (their ids): their positions on one revision as (org id,
+    stance), their open objections by org id; and which of them responded. Positions of organisations out of
+    scope — left, or without a representative in the group — stay in the record and are not counted."""
+    given = {org_id: stance for org_id, stance in stances if org_id in counted}
+    counts = Counter(given.values())
     still_open = sum(1 for org_id in set(open_objections) if org_id in counted)
     tally = Tally(agree=counts["agree"], stand_aside=counts["stand_aside"], object=counts["object"],
                   block=counts["block"], open_objections=still_open)  # fmt: skip
-    return tally, frozenset(stances)
+    return tally, frozenset(given)
 
 
 def _n(count: int, one: str, many: str) -> str:

@@ -363,6 +363,15 @@ class Polls:
             scope,
         )
 
+    async def secret_counts(self, guild_id: int, poll_id: int) -> tuple[int, dict[int, int]] | None:
+        """The ballots that count and the votes per option of a poll of this server (for the summary of an
+        open anonymous poll per organisation, which only the ballot key can count); None if unknown."""
+        poll = await poll_rows.get_poll(self.db, guild_id, poll_id)
+        if poll is None:
+            return None
+        counted, options, _ = await self.counted(poll)
+        return counted.ballots, {o.position: o.votes for o in options}
+
     async def view_by_id(self, guild_id: int, poll_id: int) -> PollView:
         """The current view of a poll of this server."""
         return await self.view(await self.by_id(guild_id, poll_id))

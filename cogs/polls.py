@@ -209,7 +209,7 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
             head = f"Reminder from {itx.user.mention}: {label(target)} closes <t:{target.closes_at}:R> and you have not voted yet.{link}"
         ids = await reachable(self.bot, who.guild_id, nudge.user_ids)
         count = len(ids)
-        whom = "the voice" if nudge.per_org else "member"
+        whom = "voice" if nudge.per_org else "member"
         await reply(
             itx, f"Nudging {count} {whom}{'s' if count != 1 else ''} in <#{channel_id}>.", ephemeral=True
         )

@@ -11,8 +11,9 @@ from discord.ext import commands
 
 from cogs.ui.boundary import NO_PINGS, guild_id_of, reply
 from cogs.ui.common import actor, clip, mention, reachable, target
-from cogs.ui.limits import send_pages
+from cogs.ui.limits import FIELD_VALUE, fit_list, send_pages
 from cogs.ui.orgs import OrgButton, card_embed, confirm_view, esc, list_pages, preview_embed, request_view
+from domain.consensus import STANCE_LABELS
 from domain.errors import Invalid, NotAllowed
 from domain.orgs import (
     ACRONYM_MAX,
@@ -103,9 +104,14 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
             log.info("could not DM %d about an organisation: %s", user_id, exc)
             return False
 
-    def _card_extra(self, org: Org) -> list[tuple[str, str]]:
-        """More fields for the card. Counting per organisation adds its positions on open points here."""
-        return []
+    async def _card_extra(self, org: Org) -> list[tuple[str, str]]:
+        """More fields for the card: the organisation's positions on open points counted per organisation."""
+        positions = await self.bot.consensus.org_positions_on_open_points(org)
+        if not positions:
+            return []
+        lines = [f"#{p.number}: {STANCE_LABELS[p.stance]} (stated by {mention(p.stated_by)} <t:{p.updated_at}:R>)"
+                 for p in positions]  # fmt: skip
+        return [(f"Positions on open points ({len(lines)})", fit_list(lines, FIELD_VALUE, sep="\n"))]
 
     # -- commands ------------------------------------------------------------------------------------
 
@@ -184,7 +190,7 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
     async def info(self, itx: discord.Interaction, org: str, public: bool = False) -> None:
         who, found = await self._resolve(itx, org)
         card = await self.bot.orgs.card(found, None if public else who)
-        await reply(itx, embed=card_embed(card, self._card_extra(found)), ephemeral=not public)
+        await reply(itx, embed=card_embed(card, await self._card_extra(found)), ephemeral=not public)
 
     @app_commands.command(description="Ask to represent an organisation (one at a time)")
     @app_commands.describe(org="The organisation (autocomplete helps)")
@@ -307,7 +313,7 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
         if done.voice_id is not None:
             text += f" {mention(done.voice_id)}, who registered it, now represents it and is its voice."
         card = await self.bot.orgs.card(done.org)
-        await reply(itx, text, embed=card_embed(card, self._card_extra(done.org)))
+        await reply(itx, text, embed=card_embed(card, await self._card_extra(done.org)))
         if done.own_request_pending:
             await reply(
                 itx, "You registered it, so your own request to represent it stays pending: another coordinator "

@@ -294,6 +294,11 @@ class Consensus:
             breakdown=await self.breakdown(view),
         )
 
+    async def org_positions_on_open_points(self, org: Org) -> list[counting_rows.OpenPositionRow]:
+        """An organisation's positions on the open points counted per organisation (its card shows them:
+        an organisation's position is not personal data)."""
+        return await counting_rows.open_positions_of(self.db, org.org_id)
+
     async def list_items(
         self,
         guild_id: int,

@@ -148,6 +148,9 @@ async def test_a_point_per_organisation_its_hint_breakdown_and_reminder(
     await eventually(lambda: "1 block, 1 objection open, 72 of 103 agree, 30 stand aside" in people.text,
                      timeout=10, what="the people point's message")  # fmt: skip
     assert db_rows(bot, "SELECT count(*) FROM org_positions") == [(43,)]
+    card = await fake.slash(c.guild, world.unaffiliated[5], "org info", org=org_name(0))
+    await card.response()
+    assert "Positions on open points (1)" in card.text and f"#1: agree (stated by <@{world.voice(0).id}>" in card.text
     assert db_rows(bot, "SELECT count(*) FROM positions WHERE item_id = 1") == [(103,)]
 
     # /consensus show: the organisations, who has not responded, the breakdown as text and as a chart

@@ -30,7 +30,7 @@ from cogs.ui.consensus import (
 )
 from cogs.ui.counting import COUNT_CHOICES, breakdown_file
 from cogs.ui.limits import Destination, deliver, mention_parts, send_pages
-from domain.consensus import DEADLINE, REMINDER, STATUS_LABELS, Item, ItemDetails
+from domain.consensus import DEADLINE, REMINDER, STATUS_LABELS, Item, ItemDetails, OrgObjectionRow
 from domain.posts import Post
 
 if TYPE_CHECKING:
@@ -284,14 +284,28 @@ class ConsensusCog(
             who, item, objector.user_id if objector else None, state.value, note, org=org
         )
         self.refresh(found)
-        whose = f"**{discord.utils.escape_markdown(entry.name)}**'s" if hasattr(entry, "name") else (
-            f"{member.mention}'s" if member else "The")  # fmt: skip
         told = True
-        if member is not None:
-            told = await self._tell_objector(member, found, state.name, entry.note, itx)
+        if isinstance(entry, OrgObjectionRow):  # an organisation's: its voice who stated it is told
+            whose = f"**{discord.utils.escape_markdown(entry.name)}**'s"
+            objector_user = member or await self._user(who.guild_id, entry.stated_by)
+        else:
+            whose = f"{member.mention}'s" if member else "The"
+            objector_user = member
+        if objector_user is not None:
+            told = await self._tell_objector(objector_user, found, state.name, entry.note, itx)
         await reply(itx, f"{whose} {entry.stance} on {label(found)} is marked **{state.name}**."
                     + ("" if told else " (Their direct messages are closed: they will see it in /consensus show.)"),
                     ephemeral=True)  # fmt: skip
+
+    async def _user(self, guild_id: int, record_id: int) -> discord.User | None:
+        """The member a record id names, if they are still in the server."""
+        found = await reachable(self.bot, guild_id, [record_id])
+        if not found:
+            return None
+        try:
+            return self.bot.get_user(found[0]) or await self.bot.fetch_user(found[0])
+        except discord.HTTPException:
+            return None
 
     async def _tell_objector(self, member: discord.User, item: Item, state: str, note: str | None,
                              itx: discord.Interaction) -> bool:  # fmt: skip

@@ -32,7 +32,7 @@ from storage.counting import OrgObjectionRow, OrgPositionRow, PositionOrgRow, St
 from storage.db import Database
 
 __all__ = [
-    "Item", "ItemView", "ItemDetails", "Consensus", "Tally", "Reminder", "Stated", "Standing", "STANCES",
+    "Item", "ItemView", "ItemDetails", "Consensus", "Tally", "Reminder", "Stated", "Standing", "OrgObjectionRow", "STANCES",
     "POINT_OUTCOMES", "QUESTION_OUTCOMES", "STATUS_LABELS", "STANCE_LABELS", "STANCE_CHOICES", "hint",
     "count_positions",
 ]  # fmt: skip

@@ -150,7 +150,10 @@ async def test_a_point_per_organisation_its_hint_breakdown_and_reminder(
     assert db_rows(bot, "SELECT count(*) FROM org_positions") == [(43,)]
     card = await fake.slash(c.guild, world.unaffiliated[5], "org info", org=org_name(0))
     await card.response()
-    assert "Positions on open points (1)" in card.text and f"#1: agree (stated by <@{world.voice(0).id}>" in card.text
+    assert (
+        "Positions on open points (1)" in card.text
+        and f"#1: agree (stated by <@{world.voice(0).id}>" in card.text
+    )
     assert db_rows(bot, "SELECT count(*) FROM positions WHERE item_id = 1") == [(103,)]
 
     # /consensus show: the organisations, who has not responded, the breakdown as text and as a chart
@@ -180,6 +183,14 @@ async def test_a_point_per_organisation_its_hint_breakdown_and_reminder(
     )
     assert "17 organisations have not responded" in reminders()[0].content
     assert pinged(reminders()) == Counter({uid: 1 for uid in silent})
+    # the conveners' call on an organisation's objection names the organisation; its voice is told
+    itx = await fake.slash(c.guild, c.coco, "consensus objection", item="1", state="in_the_rough",
+                           organisation=org_name(42), note="The group goes ahead.")  # fmt: skip
+    await itx.response()
+    assert itx.ephemeral and "**Organisation 042**'s block on Point #1 is marked **in the rough**" in itx.text
+    await eventually(lambda: any("in the rough" in m.text for m in fake.dms(world.voice(42))), what="the DM")
+    await refused(await fake.slash(c.guild, c.coco, "consensus objection", item="1", state="addressed",
+                                   organisation=org_name(43)), "Organisation 043 has no objection")  # fmt: skip
     # an organisation leaving stops counting; its recorded position stays
     await (await fake.slash(c.guild, world.voice(42), "org leave", org=org_name(42))).response()
     hint = "no organisation blocks, 0 objections open; 42 of 59 organisations agree, 17 have not responded"

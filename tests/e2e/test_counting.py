@@ -33,6 +33,7 @@ from tests.e2e.fake_discord import FakeDiscord, FakeMessage
 from tests.e2e.fake_discord.models import FakeMember
 from tests.e2e.harness import BotProcess
 from tests.e2e.helpers import button, db_rows, in_batches, pinged, refused
+from tests.e2e.test_export import cli_export
 from tests.e2e.test_orgs import org_csv
 
 ORGS = 60
@@ -295,7 +296,7 @@ async def test_polls_per_organisation_open_and_anonymous(fake: FakeDiscord, worl
     assert "18 of 59 organisations" in results.text and "Support by region" not in results.text
 
 
-async def test_export_in_four_formats(fake: FakeDiscord, world: World) -> None:
+async def test_export_in_four_formats(fake: FakeDiscord, world: World, tmp_path: Path) -> None:
     c = world.c
     point = (await (await fake.slash(c.guild, c.coco, "consensus propose", kind="point", text="Export me",
                                      count="organisations")).response()).message  # fmt: skip
@@ -321,3 +322,27 @@ async def test_export_in_four_formats(fake: FakeDiscord, world: World) -> None:
     orgs_csv = next(v for k, v in files.items() if k.endswith("-organisations.csv")).decode()
     assert len(list(csv.DictReader(io.StringIO(orgs_csv)))) == ORGS
     assert any(k.endswith("-breakdown.csv") for k in files)
+
+    # `caucus export` gives the coordinator's bytes, counting an open anonymous poll per organisation as the
+    # bot does (with the ballot key beside the database): the ballot of an organisation that left is out
+    itx = await fake.slash(c.guild, c.coco, "poll create", options={"question": "Endorse?", "options": "Yes; No",
+                           "anonymous": True, "count": "organisations"})  # fmt: skip
+    secret = (await itx.response()).message
+    assert secret is not None
+    await clicks(fake, secret, "Yes", [world.voice(n) for n in range(3)])
+    await (await fake.slash(c.guild, world.voice(2), "org leave", org=org_name(2))).response()
+    for fmt in ("json", "csv"):
+        mine = await (await fake.slash(c.guild, c.coco, "export summary", format=fmt)).final()
+        theirs = {a.filename: a.data for a in mine.attachments}
+        out = tmp_path / f"cli.{fmt}"
+        result = cli_export(world.bot, c.guild.id, fmt, out)
+        assert result.returncode == 0, result.stderr
+        main = min(theirs, key=len)  # caucus-summary-<server>-<day>.<fmt>; the others add a suffix to it
+        assert out.read_bytes() == theirs[main], fmt
+        base = main[: -len(fmt) - 1]
+        for name, data in theirs.items():
+            if name != main:
+                assert (tmp_path / f"cli{name[len(base) :]}").read_bytes() == data, name
+    data = json.loads((tmp_path / "cli.json").read_bytes())
+    endorse = next(p for s in data["sections"] for p in s["polls"] if p["question"] == "Endorse?")
+    assert endorse["ballots"] == 2 and endorse["organisations_in_scope"] == ORGS - 1

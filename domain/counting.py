@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from domain.errors import Invalid
-from domain.orgs import REGION_SHORT, REGIONS, STAKEHOLDERS
+from domain.orgs import REGION_SHORT, STAKEHOLDERS
 from storage import counting as counting_rows
 from storage.consensus import Tally
 from storage.counting import OrgPositionRow, ScopedOrg, SupportRow
@@ -228,7 +228,3 @@ def picks_support(picks: int, region: str | None, stakeholder: str | None) -> Su
     option positions as text)."""
     return Support(tuple(str(n + 1) for n in range(25) if picks >> n & 1), region, stakeholder)
 
-
-def region_label(key: str) -> str:
-    """A region's full name (the breakdown's lines use the short form)."""
-    return REGIONS.get(key, NO_ORG_LABEL)

@@ -227,4 +227,3 @@ def picks_support(picks: int, region: str | None, stakeholder: str | None) -> Su
     """A ballot (its picks' bit mask) as a response of the breakdown: one choice per option picked (keys are
     option positions as text)."""
     return Support(tuple(str(n + 1) for n in range(25) if picks >> n & 1), region, stakeholder)
-

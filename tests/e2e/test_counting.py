@@ -85,7 +85,7 @@ async def seed(path: Path, c: Coalition, members: list[FakeMember]) -> None:
 async def world(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[World]:
     c = make_coalition(fake)
     members = [fake.add_member(c.guild, f"member{i:03d}") for i in range(150)]
-    bot = BotProcess(fake, tmp_path, schedule={"reminder_offsets": ["12s"]})
+    bot = BotProcess(fake, tmp_path, schedule={"reminder_offsets": ["15s"]})
     await seed(bot.db_path, c, members)
     await bot.start()
     yield World(c, members, bot)
@@ -119,7 +119,7 @@ async def test_a_point_per_organisation_its_hint_breakdown_and_reminder(
 ) -> None:
     c, bot = world.c, world.bot
     itx = await fake.slash(c.guild, c.coco, "consensus propose", kind="point", text="Civil society chairs a session",
-                           deadline="30s", count="organisations")  # fmt: skip
+                           deadline="38s", count="organisations")  # fmt: skip
     point = (await itx.response()).message
     assert point is not None and "counted per organisation" in point.text
     people = (await (await fake.slash(c.guild, c.coco, "consensus propose", kind="point",
@@ -149,6 +149,8 @@ async def test_a_point_per_organisation_its_hint_breakdown_and_reminder(
     await eventually(lambda: "1 block, 1 objection open, 72 of 103 agree, 30 stand aside" in people.text,
                      timeout=10, what="the people point's message")  # fmt: skip
     assert db_rows(bot, "SELECT count(*) FROM org_positions") == [(43,)]
+    listed = await (await fake.slash(c.guild, c.bob, "consensus list")).final()
+    assert "**#1** point · Open · per organisation" in listed.text and "**#2** point · Open —" in listed.text
     card = await fake.slash(c.guild, world.unaffiliated[5], "org info", org=org_name(0))
     await card.response()
     assert (
@@ -239,6 +241,8 @@ async def test_polls_per_organisation_open_and_anonymous(fake: FakeDiscord, worl
     )
     assert "**Organisation 000** (cast by" in results.text and "Support by region" in results.text
     assert results.attachment("poll-1-breakdown.png").data.startswith(b"\x89PNG")
+    listed = await (await fake.slash(c.guild, c.bob, "poll list")).final()
+    assert "14 ballots · per organisation" in listed.text, listed.text
     # nudging reaches the voices of the organisations without a ballot, once each
     nudged_before = len(fake.messages(c.general))
     itx = await fake.slash(c.guild, c.coco, "poll nudge", poll="1")

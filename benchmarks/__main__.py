@@ -93,10 +93,16 @@ async def run(sizes: Sizes, quick: bool, progress: bool) -> Report:
 
     n = f"{sizes.clicks:,}"
     report.section(
-        f"1. burst of {n} clicks by {n} distinct members, all dispatched at once (real bot process)"
+        f"1. burst of {n} clicks by {n} distinct members, all dispatched at once (real bot process); the third "
+        f"on a point counted per organisation ({sizes.clicks // 2:,} organisations, two representatives each)"
     )
     add_burst(report, "poll_burst", "poll vote", caucus.poll, bare.bursts)
     add_burst(report, "point_burst", "consensus Agree", caucus.point, bare.bursts)
+    add_burst(report, "org_point_burst", f"Agree per organisation ({caucus.orgs:,} orgs × 2)", caucus.org_point,
+              bare.bursts)  # fmt: skip
+    expected = caucus.orgs * len(caucus.org_point.runs)
+    report.add("org_point_burst.org_positions", "per organisation: organisations' positions recorded",
+               caucus.org_positions, f"of {expected:,}", target=f"{expected:,}", met=caucus.org_positions == expected)  # fmt: skip
 
     report.section(
         "2. the same burst on a bare discord.py bot (DynamicItem): answered like Caucus, and only deferred"

@@ -111,6 +111,9 @@ class CaucusRun:
     poll: Bursts
     point: Bursts
     rss_idle_mb: float
+    org_point: Bursts = field(default_factory=Bursts)  # a point counted per organisation
+    org_positions: int = 0  # organisations' positions recorded by those bursts (one per organisation each)
+    orgs: int = 0
     rss_after_mb: float = float("nan")
     growth: dict[int, list[float]] = field(default_factory=dict)  # ballots already in the poll -> latencies
     growth_failed: dict[int, int] = field(default_factory=dict)
@@ -131,6 +134,45 @@ def build_world(fake: FakeDiscord, members: int) -> tuple[Coalition, list[FakeMe
     coalition = make_coalition(fake)
     crowd = [fake.add_member(coalition.guild, f"member{n}") for n in range(members)]
     return coalition, crowd
+
+
+async def seed_orgs(path: Path, guild_id: int, members: list[FakeMember]) -> int:
+    """Before the bot starts: one verified organisation per two of ``members`` (in the five regions), both
+    its representatives, the first its voice, written as the migrations define them. Returns how many."""
+    from storage.db import Database
+
+    db = await Database.open(path)  # creates and migrates the file
+    try:
+        now = int(time.time()) - 60
+        regions = ("african", "asia_pacific", "eastern_european", "grulac", "weog")
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO guilds (guild_id, name, joined_at) VALUES (:g, 'Coalition', :now)",
+                {"g": guild_id, "now": now},
+            )
+            for n in range(len(members) // 2):
+                cursor = await conn.execute(
+                    "INSERT INTO orgs (guild_id, name, name_key, country, region, stakeholder, state, created_by, "
+                    "created_at, verified_by, verified_at) VALUES (:g, :name, :key, 'FR', :region, 'civil_society', "
+                    "'verified', 1, :now, 1, :now)",
+                    {"g": guild_id, "name": f"Organisation {n}", "key": f"organisation {n}", "region": regions[n % 5],
+                     "now": now},
+                )  # fmt: skip
+                org_id = cursor.lastrowid
+                for k, member in enumerate(members[2 * n : 2 * n + 2]):
+                    rep = await conn.execute(
+                        "INSERT INTO org_reps (org_id, guild_id, user_id, state, requested_at, decided_by, started_at) "
+                        "VALUES (:o, :g, :u, 'active', :now, 1, :now)",
+                        {"o": org_id, "g": guild_id, "u": member.id, "now": now},
+                    )
+                    if k == 0:
+                        await conn.execute(
+                            "INSERT INTO org_voices (org_id, rep_id, started_at) VALUES (:o, :r, :now)",
+                            {"o": org_id, "r": rep.lastrowid, "now": now},
+                        )
+        return len(members) // 2
+    finally:
+        await db.close()
 
 
 def rss_mb(pid: int) -> float:
@@ -234,6 +276,7 @@ async def run_caucus(
     async with FakeDiscord(token=TOKEN) as fake:
         c, crowd = build_world(fake, max(clicks, growth_votes))
         bot = BotProcess(fake, folder)
+        orgs = await seed_orgs(bot.db_path, c.guild.id, crowd[:clicks])
         started = time.perf_counter()
         await bot.start(timeout=60.0)
         start_seconds = time.perf_counter() - started
@@ -241,7 +284,7 @@ async def run_caucus(
         pid = bot.process.pid
         try:
             await asyncio.sleep(1.0)
-            run = CaucusRun(Bursts(), Bursts(), rss_mb(pid), start_seconds=start_seconds)
+            run = CaucusRun(Bursts(), Bursts(), rss_mb(pid), start_seconds=start_seconds, orgs=orgs)
             warm_poll = await slash_message(
                 fake, c.guild, c.coco, "poll create", question="Warm-up?", options="A; B"
             )
@@ -251,6 +294,10 @@ async def run_caucus(
             )
             agree = [cid for _, cid, _ in warm_point.buttons() if cid and cid.endswith(":agree")]
             await warm_up(fake, warm_point, agree[0], [c.alice, c.bob, c.carol])
+            warm_org = await slash_message(fake, c.guild, c.coco, "consensus propose", kind="point",
+                                           text="Warm-up per organisation", count="organisations")  # fmt: skip
+            agree = [cid for _, cid, _ in warm_org.buttons() if cid and cid.endswith(":agree")]
+            await warm_up(fake, warm_org, agree[0], [crowd[0], crowd[1], c.alice])
             for n in range(repeat):
                 poll_msg = await slash_message(
                     fake, c.guild, c.coco, "poll create", question=f"Burst {n + 1}?", options="Yes; No"
@@ -276,6 +323,22 @@ async def run_caucus(
                 point.edits = fake.message_edits[point_msg.id]
                 run.poll.runs.append(poll)
                 run.point.runs.append(point)
+                # the same burst on a point counted per organisation: every click also looks up whom the
+                # member represents (in the same transaction); half of them speak for their organisation
+                org_msg = await slash_message(fake, c.guild, c.coco, "consensus propose", kind="point",
+                                              text=f"Burst point per organisation {n + 1}", count="organisations")  # fmt: skip
+                agree = [cid for _, cid, _ in org_msg.buttons() if cid and cid.endswith(":agree")]
+                org_point = await burst(fake, org_msg, agree, crowd[:clicks])
+                item_id = int(agree[0].split(":")[3])
+                org_point.recorded = db_value(
+                    bot.db_path, "SELECT count(*) FROM positions WHERE item_id = ?", (item_id,)
+                )
+                run.org_positions += db_value(
+                    bot.db_path, "SELECT count(*) FROM org_positions WHERE item_id = ?", (item_id,)
+                )
+                await settle_edits(fake, org_msg)
+                org_point.edits = fake.message_edits[org_msg.id]
+                run.org_point.runs.append(org_point)
             run.rss_after_mb = rss_mb(pid)
             await vote_growth(fake, bot, c, crowd[:growth_votes], growth_sizes, run)
         finally:

@@ -151,10 +151,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from domain.errors import DomainError
     from domain.groups import WorkingGroups
     from domain.permissions import Policy
+    from domain.polls import Polls, load_ballot_key
     from domain.render import render
     from domain.summary import Summaries
     from domain.timeparse import parse_zone
     from storage.db import Database
+    from storage.polls import key_path
 
     try:
         config = load_config(args.config, env={"DISCORD_TOKEN": "not-needed-for-export"})
@@ -169,7 +171,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         db = await Database.open(config.storage.path)
         try:
             groups = WorkingGroups(db, clock, Policy(config.permissions.coordinator_roles), zone)
-            summary = await Summaries(db, clock, groups, zone).for_operator(
+            # with the ballot key next to the database (never created here), open anonymous polls per
+            # organisation count only the organisations that still count, as /poll results does
+            counter = None
+            if key_path(config.storage.path).exists():
+                counter = Polls(db, clock, groups, zone, load_ballot_key(config.storage.path)).secret_counts
+            summary = await Summaries(db, clock, groups, zone, counter).for_operator(
                 args.guild, group=args.group, status=args.status
             )
         finally:

@@ -151,7 +151,7 @@ class Caucus(commands.Bot):
         self.languages = Languages(self.db, self.clock, self.groups, self.config.i18n.language)
         self.privacy = Privacy(self.db, self.clock, self.identities, forget=(self.languages.forget,))
         self.orgs = Organisations(self.db, self.clock, self.policy)
-        self.summaries = Summaries(self.db, self.clock, self.groups, self.zone)
+        self.summaries = Summaries(self.db, self.clock, self.groups, self.zone, self.polls.secret_counts)
         self.record = Record(self.db, self.clock, self.policy, self.zone, self.record_key)
         self.agenda = Agenda(
             self.db, self.clock, self.groups, self.zone, self.config.schedule.reminder_offsets

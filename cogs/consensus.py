@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.orgs import org_autocomplete
 from cogs.ui.boundary import NO_PINGS, guarded, guild_id_of, reply, send_public
 from cogs.ui.common import actor, clip, group_autocomplete, reachable, target, when
 from cogs.ui.consensus import (
@@ -24,9 +26,11 @@ from cogs.ui.consensus import (
     list_pages,
     message_kwargs,
     modal_values,
+    recorded_text,
 )
+from cogs.ui.counting import COUNT_CHOICES, breakdown_file
 from cogs.ui.limits import Destination, deliver, mention_parts, send_pages
-from domain.consensus import DEADLINE, REMINDER, STANCE_LABELS, STATUS_LABELS, Item
+from domain.consensus import DEADLINE, REMINDER, STATUS_LABELS, Item, ItemDetails, OrgObjectionRow
 from domain.posts import Post
 
 if TYPE_CHECKING:
@@ -35,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ALL_GROUPS = group_autocomplete(include_archived=True)
+ORGS = org_autocomplete(include_left=True)
 ACTIVE_GROUPS = group_autocomplete(include_archived=False)
 
 KINDS = [app_commands.Choice(name="point of possible consensus", value="point"),
@@ -98,8 +103,9 @@ class ConsensusCog(
         text="The text (at most 1,500 characters)",
         group="The working group it belongs to",
         deadline="Comment deadline: 48h, 3d, or YYYY-MM-DD HH:MM in the server's time zone",
+        count="Count per person (default) or per organisation (only each organisation's voice counts)",
     )
-    @app_commands.choices(kind=KINDS)
+    @app_commands.choices(kind=KINDS, count=COUNT_CHOICES)
     @app_commands.autocomplete(group=ACTIVE_GROUPS)
     @app_commands.guild_only()
     async def propose(
@@ -109,9 +115,12 @@ class ConsensusCog(
         text: app_commands.Range[str, 1, 1500],
         group: str | None = None,
         deadline: str | None = None,
+        count: app_commands.Choice[str] | None = None,
     ) -> None:
         who = await actor(itx)
-        item = await self.bot.consensus.propose(who, kind.value, text, group=group, deadline=deadline)
+        item = await self.bot.consensus.propose(
+            who, kind.value, text, group=group, deadline=deadline, count=count.value if count else None
+        )
         view = await self.bot.consensus.view(item)
         embed, buttons = item_embed(view), item_components(item)
         home = view.group.home_channel_id if view.group else None
@@ -175,13 +184,16 @@ class ConsensusCog(
     async def show(self, itx: discord.Interaction, item: str) -> None:
         details = await self.bot.consensus.details(guild_id_of(itx), item)
         pages = details_pages(details)
-        if len(pages) == 1:
-            await send_pages(itx, pages)
-            return
-        # every page is reachable with Previous/Next; the whole record is attached too, to read at once
-        record = "\n\n".join(details_blocks(details)).encode()
-        file = discord.File(io.BytesIO(record), filename=f"item-{details.view.item.number}.md")
-        await send_pages(itx, pages, file=file)
+        files: list[discord.File] = []
+        if details.breakdown is not None and details.breakdown.responses:
+            await itx.response.defer(ephemeral=True, thinking=True)  # drawing the chart takes a moment
+            files.append(await asyncio.to_thread(_breakdown_chart, details))
+        if len(pages) > 1:
+            # every page is reachable with Previous/Next; the whole record is attached too, to read at once
+            record = "\n\n".join(details_blocks(details)).encode()
+            files.append(discord.File(io.BytesIO(record), filename=f"item-{details.view.item.number}.md"))
+        extra: dict[str, Any] = {"files": files} if files else {}
+        await send_pages(itx, pages, **extra)
 
     @app_commands.command(
         description="Amend an item's text: a new revision that members need to confirm again"
@@ -247,31 +259,53 @@ class ConsensusCog(
 
     @app_commands.command(description="Mark an objection addressed, or in the rough (the group goes ahead)")
     @app_commands.describe(
-        member="Who objected",
+        member="Who objected (on a point counted per organisation: its voice who stated it)",
         state="Addressed (they agree now) or in the rough",
         note="What was done, or why the group goes ahead",
+        organisation="On a point counted per organisation: the organisation that objected",
     )
     @app_commands.choices(state=[app_commands.Choice(name="addressed", value="addressed"),
                                  app_commands.Choice(name="in the rough", value="in_the_rough")])  # fmt: skip
-    @app_commands.autocomplete(item=item_autocomplete)
+    @app_commands.autocomplete(item=item_autocomplete, organisation=ORGS)
     @app_commands.guild_only()
     async def objection(
         self,
         itx: discord.Interaction,
         item: str,
-        member: discord.User,
         state: app_commands.Choice[str],
+        member: discord.User | None = None,
         note: app_commands.Range[str, 0, 1000] | None = None,
+        organisation: str | None = None,
     ) -> None:
-        objector = await target(itx, member)  # the objector as the record knows them
+        who = await actor(itx)
+        objector = await target(itx, member) if member is not None else None  # as the record knows them
+        org = await self.bot.orgs.resolve(who.guild_id, organisation) if organisation else None
         found, entry = await self.bot.consensus.resolve_objection(
-            await actor(itx), item, objector.user_id, state.value, note
+            who, item, objector.user_id if objector else None, state.value, note, org=org
         )
         self.refresh(found)
-        told = await self._tell_objector(member, found, state.name, entry.note, itx)
-        await reply(itx, f"{member.mention}'s {entry.stance} on {label(found)} is marked **{state.name}**."
+        told = True
+        if isinstance(entry, OrgObjectionRow):  # an organisation's: its voice who stated it is told
+            whose = f"**{discord.utils.escape_markdown(entry.name)}**'s"
+            objector_user = member or await self._user(who.guild_id, entry.stated_by)
+        else:
+            whose = f"{member.mention}'s" if member else "The"
+            objector_user = member
+        if objector_user is not None:
+            told = await self._tell_objector(objector_user, found, state.name, entry.note, itx)
+        await reply(itx, f"{whose} {entry.stance} on {label(found)} is marked **{state.name}**."
                     + ("" if told else " (Their direct messages are closed: they will see it in /consensus show.)"),
                     ephemeral=True)  # fmt: skip
+
+    async def _user(self, guild_id: int, record_id: int) -> discord.User | None:
+        """The member a record id names, if they are still in the server."""
+        found = await reachable(self.bot, guild_id, [record_id])
+        if not found:
+            return None
+        try:
+            return self.bot.get_user(found[0]) or await self.bot.fetch_user(found[0])
+        except discord.HTTPException:
+            return None
 
     async def _tell_objector(self, member: discord.User, item: Item, state: str, note: str | None,
                              itx: discord.Interaction) -> bool:  # fmt: skip
@@ -295,11 +329,11 @@ class ConsensusCog(
             item = await self.bot.consensus.open_point(who.guild_id, item_id)
             await itx.response.send_modal(ReasonModal(item, stance))
             return
-        item = await self.bot.consensus.set_position(who, item_id, stance)
+        stated = await self.bot.consensus.state_position(who, item_id, stance)
         await itx.response.send_message(
-            f"Recorded: {STANCE_LABELS[stance]} on {label(item)}.", ephemeral=True
+            recorded_text(stated, stance, with_reason=False), ephemeral=True, allowed_mentions=NO_PINGS
         )
-        self.refresh(item)
+        self.refresh(stated.item)
 
     @commands.Cog.listener()
     async def on_interaction(self, itx: discord.Interaction) -> None:
@@ -312,12 +346,11 @@ class ConsensusCog(
 
     async def reason_submitted(self, itx: discord.Interaction, item_id: int, stance: str) -> None:
         reason = modal_values(dict(itx.data or {})).get("reason", "")
-        item = await self.bot.consensus.set_position(await actor(itx), item_id, stance, reason)
+        stated = await self.bot.consensus.state_position(await actor(itx), item_id, stance, reason)
         await itx.response.send_message(
-            f"Recorded: {STANCE_LABELS[stance]} on {label(item)}, with your reason. It is in the objection register.",
-            ephemeral=True,
+            recorded_text(stated, stance, with_reason=True), ephemeral=True, allowed_mentions=NO_PINGS
         )
-        self.refresh(item)
+        self.refresh(stated.item)
 
     # -- comment deadline posts ----------------------------------------------------------------
 
@@ -332,7 +365,13 @@ class ConsensusCog(
                 return None
             item = reminder.item
             late = "(Late: the bot was offline at the planned time.) " if reminder.late else ""
-            if post.kind == REMINDER:
+            if post.kind == REMINDER and reminder.view.orgs is not None:
+                silent = len(reminder.view.orgs.not_responded)
+                head = (f"{late}Reminder: the comment period on {label(item)} ends {when(item.deadline_at)}. It counts "
+                        f"per organisation: {silent} organisation{'s have' if silent != 1 else ' has'} not responded; "
+                        f"their voices, please state your organisation's position. Hint so far: {reminder.view.hint}.")  # fmt: skip
+                who = "Voices of organisations not yet responded:"
+            elif post.kind == REMINDER:
                 head = (f"{late}Reminder: the comment period on {label(item)} ends {when(item.deadline_at)}. "
                         f"Please state your position. Hint so far: {reminder.view.hint}.")  # fmt: skip
                 who = "Not yet responded:"
@@ -345,6 +384,17 @@ class ConsensusCog(
             return [Destination(reminder.channel_id, parts)]
 
         return await deliver(self.bot, post, build)
+
+
+def _breakdown_chart(details: ItemDetails) -> discord.File:
+    item = details.view.item
+    assert details.breakdown is not None
+    unit = "per organisation" if details.view.orgs is not None else "per person, by organisation represented"
+    return breakdown_file(
+        details.breakdown, f"Point #{item.number}: support by region and stakeholder group",
+        f"Point #{item.number} · revision {item.revision} · {unit} · {details.breakdown.responses} counted",
+        f"point-{item.number}-breakdown.png",
+    )  # fmt: skip
 
 
 async def setup(bot: Caucus) -> None:

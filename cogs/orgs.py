@@ -12,10 +12,11 @@ from discord.ext import commands
 
 from cogs.ui.boundary import NO_PINGS, guild_id_of, reply, reply_language
 from cogs.ui.common import actor, clip, mention, reachable, target
-from cogs.ui.limits import send_pages
+from cogs.ui.limits import FIELD_VALUE, fit_list, send_pages
 from cogs.ui.orgs import OrgButton, card_embed, confirm_view, esc, list_pages, preview_embed, request_view
+from domain.consensus import STANCE_LABELS
 from domain.errors import Invalid, NotAllowed
-from domain.i18n import Text, t, tn
+from domain.i18n import Text, render, t, tn
 from domain.orgs import (
     ACRONYM_MAX,
     FIELDS,
@@ -120,9 +121,19 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
             log.info("could not DM %d about an organisation: %s", user_id, exc)
             return False
 
-    def _card_extra(self, org: Org) -> list[tuple[str, str]]:
-        """More fields for the card. Counting per organisation adds its positions on open points here."""
-        return []
+    async def _card_extra(self, org: Org, lang: str) -> list[tuple[str, str]]:
+        """More fields for the card: the organisation's positions on open points counted per organisation."""
+        positions = await self.bot.consensus.org_positions_on_open_points(org)
+        if not positions:
+            return []
+        lines = [
+            t("#{number}: {stance} (stated by {who} {when})", number=p.number,
+              stance=render(STANCE_LABELS[p.stance], lang), who=mention(p.stated_by, lang),
+              when=f"<t:{p.updated_at}:R>").render(lang)
+            for p in positions
+        ]  # fmt: skip
+        title = tn("Positions on open points ({n})", "Positions on open points ({n})", len(lines))
+        return [(title.render(lang), fit_list(lines, FIELD_VALUE, sep="\n", lang=lang))]
 
     # -- commands ------------------------------------------------------------------------------------
 
@@ -226,7 +237,9 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
         card = await self.bot.orgs.card(found, None if public else who)
         # a card posted for everyone speaks the server's language; one only the member sees, theirs
         lang = self.bot.languages.for_group(None) if public else await reply_language(itx)
-        await reply(itx, embed=card_embed(card, self._card_extra(found), lang), ephemeral=not public)
+        await reply(
+            itx, embed=card_embed(card, await self._card_extra(found, lang), lang), ephemeral=not public
+        )
 
     @app_commands.command(description="Ask to represent an organisation (one at a time)")
     @app_commands.describe(org="The organisation (autocomplete helps)")
@@ -420,7 +433,9 @@ class OrgsCog(commands.GroupCog, group_name="org", group_description="Member org
                 )
             )
         card = await self.bot.orgs.card(done.org)
-        await reply(itx, _sentences(said, lang), embed=card_embed(card, self._card_extra(done.org), lang))
+        await reply(
+            itx, _sentences(said, lang), embed=card_embed(card, await self._card_extra(done.org, lang), lang)
+        )
         if done.own_request_pending:
             await reply(
                 itx, t("You registered it, so your own request to represent it stays pending: another coordinator "

@@ -25,6 +25,7 @@ from cogs.ui.boundary import (
 )
 from cogs.ui.chart import render_chart
 from cogs.ui.common import actor, clip, group_autocomplete, reachable
+from cogs.ui.counting import COUNT_CHOICES, breakdown_png
 from cogs.ui.limits import mention_parts, nonce, send_pages
 from cogs.ui.polls import (
     VoteButton,
@@ -39,8 +40,9 @@ from cogs.ui.polls import (
     results_pages,
 )
 from domain.clock import from_unix
+from domain.counting import Breakdown
 from domain.i18n import render
-from domain.polls import CLOSE, Poll, PollView, ballots_csv, results_csv
+from domain.polls import CLOSE, Poll, PollView, ballots_csv, org_ballots_csv, results_csv
 from domain.posts import SENT, SKIPPED, Post
 
 if TYPE_CHECKING:
@@ -110,7 +112,9 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
         hide_results="Show no results until the poll closes",
         group="Only members of this working group may vote",
         role="Only members with this role may vote",
+        count="One ballot per person (default) or per organisation (cast by its voice)",
     )
+    @app_commands.choices(count=COUNT_CHOICES)
     @app_commands.autocomplete(group=ACTIVE_GROUPS)
     @app_commands.guild_only()
     async def create(
@@ -125,13 +129,14 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
         hide_results: bool = False,
         group: str | None = None,
         role: discord.Role | None = None,
+        count: app_commands.Choice[str] | None = None,
     ) -> None:
         who = await actor(itx)
         limit = role if role is not None and not role.is_default() else None
         poll = await self.bot.polls.create(
             who, question, options, duration=duration, closes=closes, choices=choices, anonymous=anonymous,
             hide_results=hide_results, group=group, role_id=limit.id if limit else None,
-            role_name=limit.name if limit else None,
+            role_name=limit.name if limit else None, count=count.value if count else None,
         )  # fmt: skip
         view = await self.bot.polls.view(poll)
         message = await send_public(itx, embed=poll_embed(view), view=poll_components(view))
@@ -148,9 +153,17 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
         view = found.view
         files: list[discord.File] = []
         note = None
+        if found.breakdown is not None and found.breakdown.responses:
+            await itx.response.defer(ephemeral=True, thinking=True)  # drawing the chart takes a moment
+            png = await asyncio.to_thread(_breakdown_chart, view, found.breakdown)
+            files.append(_file(png, f"poll-{view.poll.number}-breakdown.png"))
         if csv and view.show_results:
             files.append(_file(results_csv(view), f"poll-{view.poll.number}-results.csv"))
-            if not view.poll.anonymous:
+            if view.per_org and not view.poll.anonymous:
+                files.append(
+                    _file(org_ballots_csv(view, found.org_ballots), f"poll-{view.poll.number}-ballots.csv")
+                )
+            elif not view.poll.anonymous:
                 files.append(_file(ballots_csv(view, found.voters), f"poll-{view.poll.number}-ballots.csv"))
         elif csv:
             note = "No CSV: the results are hidden until the poll closes."
@@ -198,11 +211,16 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
             if target.message_id
             else ""
         )
-        head = f"Reminder from {itx.user.mention}: {label(target)} closes <t:{target.closes_at}:R> and you have not voted yet.{link}"
+        if nudge.per_org:
+            head = (f"Reminder from {itx.user.mention}: {label(target)} closes <t:{target.closes_at}:R>; it counts one "
+                    f"ballot per organisation and yours has not voted yet: you are its voice.{link}")  # fmt: skip
+        else:
+            head = f"Reminder from {itx.user.mention}: {label(target)} closes <t:{target.closes_at}:R> and you have not voted yet.{link}"
         ids = await reachable(self.bot, who.guild_id, nudge.user_ids)
         count = len(ids)
+        whom = "voice" if nudge.per_org else "member"
         await reply(
-            itx, f"Nudging {count} member{'s' if count != 1 else ''} in <#{channel_id}>.", ephemeral=True
+            itx, f"Nudging {count} {whom}{'s' if count != 1 else ''} in <#{channel_id}>.", ephemeral=True
         )
         parts = mention_parts(head, ids)
         channel = self.bot.get_partial_messageable(channel_id)
@@ -280,6 +298,12 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
             view = await self.bot.polls.view(poll)
             image = f"poll-{poll.number}.png"
             png = await asyncio.to_thread(_chart, view)
+            files = [_file(png, image)]
+            if view.per_org:  # where the support comes from, at a glance (none for anonymous polls)
+                split = await self.bot.polls.breakdown(view)
+                if split is not None and split.responses:
+                    chart = await asyncio.to_thread(_breakdown_chart, view, split)
+                    files.append(_file(chart, f"poll-{poll.number}-breakdown.png"))
             reference = (
                 discord.MessageReference(
                     message_id=poll.message_id,
@@ -296,7 +320,7 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
             await self.bot.get_partial_messageable(channel_id).send(
                 f"{label(poll)} has closed.",
                 embed=closing_embed(view, late=late, image=image),
-                file=_file(png, image),
+                files=files,
                 allowed_mentions=NO_PINGS,
                 **kwargs,
             )
@@ -311,10 +335,18 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
 def _chart(view: PollView) -> bytes:
     poll = view.poll
     closed = from_unix(poll.closed_at or poll.closes_at).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    footer = (
-        f"Poll #{poll.number} · {poll.ballots} ballot{'s' if poll.ballots != 1 else ''} · closed {closed}"
-    )
+    ballots = f"{poll.ballots} ballot{'s' if poll.ballots != 1 else ''}"
+    if view.per_org:
+        ballots = f"{poll.ballots} of {len(view.scope)} organisations voted (one ballot each)"
+    footer = f"Poll #{poll.number} · {ballots} · closed {closed}"
     return render_chart(poll.question, [(o.label, o.votes) for o in view.options], poll.ballots, footer)
+
+
+def _breakdown_chart(view: PollView, split: Breakdown) -> bytes:
+    poll = view.poll
+    unit = "per organisation" if view.per_org else "per person, by organisation represented"
+    return breakdown_png(split, f"Poll #{poll.number}: {poll.question}", f"Poll #{poll.number} · {unit} · "
+                         f"{poll.ballots} ballot{'s' if poll.ballots != 1 else ''} counted")  # fmt: skip
 
 
 async def setup(bot: Caucus) -> None:

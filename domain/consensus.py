@@ -11,24 +11,30 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from domain import counting
 from domain.clock import Clock, to_unix
+from domain.counting import ORGANISATIONS, PEOPLE, Breakdown, OrgCount
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Group, WorkingGroups
+from domain.orgs import Org
 from domain.permissions import Actor
 from domain.refs import by_number, found
 from domain.text import quote, strip_controls
 from domain.timeparse import looks_like_duration, parse_duration, parse_future
 from storage import consensus as consensus_rows
+from storage import counting as counting_rows
 from storage import groups as group_rows
 from storage import posts as post_rows
 from storage import servers as server_rows
 from storage.consensus import ItemRow as Item
 from storage.consensus import ObjectionRow, PositionRow, RevisionRow, Tally
+from storage.counting import OrgObjectionRow, OrgPositionRow, PositionOrgRow, Standing
 from storage.db import Database
 
 __all__ = [
-    "Item", "ItemView", "ItemDetails", "Consensus", "Tally", "Reminder", "STANCES", "POINT_OUTCOMES",
-    "QUESTION_OUTCOMES", "STATUS_LABELS", "STANCE_LABELS", "hint", "count_positions",
+    "Item", "ItemView", "ItemDetails", "Consensus", "Tally", "Reminder", "Stated", "Standing", "OrgObjectionRow", "STANCES",
+    "POINT_OUTCOMES", "QUESTION_OUTCOMES", "STATUS_LABELS", "STANCE_LABELS", "STANCE_CHOICES", "hint",
+    "count_positions",
 ]  # fmt: skip
 
 TEXT_MAX = 1500
@@ -50,6 +56,7 @@ STATUS_LABELS = {
     "dropped": "Dropped",
 }
 STANCE_LABELS = {"agree": "agree", "stand_aside": "stand aside", "object": "object", "block": "block"}
+STANCE_CHOICES = tuple(STANCE_LABELS.items())  # (key, label) for the breakdown
 REMINDER = "item_reminder"
 DEADLINE = "item_deadline"
 
@@ -63,21 +70,37 @@ class ItemView:
     tally: Tally
     group_size: int | None
     not_responded: int | None
+    orgs: OrgCount | None = None  # counted per organisation: the organisations in scope and who responded
 
     @property
     def hint(self) -> str:
+        if self.orgs is not None:
+            return counting.org_hint(self.tally, len(self.orgs.in_scope), len(self.orgs.not_responded))
         return hint(self.tally, self.not_responded)
 
 
 @dataclass(frozen=True)
 class ItemDetails:
-    """Everything /consensus show tells."""
+    """Everything /consensus show tells. Counted per organisation: the organisations' positions and
+    objection register, and whom each member with a position represents now (to show them apart)."""
 
     view: ItemView
     revisions: tuple[RevisionRow, ...]
     positions: tuple[PositionRow, ...]
     objections: tuple[ObjectionRow, ...]
     not_responded: tuple[tuple[int, str], ...]
+    org_positions: tuple[OrgPositionRow, ...] = ()
+    org_objections: tuple[OrgObjectionRow, ...] = ()
+    position_orgs: tuple[PositionOrgRow, ...] = ()
+    breakdown: Breakdown | None = None
+
+
+@dataclass(frozen=True)
+class Stated:
+    """A position recorded: the point, and (counted per organisation) where the member's position stands."""
+
+    item: Item
+    standing: Standing | None = None
 
 
 @dataclass(frozen=True)
@@ -190,8 +213,10 @@ class Consensus:
         )
 
     async def view(self, item: Item) -> ItemView:
-        """The item with its group, tally and response counts."""
+        """The item with its group, tally and response counts (per organisation: the organisations')."""
         group = await self._group(item)
+        if item.counting == ORGANISATIONS:
+            return await self._org_view(item, group)
         tally = await consensus_rows.tally(self.db, item.item_id, item.revision)
         size = missing = None
         if group is not None:
@@ -203,22 +228,77 @@ class Consensus:
             )
         return ItemView(item, group, tally, size, missing)
 
+    async def _org_view(self, item: Item, group: Group | None) -> ItemView:
+        scope = await counting.item_scope(
+            self.db, item.guild_id, item.item_id, item.group_id, item.status == "open"
+        )
+        positions = await counting_rows.org_positions(self.db, item.item_id, item.revision)
+        register = await counting_rows.org_objections(self.db, item.item_id)
+        still_open = [o.org_id for o in register if o.revision == item.revision and o.state == "open"]
+        tally, responded = counting.org_tally(
+            {o.org_id for o in scope}, ((p.org_id, p.stance) for p in positions), still_open
+        )
+        other, unaffiliated = await counting_rows.positions_apart(
+            self.db, item.guild_id, item.item_id, item.revision
+        )
+        size = (
+            None
+            if group is None
+            else await consensus_rows.group_member_count(self.db, item.guild_id, group.group_id)
+        )
+        return ItemView(
+            item, group, tally, size, None, OrgCount(tuple(scope), responded, other, unaffiliated)
+        )
+
+    async def breakdown(self, view: ItemView) -> Breakdown | None:
+        """Support on the current revision by region and stakeholder group (None on a server without
+        organisations): per organisation in scope, or per person by the organisation they represented."""
+        item = view.item
+        if item.kind != "point" or not await counting_rows.has_orgs(self.db, item.guild_id):
+            return None
+        if view.orgs is not None:
+            counted = {o.org_id for o in view.orgs.in_scope}
+            positions = await counting_rows.org_positions(self.db, item.item_id, item.revision)
+            supports = [counting.stance_support(p) for p in positions if p.org_id in counted]
+            return counting.breakdown(ORGANISATIONS, STANCE_CHOICES, supports, scope=view.orgs.in_scope,
+                                      responded=view.orgs.responded)  # fmt: skip
+        rows = await counting_rows.people_supports_of_item(
+            self.db, item.guild_id, item.item_id, item.revision
+        )
+        return counting.breakdown(PEOPLE, STANCE_CHOICES, [counting.stance_support(r) for r in rows])
+
     async def details(self, guild_id: int, ref: str) -> ItemDetails:
         """The full record of an item for /consensus show."""
         item = await self.resolve(guild_id, ref)
         view = await self.view(item)
         missing: list[tuple[int, str]] = []
-        if item.group_id is not None:
+        if item.group_id is not None and item.counting == PEOPLE:
             missing = await consensus_rows.non_responders(
                 self.db, guild_id, item.group_id, item.item_id, item.revision
             )
+        per_org = item.counting == ORGANISATIONS
         return ItemDetails(
             view=view,
             revisions=tuple(await consensus_rows.revisions(self.db, item.item_id)),
             positions=tuple(await consensus_rows.positions(self.db, guild_id, item.item_id)),
-            objections=tuple(await consensus_rows.objections(self.db, guild_id, item.item_id)),
-            not_responded=tuple(missing),
+            objections=()
+            if per_org
+            else tuple(await consensus_rows.objections(self.db, guild_id, item.item_id)),
+            not_responded=() if per_org else tuple(missing),
+            org_positions=tuple(await counting_rows.org_positions(self.db, item.item_id)) if per_org else (),
+            org_objections=tuple(await counting_rows.org_objections(self.db, item.item_id))
+            if per_org
+            else (),
+            position_orgs=tuple(await counting_rows.position_orgs(self.db, guild_id, item.item_id))
+            if per_org
+            else (),
+            breakdown=await self.breakdown(view),
         )
+
+    async def org_positions_on_open_points(self, org: Org) -> list[counting_rows.OpenPositionRow]:
+        """An organisation's positions on the open points counted per organisation (its card shows them:
+        an organisation's position is not personal data)."""
+        return await counting_rows.open_positions_of(self.db, org.org_id)
 
     async def list_items(
         self,
@@ -268,11 +348,18 @@ class Consensus:
         return sorted(t for t in times if t > now)
 
     async def propose(
-        self, actor: Actor, kind: str, text: str, *, group: str | None = None, deadline: str | None = None
-    ) -> Item:
-        """Propose a point or a question, numbered next in the server; plans the comment-deadline posts."""
+        self, actor: Actor, kind: str, text: str, *, group: str | None = None, deadline: str | None = None,
+        count: str | None = None,
+    ) -> Item:  # fmt: skip
+        """Propose a point or a question, numbered next in the server; plans the comment-deadline posts.
+        ``count``: per person (the default) or per organisation, fixed from now on."""
         if kind not in ("point", "question"):
             raise Invalid("An item is a point or a question.")
+        mode = counting.parse_counting(count)
+        if mode == ORGANISATIONS and kind == "question":
+            raise Invalid(
+                "Counting per organisation applies to points (positions are taken on points, not questions)."
+            )
         text = _clean_text(text, "text", TEXT_MAX)
         now = self.clock.now()
         found = await self.groups.resolve(actor.guild_id, group) if group and group.strip() else None
@@ -285,6 +372,8 @@ class Consensus:
             )
         if deadline and deadline.strip():
             deadline_at = to_unix(parse_deadline(deadline, self.zone, now))
+        if mode == ORGANISATIONS:
+            await counting.require_counted_orgs(self.db, actor.guild_id, "a point counted")
         async with self.db.transaction() as conn:
             await server_rows.ensure_guild(conn, actor.guild_id, to_unix(now))
             await server_rows.upsert_members(
@@ -296,7 +385,7 @@ class Consensus:
                     raise Closed(f"{found.name} is archived and takes no new items.")
             item_id = await consensus_rows.insert_item(
                 conn, guild_id=actor.guild_id, kind=kind, group_id=found.group_id if found else None,
-                author_id=actor.user_id, text=text, deadline_at=deadline_at, now=to_unix(now),
+                author_id=actor.user_id, text=text, deadline_at=deadline_at, now=to_unix(now), counting=mode,
             )  # fmt: skip
             if deadline_at is not None:
                 await post_rows.add_posts(
@@ -325,6 +414,15 @@ class Consensus:
 
     async def set_position(self, actor: Actor, item_id: int, stance: str, reason: str | None = None) -> Item:
         """Record the actor's position on the current revision of an open point (object/block need a reason)."""
+        return (await self.state_position(actor, item_id, stance, reason)).item
+
+    async def state_position(
+        self, actor: Actor, item_id: int, stance: str, reason: str | None = None
+    ) -> Stated:
+        """Record the actor's position on the current revision of an open point (object/block need a reason).
+
+        Counted per organisation, every member's position is recorded and shown; it becomes their
+        organisation's position only if they are its voice (looked up in the same transaction)."""
         if stance not in STANCES:
             raise Invalid("A position is agree, stand aside, object or block.")
         clean_reason: str | None = None
@@ -344,13 +442,13 @@ class Consensus:
             return item
 
         # a click is the hot path: the whole change runs in one trip to the database thread
-        item = await self.db.run(
+        item, standing = await self.db.run(
             lambda conn: consensus_rows.record_position(
                 conn, guild_id=actor.guild_id, item_id=item_id, user_id=actor.user_id, stance=stance,
                 reason=clean_reason, now=now, name=actor.display_name, check=check,
             )
         )  # fmt: skip
-        return item
+        return Stated(item, standing)
 
     async def amend(self, actor: Actor, ref: str, text: str) -> Item:
         """New text makes a new revision; positions on earlier revisions stay in history but no longer count."""
@@ -411,6 +509,9 @@ class Consensus:
             await consensus_rows.set_status(
                 conn, item.item_id, status, by=actor.user_id, at=now, note=note, answer=answer
             )
+            if fresh.counting == ORGANISATIONS:  # which organisations counted, as they were when decided
+                scope = await counting_rows.live_scope(conn, fresh.guild_id, fresh.group_id)
+                await counting_rows.freeze_item_scope(conn, item.item_id, [o.org_id for o in scope])
             await post_rows.cancel_posts(conn, (REMINDER, DEADLINE), item.item_id, now)
             closed = await consensus_rows.get_item(conn, actor.guild_id, item.item_id)
         assert closed is not None
@@ -427,6 +528,7 @@ class Consensus:
             if fresh.status == "open":
                 raise Conflict(f"#{item.number} is already open.")
             await consensus_rows.set_status(conn, item.item_id, "open", by=None, at=None)
+            await counting_rows.thaw_item_scope(conn, item.item_id)
             if fresh.deadline_at is not None and fresh.deadline_at > now:
                 await post_rows.add_posts(
                     conn, actor.guild_id, REMINDER, item.item_id, self._reminder_times(fresh.deadline_at, now)
@@ -437,9 +539,13 @@ class Consensus:
         return reopened
 
     async def resolve_objection(
-        self, actor: Actor, ref: str, objector_id: int, state: str, note: str | None
-    ) -> tuple[Item, ObjectionRow]:
-        """Mark an objection on the current revision addressed, or in the rough (with the convener's reason)."""
+        self, actor: Actor, ref: str, objector_id: int | None, state: str, note: str | None, *,
+        org: Org | None = None,
+    ) -> tuple[Item, ObjectionRow | OrgObjectionRow]:  # fmt: skip
+        """Mark an objection on the current revision addressed, or in the rough (with the convener's reason).
+
+        Counted per organisation the objection is an organisation's: the one given, or the one whose
+        objection the member stated, or the one the member represents."""
         item = await self.resolve(actor.guild_id, ref)
         if state not in OBJECTION_STATES:
             raise Invalid("An objection is marked addressed or in the rough.")
@@ -449,6 +555,10 @@ class Consensus:
             raise Invalid("Say why the group goes ahead: a note is required for “in the rough”.")
         if item.status != "open":
             raise Closed(f"#{item.number} is decided; reopen it to change its objection register.")
+        if item.counting == ORGANISATIONS:
+            return item, await self._resolve_org_objection(actor, item, objector_id, org, state, clean)
+        if objector_id is None:
+            raise Invalid(f"Name the member whose objection on #{item.number} it is.")
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
             done = await consensus_rows.resolve_objection(
@@ -461,6 +571,41 @@ class Consensus:
             if o.user_id == objector_id and o.revision == item.revision
         )  # fmt: skip
         return item, entry
+
+    async def _resolve_org_objection(
+        self, actor: Actor, item: Item, objector_id: int | None, org: Org | None, state: str, note: str | None
+    ) -> OrgObjectionRow:
+        register = [o for o in await counting_rows.org_objections(self.db, item.item_id)
+                    if o.revision == item.revision and o.state != "withdrawn"]  # fmt: skip
+        if org is not None:
+            if org.guild_id != actor.guild_id:
+                raise NotFound("That organisation does not exist on this server.")
+            wanted = [o for o in register if o.org_id == org.org_id]
+            missing = f"{org.name} has no objection or block on the current text of #{item.number}."
+        elif objector_id is not None:
+            wanted = [o for o in register if o.stated_by == objector_id]
+            if not wanted:
+                mine = await counting_rows.representation_org(self.db, actor.guild_id, objector_id)
+                wanted = [o for o in register if o.org_id == mine]
+            missing = (f"That member stated no organisation's objection on the current text of #{item.number}, "
+                       "and their organisation has none; name the organisation.")  # fmt: skip
+        else:
+            raise Invalid(
+                f"#{item.number} counts per organisation: name the organisation whose objection it is."
+            )
+        if not wanted:
+            raise NotFound(missing)
+        entry = wanted[0]
+        now = to_unix(self.clock.now())
+        async with self.db.transaction() as conn:
+            await server_rows.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], now)
+            done = await counting_rows.resolve_org_objection(
+                conn, item.item_id, item.revision, entry.org_id, state, note, actor.user_id, now
+            )
+        if not done:
+            raise NotFound(f"{entry.name} has no objection or block on the current text of #{item.number}.")
+        return next(o for o in await counting_rows.org_objections(self.db, item.item_id)
+                    if o.org_id == entry.org_id and o.revision == item.revision)  # fmt: skip
 
     async def reminder(self, item_id: int, guild_id: int, kind: str, late: bool) -> Reminder | None:
         """What to post for a comment-deadline post, or None when it is no longer useful."""
@@ -475,7 +620,13 @@ class Consensus:
             if now >= item.deadline_at:
                 return None  # the comment period is over: a reminder would only confuse
             mention: tuple[int, ...] = ()
-            if group is not None:
+            if view.orgs is not None:
+                # per organisation: the voices of the organisations in scope that have not responded
+                silent = view.orgs.not_responded
+                if not silent:
+                    return None
+                mention = tuple(o.voice_id for o in silent if o.voice_id is not None)
+            elif group is not None:
                 missing = await consensus_rows.non_responders(
                     self.db, guild_id, group.group_id, item.item_id, item.revision
                 )

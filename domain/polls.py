@@ -12,23 +12,28 @@ import csv
 import hashlib
 import hmac
 import io
+from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from domain import counting
 from domain.clock import Clock, to_unix
+from domain.counting import ORGANISATIONS, PEOPLE, Breakdown, ScopedOrg
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
 from domain.refs import by_number, found
 from domain.text import cell, strip_controls
 from domain.timeparse import parse_duration, parse_future
+from storage import counting as counting_rows
 from storage import groups as group_rows
 from storage import polls as poll_rows
 from storage import posts as post_rows
 from storage import servers as server_rows
-from storage.db import Database
+from storage.counting import OrgBallotRow
+from storage.db import Connection, Database
 from storage.polls import OptionCount, VoterRow
 from storage.polls import PollRow as Poll
 
@@ -36,7 +41,8 @@ __all__ = [
     "Poll", "PollView", "Ballot", "Results", "Nudge", "OptionCount", "VoterRow", "Polls", "CLOSE",
     "QUESTION_MAX", "OPTION_MAX", "OPTIONS_MIN", "OPTIONS_MAX", "BUTTONS_UP_TO", "split_options",
     "clean_question", "clean_options", "close_time", "poll_closed", "results_shown", "picks_mask", "mask_positions", "safe_cell",
-    "results_csv", "ballots_csv", "ballot_key", "load_ballot_key",
+    "results_csv", "ballots_csv", "org_ballots_csv", "ballot_key", "org_ballot_key", "load_ballot_key",
+    "OrgBallotRow",
 ]  # fmt: skip
 
 QUESTION_MAX = 300
@@ -59,15 +65,20 @@ _KEY_CHECK_LABEL = b"caucus ballot key check v1"
 class PollView:
     """What a poll's message shows: the poll, its options with counts, its group, and what may be shown."""
 
-    poll: Poll
+    poll: Poll  # counted per organisation: its ballots are those that count
     options: tuple[OptionCount, ...]
     group: Group | None
     closed: bool  # closed, or its deadline has passed (no vote counts after it)
     show_results: bool  # results are live, or the poll is closed
+    scope: tuple[ScopedOrg, ...] = ()  # counted per organisation: the organisations that count
 
     @property
     def uses_buttons(self) -> bool:
         return len(self.options) <= BUTTONS_UP_TO
+
+    @property
+    def per_org(self) -> bool:
+        return self.poll.counting == ORGANISATIONS
 
 
 @dataclass(frozen=True)
@@ -78,22 +89,28 @@ class Ballot:
     positions: tuple[int, ...]
     labels: tuple[str, ...]
     changed: bool
+    org_name: str | None = None  # counted per organisation: the ballot is this organisation's
 
 
 @dataclass(frozen=True)
 class Results:
-    """/poll results: the view, and who chose what for open polls whose results may be shown."""
+    """/poll results: the view, and who chose what for open polls whose results may be shown (per
+    organisation: each organisation's ballot, and who cast it); the breakdown by constituency."""
 
     view: PollView
     voters: tuple[VoterRow, ...]
+    org_ballots: tuple[OrgBallotRow, ...] = ()
+    breakdown: Breakdown | None = None
 
 
 @dataclass(frozen=True)
 class Nudge:
-    """Whom to remind about a poll: eligible members without a ballot."""
+    """Whom to remind about a poll: eligible members without a ballot (per organisation: the voices of the
+    organisations without one)."""
 
     poll: Poll
     user_ids: tuple[int, ...]
+    per_org: bool = False
 
 
 # -- parsing and checking input ----------------------------------------------------------------
@@ -182,6 +199,12 @@ def ballot_key(secret: bytes, poll_id: int, user_id: int) -> bytes:
     return hmac.new(secret, f"ballot:{poll_id}:{user_id}".encode(), hashlib.sha256).digest()
 
 
+def org_ballot_key(secret: bytes, poll_id: int, org_id: int) -> bytes:
+    """What an organisation's anonymous ballot is stored under: HMAC-SHA256 of the poll and organisation
+    with the bot's key (nothing in the database links it to the organisation or to who cast it)."""
+    return hmac.new(secret, f"ballot:{poll_id}:org:{org_id}".encode(), hashlib.sha256).digest()
+
+
 def _key_check(secret: bytes) -> bytes:
     return hmac.new(secret, _KEY_CHECK_LABEL, hashlib.sha256).digest()
 
@@ -220,6 +243,19 @@ def results_csv(view: PollView) -> str:
     for option in view.options:
         rows.append((poll.number, poll.question, option.position, option.label, option.votes,
                      _share(option.votes, poll.ballots), poll.ballots))  # fmt: skip
+    return _csv(rows)
+
+
+def org_ballots_csv(view: PollView, ballots: Iterable[OrgBallotRow]) -> str:
+    """Which organisation chose what in an open poll counted per organisation (and who cast it), as CSV."""
+    labels = {o.position: o.label for o in view.options}
+    rows: list[Sequence[object]] = [("poll", "organisation", "acronym", "region", "stakeholder", "choices",
+                                     "cast_by_user_id", "updated_at")]  # fmt: skip
+    for b in ballots:
+        chosen = " | ".join(labels[p] for p in mask_positions(b.picks) if p in labels)
+        rows.append(
+            (view.poll.number, b.name, b.acronym, b.region, b.stakeholder, chosen, b.cast_by, b.updated_at)
+        )
     return _csv(rows)
 
 
@@ -276,20 +312,65 @@ class Polls:
         )
 
     async def view(self, poll: Poll) -> PollView:
-        """The poll with its options, tally and group."""
+        """The poll with its options, tally and group (per organisation: the tally that counts)."""
         group = (
             None
             if poll.group_id is None
             else await group_rows.get_group(self.db, poll.guild_id, poll.group_id)
         )
         closed = self.is_closed(poll)
+        counted, options, scope = await self.counted(poll)
         return PollView(
-            poll=poll,
-            options=tuple(await poll_rows.options(self.db, poll.poll_id)),
+            poll=counted,
+            options=options,
             group=group,
             closed=closed,
             show_results=results_shown(closed, poll.hide_results),
+            scope=tuple(scope),
         )
+
+    async def counted(self, poll: Poll) -> tuple[Poll, tuple[OptionCount, ...], list[ScopedOrg]]:
+        """The poll with the ballots that count, its options with their counts, and (per organisation) the
+        organisations that count. Per person every ballot counts. Per organisation only the ballots of the
+        organisations in scope: counted and, for a working group's poll, with a representative in it —
+        now, or as they were at the close."""
+        options = tuple(await poll_rows.options(self.db, poll.poll_id))
+        if poll.counting != ORGANISATIONS:
+            return poll, options, []
+        scope = await counting.poll_scope(
+            self.db, poll.guild_id, poll.poll_id, poll.group_id, poll.closed_at is not None
+        )
+        if poll.anonymous and poll.closed_at is not None:
+            return poll, options, scope  # what no longer counted was taken out at the close
+        in_scope = {o.org_id for o in scope}
+        if poll.anonymous:
+            keys = {org_ballot_key(self._secret, poll.poll_id, org_id) for org_id in in_scope}
+            masks = [
+                picks
+                for key, picks in await counting_rows.secret_ballots(self.db, poll.poll_id)
+                if key in keys
+            ]
+        else:
+            masks = [
+                b.picks
+                for b in await counting_rows.org_ballots(self.db, poll.poll_id)
+                if b.org_id in in_scope
+            ]
+        votes: Counter[int] = Counter(p for mask in masks for p in mask_positions(mask))
+        return (
+            replace(poll, ballots=len(masks)),
+            tuple(OptionCount(o.position, o.label, votes[o.position]) for o in options),
+            scope,
+        )
+
+    async def secret_counts(self, guild_id: int, poll_id: int) -> tuple[int, dict[int, int]] | None:
+        """The ballots that count and the votes per option of a poll of this server (for the summary of an
+        open anonymous poll per organisation, which only the ballot key can count); None if unknown."""
+        poll = await poll_rows.get_poll(self.db, guild_id, poll_id)
+        if poll is None:
+            return None
+        counted, options, _ = await self.counted(poll)
+        return counted.ballots, {o.position: o.votes for o in options}
 
     async def view_by_id(self, guild_id: int, poll_id: int) -> PollView:
         """The current view of a poll of this server."""
@@ -300,20 +381,56 @@ class Polls:
         return await poll_rows.search_polls(self.db, guild_id, text)
 
     async def list_polls(self, guild_id: int) -> list[tuple[Poll, bool]]:
-        """Open polls of this server, then those closed in the last seven days; each with whether it is closed."""
+        """Open polls of this server, then those closed in the last seven days; each with whether it is
+        closed (per organisation, with the ballots that count)."""
         since = to_unix(self.clock.now() - RECENTLY_CLOSED)
-        return [
-            (p, self.is_closed(p)) for p in await poll_rows.list_polls(self.db, guild_id, closed_since=since)
-        ]
+        found = []
+        for p in await poll_rows.list_polls(self.db, guild_id, closed_since=since):
+            counted = (await self.counted(p))[0] if p.counting == ORGANISATIONS else p
+            found.append((counted, self.is_closed(p)))
+        return found
 
     async def results(self, guild_id: int, ref: str) -> Results:
         """The results if they may be shown (hidden polls show none before close, to anyone); open polls name voters."""
         poll = await self.resolve(guild_id, ref)
         view = await self.view(poll)
         voters: tuple[VoterRow, ...] = ()
+        ballots: tuple[OrgBallotRow, ...] = ()
         if view.show_results and not poll.anonymous:
-            voters = tuple(await poll_rows.voters(self.db, guild_id, poll.poll_id))
-        return Results(view, voters)
+            if view.per_org:
+                counted = {o.org_id for o in view.scope}
+                ballots = tuple(
+                    b for b in await counting_rows.org_ballots(self.db, poll.poll_id) if b.org_id in counted
+                )
+            else:
+                voters = tuple(await poll_rows.voters(self.db, guild_id, poll.poll_id))
+        return Results(view, voters, ballots, await self.breakdown(view, ballots))
+
+    async def breakdown(
+        self, view: PollView, ballots: Sequence[OrgBallotRow] | None = None
+    ) -> Breakdown | None:
+        """The ballots by region and stakeholder group (None when results are hidden, in anonymous polls —
+        a ballot is linked to nobody —, and on a server without organisations)."""
+        poll = view.poll
+        if (
+            poll.anonymous
+            or not view.show_results
+            or not await counting_rows.has_orgs(self.db, poll.guild_id)
+        ):
+            return None
+        choices = [(str(o.position), o.label) for o in view.options]
+        if view.per_org:
+            if ballots is None:
+                counted = {o.org_id for o in view.scope}
+                ballots = [
+                    b for b in await counting_rows.org_ballots(self.db, poll.poll_id) if b.org_id in counted
+                ]
+            supports = [counting.picks_support(b.picks, b.region, b.stakeholder) for b in ballots]
+            return counting.breakdown(ORGANISATIONS, choices, supports, scope=view.scope,
+                                      responded={b.org_id for b in ballots})  # fmt: skip
+        rows = await counting_rows.people_supports_of_poll(self.db, poll.guild_id, poll.poll_id)
+        return counting.breakdown(PEOPLE, choices, [counting.picks_support(r.picks or 0, r.region, r.stakeholder)
+                                                    for r in rows])  # fmt: skip
 
     async def can_manage(self, actor: Actor, poll: Poll) -> bool:
         """The creator, a convener of the poll's group, or a coordinator."""
@@ -351,8 +468,16 @@ class Polls:
         group: str | None = None,
         role_id: int | None = None,
         role_name: str | None = None,
+        count: str | None = None,
     ) -> Poll:
-        """Open a poll numbered next in the server, and plan its close at the deadline, in one transaction."""
+        """Open a poll numbered next in the server, and plan its close at the deadline, in one transaction.
+        ``count``: one ballot per person (the default) or per organisation, fixed from now on."""
+        mode = counting.parse_counting(count)
+        if mode == ORGANISATIONS and role_id is not None:
+            raise Invalid(
+                "A poll counted per organisation can be limited to a working group (its organisations), not to a "
+                "role; leave the role out."
+            )
         question = clean_question(question)
         labels = clean_options(split_options(options) if isinstance(options, str) else options)
         if not 1 <= choices <= len(labels):
@@ -366,6 +491,8 @@ class Polls:
             raise Invalid("Limit a poll to a working group or to a role, not both.")
         if found is not None and found.archived_at is not None:
             raise Closed(f"{found.name} is archived and takes no new polls.")
+        if mode == ORGANISATIONS:
+            await counting.require_counted_orgs(self.db, actor.guild_id, "a poll counted")
         async with self.db.transaction() as conn:
             await server_rows.ensure_guild(conn, actor.guild_id, to_unix(now))
             await server_rows.upsert_members(
@@ -380,7 +507,7 @@ class Polls:
                 group_id=found.group_id if found else None, role_id=role_id,
                 role_name=(strip_controls(role_name or "") or str(role_id))[:100] if role_id is not None else None, choices=choices,
                 anonymous=anonymous, hide_results=hide_results, key_check=self._check if anonymous else None,
-                closes_at=closes_at, now=to_unix(now),
+                closes_at=closes_at, now=to_unix(now), counting=mode,
             )  # fmt: skip
             await post_rows.add_posts(conn, actor.guild_id, CLOSE, poll_id, [closes_at])
             poll = await poll_rows.get_poll(conn, actor.guild_id, poll_id)
@@ -428,11 +555,13 @@ class Polls:
                 self._key_ok.add(poll.poll_id)
             if any(not 1 <= p <= poll.option_count for p in wanted):
                 raise Invalid(f"That option is not on poll #{poll.number}; use the poll's buttons or menu.")
-            if poll.role_id is not None and not actor.holds_role(poll.role_id):
+            if poll.counting == ORGANISATIONS:
+                self._check_org_voter(poll, ctx)
+            elif poll.role_id is not None and not actor.holds_role(poll.role_id):
                 raise NotAllowed(
                     f"Only members with the {poll.role_name} role can vote in poll #{poll.number}."
                 )
-            if poll.group_id is not None and not ctx.is_member(poll.group_id):
+            elif poll.group_id is not None and not ctx.is_member(poll.group_id):
                 raise NotAllowed(
                     f"Only members of {ctx.group_name(poll.group_id)} can vote in poll #{poll.number}; join the "
                     "group with /wg join first."
@@ -444,14 +573,41 @@ class Polls:
                 raise Invalid(f"You can choose at most {poll.choices} options in poll #{poll.number}{hint}.")
             return poll, new
 
-        # a click is the hot path: the whole vote runs in one trip to the database thread
-        poll, current, new = await self.db.run(
+        def org_key(org_id: int) -> bytes:
+            return org_ballot_key(self._secret, poll_id, org_id)
+
+        # a click is the hot path: the whole vote (and, per organisation, whom the member represents) runs in
+        # one trip to the database thread
+        done = await self.db.run(
             lambda conn: poll_rows.record_vote(
                 conn, guild_id=actor.guild_id, poll_id=poll_id, user_id=actor.user_id, voter_key=key, now=now,
-                name=actor.display_name, decide=decide,
+                name=actor.display_name, decide=decide, org_key=org_key,
             )
         )  # fmt: skip
-        return await self._ballot(poll, new, changed=new != current)
+        ballot = await self._ballot(done.poll, done.new, changed=done.new != done.old)
+        return replace(ballot, org_name=done.org.name) if done.org is not None else ballot
+
+    @staticmethod
+    def _check_org_voter(poll: Poll, ctx: poll_rows.VoteContext) -> None:
+        """Per organisation, only the voice of an organisation in scope votes, for its organisation."""
+        rep = ctx.representation
+        if rep is None:
+            raise NotAllowed(
+                f"Poll #{poll.number} counts one ballot per organisation, cast by its voice: you represent no "
+                "organisation, so you can't vote in it. To vote for yours, ask to represent it with /org join."
+            )
+        if not rep.is_voice:
+            voice = ctx.voice_name(rep.org_id)
+            named = f"its voice, {voice}," if voice else "its voice"
+            raise NotAllowed(
+                f"Poll #{poll.number} counts one ballot per organisation: only {named} votes for {rep.name}, and "
+                "your click changed nothing. Ask them, or ask a coordinator to hand you the voice (/org voice)."
+            )
+        if poll.group_id is not None and not ctx.org_in_group(rep.org_id, poll.group_id):
+            raise NotAllowed(
+                f"Poll #{poll.number} is for the organisations of {ctx.group_name(poll.group_id)}: {rep.name} has no "
+                "representative in that group (one of them joins it with /wg join)."
+            )
 
     async def _ballot(self, poll: Poll, picks: int, *, changed: bool) -> Ballot:
         labels = self._labels.get(poll.poll_id)
@@ -462,8 +618,20 @@ class Polls:
         return Ballot(poll, chosen, tuple(labels[p] for p in chosen), changed)
 
     async def ballot(self, actor: Actor, poll_id: int) -> Ballot:
-        """The actor's current ballot on a poll of this server."""
+        """The actor's current ballot on a poll of this server (per organisation: their organisation's)."""
         poll = await self.by_id(actor.guild_id, poll_id)
+        if poll.counting == ORGANISATIONS:
+            rep = await counting_rows.representation_org(self.db, actor.guild_id, actor.user_id)
+            if rep is None:
+                return await self._ballot(poll, 0, changed=False)
+            if poll.anonymous:
+                picks = await poll_rows.picks_of(
+                    self.db, poll.poll_id, org_ballot_key(self._secret, poll.poll_id, rep)
+                )
+            else:
+                picks = next((b.picks for b in await counting_rows.org_ballots(self.db, poll.poll_id)
+                              if b.org_id == rep), 0)  # fmt: skip
+            return await self._ballot(poll, picks, changed=False)
         picks = await poll_rows.picks_of(self.db, poll.poll_id, self._voter(poll, actor.user_id))
         return await self._ballot(poll, picks, changed=False)
 
@@ -476,8 +644,19 @@ class Polls:
             await post_rows.cancel_posts(conn, (CLOSE,), poll_id, closed_at)
             poll = await poll_rows.get_poll(conn, guild_id, poll_id)
             assert poll is not None
+            if poll.counting == ORGANISATIONS:
+                # which organisations counted, as they were at the close; an anonymous ballot of one that no
+                # longer counts can't be kept apart without linking it, so it goes before the keys do
+                scope = [o.org_id for o in await counting_rows.live_scope(conn, guild_id, poll.group_id)]
+                await counting_rows.freeze_poll_scope(conn, poll_id, scope)
+                if poll.anonymous:
+                    keep = {org_ballot_key(self._secret, poll_id, org_id) for org_id in scope}
+                    gone = [k for k, _ in await counting_rows.secret_ballots(conn, poll_id) if k not in keep]
+                    await counting_rows.drop_secret_ballots(conn, poll_id, gone)
             if poll.anonymous:
                 await poll_rows.forget_voter_keys(conn, poll_id)
+            poll = await poll_rows.get_poll(conn, guild_id, poll_id)
+            assert poll is not None
         return poll
 
     async def close(self, actor: Actor, ref: str) -> Poll:
@@ -528,7 +707,7 @@ class Polls:
         await self._require_manager(actor, poll, "nudge voters of")
         if self.is_closed(poll):
             raise Closed(f"Poll #{poll.number} is closed; there is nobody left to nudge.")
-        if poll.group_id is None and poll.role_id is None:
+        if poll.group_id is None and poll.role_id is None and poll.counting == PEOPLE:
             raise Invalid(
                 f"Nudging needs a poll limited to a working group or a role; poll #{poll.number} is open to "
                 "everyone, so there is no list of who should vote."
@@ -545,20 +724,41 @@ class Polls:
                 raise Conflict(
                     f"Poll #{poll.number} was nudged less than an hour ago; you can nudge again in {minutes} minutes."
                 )
-            if fresh.group_id is not None:
-                eligible = [m.user_id for m in await group_rows.members_of(self.db, fresh.group_id)]
+            if fresh.counting == ORGANISATIONS:
+                missing = await self._silent_voices(conn, fresh)
             else:
-                eligible = sorted(set(role_member_ids or ()))
-            if fresh.anonymous:
-                keys = await poll_rows.voter_keys(conn, fresh.poll_id)
-                missing = [u for u in eligible if ballot_key(self._secret, fresh.poll_id, u) not in keys]
-            else:
-                voted = await poll_rows.voted_user_ids(conn, fresh.poll_id)
-                missing = [u for u in eligible if u not in voted]
+                missing = await self._silent_members(conn, fresh, role_member_ids)
             if not missing:
-                raise Conflict(
-                    f"Everyone who can vote in poll #{poll.number} has voted; there is nobody to nudge."
+                everyone = (
+                    "Every organisation that counts"
+                    if fresh.counting == ORGANISATIONS
+                    else "Everyone who can vote"
                 )
+                raise Conflict(f"{everyone} in poll #{poll.number} has voted; there is nobody to nudge.")
             if not await poll_rows.claim_nudge(conn, fresh.poll_id, now, every):
                 raise Conflict(f"Poll #{poll.number} was nudged less than an hour ago; try again later.")
-        return Nudge(fresh, tuple(missing))
+        return Nudge(fresh, tuple(missing), fresh.counting == ORGANISATIONS)
+
+    async def _silent_members(
+        self, conn: Connection, poll: Poll, role_member_ids: Collection[int] | None
+    ) -> list[int]:
+        """The eligible members (the group's, or the role's) who have no ballot in the poll."""
+        if poll.group_id is not None:
+            eligible = [m.user_id for m in await group_rows.members_of(self.db, poll.group_id)]
+        else:
+            eligible = sorted(set(role_member_ids or ()))
+        if poll.anonymous:
+            keys = await poll_rows.voter_keys(conn, poll.poll_id)
+            return [u for u in eligible if ballot_key(self._secret, poll.poll_id, u) not in keys]
+        voted = await poll_rows.voted_user_ids(conn, poll.poll_id)
+        return [u for u in eligible if u not in voted]
+
+    async def _silent_voices(self, conn: Connection, poll: Poll) -> list[int]:
+        """The voices of the organisations in scope that have no ballot in the poll."""
+        scope = await counting_rows.live_scope(conn, poll.guild_id, poll.group_id)
+        if poll.anonymous:
+            keys = await poll_rows.voter_keys(conn, poll.poll_id)
+            voted = {o.org_id for o in scope if org_ballot_key(self._secret, poll.poll_id, o.org_id) in keys}
+        else:
+            voted = {b.org_id for b in await counting_rows.org_ballots(conn, poll.poll_id)}
+        return [o.voice_id for o in scope if o.org_id not in voted and o.voice_id is not None]

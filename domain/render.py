@@ -15,7 +15,9 @@ from dataclasses import is_dataclass
 from typing import Any
 
 from domain.consensus import STATUS_LABELS
-from domain.summary import SCHEMA, Point, PollResult, Section, Summary
+from domain.counting import ORGANISATIONS, Breakdown, Line
+from domain.orgs import REGIONS, STAKEHOLDERS
+from domain.summary import SCHEMA, OrgPosition, Point, PollResult, Section, Summary
 from domain.text import cell, defuse
 
 STANCES = (("agree", "agree"), ("stand_aside", "stand aside"), ("object", "object"), ("block", "block"))
@@ -63,6 +65,33 @@ def _heading_lines(s: Summary) -> list[str]:
     ]
 
 
+def _split_line(b: Breakdown, line: Line) -> str:
+    """One region's or stakeholder group's counts, e.g. "African: agree 3, object 1, 2 not responded"."""
+    parts = [f"{label} {count}" for label, count in zip(b.labels, line.counts, strict=True) if count]
+    if line.not_responded:
+        parts.append(f"{line.not_responded} not responded")
+    return f"{line.label}: {', '.join(parts) if parts else 'none'}"
+
+
+def _split_unit(b: Breakdown) -> str:
+    return "organisations" if b.unit == ORGANISATIONS else "members, by the organisation they represented"
+
+
+def _counted_line(p: Point) -> str | None:
+    """How a point counted per organisation counts (None for one counted per person)."""
+    if p.counting != ORGANISATIONS:
+        return None
+    missing = f"; not responded: {', '.join(p.not_responded)}" if p.not_responded else ""
+    return f"counted per organisation: {p.organisations_in_scope} organisations count{missing}"
+
+
+def _org_position_text(pos: OrgPosition) -> tuple[str, str]:
+    name = pos.organisation + (f" ({pos.acronym})" if pos.acronym else "")
+    extra = "" if pos.counted else " (not counted)"
+    by = f", stated by {pos.stated_by}" if pos.stated_by else ""
+    return name, f"{pos.stance.replace('_', ' ')}{extra}{by}"
+
+
 def _section_title(sec: Section) -> str:
     if sec.group_name is None:
         return "Without a working group"
@@ -83,8 +112,16 @@ def _md_point(p: Point) -> list[str]:
     lines.append(f"  - {'; '.join(meta)}")
     if p.outcome_note:
         lines.append(f"  - Note: {md(p.outcome_note)}")
+    counted = _counted_line(p)
+    if counted:
+        lines.append(f"  - {md(counted)}")
+    for org in p.organisation_positions:
+        name, said = _org_position_text(org)
+        reason = f": {md(org.reason)}" if org.reason else ""
+        lines.append(f"  - **{md(name)}**: {md(said)}{reason}")
     for o in p.objections:
-        who = f"{md(o.by)}, " if o.by else ""
+        who = ", ".join(md(x) for x in (o.organisation, o.by) if x)
+        who += ", " if who else ""
         line = f"  - {o.stance.capitalize()} ({who}revision {o.revision}, {OBJECTION_STATES[o.state]}): {md(o.reason)}"
         if o.note:
             line += f" — {md(o.note)}"
@@ -92,19 +129,35 @@ def _md_point(p: Point) -> list[str]:
     for pos in p.positions:
         reason = f": {md(pos.reason)}" if pos.reason else ""
         lines.append(f"  - {md(pos.by)}: {pos.stance.replace('_', ' ')}{reason}")
+    lines += _md_breakdown(p.breakdown)
     return lines
+
+
+def _md_breakdown(b: Breakdown | None) -> list[str]:
+    if b is None:
+        return []
+    return [
+        f"  - By region ({_split_unit(b)}): " + "; ".join(md(_split_line(b, x)) for x in b.by_region),
+        "  - By stakeholder group: " + ("; ".join(md(_split_line(b, x)) for x in b.by_stakeholder) or "none"),
+    ]
 
 
 def _md_poll(poll: PollResult) -> list[str]:
     state = "closed" if poll.closed else f"open until {poll.closes_at}"
     kind = "anonymous, " if poll.anonymous else ""
-    lines = [f"- **Poll #{poll.number}** {md(poll.question)} ({kind}{state}; {poll.ballots} ballots)"]
+    ballots = f"{poll.ballots} ballots"
+    if poll.counting == ORGANISATIONS:
+        ballots = f"one per organisation, {poll.ballots} of {poll.organisations_in_scope} organisations voted"
+    lines = [f"- **Poll #{poll.number}** {md(poll.question)} ({kind}{state}; {ballots})"]
     if poll.results_hidden:
         lines.append("  - Results are hidden until the poll closes.")
         return lines
     for opt in poll.options:
         voters = f" — {', '.join(md(v) for v in opt.voters)}" if opt.voters else ""
         lines.append(f"  - {md(opt.label)}: {opt.votes}{voters}")
+    for b in poll.organisation_ballots or ():
+        lines.append(f"  - **{md(b.organisation)}**: {', '.join(md(c) for c in b.choices)}")
+    lines += _md_breakdown(poll.breakdown)
     return lines
 
 
@@ -146,6 +199,12 @@ def render_markdown(s: Summary) -> str:
                 out.append(
                     f"- {ses.start}–{(ses.end or '')[11:]} ({ses.zone}){repeat} — {md(ses.title)}{extra}"
                 )
+    if s.organisations:
+        out += ["", "## Member organisations", ""]
+        for org in s.organisations:
+            name = md(org.name) + (f" ({md(org.acronym)})" if org.acronym else "")
+            out.append(f"- **{name}** — {org.country} · {REGIONS[org.region]} · {STAKEHOLDERS[org.stakeholder]} · "
+                       f"{org.state}")  # fmt: skip
     return "\n".join(out) + "\n"
 
 
@@ -177,9 +236,17 @@ def _html_point(p: Point) -> str:
     parts.append(f'<div class="meta">{"; ".join(meta)}</div><div class="tally">{h(tally_text(p))}</div>')
     if p.outcome_note:
         parts.append(f'<div class="meta">Note: {h(p.outcome_note)}</div>')
+    counted = _counted_line(p)
+    if counted:
+        parts.append(f'<div class="meta">{h(counted)}</div>')
     rows = []
+    for org in p.organisation_positions:
+        name, said = _org_position_text(org)
+        reason = f": {h(org.reason)}" if org.reason else ""
+        rows.append(f"<li><strong>{h(name)}</strong>: {h(said)}{reason}</li>")
     for o in p.objections:
-        who = f"{h(o.by)}, " if o.by else ""
+        who = ", ".join(h(x) for x in (o.organisation, o.by) if x)
+        who += ", " if who else ""
         note = f" — {h(o.note)}" if o.note else ""
         rows.append(f"<li>{o.stance.capitalize()} ({who}revision {o.revision}, {OBJECTION_STATES[o.state]}): "
                     f"{h(o.reason)}{note}</li>")  # fmt: skip
@@ -188,7 +255,28 @@ def _html_point(p: Point) -> str:
         rows.append(f"<li>{h(pos.by)}: {pos.stance.replace('_', ' ')}{reason}</li>")
     if rows:
         parts.append("<ul>" + "".join(rows) + "</ul>")
+    parts.append(_html_breakdown(p.breakdown))
     return "".join(parts) + "</div>"
+
+
+def _html_breakdown(b: Breakdown | None) -> str:
+    if b is None:
+        return ""
+    silent = any(x.not_responded for x in b.by_region)
+    head = "".join(f"<th>{h(label)}</th>" for label in b.labels) + (
+        "<th>not responded</th>" if silent else ""
+    )
+
+    def rows(lines: tuple[Line, ...]) -> str:
+        return "".join(
+            f"<tr><td>{h(x.label)}</td>" + "".join(f"<td>{c}</td>" for c in x.counts)
+            + (f"<td>{x.not_responded or 0}</td>" if silent else "") + "</tr>"
+            for x in lines
+        )  # fmt: skip
+
+    return (f'<div class="meta">By region and stakeholder group ({h(_split_unit(b))})</div><table class="split">'
+            f"<tr><th>Region</th>{head}</tr>{rows(b.by_region)}<tr><th>Stakeholder group</th>{head}</tr>"
+            f"{rows(b.by_stakeholder)}</table>")  # fmt: skip
 
 
 def _html_poll(poll: PollResult) -> str:
@@ -197,16 +285,28 @@ def _html_poll(poll: PollResult) -> str:
     head = (
         f'<div class="item open"><div><span class="num">Poll #{poll.number}</span> {h(poll.question)}</div>'
     )
-    head += f'<div class="meta">{kind}{state}; {poll.ballots} ballots</div>'
-    if poll.results_hidden:
-        return head + '<div class="meta">Results are hidden until the poll closes.</div></div>'
+    ballots = f"{poll.ballots} ballots"
+    if poll.counting == ORGANISATIONS:
+        ballots = f"one per organisation, {poll.ballots} of {poll.organisations_in_scope} organisations voted"
+    head += f'<div class="meta">{kind}{state}; {ballots}</div>'
+
     top = max([o.votes or 0 for o in poll.options] + [1])
     rows = "".join(
         f"<tr><td>{h(o.label)}</td><td>{o.votes}</td><td><span class=\"bar\" style=\"width:{int(100 * (o.votes or 0) / top)}%\">"
         f"</span></td>" + (f"<td>{h(', '.join(o.voters))}</td>" if o.voters is not None else "") + "</tr>"
         for o in poll.options
     )  # fmt: skip
-    return head + f"<table>{rows}</table></div>"
+    cast = "".join(
+        f"<li><strong>{h(b.organisation)}</strong>: {h(', '.join(b.choices))}</li>"
+        for b in poll.organisation_ballots or ()
+    )
+    return (
+        head
+        + f"<table>{rows}</table>"
+        + (f"<ul>{cast}</ul>" if cast else "")
+        + _html_breakdown(poll.breakdown)
+        + "</div>"
+    )
 
 
 def render_html(s: Summary) -> str:
@@ -249,6 +349,14 @@ def render_html(s: Summary) -> str:
             out.append("<h3>Sessions</h3><table><tr><th>When</th><th>Session</th><th>Moderators</th><th>Where</th>"
                        f"</tr>{rows}</table>")  # fmt: skip
         out.append("</section>")
+    if s.organisations:
+        rows = "".join(
+            f"<tr><td>{h(o.name)}</td><td>{h(o.acronym)}</td><td>{h(o.country)}</td><td>{h(str(REGIONS[o.region]))}</td>"
+            f"<td>{h(str(STAKEHOLDERS[o.stakeholder]))}</td><td>{h(o.state)}</td></tr>"
+            for o in s.organisations
+        )  # fmt: skip
+        out.append("<section><h2>Member organisations</h2><table><tr><th>Name</th><th>Acronym</th><th>Country</th>"
+                   f"<th>Region</th><th>Stakeholder group</th><th>State</th></tr>{rows}</table></section>")  # fmt: skip
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
@@ -256,8 +364,13 @@ def render_html(s: Summary) -> str:
 # -- CSV -----------------------------------------------------------------------------------------
 
 POINT_COLUMNS = ("group", "number", "kind", "status", "text", "agree", "stand_aside", "object", "block",
-                 "open_objections", "outcome_note", "answer", "decided_by", "decided_at", "proposed_by", "revision")  # fmt: skip
+                 "open_objections", "outcome_note", "answer", "decided_by", "decided_at", "proposed_by", "revision",
+                 "counting", "organisations_in_scope")  # fmt: skip
 POSITION_COLUMNS = ("group", "number", "revision", "member", "stance", "reason")
+ORG_COLUMNS = ("name", "acronym", "country", "region", "stakeholder", "state")
+ORG_POSITION_COLUMNS = ("group", "number", "revision", "organisation", "acronym", "region", "stakeholder", "stance",
+                        "reason", "counted", "stated_by")  # fmt: skip
+BREAKDOWN_COLUMNS = ("group", "kind", "number", "unit", "dimension", "key", "label", "choice", "count")
 
 
 def _csv(rows: list[tuple[Any, ...]]) -> bytes:
@@ -276,13 +389,49 @@ def render_csv(s: Summary) -> tuple[bytes, bytes | None]:
         for p in sec.points:
             items.append((group, p.number, "point", p.status, p.text, *(p.tally[k] for k, _ in STANCES),
                           p.open_objections, p.outcome_note or "", "", p.decided_by or "", p.decided_at or "",
-                          p.proposed_by, p.revision))  # fmt: skip
+                          p.proposed_by, p.revision, p.counting,
+                          "" if p.organisations_in_scope is None else p.organisations_in_scope))  # fmt: skip
             for pos in p.positions:
                 positions.append((group, p.number, p.revision, pos.by, pos.stance, pos.reason or ""))
         for q in sec.questions:
             items.append((group, q.number, "question", q.status, q.text, "", "", "", "", "", q.note or "",
-                          q.answer or "", q.decided_by or "", q.decided_at or "", q.proposed_by, 1))  # fmt: skip
+                          q.answer or "", q.decided_by or "", q.decided_at or "", q.proposed_by, 1, "", ""))  # fmt: skip
     return _csv(items), (_csv(positions) if s.names_included else None)
+
+
+def render_org_csv(s: Summary) -> list[tuple[str, bytes]]:
+    """On a server with organisations: the organisations, their positions on points counted per organisation
+    (for every member: an organisation's position is not personal data; who stated it only with names), and
+    every breakdown by region and stakeholder group, one count per row."""
+    if not s.organisations:
+        return []
+    orgs: list[tuple[Any, ...]] = [ORG_COLUMNS]
+    orgs += [(o.name, o.acronym, o.country, o.region, o.stakeholder, o.state) for o in s.organisations]
+    stated: list[tuple[Any, ...]] = [ORG_POSITION_COLUMNS]
+    split: list[tuple[Any, ...]] = [BREAKDOWN_COLUMNS]
+
+    def counts(group: str, kind: str, number: int, b: Breakdown | None) -> None:
+        if b is None:
+            return
+        for dimension, lines in (("region", b.by_region), ("stakeholder", b.by_stakeholder)):
+            for x in lines:
+                split.extend((group, kind, number, b.unit, dimension, x.key, x.label, label, count)
+                             for label, count in zip(b.labels, x.counts, strict=True))  # fmt: skip
+                if x.not_responded is not None:
+                    split.append((group, kind, number, b.unit, dimension, x.key, x.label, "not responded",
+                                  x.not_responded))  # fmt: skip
+
+    for sec in s.sections:
+        group = sec.group_name or ""
+        for p in sec.points:
+            stated += [(group, p.number, p.revision, o.organisation, o.acronym, o.region, o.stakeholder, o.stance,
+                        o.reason or "", "yes" if o.counted else "no", o.stated_by or "")
+                       for o in p.organisation_positions]  # fmt: skip
+            counts(group, "point", p.number, p.breakdown)
+        for poll in sec.polls:
+            counts(group, "poll", poll.number, poll.breakdown)
+    return [("-organisations.csv", _csv(orgs)), ("-organisation-positions.csv", _csv(stated)),
+            ("-breakdown.csv", _csv(split))]  # fmt: skip
 
 
 # -- JSON ----------------------------------------------------------------------------------------
@@ -303,7 +452,7 @@ def summary_dict(s: Summary) -> dict[str, Any]:
 
 
 def render_json(s: Summary) -> str:
-    """The summary as compact JSON (schema ``caucus-summary/1``), keys in a fixed order, one line."""
+    """The summary as compact JSON (schema ``caucus-summary/2``), keys in a fixed order, one line."""
     return json.dumps(summary_dict(s), ensure_ascii=False, separators=(",", ":"), default=_fields) + "\n"
 
 
@@ -320,5 +469,5 @@ def render(s: Summary, fmt: str) -> list[tuple[str, bytes]]:
         files = [(".csv", points)]
         if positions is not None:
             files.append(("-positions.csv", positions))
-        return files
+        return files + render_org_csv(s)
     raise ValueError(f"unknown format {fmt!r}")

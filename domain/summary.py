@@ -5,15 +5,17 @@ Order is deterministic and the date is a day, not a time, so two exports of the 
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from domain import counting
 from domain.clock import Clock, to_unix
-from domain.consensus import STANCES, STATUS_LABELS, count_positions
+from domain.consensus import STANCE_CHOICES, STANCES, STATUS_LABELS, count_positions
+from domain.counting import ORGANISATIONS, PEOPLE, Breakdown, ScopedOrg
 from domain.errors import Invalid, NotFound
 from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
@@ -26,12 +28,16 @@ from storage.export import (
     ItemExportRow,
     ObjectionExportRow,
     OptionExportRow,
+    OrgBallotExportRow,
+    OrgExportRow,
+    OrgObjectionExportRow,
+    OrgPositionExportRow,
     PollExportRow,
     PositionExportRow,
     SessionExportRow,
 )
 
-SCHEMA = "caucus-summary/1"
+SCHEMA = "caucus-summary/2"
 POINT_ORDER = ("consensus", "rough_consensus", "no_consensus", "withdrawn", "open")
 FORMATS = ("md", "html", "csv", "json")
 R = TypeVar("R")
@@ -45,6 +51,7 @@ class Objection:
     state: str
     note: str | None
     revision: int
+    organisation: str | None = None  # counted per organisation: the objection is this organisation's
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,41 @@ class Position:
     by: str
     stance: str
     reason: str | None
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """A member organisation of the coalition (not personal data: every member may see it)."""
+
+    name: str
+    acronym: str
+    country: str
+    region: str
+    stakeholder: str
+    state: str
+
+
+@dataclass(frozen=True)
+class OrgPosition:
+    """An organisation's position on a point counted per organisation; ``counted``: it counts (verified,
+    in scope); ``stated_by``: its voice who stated it, only with names."""
+
+    organisation: str
+    acronym: str
+    region: str
+    stakeholder: str
+    stance: str
+    reason: str | None
+    counted: bool
+    stated_by: str | None
+
+
+@dataclass(frozen=True)
+class OrgBallot:
+    """An organisation's ballot in an open poll counted per organisation (the options it chose)."""
+
+    organisation: str
+    choices: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -68,6 +110,11 @@ class Point:
     open_objections: int
     objections: tuple[Objection, ...]
     positions: tuple[Position, ...]
+    counting: str = PEOPLE
+    organisations_in_scope: int | None = None
+    organisation_positions: tuple[OrgPosition, ...] = ()
+    not_responded: tuple[str, ...] = ()  # counted per organisation: the organisations in scope that have not
+    breakdown: Breakdown | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +146,10 @@ class PollResult:
     ballots: int
     results_hidden: bool
     options: tuple[PollOption, ...]
+    counting: str = PEOPLE
+    organisations_in_scope: int | None = None
+    organisation_ballots: tuple[OrgBallot, ...] | None = None  # open polls per organisation, results shown
+    breakdown: Breakdown | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +191,7 @@ class Summary:
     status_filter: str | None
     names_included: bool
     sections: tuple[Section, ...]
+    organisations: tuple[Organisation, ...] = ()
 
 
 def _when(unix: int | None, zone: ZoneInfo) -> str | None:
@@ -175,9 +227,34 @@ class Record:
     options: dict[int, list[OptionExportRow]]
     ballots: dict[int, list[BallotExportRow]]
     sessions: tuple[SessionExportRow, ...]
+    orgs: dict[int, OrgExportRow] = field(default_factory=dict)
+    org_positions: dict[int, list[OrgPositionExportRow]] = field(default_factory=dict)
+    org_objections: dict[int, list[OrgObjectionExportRow]] = field(default_factory=dict)
+    org_ballots: dict[int, list[OrgBallotExportRow]] = field(default_factory=dict)
+    item_scopes: dict[int, set[int]] = field(default_factory=dict)  # decided points: who counted then
+    poll_scopes: dict[int, set[int]] = field(default_factory=dict)  # closed polls: who counted then
+    group_orgs: dict[int, set[int]] = field(default_factory=dict)  # organisations in each group now
+    position_orgs: dict[tuple[int, int], int] = field(default_factory=dict)  # (item, member) -> org then
+    ballot_orgs: dict[tuple[int, int], int] = field(default_factory=dict)  # (poll, member) -> org then
+    secret_counts: dict[int, tuple[int, dict[int, int]]] = field(default_factory=dict)  # open anonymous polls
 
     def name(self, user_id: int) -> str:
         return self.people.get(user_id, f"member {user_id}")
+
+    @property
+    def has_orgs(self) -> bool:
+        return bool(self.orgs)
+
+    def counted_now(self, group_id: int | None) -> set[int]:
+        """The organisations that count now for a point or poll of this group (or of no group)."""
+        verified = {o.org_id for o in self.orgs.values() if o.state == "verified"}
+        return verified if group_id is None else verified & self.group_orgs.get(group_id, set())
+
+    def scoped(self, org_ids: Iterable[int]) -> list[ScopedOrg]:
+        """Organisations as the breakdown counts them, by name."""
+        found = [self.orgs[o] for o in org_ids if o in self.orgs]
+        return [ScopedOrg(o.org_id, o.name, o.acronym, o.region, o.stakeholder, None)
+                for o in sorted(found, key=lambda o: o.name.casefold())]  # fmt: skip
 
 
 def _by(rows: Iterable[R], key: Callable[[R], int]) -> dict[int, list[R]]:
@@ -187,28 +264,77 @@ def _by(rows: Iterable[R], key: Callable[[R], int]) -> dict[int, list[R]]:
     return grouped
 
 
-async def _record(db: Database, guild_id: int) -> Record:
+#: The tally of an open anonymous poll counted per organisation, which only the holder of the ballot key
+#: can count (the ballots of organisations that no longer count are told apart by their keys): poll id ->
+#: (ballots, votes per option position).
+SecretCounter = Callable[[int, int], Awaitable[tuple[int, dict[int, int]] | None]]
+
+
+async def _record(db: Database, guild_id: int, secret_counter: SecretCounter | None = None) -> Record:
+    people = await export_rows.names(db, guild_id)
+    items = tuple(await export_rows.items(db, guild_id))
+    positions = _by(await export_rows.positions(db, guild_id), lambda r: r.item_id)
+    objections = _by(await export_rows.objections(db, guild_id), lambda r: r.item_id)
+    polls = tuple(await export_rows.polls(db, guild_id))
+    options = _by(await export_rows.poll_options(db, guild_id), lambda r: r.poll_id)
+    ballots = _by(await export_rows.open_ballots(db, guild_id), lambda r: r.poll_id)
+    sessions = tuple(await export_rows.sessions(db, guild_id))
+    orgs = await export_rows.organisations(db, guild_id)
+    if not orgs:  # a server without organisations: nothing counts per organisation, nothing to break down by
+        return Record(people, items, positions, objections, polls, options, ballots, sessions)
+    items_frozen, polls_frozen = await export_rows.frozen_scopes(db, guild_id)
+    positions_then, ballots_then = await export_rows.response_orgs(db, guild_id)
+    secret: dict[int, tuple[int, dict[int, int]]] = {}
+    for poll in polls:
+        if (
+            secret_counter is not None
+            and poll.counting == ORGANISATIONS
+            and poll.anonymous
+            and poll.closed_at is None
+        ):
+            found = await secret_counter(guild_id, poll.poll_id)
+            if found is not None:
+                secret[poll.poll_id] = found
     return Record(
-        people=await export_rows.names(db, guild_id),
-        items=tuple(await export_rows.items(db, guild_id)),
-        positions=_by(await export_rows.positions(db, guild_id), lambda r: r.item_id),
-        objections=_by(await export_rows.objections(db, guild_id), lambda r: r.item_id),
-        polls=tuple(await export_rows.polls(db, guild_id)),
-        options=_by(await export_rows.poll_options(db, guild_id), lambda r: r.poll_id),
-        ballots=_by(await export_rows.open_ballots(db, guild_id), lambda r: r.poll_id),
-        sessions=tuple(await export_rows.sessions(db, guild_id)),
-    )
+        people, items, positions, objections, polls, options, ballots, sessions,
+        orgs={o.org_id: o for o in orgs},
+        org_positions=_by(await export_rows.org_positions(db, guild_id), lambda r: r.item_id),
+        org_objections=_by(await export_rows.org_objections(db, guild_id), lambda r: r.item_id),
+        org_ballots=_by(await export_rows.org_ballots(db, guild_id), lambda r: r.poll_id),
+        item_scopes=_sets(items_frozen), poll_scopes=_sets(polls_frozen),
+        group_orgs=_sets(await export_rows.group_orgs(db, guild_id)),
+        position_orgs={(r.ref_id, r.user_id): r.org_id for r in positions_then},
+        ballot_orgs={(r.ref_id, r.user_id): r.org_id for r in ballots_then},
+        secret_counts=secret,
+    )  # fmt: skip
+
+
+def _sets(rows: Iterable[export_rows.Membership]) -> dict[int, set[int]]:
+    grouped: dict[int, set[int]] = defaultdict(set)
+    for row in rows:
+        grouped[row.ref_id].add(row.org_id)
+    return grouped
 
 
 # -- builders: one per part of a section, each reusing the domain's rules ----------------------
 
 
 def build_point(it: ItemExportRow, record: Record, zone: ZoneInfo, names: bool) -> Point:
-    """A point with its tally (current revision), its objection register and, with ``names``, positions."""
+    """A point with its tally (current revision), its objection register and, with ``names``, positions;
+    counted per organisation, the organisations' positions and register (visible to every member: an
+    organisation's position is not personal data); and its breakdown by region and stakeholder group."""
+    if it.counting == ORGANISATIONS:
+        return _org_point(it, record, zone, names)
     current = record.positions.get(it.item_id, [])
     register = record.objections.get(it.item_id, [])
     still_open = sum(1 for o in register if o.state == "open" and o.revision == it.revision)
     tally = count_positions((p.stance for p in current), still_open)
+    split = None
+    if record.has_orgs:
+        supports = [
+            _support(p.stance, record, record.position_orgs.get((it.item_id, p.user_id))) for p in current
+        ]
+        split = counting.breakdown(PEOPLE, STANCE_CHOICES, supports)
     return Point(
         number=it.number, text=it.text, status=it.status, revision=it.revision,
         proposed_by=record.name(it.author_id),
@@ -221,6 +347,56 @@ def build_point(it: ItemExportRow, record: Record, zone: ZoneInfo, names: bool) 
             for o in register if o.state != "withdrawn"
         ),
         positions=tuple(Position(record.name(p.user_id), p.stance, p.reason) for p in current) if names else (),
+        breakdown=split,
+    )  # fmt: skip
+
+
+def _support(stance: str, record: Record, org_id: int | None) -> counting.Support:
+    org = record.orgs.get(org_id) if org_id is not None else None
+    return counting.Support((stance,), org.region if org else None, org.stakeholder if org else None)
+
+
+def _org_point(it: ItemExportRow, record: Record, zone: ZoneInfo, names: bool) -> Point:
+    counted = (
+        record.counted_now(it.group_id) if it.status == "open" else record.item_scopes.get(it.item_id, set())
+    )
+    current = record.org_positions.get(it.item_id, [])
+    register = [o for o in record.org_objections.get(it.item_id, []) if o.state != "withdrawn"]
+    still_open = [o.org_id for o in register if o.state == "open" and o.revision == it.revision]
+    tally, responded = counting.org_tally(counted, ((p.org_id, p.stance) for p in current), still_open)
+    scope = record.scoped(counted)
+    split = counting.breakdown(
+        ORGANISATIONS,
+        STANCE_CHOICES,
+        [_support(p.stance, record, p.org_id) for p in current if p.org_id in counted],
+        scope=scope,
+        responded=responded,
+    )
+
+    def org(org_id: int) -> OrgExportRow:
+        return record.orgs[org_id]
+
+    return Point(
+        number=it.number, text=it.text, status=it.status, revision=it.revision,
+        proposed_by=record.name(it.author_id),
+        decided_by=record.name(it.decided_by) if it.decided_by else None,
+        decided_at=_when(it.decided_at, zone), outcome_note=it.outcome_note,
+        tally={stance: getattr(tally, stance) for stance in STANCES}, open_objections=tally.open_objections,
+        objections=tuple(
+            Objection(by=record.name(o.stated_by) if names else None, stance=o.stance, reason=o.reason,
+                      state=o.state, note=o.note, revision=o.revision, organisation=org(o.org_id).name)
+            for o in register
+        ),
+        positions=tuple(Position(record.name(p.user_id), p.stance, p.reason)
+                        for p in record.positions.get(it.item_id, [])) if names else (),
+        counting=ORGANISATIONS, organisations_in_scope=len(counted),
+        organisation_positions=tuple(
+            OrgPosition(org(p.org_id).name, org(p.org_id).acronym, org(p.org_id).region, org(p.org_id).stakeholder,
+                        p.stance, p.reason, p.org_id in counted, record.name(p.stated_by) if names else None)
+            for p in current
+        ),
+        not_responded=tuple(o.name for o in scope if o.org_id not in responded),
+        breakdown=split,
     )  # fmt: skip
 
 
@@ -234,10 +410,50 @@ def build_question(it: ItemExportRow, record: Record, zone: ZoneInfo) -> Questio
 
 
 def build_poll(poll: PollExportRow, record: Record, zone: ZoneInfo, now: int, names: bool) -> PollResult:
-    """A poll's result as a member may see it: none while hidden, voters only for open polls with ``names``."""
+    """A poll's result as a member may see it: none while hidden, voters only for open polls with ``names``;
+    counted per organisation, the ballots that count (organisations' ballots of open polls for everyone);
+    the breakdown by region and stakeholder group (never for anonymous polls: their ballots link to nobody)."""
     # past its deadline a poll is closed, even if the closing post has not run yet
     closed = poll_closed(poll.closed_at, poll.closes_at, now)
     shown = results_shown(closed, poll.hide_results)
+    labels = record.options.get(poll.poll_id, [])
+    choices = [(str(o.position), o.label) for o in labels]
+    votes = {o.position: o.votes for o in labels}
+    ballots = poll.ballots
+    in_scope: int | None = None
+    org_ballots: tuple[OrgBallot, ...] | None = None
+    split: Breakdown | None = None
+    if poll.counting == ORGANISATIONS:
+        counted = (
+            record.poll_scopes.get(poll.poll_id, set())
+            if poll.closed_at is not None
+            else record.counted_now(poll.group_id)
+        )
+        in_scope = len(counted)
+        cast = [b for b in record.org_ballots.get(poll.poll_id, []) if b.org_id in counted]
+        if not poll.anonymous:
+            ballots, votes = len(cast), dict(Counter(p for b in cast for p in mask_positions(b.picks)))
+            if shown:
+                names_of = {o.position: o.label for o in labels}
+                org_ballots = tuple(OrgBallot(record.orgs[b.org_id].name,
+                                              tuple(names_of[p] for p in mask_positions(b.picks) if p in names_of))
+                                    for b in cast)  # fmt: skip
+                split = counting.breakdown(
+                    ORGANISATIONS, choices,
+                    [counting.picks_support(b.picks, record.orgs[b.org_id].region, record.orgs[b.org_id].stakeholder)
+                     for b in cast],
+                    scope=record.scoped(counted), responded={b.org_id for b in cast},
+                )  # fmt: skip
+        elif poll.poll_id in record.secret_counts:  # open: only the ballot key tells which ballots count
+            ballots, votes = record.secret_counts[poll.poll_id]
+    elif record.has_orgs and shown and not poll.anonymous:
+        supports = []
+        for b in record.ballots.get(poll.poll_id, []):
+            org = record.orgs.get(record.ballot_orgs.get((poll.poll_id, b.user_id), 0))
+            supports.append(
+                counting.picks_support(b.picks, org.region if org else None, org.stakeholder if org else None)
+            )
+        split = counting.breakdown(PEOPLE, choices, supports)
     chose: dict[int, list[str]] = defaultdict(list)
     if names and not poll.anonymous and shown:
         for ballot in record.ballots.get(poll.poll_id, []):
@@ -246,15 +462,16 @@ def build_poll(poll: PollExportRow, record: Record, zone: ZoneInfo, now: int, na
     options = tuple(
         PollOption(
             o.label,
-            o.votes if shown else None,
+            votes.get(o.position, 0) if shown else None,
             tuple(sorted(chose[o.position])) if names and not poll.anonymous and shown else None,
         )
-        for o in record.options.get(poll.poll_id, [])
+        for o in labels
     )
     return PollResult(
         number=poll.number, question=poll.question, anonymous=poll.anonymous, closed=closed,
-        closes_at=_when(poll.closed_at or poll.closes_at, zone) or "", ballots=poll.ballots,
-        results_hidden=not shown, options=options,
+        closes_at=_when(poll.closed_at or poll.closes_at, zone) or "", ballots=ballots,
+        results_hidden=not shown, options=options, counting=poll.counting, organisations_in_scope=in_scope,
+        organisation_ballots=org_ballots, breakdown=split,
     )  # fmt: skip
 
 
@@ -298,9 +515,11 @@ async def build_summary(
     group: Group | None = None,
     status: str | None = None,
     names: bool = False,
+    secret_counter: SecretCounter | None = None,
 ) -> Summary:
     """A server's record (or one resolved group's); ``names`` adds who took which position and who voted what
-    in open polls. Who may see names is decided by the caller (see Summaries)."""
+    in open polls. Who may see names is decided by the caller (see Summaries). ``secret_counter`` counts open
+    anonymous polls per organisation (without it, every ballot cast in them counts until they close)."""
     server = await export_rows.guild_name(db, guild_id)
     if server is None:
         raise NotFound("The bot has no record of that server.")
@@ -310,7 +529,7 @@ async def build_summary(
     groups: Sequence[GroupExportRow] = await export_rows.groups(db, guild_id)
     if group is not None:
         groups = [g for g in groups if g.group_id == group.group_id]
-    record = await _record(db, guild_id)
+    record = await _record(db, guild_id, secret_counter)
     unix = to_unix(now)
     sections = [build_section(g, record, zone=zone, now=unix, status=status, names=names) for g in groups]
     if group is None:
@@ -319,6 +538,8 @@ async def build_summary(
         server_id=guild_id, server_name=server, exported_on=now.astimezone(zone).date().isoformat(),
         time_zone=zone.key, group_filter=group.name if group is not None else None, status_filter=status,
         names_included=names, sections=tuple(s for s in sections if not s.empty or s.group_id is not None),
+        organisations=tuple(Organisation(o.name, o.acronym, o.country, o.region, o.stakeholder, o.state)
+                            for o in record.orgs.values()),
     )  # fmt: skip
 
 
@@ -335,11 +556,15 @@ class Request:
 class Summaries:
     """The summary export as members and the operator ask for it; who may see names is decided here."""
 
-    def __init__(self, db: Database, clock: Clock, groups: WorkingGroups, zone: ZoneInfo) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, groups: WorkingGroups, zone: ZoneInfo,
+        secret_counter: SecretCounter | None = None,
+    ) -> None:  # fmt: skip
         self.db = db
         self.clock = clock
         self.groups = groups
         self.zone = zone
+        self.secret_counter = secret_counter
 
     async def may_see_names(self, actor: Actor, group: Group | None) -> bool:
         """Coordinators see names; a group's conveners see them in that group's summary; others see tallies."""
@@ -360,7 +585,7 @@ class Summaries:
         """The summary of a checked request."""
         return await build_summary(
             self.db, request.guild_id, now=self.clock.now(), zone=self.zone, group=request.group,
-            status=request.status, names=request.names,
+            status=request.status, names=request.names, secret_counter=self.secret_counter,
         )  # fmt: skip
 
     async def for_operator(

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage import counting as counting_rows
+from storage.counting import Standing
 from storage.db import Database, Source, fetch_one, row_as, rows_as, search_params
 from storage.servers import UPSERT_MEMBER
 
 _ITEM = (
     "i.item_id, i.guild_id, i.number, i.kind, i.group_id, i.author_id, i.created_at, i.revision, i.status, "
-    "i.outcome_note, i.answer, i.decided_by, i.decided_at, i.deadline_at, i.channel_id, i.message_id, r.text"
+    "i.outcome_note, i.answer, i.decided_by, i.decided_at, i.deadline_at, i.channel_id, i.message_id, r.text, "
+    "i.counting"
 )
 _FROM = "FROM items i JOIN item_revisions r ON r.item_id = i.item_id AND r.revision = i.revision"
 
@@ -37,6 +40,7 @@ class ItemRow:
     channel_id: int | None
     message_id: int | None
     text: str
+    counting: str = "people"  # people | organisations (fixed when proposed)
 
 
 @dataclass(frozen=True)
@@ -95,12 +99,13 @@ async def insert_item(
     text: str,
     deadline_at: int | None,
     now: int,
+    counting: str = "people",
 ) -> int:
     """Insert an item with the next number of its server, and its first revision; returns the item id."""
     cursor = await conn.execute(
-        "INSERT INTO items (guild_id, number, kind, group_id, author_id, created_at, deadline_at) "
+        "INSERT INTO items (guild_id, number, kind, group_id, author_id, created_at, deadline_at, counting) "
         "VALUES (:g, (SELECT coalesce(max(number), 0) + 1 FROM items WHERE guild_id = :g), :kind, :group, :author, "
-        ":now, :deadline)",
+        ":now, :deadline, :counting)",
         {
             "g": guild_id,
             "kind": kind,
@@ -108,6 +113,7 @@ async def insert_item(
             "author": author_id,
             "now": now,
             "deadline": deadline_at,
+            "counting": counting,
         },
     )
     item_id = cursor.lastrowid
@@ -243,11 +249,13 @@ def record_position(
     now: int,
     name: str | None,
     check: Callable[[ItemRow | None], ItemRow],
-) -> ItemRow:
+) -> tuple[ItemRow, Standing | None]:
     """In one transaction on the writer's thread (see Database.run): the item, checked by ``check``; the
     member's name (unless None); their position on the current revision, replacing theirs; and the
     objection register: an objection or block enters it (or reopens with its new reason), agreeing or
-    standing aside withdraws theirs."""
+    standing aside withdraws theirs. On a point counted per organisation the register is the
+    organisations': the member's position becomes their organisation's if they are its voice (see
+    storage.counting.record_org_position), and the Standing says where it stands (None: counted per person)."""
     row = conn.execute(f"SELECT {_ITEM} {_FROM} WHERE i.guild_id = :g AND i.item_id = :id",  # noqa: S608
                        {"g": guild_id, "id": item_id}).fetchone()  # fmt: skip
     item = check(None if row is None else row_as(ItemRow, row))
@@ -257,8 +265,14 @@ def record_position(
         )
     params = {"i": item.item_id, "r": item.revision, "u": user_id, "s": stance, "reason": reason, "now": now}
     conn.execute(UPSERT_POSITION, params)
+    if item.counting == "organisations":
+        standing = counting_rows.record_org_position(
+            conn, guild_id=guild_id, item_id=item.item_id, revision=item.revision, group_id=item.group_id,
+            user_id=user_id, stance=stance, reason=reason, now=now,
+        )  # fmt: skip
+        return item, standing
     conn.execute(_REGISTER_OBJECTION if reason is not None else _WITHDRAW_OBJECTION, params)
-    return item
+    return item, None
 
 
 async def resolve_objection(

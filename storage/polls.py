@@ -10,8 +10,10 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage import counting as counting_rows
 from storage.db import Database, Source, fetch_all, fetch_one, row_as, rows_as, search_params
 from storage.keys import load_or_create_secret
+from storage.orgs import RepresentationRow, representation_now
 from storage.servers import UPSERT_MEMBER
 
 log = logging.getLogger(__name__)
@@ -21,7 +23,7 @@ KEY_BYTES = 32
 _POLL = (
     "p.poll_id, p.guild_id, p.number, p.question, p.author_id, p.group_id, p.role_id, p.role_name, "
     "p.option_count, p.choices, p.anonymous, p.hide_results, p.created_at, p.closes_at, p.closed_at, "
-    "p.closed_by, p.announced_at, p.nudged_at, p.ballots, p.channel_id, p.message_id"
+    "p.closed_by, p.announced_at, p.nudged_at, p.ballots, p.channel_id, p.message_id, p.counting"
 )
 
 
@@ -48,6 +50,7 @@ class PollRow:
     ballots: int
     channel_id: int | None
     message_id: int | None
+    counting: str = "people"  # people | organisations (fixed when created)
 
 
 @dataclass(frozen=True)
@@ -108,18 +111,19 @@ async def insert_poll(
     key_check: bytes | None,
     closes_at: int,
     now: int,
+    counting: str = "people",
 ) -> int:
     """Insert a poll with the next number of its server, its options and a zero tally; returns its id."""
     labels = list(options)
     cursor = await conn.execute(
         "INSERT INTO polls (guild_id, number, question, author_id, group_id, role_id, role_name, option_count, "
-        "choices, anonymous, hide_results, key_check, created_at, closes_at) VALUES (:g, "
+        "choices, anonymous, hide_results, key_check, created_at, closes_at, counting) VALUES (:g, "
         "(SELECT coalesce(max(number), 0) + 1 FROM polls WHERE guild_id = :g), :q, :a, :group, :role, :role_name, "
-        ":n, :choices, :anon, :hide, :check, :now, :closes)",
+        ":n, :choices, :anon, :hide, :check, :now, :closes, :counting)",
         {
             "g": guild_id, "q": question, "a": author_id, "group": group_id, "role": role_id,
             "role_name": role_name, "n": len(labels), "choices": choices, "anon": int(anonymous),
-            "hide": int(hide_results), "check": key_check, "now": now, "closes": closes_at,
+            "hide": int(hide_results), "check": key_check, "now": now, "closes": closes_at, "counting": counting,
         },
     )  # fmt: skip
     poll_id = cursor.lastrowid
@@ -233,13 +237,39 @@ _SAVE_OPEN = (
 
 @dataclass(frozen=True)
 class VoteContext:
-    """What a vote is decided on, read inside its transaction; the two lookups run only when asked."""
+    """What a vote is decided on, read inside its transaction; the lookups run only when asked.
+
+    On a poll counted per organisation, ``representation`` is whom the member represents now (None: nobody)
+    and ``current`` is their organisation's ballot (0 when they represent none)."""
 
     poll: PollRow | None
     current: int
     key_check: Callable[[], bytes | None]
     is_member: Callable[[int], bool]
     group_name: Callable[[int], str]
+    representation: RepresentationRow | None = None
+    org_in_group: Callable[[int, int], bool] = lambda org_id, group_id: False
+    voice_name: Callable[[int], str | None] = lambda org_id: None
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    """A vote as stored: the poll, the ballot's picks before and after, and the organisation it was cast
+    for (None: counted per person)."""
+
+    poll: PollRow
+    old: int
+    new: int
+    org: RepresentationRow | None = None
+
+
+_ORG_BALLOT = "SELECT picks FROM poll_org_votes WHERE poll_id = :p AND org_id = :o"
+_ANONYMOUS_BALLOT = "SELECT picks FROM poll_secret_ballots WHERE poll_id = :p AND voter_key = :k"
+_SAVE_ORG = (
+    "INSERT INTO poll_org_votes (poll_id, org_id, picks, cast_by, updated_at) VALUES (:p, :o, :picks, :u, :now) "
+    "ON CONFLICT (poll_id, org_id) DO UPDATE SET picks = excluded.picks, cast_by = excluded.cast_by, "
+    "updated_at = excluded.updated_at"
+)
 
 
 def record_vote(
@@ -252,11 +282,15 @@ def record_vote(
     now: int,
     name: str,
     decide: Callable[[VoteContext], tuple[PollRow, int]],
-) -> tuple[PollRow, int, int]:
+    org_key: Callable[[int], bytes] | None = None,
+) -> VoteResult:
     """One vote in one transaction on the writer's thread (see Database.run): read the poll and the member's
     ballot, let ``decide`` check and compute the new picks, store them (the triggers keep the tally). An
     anonymous ballot is stored under ``voter_key`` with no time and no name; an open one by user id.
-    Returns the poll, the old picks and the new."""
+
+    On a poll counted per organisation the ballot is the organisation's: whom the member represents is read
+    in the same transaction, and the ballot is stored under the organisation (open polls: with who cast it)
+    or, anonymous, under ``org_key(org id)`` with no organisation, no member and no time."""
     row = conn.execute(
         _POLL_AND_BALLOT, {"g": guild_id, "id": poll_id, "u": user_id, "k": voter_key}
     ).fetchone()
@@ -275,6 +309,12 @@ def record_vote(
         found = conn.execute("SELECT name FROM groups WHERE group_id = :g", {"g": group_id}).fetchone()
         return "its working group" if found is None else str(found[0])
 
+    if row is not None and row["counting"] == "organisations":
+        assert org_key is not None, "a poll counted per organisation needs the organisations' ballot keys"
+        return _record_org_vote(
+            conn, row, guild_id=guild_id, user_id=user_id, now=now, name=name, decide=decide, org_key=org_key,
+            helpers=(key_check, is_member, group_name),
+        )  # fmt: skip
     current = 0 if row is None else int(row["picks"] or 0)
     poll, new = decide(
         VoteContext(None if row is None else row_as(PollRow, row), current, key_check, is_member, group_name)
@@ -291,7 +331,65 @@ def record_vote(
             conn.execute(f"DELETE FROM {table} WHERE poll_id = :p AND {column} = :v", params)  # noqa: S608
         else:
             conn.execute(_SAVE_ANONYMOUS if poll.anonymous else _SAVE_OPEN, params)
-    return poll, current, new
+    return VoteResult(poll, current, new)
+
+
+def _record_org_vote(
+    conn: sqlite3.Connection,
+    row: sqlite3.Row,
+    *,
+    guild_id: int,
+    user_id: int,
+    now: int,
+    name: str,
+    decide: Callable[[VoteContext], tuple[PollRow, int]],
+    org_key: Callable[[int], bytes],
+    helpers: tuple[Callable[[], bytes | None], Callable[[int], bool], Callable[[int], str]],
+) -> VoteResult:
+    found = row_as(PollRow, row)
+    rep = representation_now(conn, guild_id, user_id)
+    current = 0
+    if rep is not None and rep.is_voice:
+        if found.anonymous:
+            hit = conn.execute(_ANONYMOUS_BALLOT, {"p": found.poll_id, "k": org_key(rep.org_id)}).fetchone()
+        else:
+            hit = conn.execute(_ORG_BALLOT, {"p": found.poll_id, "o": rep.org_id}).fetchone()
+        current = 0 if hit is None else int(hit[0])
+
+    def org_in_group(org_id: int, group_id: int) -> bool:
+        return counting_rows.org_in_group(conn, org_id, group_id)
+
+    def voice_name(org_id: int) -> str | None:
+        hit = conn.execute(
+            "SELECT coalesce(m.display_name, CAST(r.user_id AS TEXT)) FROM org_voices v JOIN org_reps r "
+            "ON r.rep_id = v.rep_id LEFT JOIN members m ON m.guild_id = r.guild_id AND m.user_id = r.user_id "
+            "WHERE v.org_id = :o AND v.ended_at IS NULL",
+            {"o": org_id},
+        ).fetchone()
+        return None if hit is None else str(hit[0])
+
+    key_check, is_member, group_name = helpers
+    poll, new = decide(
+        VoteContext(found, current, key_check, is_member, group_name, rep, org_in_group, voice_name)
+    )
+    assert rep is not None  # decide refuses a member who represents no organisation
+    if new != current:
+        if poll.anonymous:
+            params: dict[str, object] = {"p": poll.poll_id, "v": org_key(rep.org_id), "picks": new}
+            if new == 0:
+                conn.execute("DELETE FROM poll_secret_ballots WHERE poll_id = :p AND voter_key = :v", params)
+            else:
+                conn.execute(_SAVE_ANONYMOUS, params)
+        else:
+            params = {"p": poll.poll_id, "o": rep.org_id, "picks": new, "u": user_id, "now": now}
+            conn.execute(
+                UPSERT_MEMBER, {"g": guild_id, "u": user_id, "n": name[:100] or str(user_id), "now": now}
+            )
+            if new == 0:
+                conn.execute("DELETE FROM poll_org_votes WHERE poll_id = :p AND org_id = :o", params)
+            else:
+                conn.execute(_SAVE_ORG, params)
+    return VoteResult(poll, current, new, rep)
 
 
 async def voted_user_ids(db: Source, poll_id: int) -> set[int]:

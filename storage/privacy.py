@@ -7,6 +7,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage import counting as counting_rows
 from storage import orgs as org_rows
 from storage.db import Database, fetch_all
 from storage.servers import ANONYMISED_NAME
@@ -34,7 +35,10 @@ ID_COLUMNS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("group_members", "added_by", _GROUP, ()),
     ("sessions", "created_by", "guild_id = :g", ()),
     *((table, column, "guild_id = :g", ()) for table, column in org_rows.MEMBER_ID_COLUMNS),
-)
+    # who stated an organisation's position or cast its ballot: the position and ballot stay the organisation's
+    *((table, column, _ITEM if where == "item" else _POLL, ())
+      for table, column, where in counting_rows.MEMBER_ID_COLUMNS),
+)  # fmt: skip
 # Deleted at anonymisation, under the Discord id and under the pseudonym (what they did since an earlier
 # anonymisation): the member leaves their groups and reminder lists, pending imports go, and the row
 # with their name goes (the pseudonym's row is named ANONYMISED_NAME, see storage.servers).
@@ -98,6 +102,7 @@ async def rows_about(db: Database, guild_id: int, user_id: int) -> dict[str, lis
             "ORDER BY number"
         ),
         "organisations": await org_rows.rows_about(db, guild_id, user_id),
+        **await counting_rows.rows_about(db, guild_id, user_id),
         "reminder_subscriptions": await fetch(
             "SELECT s.number, s.title FROM session_subscribers x JOIN sessions s ON s.session_id = x.session_id "
             "WHERE s.guild_id = :g AND x.user_id = :u ORDER BY s.number"

@@ -102,3 +102,63 @@ async def build_scenario(db: Database, clock: FakeClock) -> None:
                                        group="Principles", moderators="Cora", location="Room B"))  # fmt: skip
     await agenda.add(coco, SessionSpec(title="Roadmap check-in", start="2026-12-09 15:30", end="16:30",
                                        group="Roadmap", zone="America/Sao_Paulo", moderators="Otto"))  # fmt: skip
+
+
+async def build_org_scenario(db: Database, clock: FakeClock) -> None:
+    """The scenario, then three member organisations (and one that left) and what counts per organisation:
+    a point of Principles (Bob speaks for ACME's members but not for ACME, Dan is in no group), a decided
+    point of the server, an open poll and an anonymous one."""
+    from domain.orgs import Org, Organisations
+
+    await build_scenario(db, clock)
+    clock.advance(
+        timedelta(hours=1)
+    )  # what the scenario's members said before, they said for no organisation
+    policy = Policy(("Coordinator",))
+    groups = WorkingGroups(db, clock, policy, ZONE)
+    items = Consensus(db, clock, groups, ZONE, (timedelta(days=1),))
+    polls = Polls(db, clock, groups, ZONE, b"0123456789abcdef0123456789abcdef")
+    orgs = Organisations(db, clock, policy)
+    coco = actor(10, coordinator=True)
+
+    async def org(voice: int, name: str, acronym: str, country: str, region: str, stakeholder: str) -> Org:
+        made = await orgs.register(actor(voice), name, country=country, region=region, stakeholder=stakeholder,
+                                   acronym=acronym)  # fmt: skip
+        return (await orgs.verify(coco, made.org)).org
+
+    acme = await org(30, "ACME Digital Rights", "ACME", "FR", "weog", "civil_society")
+    await org(32, "Beta University", "", "KE", "african", "academia")
+    await org(33, "Gamma Network", "GN", "BR", "grulac", "technical")
+    gone = await org(21, "Delta Foundation", "", "IN", "asia_pacific", "civil_society")
+    await orgs.join(actor(31), acme)
+    await orgs.approve(actor(30), acme, Target(31, "Bob"))
+    clock.advance(timedelta(minutes=5))
+
+    n8 = await items.propose(actor(30), "point", "Civil society chairs one session.", group="Principles",
+                             count="organisations")  # fmt: skip
+    await items.set_position(actor(30), n8.item_id, "agree")  # ACME, by its voice
+    await items.set_position(
+        actor(31), n8.item_id, "object", "Two sessions."
+    )  # ACME's member: shown, not counted
+    await items.set_position(actor(32), n8.item_id, "block", "Not without academia.")  # Beta
+    await items.set_position(actor(21), n8.item_id, "agree")  # Delta: not in Principles, not counted
+    clock.advance(timedelta(minutes=5))
+    n9 = await items.propose(coco, "point", "Publish the member list.", count="organisations")
+    await items.set_position(actor(33), n9.item_id, "object", "Ask each organisation first.")
+    await items.set_position(actor(32), n9.item_id, "agree")
+    await items.set_position(actor(21), n9.item_id, "agree")
+    await items.decide(coco, str(n9.number), "rough_consensus", "Gamma's concern noted.")
+    await orgs.leave(actor(21), gone)  # after the decision: the decision keeps counting it
+
+    clock.advance(timedelta(minutes=5))
+    open_poll = await polls.create(
+        coco, "Host city?", "Geneva; Nairobi", duration="2d", count="organisations"
+    )
+    await polls.vote(actor(30), open_poll.poll_id, [1])
+    await polls.vote(actor(32), open_poll.poll_id, [2])
+    secret = await polls.create(
+        coco, "Endorse?", "Yes; No", duration="1d", anonymous=True, count="organisations"
+    )
+    for uid in (30, 32, 33):
+        await polls.vote(actor(uid), secret.poll_id, [1 if uid != 33 else 2])
+    await polls.close(coco, str(secret.number))

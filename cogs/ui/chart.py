@@ -96,3 +96,99 @@ def render_chart(
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+# -- support by constituency ------------------------------------------------------------------------------
+
+STANCE_COLOURS = {
+    "agree": (59, 165, 93),
+    "stand_aside": (148, 155, 164),
+    "object": (250, 166, 26),
+    "block": (237, 66, 69),
+}
+PALETTE = ((88, 101, 242), (59, 165, 93), (250, 166, 26), (237, 66, 69), (155, 89, 182), (26, 188, 156),
+           (233, 30, 99), (52, 73, 94), (241, 196, 15), (127, 140, 141))  # fmt: skip
+SILENT = (205, 208, 214)  # organisations in scope that have not responded
+SECTION = 34
+LEGEND = 30
+
+
+def _colour(key: str, n: int) -> tuple[int, int, int]:
+    return STANCE_COLOURS.get(key) or PALETTE[n % len(PALETTE)]
+
+
+def render_breakdown(
+    title: str,
+    choices: Sequence[tuple[str, str]],
+    sections: Sequence[tuple[str, Sequence[tuple[str, Sequence[int], int | None]]]],
+    footer: str,
+) -> bytes:
+    """Stacked horizontal bars, one per line (a region, a stakeholder group), split by choice; ``choices``
+    are (key, label), ``sections`` (heading, [(line label, counts per choice, not responded or None)]).
+    Bars share one scale (the longest line), so regions can be compared at a glance. PNG bytes."""
+    title_font, font, small = _font(22), _font(17), _font(14)
+    title_lines = textwrap.wrap(" ".join(title.split()), width=70)[:2] or [""]
+    silent_used = any(s for _, lines in sections for _, _, s in lines)
+    legend = [(label, _colour(key, n)) for n, (key, label) in enumerate(choices)]
+    if silent_used:
+        legend.append(("not responded", SILENT))
+    legend_rows: list[list[tuple[str, tuple[int, int, int]]]] = [[]]
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    used = 0
+    for label, colour in legend:
+        width = 26 + min(int(probe.textlength(label, font=small)), 240) + 22
+        if used + width > WIDTH - 2 * MARGIN and legend_rows[-1]:
+            legend_rows.append([])
+            used = 0
+        legend_rows[-1].append((label, colour))
+        used += width
+    rows = sum(len(lines) for _, lines in sections)
+    top = MARGIN + 30 * len(title_lines) + 8
+    height = top + LEGEND * len(legend_rows) + SECTION * len(sections) + ROW * rows + 24 + MARGIN
+    image = Image.new("RGB", (WIDTH, height), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    for n, line in enumerate(title_lines):
+        draw.text((MARGIN, MARGIN + 30 * n), _fit(draw, line, title_font, WIDTH - 2 * MARGIN), font=title_font,
+                  fill=TEXT)  # fmt: skip
+    y = top
+    for legend_row in legend_rows:
+        x = MARGIN
+        for label, colour in legend_row:
+            draw.rectangle((x, y + 6, x + 16, y + 22), fill=colour)
+            text = _fit(draw, label, small, 240)
+            draw.text((x + 22, y + 6), text, font=small, fill=TEXT)
+            x += 26 + int(draw.textlength(text, font=small)) + 22
+        y += LEGEND
+    longest = max((sum(c) + (s or 0) for _, lines in sections for _, c, s in lines), default=0) or 1
+    bar_left = MARGIN + LABEL_WIDTH - 90 + 12
+    bar_width = WIDTH - MARGIN - COUNT_WIDTH - bar_left
+    for heading, lines in sections:
+        draw.text((MARGIN, y + 8), heading, font=font, fill=MUTED)
+        y += SECTION
+        for label, counts, silent in lines:
+            draw.text((MARGIN, y + 8), _fit(draw, label, font, LABEL_WIDTH - 90), font=font, fill=TEXT)
+            draw.rectangle((bar_left, y + 6, bar_left + bar_width, y + ROW - 8), fill=TRACK)
+            start = float(bar_left)
+            segments = [
+                (count, _colour(key, n))
+                for n, ((key, _), count) in enumerate(zip(choices, counts, strict=True))
+            ]
+            if silent:
+                segments.append((silent, SILENT))
+            for count, colour in segments:
+                if count:
+                    length = bar_width * count / longest
+                    draw.rectangle((round(start), y + 6, max(round(start) + 2, round(start + length)), y + ROW - 8),
+                                   fill=colour)  # fmt: skip
+                    start += length
+            total = sum(counts)
+            note = f"{total}" + (f" (+{silent} silent)" if silent else "")
+            draw.text((bar_left + bar_width + 12, y + 8), _fit(draw, note, small, COUNT_WIDTH - 14), font=small,
+                      fill=TEXT)  # fmt: skip
+            y += ROW
+    draw.text(
+        (MARGIN, height - MARGIN - 10), _fit(draw, footer, small, WIDTH - 2 * MARGIN), font=small, fill=MUTED
+    )
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from cogs.ui.boundary import Routed, guarded
-from cogs.ui.common import clip, when
+from cogs.ui.common import clip, mention, when
+from cogs.ui.counting import breakdown_blocks, mode_tag
 from cogs.ui.limits import embed_pages, fit_embed
-from domain.consensus import STANCE_LABELS, STATUS_LABELS, Item, ItemDetails, ItemView
+from domain.consensus import STANCE_LABELS, STATUS_LABELS, Item, ItemDetails, ItemView, Stated
+from domain.orgs import REGION_SHORT
 
 if TYPE_CHECKING:
     pass
@@ -56,7 +58,21 @@ def item_embed(view: ItemView) -> discord.Embed:
     embed.add_field(name="Proposed by", value=f"<@{item.author_id}>")
     if item.revision > 1:
         embed.add_field(name="Revision", value=f"{item.revision}")
-    if item.kind == "point":
+    if item.kind == "point" and view.orgs is not None:
+        orgs = view.orgs
+        embed.add_field(name="Positions of organisations (counted)", value=tally_line(view), inline=False)
+        embed.add_field(name="Organisations", value=f"{len(orgs.in_scope)} counted · {len(orgs.not_responded)} "
+                        "not responded")  # fmt: skip
+        embed.add_field(name="Open objections", value=str(view.tally.open_objections))
+        embed.add_field(
+            name="Shown, not counted",
+            value=f"{orgs.other_reps} by representatives who are not the voice · {orgs.unaffiliated} by members "
+            "without an organisation",
+            inline=False,
+        )
+        if item.status == "open":
+            embed.add_field(name="Hint for the conveners", value=view.hint, inline=False)
+    elif item.kind == "point":
         embed.add_field(name="Positions", value=tally_line(view), inline=False)
         embed.add_field(name="Open objections", value=str(view.tally.open_objections))
         if item.status == "open":
@@ -77,7 +93,14 @@ def item_embed(view: ItemView) -> discord.Embed:
         if item.outcome_note:
             outcome += f"\nNote: {clip(item.outcome_note, 900)}"
         embed.add_field(name="Outcome", value=outcome, inline=False)  # fit_embed keeps it within 1,024
-    embed.set_footer(text=f"{label(item)} · /consensus show {item.number} for every position and reason")
+    counted = (
+        " · counted per organisation: each organisation's voice speaks for it"
+        if view.orgs is not None
+        else ""
+    )
+    embed.set_footer(
+        text=f"{label(item)}{counted} · /consensus show {item.number} for every position and reason"
+    )
     return fit_embed(embed)
 
 
@@ -165,7 +188,8 @@ def modal_values(data: dict[str, Any]) -> dict[str, str]:
 def list_pages(items: list[Item], title: str) -> list[discord.Embed]:
     """/consensus list: one line per item, as many pages as it takes."""
     lines = [
-        f"**#{item.number}** {item.kind} · {STATUS_LABELS[item.status]} — {clip(' '.join(item.text.split()), 120)}"
+        f"**#{item.number}** {item.kind} · {STATUS_LABELS[item.status]}{mode_tag(item.counting)} — "
+        f"{clip(' '.join(item.text.split()), 120)}"
         for item in items
     ]
     return embed_pages(
@@ -201,7 +225,9 @@ def details_blocks(details: ItemDetails) -> list[str]:
         if item.outcome_note:
             outcome += f"\nNote: {item.outcome_note}"
         blocks.append(outcome)
-    if item.kind == "point":
+    if item.kind == "point" and view.orgs is not None:
+        blocks += _org_blocks(details)
+    elif item.kind == "point":
         blocks.append(f"**Positions on revision {item.revision}** ({tally_line(view)})\nHint: {view.hint}")
         current = [p for p in details.positions if p.revision == item.revision]
         for p in current:
@@ -221,6 +247,10 @@ def details_blocks(details: ItemDetails) -> list[str]:
             blocks.append(
                 f"**Not responded yet in {view.group.name}** ({len(details.not_responded)}): {missing}"
             )
+    if details.breakdown is not None and details.breakdown.responses + sum(
+        line.not_responded or 0 for line in details.breakdown.by_region
+    ):
+        blocks += breakdown_blocks(details.breakdown)
     if len(details.revisions) > 1:
         blocks.append("**Revision history**")
         for r in details.revisions:
@@ -233,6 +263,66 @@ def details_blocks(details: ItemDetails) -> list[str]:
     return blocks
 
 
+def _org_name(name: str, acronym: str = "") -> str:
+    return discord.utils.escape_markdown(name + (f" ({acronym})" if acronym else ""))
+
+
+def _org_blocks(details: ItemDetails) -> list[str]:
+    """A point counted per organisation: the organisations' positions (counted or not, and why), who has not
+    responded, their objection register, and the members' own positions shown apart."""
+    view = details.view
+    item = view.item
+    orgs = view.orgs
+    assert orgs is not None
+    counted = {o.org_id for o in orgs.in_scope}
+    group = f"in {view.group.name}" if view.group else ""
+    blocks = [f"**Positions of organisations on revision {item.revision}** ({tally_line(view)})\n"
+              f"Counted per organisation: only each organisation's voice speaks for it.\nHint: {view.hint}"]  # fmt: skip
+    current = [p for p in details.org_positions if p.revision == item.revision]
+    for p in current:
+        reason = f": {p.reason}" if p.reason else ""
+        why = ""
+        if p.org_id not in counted:
+            why = " — *not counted: " + ("it left the coalition" if p.state == "left" else
+                                          f"no representative {group}" if group else "not verified") + "*"  # fmt: skip
+        blocks.append(f"- **{_org_name(p.name, p.acronym)}** · {REGION_SHORT[p.region]} — {STANCE_LABELS[p.stance]}"
+                      f"{reason} (stated by {mention(p.stated_by)}){why}")  # fmt: skip
+    if not current:
+        blocks.append("- no organisation yet")
+    silent = orgs.not_responded
+    names = ", ".join(_org_name(o.name, o.acronym) for o in silent) or "every organisation has responded"
+    blocks.append(f"**Organisations not responded yet** ({len(silent)} of {len(orgs.in_scope)}): {names}")
+    if details.org_objections:
+        blocks.append(f"**Objection register of the organisations** ({len(details.org_objections)})")
+        for o in details.org_objections:
+            entry = (f"- rev {o.revision}: **{_org_name(o.name)}** {o.stance}s: {o.reason} — "
+                     f"*{OBJECTION_STATE[o.state]}* (stated by {mention(o.stated_by)})")  # fmt: skip
+            if o.note:
+                entry += f" ({o.note})"
+            blocks.append(entry)
+    standing = {r.user_id: r for r in details.position_orgs}
+    voices_now = {o.voice_id for o in orgs.in_scope}
+    others, apart = [], []
+    for own in details.positions:
+        if own.revision != item.revision:
+            continue
+        said = STANCE_LABELS[own.stance] + (f": {own.reason}" if own.reason else "")
+        rep = standing.get(own.user_id)
+        if rep is None:
+            apart.append(f"- {mention(own.user_id)} ({own.display_name}) — {said}")
+        elif not rep.is_voice or own.user_id not in voices_now:
+            others.append(f"- {mention(own.user_id)} ({own.display_name}), {_org_name(rep.name)} — {said}")
+    if others:
+        blocks.append(
+            f"**Other representatives** (shown, not counted: their organisation's voice speaks) ({len(others)})"
+        )
+        blocks += others
+    if apart:
+        blocks.append(f"**Members without an organisation** (shown apart, not counted) ({len(apart)})")
+        blocks += apart
+    return blocks
+
+
 def details_pages(details: ItemDetails) -> list[discord.Embed]:
     """/consensus show: the whole record, over as many pages as it takes."""
     item = details.view.item
@@ -240,3 +330,27 @@ def details_pages(details: ItemDetails) -> list[discord.Embed]:
         f"{label(item)} · {STATUS_LABELS[item.status]}", details_blocks(details),
         colour=STATUS_COLOUR[item.status], footer=label(item),
     )  # fmt: skip
+
+
+def recorded_text(stated: Stated, stance: str, *, with_reason: bool) -> str:
+    """What a member sees after stating a position; per organisation, whether it counts, and why not."""
+    item, standing = stated.item, stated.standing
+    what = f"Recorded: {STANCE_LABELS[stance]} on {label(item)}"
+    if standing is None:
+        if with_reason:
+            return f"{what}, with your reason. It is in the objection register."
+        return f"{what}."
+    reason = " with your reason" if with_reason else ""
+    if standing.org_id is None:
+        return (f"{what}{reason}. It is shown apart, not counted: {label(item)} counts per organisation and you "
+                "represent none (to speak for yours, ask to represent it with /org join).")  # fmt: skip
+    org = f"**{discord.utils.escape_markdown(standing.org_name or '')}**"
+    if not standing.is_voice:
+        voice = f"its voice, {mention(standing.voice_id)}," if standing.voice_id is not None else "its voice"
+        return (f"{what}{reason}. It is shown, but not counted: {label(item)} counts per organisation, and {voice} "
+                f"speaks for {org}.")  # fmt: skip
+    register = f" With your reason it is in the objection register as {org}'s." if with_reason else ""
+    if not standing.in_scope:
+        return (f"{what} as the position of {org} (you are its voice), but {org} is not counted on {label(item)}: "
+                f"none of its representatives is in the point's working group.{register}")  # fmt: skip
+    return f"{what} as the position of {org} (you are its voice).{register}"

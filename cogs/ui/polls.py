@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from cogs.ui.boundary import Routed
-from cogs.ui.common import clip, when
+from cogs.ui.common import clip, mention, when
+from cogs.ui.counting import breakdown_fields, mode_tag
 from cogs.ui.limits import CONTENT, FIELD_VALUE, describe, embed_pages, fit_embed, fit_list
 from domain.polls import Ballot, Poll, PollView, Results
 from domain.text import is_ascii_number
@@ -54,8 +55,18 @@ def result_lines(view: PollView, *, with_bars: bool) -> list[str]:
     return lines
 
 
+def ballots_line(view: PollView) -> str:
+    """How many ballots count: per organisation, out of how many organisations."""
+    if view.per_org:
+        return f"{view.poll.ballots} of {len(view.scope)} organisations"
+    return str(view.poll.ballots)
+
+
 def who_votes(view: PollView) -> str:
     poll = view.poll
+    if view.per_org:
+        where = f" with a representative in {_md(view.group.name)}" if view.group is not None else ""
+        return f"the voice of each organisation{where}"
     if poll.role_id is not None:
         return f"members with <@&{poll.role_id}>"
     if view.group is not None:
@@ -66,6 +77,8 @@ def who_votes(view: PollView) -> str:
 def rules_line(view: PollView) -> str:
     poll = view.poll
     parts = ["single choice" if poll.choices == 1 else f"up to {poll.choices} choices"]
+    if view.per_org:
+        parts.append("one ballot per organisation, cast by its voice")
     parts.append(
         "anonymous: nobody can see who chose what"
         if poll.anonymous
@@ -95,7 +108,7 @@ def poll_embed(view: PollView) -> discord.Embed:
         embed.add_field(name="Closed", value=f"at its deadline, {when(poll.closes_at)}", inline=False)
     else:
         embed.add_field(name="Closes", value=when(poll.closes_at), inline=False)
-    embed.add_field(name="Ballots", value=str(poll.ballots))
+    embed.add_field(name="Ballots", value=ballots_line(view))
     embed.add_field(name="Who can vote", value=who_votes(view))
     embed.add_field(name="How", value=rules_line(view), inline=False)
     embed.add_field(name="Asked by", value=f"<@{poll.author_id}>")
@@ -199,6 +212,8 @@ def ballot_text(ballot: Ballot) -> str:
     """What a member sees after a click: their current ballot."""
     poll = ballot.poll
     if not ballot.positions:
+        if ballot.org_name is not None:
+            return f"**{_md(ballot.org_name)}** has no ballot on {label(poll)} now; pick an option to vote for it."
         return f"You have no ballot on {label(poll)} now; pick an option to vote."
     notes = ""
     if not ballot.changed:
@@ -207,7 +222,10 @@ def ballot_text(ballot: Ballot) -> str:
         notes += f" You may choose up to {poll.choices}; click an option again to remove it."
     if poll.anonymous:
         notes += " This poll is anonymous: your ballot is stored without your name."
-    head = f"Your ballot on {label(poll)}: "
+    if ballot.org_name is not None:
+        notes += " It is your organisation's one ballot: you cast it as its voice."
+    whose = f"Your organisation's ballot (**{_md(ballot.org_name)}**)" if ballot.org_name else "Your ballot"
+    head = f"{whose} on {label(poll)}: "
     # 25 picks of 80 characters (escaped) would not fit one message: the rest is counted
     chosen = fit_list([f"**{_md(text)}**" for text in ballot.labels], CONTENT - len(head) - len(notes) - 1,
                       sep=", ", more="and {n} more (/poll results shows them)")  # fmt: skip
@@ -223,7 +241,7 @@ def closing_embed(view: PollView, *, late: bool, image: str | None) -> discord.E
                       "no vote was taken after the deadline.*"]  # fmt: skip
     embed = discord.Embed(title=f"{label(poll)} · Result", colour=discord.Colour.green())
     describe(embed, lines)
-    embed.add_field(name="Ballots", value=str(poll.ballots))
+    embed.add_field(name="Ballots", value=ballots_line(view))
     embed.add_field(name="Closed", value=when(poll.closed_at) if poll.closed_at else "—")
     if poll.closed_by:
         embed.add_field(name="Closed by", value=f"<@{poll.closed_by}>")
@@ -248,15 +266,22 @@ def results_pages(results: Results) -> list[discord.Embed]:
         lines += ["", f"Results are hidden until the poll closes {when(poll.closes_at)}; nobody can see them "
                       "before then, coordinators included."]  # fmt: skip
     describe(embed, lines)
-    embed.add_field(name="Ballots", value=str(poll.ballots))
+    embed.add_field(name="Ballots", value=ballots_line(view))
     embed.add_field(name="How", value=rules_line(view), inline=False)
     voters: list[str] = []
     if view.show_results and not poll.anonymous:
         labels = {o.position: o.label for o in view.options}
-        voters = [
-            f"<@{v.user_id}>: " + ", ".join(_md(labels[p]) for p in _positions(v.picks) if p in labels)
-            for v in results.voters
-        ]
+        if view.per_org:
+            voters = [
+                f"**{_md(b.name)}** (cast by {mention(b.cast_by)}): "
+                + ", ".join(_md(labels[p]) for p in _positions(b.picks) if p in labels)
+                for b in results.org_ballots
+            ]
+        else:
+            voters = [
+                f"<@{v.user_id}>: " + ", ".join(_md(labels[p]) for p in _positions(v.picks) if p in labels)
+                for v in results.voters
+            ]
         together = "\n".join(voters) or "nobody yet"
         if len(together) <= FIELD_VALUE:
             embed.add_field(name="Who chose what", value=together, inline=False)
@@ -267,6 +292,8 @@ def results_pages(results: Results) -> list[discord.Embed]:
                 value=f"{len(voters)} ballot{'s' if len(voters) != 1 else ''}, on the next pages.",
                 inline=False,
             )
+    if results.breakdown is not None and results.breakdown.responses:
+        breakdown_fields(embed, results.breakdown)
     embed.set_footer(text=label(poll))
     return embed_pages(f"{label(poll)} · who chose what", voters, colour=discord.Colour.blurple(),
                        footer=label(poll), first=embed)  # fmt: skip
@@ -286,7 +313,8 @@ def list_pages(polls: list[tuple[Poll, bool]]) -> list[discord.Embed]:
             state = f"closed <t:{poll.closed_at or poll.closes_at}:R>"
         count = f"{poll.ballots} ballot{'s' if poll.ballots != 1 else ''}"
         lines.append(
-            f"**#{poll.number}** {state} · {count} — {clip(_md(' '.join(poll.question.split())), 100)}"
+            f"**#{poll.number}** {state} · {count}{mode_tag(poll.counting)} — "
+            f"{clip(_md(' '.join(poll.question.split())), 100)}"
         )
     return embed_pages("Polls", lines, colour=discord.Colour.blurple(), footer=f"{len(polls)} polls",
                        empty="No open or recently closed polls. Open one with /poll create.", per_page=20)  # fmt: skip

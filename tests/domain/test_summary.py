@@ -19,7 +19,7 @@ from domain.permissions import Actor, Policy
 from domain.render import render, render_csv, render_html, render_json, render_markdown
 from domain.summary import Summaries, build_summary
 from storage.db import Database
-from tests.scenario import GUILD, ZONE, build_scenario
+from tests.scenario import GUILD, ZONE, build_org_scenario, build_scenario
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "domain" / "summary.schema.json").read_text())
@@ -127,7 +127,7 @@ async def test_json_validates_against_its_schema(scenario_db: Database) -> None:
         summary = await build_summary(scenario_db, GUILD, now=NOW, zone=ZONE, names=names)
         data = json.loads(render_json(summary))
         jsonschema.validate(data, SCHEMA)
-        assert data["schema"] == "caucus-summary/1"
+        assert data["schema"] == "caucus-summary/2"
     anonymous = next(p for s in data["sections"] for p in s["polls"] if p["anonymous"])
     assert all(o["voters"] is None for o in anonymous["options"])
 
@@ -165,3 +165,81 @@ async def test_html_in_a_real_browser(scenario_db: Database, tmp_path: Path) -> 
     for width, png in report.screenshots.items():
         assert png.startswith(b"\x89PNG")
         (artifacts / f"summary-{width}.png").write_bytes(png)
+
+
+@pytest.fixture
+async def org_db(tmp_path: Path) -> Database:
+    db = await Database.open(tmp_path / "orgs.db")
+    await build_org_scenario(db, FakeClock(datetime(2026, 11, 30, 9, 0, tzinfo=UTC)))
+    yield db
+    await db.close()
+
+
+async def test_organisations_in_every_format(org_db: Database) -> None:
+    summary = await build_summary(org_db, GUILD, now=NOW, zone=ZONE, names=True)
+    for fmt in ("md", "json"):
+        for suffix, data in render(summary, fmt):
+            check_golden(f"summary-orgs{suffix}", data)
+    data = json.loads(render_json(summary))
+    jsonschema.validate(data, SCHEMA)
+    assert [o["name"] for o in data["organisations"]] == [
+        "ACME Digital Rights", "Beta University", "Delta Foundation", "Gamma Network",
+    ]  # fmt: skip
+    assert data["organisations"][2]["state"] == "left"
+    principles = data["sections"][0]
+    point = next(p for p in principles["points"] if p["number"] == 8)
+    assert point["counting"] == "organisations" and point["organisations_in_scope"] == 2
+    assert point["tally"] == {"agree": 1, "stand_aside": 0, "object": 0, "block": 1}  # Bob's objection apart
+    assert [(o["organisation"], o["stance"], o["counted"], o["stated_by"]) for o in point["organisation_positions"]] == [
+        ("Beta University", "block", True, "Carol"), ("ACME Digital Rights", "agree", True, "Alice"),
+        ("Delta Foundation", "agree", False, "Otto"),
+    ]  # fmt: skip
+    assert [(o["organisation"], o["by"], o["stance"]) for o in point["objections"]] == [
+        ("Beta University", "Carol", "block")
+    ]
+    regions = {line["key"]: line for line in point["breakdown"]["by_region"]}
+    assert regions["weog"]["counts"] == [1, 0, 0, 0] and regions["african"]["counts"] == [0, 0, 0, 1]
+    assert regions["grulac"]["not_responded"] == 0  # Gamma has nobody in Principles: not in scope
+    decided = next(p for s in data["sections"] for p in s["points"] if p["number"] == 9)
+    # decided while Delta still counted: the record keeps it
+    assert decided["organisations_in_scope"] == 4 and decided["tally"]["agree"] == 2
+    people_point = next(p for p in principles["points"] if p["number"] == 1)
+    assert people_point["counting"] == "people" and people_point["breakdown"]["unit"] == "people"
+    assert [line["key"] for line in people_point["breakdown"]["by_region"]][-1] == "none"
+    polls = {p["number"]: p for s in data["sections"] for p in s["polls"]}
+    assert polls[3]["organisation_ballots"] == [
+        {"organisation": "ACME Digital Rights", "choices": ["Geneva"]},
+        {"organisation": "Beta University", "choices": ["Nairobi"]},
+    ]
+    assert polls[3]["organisations_in_scope"] == 3 and polls[3]["breakdown"]["unit"] == "organisations"
+    assert (
+        polls[4]["anonymous"] and polls[4]["breakdown"] is None and polls[4]["organisation_ballots"] is None
+    )
+    assert polls[4]["ballots"] == 3 and [o["votes"] for o in polls[4]["options"]] == [2, 1]
+
+
+async def test_organisations_positions_are_public_and_names_stay_restricted(org_db: Database) -> None:
+    summary = await build_summary(org_db, GUILD, now=NOW, zone=ZONE, names=False)
+    data = json.loads(render_json(summary))
+    jsonschema.validate(data, SCHEMA)
+    point = next(p for p in data["sections"][0]["points"] if p["number"] == 8)
+    assert [o["organisation"] for o in point["organisation_positions"]] == [
+        "Beta University", "ACME Digital Rights", "Delta Foundation",
+    ]  # fmt: skip
+    assert all(o["stated_by"] is None for o in point["organisation_positions"]) and point["positions"] == []
+    assert (
+        point["objections"][0]["organisation"] == "Beta University" and point["objections"][0]["by"] is None
+    )
+    text = render_markdown(summary)
+    assert "ACME Digital Rights" in text and "Carol" not in text and "Alice" not in text
+    files = dict(render(summary, "csv"))
+    assert set(files) == {".csv", "-organisations.csv", "-organisation-positions.csv", "-breakdown.csv"}
+    stated = list(csv.DictReader(io.StringIO(files["-organisation-positions.csv"].decode())))
+    assert {r["stated_by"] for r in stated} == {""}
+    assert [(r["organisation"], r["counted"]) for r in stated if r["number"] == "8"] == [
+        ("Beta University", "yes"), ("ACME Digital Rights", "yes"), ("Delta Foundation", "no"),
+    ]  # fmt: skip
+    split = list(csv.DictReader(io.StringIO(files["-breakdown.csv"].decode())))
+    assert {"point", "poll"} == {r["kind"] for r in split}
+    html_text = render_html(summary)
+    assert "Member organisations" in html_text and "By region and stakeholder group" in html_text

@@ -3,6 +3,7 @@ buttons (sign for an organisation, listed or counted only; sign as an individual
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from collections.abc import Awaitable, Callable
@@ -95,6 +96,7 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
     def __init__(self, bot: Caucus) -> None:
         self.bot = bot
         self.updater = bot.message_updater()
+        self._later: set[asyncio.Task[None]] = set()  # checkpoints waiting for the bot to be ready
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(CardButton.route(self.card_click), ChoiceButton.route(self.choice_click))
@@ -120,10 +122,26 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
         self.updater.request(card.channel_id, card.message_id, render)
 
     async def publish_checkpoint(self, guild_id: int, reason: str) -> None:
-        """Sign a checkpoint of the record and post it in the record channel (see RecordCog.publish)."""
+        """Sign a checkpoint of the record and post it in the record channel (see RecordCog.publish). At
+        start-up (a close that was due while the bot was down) the channel is known once the bot is ready:
+        the checkpoint is posted then."""
         cog = self.bot.get_cog(RecordCog.__cog_name__)
-        if isinstance(cog, RecordCog):
+        if not isinstance(cog, RecordCog):
+            return
+        if self.bot.is_ready():
             await cog.publish(guild_id, reason=reason)
+            return
+
+        async def when_ready() -> None:
+            try:
+                await self.bot.wait_until_ready()
+                await cog.publish(guild_id, reason=reason)
+            except Exception:
+                log.exception("could not post the checkpoint of server %d (%s)", guild_id, reason)
+
+        task = asyncio.create_task(when_ready())
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
 
     # -- commands ------------------------------------------------------------------------------------
 

@@ -278,6 +278,23 @@ async def test_a_statement_from_draft_to_signatories(fake: FakeDiscord, tmp_path
         # a member's list leaves out nothing but individuals' names; public lists are for everyone
         itx = await fake.slash(c.guild, c.alice, "statement signatories", statement="1", format="md")
         assert "Organisation 004" in (await itx.final()).attachments[0].data.decode()
+
+        # the person who signed for an organisation asks to be forgotten: the signature stays, their id goes
+        itx = await fake.slash(c.guild, reps[4], "privacy export")
+        exported = json.loads((await itx.final()).attachments[0].data)
+        assert [(s["statement"], s["organisation"], s["signed_it"]) for s in exported["statements"]] == [
+            (1, "Organisation 004", True)]  # fmt: skip
+        ask = await (await fake.slash(c.guild, reps[4], "privacy delete")).final()
+        await (await fake.click(ask, button(ask, "Anonymise me"), reps[4])).response()
+        assert db_rows(
+            bot, "SELECT count(*) FROM statement_signatures WHERE signer_id = ?", (reps[4].id,)
+        ) == [(0,)]
+        assert db_rows(bot, "SELECT signer_id < 0 FROM statement_signatures s JOIN orgs o USING (org_id) "
+                            "WHERE o.name = 'Organisation 004'") == [(1,)]  # fmt: skip
+        itx = await fake.slash(c.guild, c.coco, "statement signatories", statement="1", format="json")
+        after = json.loads((await itx.final()).attachments[0].data)
+        assert "Organisation 004" in [o["name"] for o in after["organisations"]]
+        assert after["counts"]["organisations"] == 59
     finally:
         assert await bot.stop() == 0
     assert "Traceback" not in bot.log() and fake.unhandled == []

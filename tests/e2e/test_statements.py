@@ -10,59 +10,17 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sqlite3
 import sys
 import time
-from collections.abc import Iterable
 from pathlib import Path
 
-from storage.db import Database
-from storage.orgs import name_key
 from tests.e2e.conftest import Coalition, eventually, make_coalition
 from tests.e2e.fake_discord import FakeDiscord, FakeMessage
-from tests.e2e.fake_discord.models import FakeGuild, FakeMember
+from tests.e2e.fake_discord.models import FakeMember
 from tests.e2e.harness import ROOT, BotProcess
-from tests.e2e.helpers import button, db_rows, in_batches, refused
+from tests.e2e.helpers import button, db_rows, in_batches, refused, seed_orgs
 
-REGIONS = ("african", "asia_pacific", "eastern_european", "grulac", "weog")
-COUNTRIES = {"african": "KE", "asia_pacific": "IN", "eastern_european": "PL", "grulac": "BR", "weog": "FR"}
-STAKEHOLDERS = ("civil_society", "academia", "technical", "private_sector", "government", "intergovernmental")
 SIGN = "Sign on behalf of your organisation"
-
-
-def org_name(n: int) -> str:
-    return f"Organisation {n:03d}"
-
-
-async def seed_orgs(path: Path, guild: FakeGuild, reps: Iterable[FakeMember], *, first: int = 0) -> None:
-    """Verified organisations, one per representative (who is its voice), written before the bot starts:
-    ``Organisation <n>`` over the five regions and six stakeholder groups in turn."""
-    db = await Database.open(path)  # creates and migrates the file as the bot would
-    await db.close()
-    raw = sqlite3.connect(path)
-    try:
-        raw.execute("INSERT OR IGNORE INTO guilds (guild_id, name, joined_at) VALUES (?, ?, 1700000000)",
-                    (guild.id, guild.name))  # fmt: skip
-        for n, rep in enumerate(reps, start=first):
-            region = REGIONS[n % 5]
-            cursor = raw.execute(
-                "INSERT INTO orgs (guild_id, name, name_key, acronym, country, region, stakeholder, state, created_by, "
-                "created_at, verified_by, verified_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'verified', ?, 1700000000, ?, "
-                "1700000000)",
-                (guild.id, org_name(n), name_key(org_name(n)), f"O{n}", COUNTRIES[region], region,
-                 STAKEHOLDERS[n % 6], rep.id, rep.id),
-            )  # fmt: skip
-            org_id = cursor.lastrowid
-            rep_id = raw.execute(
-                "INSERT INTO org_reps (org_id, guild_id, user_id, state, requested_at, decided_by, started_at) "
-                "VALUES (?, ?, ?, 'active', 1700000000, ?, 1700000000)",
-                (org_id, guild.id, rep.id, rep.id),
-            ).lastrowid
-            raw.execute("INSERT INTO org_voices (org_id, rep_id, started_at) VALUES (?, ?, 1700000000)",
-                        (org_id, rep_id))  # fmt: skip
-        raw.commit()
-    finally:
-        raw.close()
 
 
 async def run_cli(bot: BotProcess, *args: str) -> tuple[int, bytes, bytes]:

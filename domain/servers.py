@@ -18,6 +18,8 @@ HELD: tuple[tuple[str, str, str], ...] = (
     ("polls", "poll", "polls"),
     ("sessions", "agenda session", "agenda sessions"),
     ("orgs", "organisation", "organisations"),
+    ("statements", "statement", "statements"),
+    ("statement_signatures", "signature of a statement", "signatures of statements"),
     ("members", "member seen", "members seen"),
     ("erasures", "anonymised member", "anonymised members"),
     ("record_entries", "decision record entry", "decision record entries"),

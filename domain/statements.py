@@ -740,7 +740,13 @@ class Statements:
                     )
                 if sig is None:
                     whose = f"{rep.name} has not signed" if rep is not None else "You have not signed"
-                    raise NotFound(f"{whose} {label}, so there is no signature to withdraw.")
+                    hint = (
+                        f" To withdraw an organisation's signature, name it: /statement withdraw statement:{fresh.number} "
+                        "organisation:…"
+                        if self.policy.is_coordinator(actor)
+                        else ""
+                    )
+                    raise NotFound(f"{whose} {label}, so there is no signature to withdraw.{hint}")
             given = await statement_rows.get_version(conn, fresh.statement_id, sig.version)
             assert given is not None
             index = await _append(conn, actor.guild_id, record.signature(

@@ -148,7 +148,7 @@ def show_pages(view: StatementView) -> list[discord.Embed]:
     takes (each message within Discord's limits)."""
     pages = embed_pages(
         clip(f"{label(view)} · {view.statement.title}", 256),
-        view.version.text.split("\n"),
+        view.version.text.split("\n") if view.version.text else [],
         colour=STATE_COLOUR["closed" if view.closed else view.statement.state],
         footer=f"{label(view)} · version {view.version.version} · {short(view.version.fingerprint)}",
         empty="No text yet: add it with /statement edit (attach a .md or .txt file for a long text).",

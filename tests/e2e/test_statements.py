@@ -253,6 +253,11 @@ async def test_a_statement_from_draft_to_signatories(fake: FakeDiscord, tmp_path
         after = json.loads((await itx.final()).attachments[0].data)
         assert "Organisation 004" in [o["name"] for o in after["organisations"]]
         assert after["counts"]["organisations"] == 59
+        # the summary export carries the statement with its counts
+        itx = await fake.slash(c.guild, c.coco, "export summary", format="json")
+        summary = json.loads((await itx.final()).attachments[0].data)
+        assert [(s["number"], s["state"], s["version"], s["organisations"], s["on_current_version"])
+                for s in summary["statements"]] == [(1, "open", 2, 59, 30)]  # fmt: skip
     finally:
         assert await bot.stop() == 0
     assert "Traceback" not in bot.log() and fake.unhandled == []

@@ -249,6 +249,12 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
         who = await actor(itx)
         found = await self.bot.statements.resolve(who.guild_id, statement)
         assert itx.channel_id is not None
+        can = itx.app_permissions
+        if not (can.send_messages and can.embed_links and can.view_channel):
+            raise Invalid(
+                "I can't post the statement in this channel (I need View Channel, Send Messages and Embed Links "
+                "here); run /statement open in a channel where I can."
+            )
         done = await self.bot.statements.open(
             who, found, channel_id=itx.channel_id, duration=duration, closes=closes, individuals=individuals
         )

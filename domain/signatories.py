@@ -113,6 +113,7 @@ class SignatoryList:
 
     @property
     def names_included(self) -> bool:
+        """Whether individuals' names are in the list."""
         return self.individual_names is not None
 
 
@@ -232,6 +233,7 @@ def md(text: str) -> str:
 
 
 def md_line(line: str) -> str:
+    """One line of a member's text as inert Markdown (a leading ``#`` escaped: never a heading)."""
     escaped = defuse(_MD_SPECIAL.sub(r"\\\1", line).replace("<", "&lt;").replace(">", "&gt;"))
     return "\\" + escaped if escaped.lstrip().startswith("#") else escaped
 

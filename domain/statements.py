@@ -199,6 +199,7 @@ class Counts:
 
     @property
     def individuals_pending(self) -> int:
+        """Individuals who signed an earlier version and have not confirmed the current one."""
         return self.individuals - self.individuals_confirmed
 
 
@@ -233,6 +234,7 @@ class StatementView:
 
     @property
     def amended(self) -> bool:
+        """The statement was amended since it opened (its current version is not the first)."""
         return self.statement.version > 1
 
 

@@ -390,6 +390,7 @@ async def test_refusals_change_nothing(fake: FakeDiscord, tmp_path: Path) -> Non
     reps = [fake.add_member(c.guild, f"rep{n:03d}") for n in range(4)]
     theirs = fake.add_member(other.guild, "theirs")
     second = fake.add_member(c.guild, "second")  # a second representative of Organisation 000
+    muted = fake.add_channel(c.guild, "muted", overwrites=[{"id": c.guild.id, "type": 0, "deny": 1 << 11}])
     bot = BotProcess(fake, tmp_path)
     await seed_orgs(bot.db_path, c.guild, reps)
     await seed_orgs(bot.db_path, other.guild, [theirs], first=50)
@@ -455,6 +456,9 @@ async def test_refusals_change_nothing(fake: FakeDiscord, tmp_path: Path) -> Non
             (fake.slash(c.guild, reps[0], "statement close", statement="2"), "Only the author of statement #2"),
             (fake.slash(c.guild, c.coco, "statement edit", statement="2", file=("statement.pdf", b"%PDF-1.7")),
              "Attach the text as a .md or .txt file"),
+            # a channel the bot can't post in
+            (fake.slash(c.guild, c.coco, "statement open", channel=muted, statement="1"),
+             "I can't post the statement in this channel"),
         ]  # fmt: skip
         for call, fragment in cases:
             await refused(await call, fragment)

@@ -99,7 +99,7 @@ async def test_a_statement_from_draft_to_signatories(fake: FakeDiscord, tmp_path
     await bot.start()
     try:
         await decided_group(fake, c)
-        # a draft from the group's decided points, by a convener-less member: only its author edits it
+        # a draft from the group's decided points; a member who is not its author (nor convener) cannot edit it
         itx = await fake.slash(c.guild, c.coco, "statement draft", title="Joint statement on an open Internet",
                                group="Principles", introduction="We, the undersigned organisations:")  # fmt: skip
         await itx.response()

@@ -25,6 +25,7 @@ class Sizes:
     growth: tuple[int, ...]
     growth_votes: int
     repeat: int  # bursts of each kind; figures are medians over them
+    signatures: int = 300  # representatives of as many organisations signing a statement at once
 
 
 FULL = Sizes(clicks=1000, reminders=10_000, points=1000, positions=100, growth=(100, 1_000, 10_000, 100_000),
@@ -84,6 +85,8 @@ async def run(sizes: Sizes, quick: bool, progress: bool) -> Report:
         caucus = await dbench.run_caucus(
             folder / "caucus", sizes.clicks, sizes.repeat, list(sizes.growth), sizes.growth_votes
         )
+        step(f"Caucus bot: bursts of {sizes.signatures:,} signatures")
+        signing = await dbench.run_signatures(folder / "signatures", sizes.signatures, sizes.repeat)
         step(f"{sizes.reminders:,} pending reminders due within ~5 s")
         near = await sbench.pending_reminders(folder / "reminders.db", sizes.reminders, far=False)
         step(f"{sizes.reminders:,} pending reminders due in 30+ days")
@@ -103,6 +106,20 @@ async def run(sizes: Sizes, quick: bool, progress: bool) -> Report:
     expected = caucus.orgs * len(caucus.org_point.runs)
     report.add("org_point_burst.org_positions", "per organisation: organisations' positions recorded",
                caucus.org_positions, f"of {expected:,}", target=f"{expected:,}", met=caucus.org_positions == expected)  # fmt: skip
+
+    s = f"{sizes.signatures:,}"
+    report.section(
+        f"1b. burst of {s} signatures: representatives of {s} organisations press Sign at once (the bot asks: "
+        "listed by name or counted only?), then Listed by name at once (the signature and its record entry)"
+    )
+    add_burst(report, "sign_prompt", "Sign: the question", signing.prompts, None)
+    add_burst(report, "signature", "Listed by name: the signature", signing.signatures, None)
+    report.add("signature.signatures_per_s", "signatures/s (1st dispatch→last ack)", signing.signatures.rate, "/s",
+               digits=0)  # fmt: skip
+    report.add("signature.recorded", "signatures recorded in the database", signing.signatures.recorded,
+               f"of {signing.signatures.clicks:,}", target=f"{signing.signatures.clicks:,}",
+               met=signing.signatures.recorded == signing.signatures.clicks)  # fmt: skip
+    report.add("signature.card_edits", "edits of the statement's card (coalesced)", signing.signatures.edits)
 
     report.section(
         "2. the same burst on a bare discord.py bot (DynamicItem): answered like Caucus, and only deferred"
@@ -181,8 +198,10 @@ async def run(sizes: Sizes, quick: bool, progress: bool) -> Report:
     )
     report.notes.append(f"Caucus started in {caucus.start_seconds:.1f} s, the bare bot in {bare.start_seconds:.1f} s "
                         f"(process start to ready, {n} members)")  # fmt: skip
-    if caucus.log_tracebacks:
-        report.notes.append(f"the bot's log has {caucus.log_tracebacks} traceback(s)")
+    if caucus.log_tracebacks or signing.log_tracebacks:
+        report.notes.append(
+            f"the bot's log has {caucus.log_tracebacks + signing.log_tracebacks} traceback(s)"
+        )
     return report
 
 

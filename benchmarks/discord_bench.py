@@ -17,6 +17,9 @@ from benchmarks.report import percentile
 from tests.e2e.conftest import Coalition, make_coalition
 from tests.e2e.fake_discord import FakeDiscord, FakeMember, FakeMessage, Interaction
 from tests.e2e.harness import ROOT, BotProcess
+from tests.e2e.helpers import seed_orgs
+
+SIGN = "Sign on behalf of your organisation"
 
 TOKEN = "bench-token"
 #: As Discord: an interaction not acknowledged within 3 s has failed.
@@ -122,6 +125,16 @@ class CaucusRun:
 
 
 @dataclass
+class SignatureRun:
+    """Bursts of signatures: representatives of as many organisations press Sign (the bot asks: listed by
+    name, or counted only?), then Listed by name (the signature and its decision record entry)."""
+
+    prompts: Bursts
+    signatures: Bursts
+    log_tracebacks: int = 0
+
+
+@dataclass
 class BareRun:
     bursts: Bursts  # answered with an ephemeral message, as Caucus answers
     deferred: Bursts  # only deferred: the protocol's floor
@@ -136,7 +149,7 @@ def build_world(fake: FakeDiscord, members: int) -> tuple[Coalition, list[FakeMe
     return coalition, crowd
 
 
-async def seed_orgs(path: Path, guild_id: int, members: list[FakeMember]) -> int:
+async def seed_org_pairs(path: Path, guild_id: int, members: list[FakeMember]) -> int:
     """Before the bot starts: one verified organisation per two of ``members`` (in the five regions), both
     its representatives, the first its voice, written as the migrations define them. Returns how many."""
     from storage.db import Database
@@ -187,12 +200,19 @@ async def burst(
     fake: FakeDiscord, message: FakeMessage, custom_ids: list[str], crowd: list[FakeMember]
 ) -> Burst:
     """Every member clicks once, all dispatched at once; wait until each is acknowledged or has failed."""
-    edits_before = fake.message_edits[message.id]
+    plan = [(message, custom_ids[n % len(custom_ids)], m) for n, m in enumerate(crowd)]
+    return (await clicks_at_once(fake, plan, message))[0]
+
+
+async def clicks_at_once(
+    fake: FakeDiscord, plan: list[tuple[FakeMessage, str, FakeMember]], watched: FakeMessage
+) -> tuple[Burst, list[Interaction]]:
+    """Each (message, button, member) clicked, all dispatched at once; wait until each is acknowledged or has
+    failed. ``watched`` is the message whose edits are counted."""
+    edits_before = fake.message_edits[watched.id]
     started = time.perf_counter()
     clicks: list[Interaction] = list(
-        await asyncio.gather(
-            *(fake.click(message, custom_ids[n % len(custom_ids)], m) for n, m in enumerate(crowd))
-        )
+        await asyncio.gather(*(fake.click(message, custom_id, m) for message, custom_id, m in plan))
     )
     dispatch = time.perf_counter() - started
     # Poll a counter rather than registering 1,000 waiters: the fake re-checks every waiter on each
@@ -207,8 +227,8 @@ async def burst(
     last = max((i.dispatched_at + (i.ack_latency or 0.0) for i in acked), default=first)
     return Burst(
         clicks=len(clicks), acked=len(acked), latencies=[i.ack_latency or 0.0 for i in acked],
-        span=last - first, dispatch=dispatch, edits=fake.message_edits[message.id] - edits_before,
-    )  # fmt: skip
+        span=last - first, dispatch=dispatch, edits=fake.message_edits[watched.id] - edits_before,
+    ), clicks  # fmt: skip
 
 
 async def settle_edits(
@@ -276,7 +296,7 @@ async def run_caucus(
     async with FakeDiscord(token=TOKEN) as fake:
         c, crowd = build_world(fake, max(clicks, growth_votes))
         bot = BotProcess(fake, folder)
-        orgs = await seed_orgs(bot.db_path, c.guild.id, crowd[:clicks])
+        orgs = await seed_org_pairs(bot.db_path, c.guild.id, crowd[:clicks])
         started = time.perf_counter()
         await bot.start(timeout=60.0)
         start_seconds = time.perf_counter() - started
@@ -428,3 +448,66 @@ def poll_id_of(custom_id: str) -> int:
     if match is None:
         raise ValueError(custom_id)
     return int(match.group(1))
+
+
+async def open_statement(fake: FakeDiscord, c: Coalition, number: int) -> FakeMessage:
+    """Statement ``number`` drafted, given a text and opened in #general; returns its card."""
+    for path, options in (("statement draft", {"title": f"Burst statement {number}"}),
+                          ("statement edit", {"statement": str(number), "text": "We sign this."}),
+                          ("statement open", {"statement": str(number), "duration": "1d"})):  # fmt: skip
+        itx = await fake.slash(c.guild, c.coco, path, options=options)
+        await itx.response(timeout=5.0)
+    deadline = time.monotonic() + 10.0
+    while time.monotonic() < deadline:
+        cards = [m for m in fake.messages(c.general) if f"Statement #{number} ·" in m.text and m.buttons()]
+        if cards:
+            return cards[-1]
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"statement #{number} was never posted")
+
+
+def label_id(message: FakeMessage, label: str) -> str:
+    return next(cid for text, cid, _ in message.buttons() if text == label and cid)
+
+
+async def sign_burst(fake: FakeDiscord, card: FakeMessage, crowd: list[FakeMember]) -> tuple[Burst, Burst]:
+    """Everyone presses Sign at once, then Listed by name on the question they got, at once."""
+    prompted, prompts = await clicks_at_once(fake, [(card, label_id(card, SIGN), m) for m in crowd], card)
+    answerable = [(p.message, label_id(p.message, "Listed by name"), m) for p, m in zip(prompts, crowd, strict=True)
+                  if p.message is not None and p.message.buttons()]  # fmt: skip
+    signed, _ = await clicks_at_once(fake, answerable, card)
+    return prompted, signed
+
+
+async def run_signatures(folder: Path, signers: int, repeat: int) -> SignatureRun:
+    """The real bot, ``signers`` organisations each with one representative (written into the database before
+    it starts): ``repeat`` bursts, each on a fresh statement."""
+    folder.mkdir(parents=True, exist_ok=True)
+    async with FakeDiscord(token=TOKEN) as fake:
+        c, crowd = build_world(fake, signers)
+        bot = BotProcess(fake, folder)
+        await seed_orgs(bot.db_path, c.guild, crowd)
+        await bot.start(timeout=60.0)
+        run = SignatureRun(Bursts(), Bursts())
+        try:
+            warm = await open_statement(fake, c, 1)  # first-use costs out of the bursts
+            await sign_burst(fake, warm, crowd[:3])
+            for n in range(repeat):
+                card = await open_statement(fake, c, n + 2)
+                prompted, signed = await sign_burst(fake, card, crowd)
+                statement_id = int(label_id(card, SIGN).rsplit(":", 1)[1])
+                signed.recorded = db_value(
+                    bot.db_path,
+                    "SELECT count(*) FROM statement_signatures WHERE statement_id = ?",
+                    (statement_id,),
+                )
+                await settle_edits(fake, card)
+                signed.edits = fake.message_edits[card.id]
+                run.prompts.runs.append(prompted)
+                run.signatures.runs.append(signed)
+        finally:
+            code = await bot.stop()
+            if code != 0:
+                print(f"the bot exited with {code}; its log: {bot.log_path}", file=sys.stderr)
+        run.log_tracebacks = bot.log().count("Traceback")
+        return run

@@ -1,4 +1,4 @@
-"""The `caucus` command line: run, check-config, backup, export, verify."""
+"""The `caucus` command line: run, check-config, backup, export, signatories, verify."""
 
 from __future__ import annotations
 
@@ -204,6 +204,59 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_signatories(args: argparse.Namespace) -> int:
+    """The same signatory list as /statement signatories by a coordinator, straight from the database."""
+    import sqlite3
+    from pathlib import Path
+
+    from domain.clock import SystemClock
+    from domain.errors import DomainError
+    from domain.groups import WorkingGroups
+    from domain.permissions import Policy
+    from domain.record import Record, load_signing_key
+    from domain.signatories import Signatories, render
+    from domain.statements import Statements
+    from domain.timeparse import parse_zone
+    from storage.db import Database
+    from storage.record import RecordKeyError
+
+    try:
+        config = load_config(args.config, env={"DISCORD_TOKEN": "not-needed-for-signatories"})
+    except ConfigError as exc:
+        return _fail(exc.problems)
+    if not Path(config.storage.path).exists():
+        return _fail([f"[storage] path: the database {config.storage.path!r} does not exist"])
+
+    async def run() -> bytes:
+        zone = parse_zone(config.schedule.timezone)
+        clock = SystemClock()
+        policy = Policy(config.permissions.coordinator_roles)
+        db = await Database.open(config.storage.path)
+        try:
+            groups = WorkingGroups(db, clock, policy, zone)
+            statements = Statements(db, clock, groups, zone)
+            record = Record(db, clock, policy, zone, load_signing_key(db.path))
+            found = await Signatories(statements, record).for_operator(args.guild, str(args.statement))
+        finally:
+            await db.close()
+        return render(found, args.format)[1]
+
+    try:
+        data = asyncio.run(run())
+    except DomainError as exc:
+        print(f"caucus: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, sqlite3.Error, RecordKeyError) as exc:
+        print(f"caucus: signatories failed: {exc}", file=sys.stderr)
+        return 1
+    if args.output is None:
+        sys.stdout.buffer.write(data)
+        return 0
+    Path(args.output).write_bytes(data)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
 EXIT_MISMATCH = 1
 EXIT_UNREADABLE = 2
 
@@ -274,6 +327,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="write here (CSV also writes FILE-positions.csv); default: standard output",
     )
     export.set_defaults(func=cmd_export)
+    signatories = sub.add_parser(
+        "signatories",
+        help="a statement's signatory list, from the database (no Discord), as /statement signatories",
+    )
+    with_config(signatories)
+    signatories.add_argument("--guild", type=int, required=True, metavar="ID", help="the Discord server id")
+    signatories.add_argument(
+        "--statement", type=int, required=True, metavar="N", help="the statement's number"
+    )
+    signatories.add_argument("--format", choices=("md", "html", "csv", "json"), default="md")
+    signatories.add_argument(
+        "--output", default=None, metavar="FILE", help="write here; default: standard output"
+    )
+    signatories.set_defaults(func=cmd_signatories)
     verify = sub.add_parser(
         "verify",
         help="check an export or checkpoint against the decision record, offline (exit 1: a mismatch, 2: unreadable)",

@@ -30,6 +30,8 @@ from domain.polls import Polls, load_ballot_key
 from domain.posts import PostBook
 from domain.privacy import Identities, Privacy
 from domain.record import Record, load_signing_key
+from domain.signatories import Signatories
+from domain.statements import Statements
 from domain.summary import Summaries
 from domain.text import well_formed
 from domain.timeparse import parse_zone
@@ -52,6 +54,7 @@ COGS = (
     "cogs.orgs",
     "cogs.record",
     "cogs.languages",
+    "cogs.statements",
 )
 
 
@@ -101,6 +104,8 @@ class Caucus(commands.Bot):
     summaries: Summaries
     members: Members
     record: Record
+    statements: Statements
+    signatories: Signatories
     record_key: bytes
     posts: PostDispatcher
 
@@ -153,6 +158,9 @@ class Caucus(commands.Bot):
         self.orgs = Organisations(self.db, self.clock, self.policy)
         self.summaries = Summaries(self.db, self.clock, self.groups, self.zone, self.polls.secret_counts)
         self.record = Record(self.db, self.clock, self.policy, self.zone, self.record_key)
+        self.statements = Statements(self.db, self.clock, self.groups, self.zone)
+        # /statement signatories and caucus signatories: one use case, the same bytes
+        self.signatories = Signatories(self.statements, self.record)
         self.agenda = Agenda(
             self.db, self.clock, self.groups, self.zone, self.config.schedule.reminder_offsets
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -83,6 +84,9 @@ class PostDispatcher:
         self.clock = clock
         self.handlers: dict[str, Handler] = {}
         self.registered: set[int] = set()  # due times with a wake-up job
+        # each wake-up its own job id: APScheduler skips a job whose id is still running, so a post planned for
+        # the second being sent (by its handler, or a command meanwhile) would otherwise never wake anyone
+        self._wakeups = itertools.count(1)
         self._refill_lock = asyncio.Lock()
         self._running: set[asyncio.Task[Any]] = set()
         self._stopping = False  # drain() cancelled the posts still being sent
@@ -115,7 +119,9 @@ class PostDispatcher:
                 for due in times:
                     if due not in self.registered:
                         self.registered.add(due)
-                        self.scheduler.at(f"posts:{due}", from_unix(due), self._fire, due)
+                        self.scheduler.at(
+                            f"posts:{due}:{next(self._wakeups)}", from_unix(due), self._fire, due
+                        )
                         added += 1
                 if len(times) < self.CHUNK:
                     return added

@@ -252,6 +252,11 @@ def clean_name(name: str) -> str:
         raise Invalid(
             t("An organisation's name can't be # followed by digits: that is how the bot writes ids.")
         )
+    if record.looks_like_a_person(cleaned):
+        raise Invalid(
+            t("An organisation's name can't be a long number or a mention: the decision record names "
+              "organisations, never people.")
+        )  # fmt: skip
     return cleaned
 
 
@@ -542,6 +547,8 @@ def _import_name(name: str, number: int, seen: dict[str, int], existing: Mapping
         return t("the name is longer than {limit} characters", limit=NAME_MAX)
     if ID_FORM.fullmatch(name):
         return t("a name can't be # followed by digits")
+    if record.looks_like_a_person(name):
+        return t("a name can't be a long number or a mention")
     key = org_rows.name_key(name)
     if key in seen:
         return t(

@@ -33,6 +33,7 @@ import hashlib
 import hmac
 import json
 import re
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,7 +60,7 @@ from storage.record import CheckpointRow, EntryRow, RecordKeyError
 __all__ = [
     "Event", "InvalidEvent", "make_entry", "validate_event", "entry_bytes", "sha256_hex",
     "point_decided", "question_answered", "objection_ruled", "poll_closed", "statement_version",
-    "signature", "organisation_verified", "append",
+    "signature", "organisation_verified", "append", "append_now",
     "EMPTY_ROOT", "leaf_hash", "node_hash", "MerkleTree", "root_of", "inclusion_proof", "consistency_proof",
     "verify_inclusion", "verify_consistency",
     "NoteError", "Verifier", "Signer", "open_note", "checkpoint_text", "parse_checkpoint", "CheckpointBody",
@@ -141,7 +142,7 @@ SCHEMAS: dict[str, dict[str, tuple[Any, bool]]] = {
     },
     "statement_version": {
         "statement": ("number", True), "version": ("number", True), "fingerprint": ("fingerprint", True),
-        "state": (("opened", "closed"), True),
+        "state": (("opened", "amended", "closed"), True),
     },
     "signature": {
         "statement": ("number", True), "fingerprint": ("fingerprint", True),
@@ -194,7 +195,7 @@ def poll_closed(*, poll: int, question: str, options: Sequence[tuple[str, int]],
 
 
 def statement_version(*, statement: int, version: int, fingerprint: str, state: str) -> Event:
-    """A statement's version opened for signature or closed."""
+    """A statement's version opened for signature, amended (a new version while open) or closed."""
     return Event("statement_version", {"statement": statement, "version": version,
                                        "fingerprint": fingerprint, "state": state})  # fmt: skip
 
@@ -232,6 +233,11 @@ def make_entry(guild_id: int, index: int, event: Event, now: datetime) -> dict[s
     return entry
 
 
+def looks_like_a_person(text: str) -> bool:
+    """Whether a text would be refused in an entry as looking like a Discord id or a mention."""
+    return bool(_SNOWFLAKE.fullmatch(text.strip())) or "<@" in text
+
+
 def _refuse_personal(value: Any, where: str) -> None:
     """No key named like a person's id or name, no value that looks like a Discord id or mention."""
     if isinstance(value, Mapping):
@@ -245,7 +251,7 @@ def _refuse_personal(value: Any, where: str) -> None:
         for n, inner in enumerate(value):
             _refuse_personal(inner, f"{where}[{n}]")
     elif isinstance(value, str):
-        if _SNOWFLAKE.fullmatch(value.strip()) or "<@" in value:
+        if looks_like_a_person(value):
             raise InvalidEvent(f"{where}: {value[:30]!r} looks like a Discord id or mention")
     elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
         raise InvalidEvent(f"{where}: {value} looks like a Discord id")
@@ -341,6 +347,15 @@ async def append(conn: Connection, guild_id: int, event: Event, now: datetime) -
     index = await record_rows.next_index(conn, guild_id)
     data = entry_bytes(make_entry(guild_id, index, event, now))
     await record_rows.insert_entry(conn, guild_id, index, data, leaf_hash(data), to_unix(now))
+    return index
+
+
+def append_now(conn: sqlite3.Connection, guild_id: int, event: Event, now: datetime) -> int:
+    """``append`` on a plain sqlite3 connection, for a decision taken in one hop on the writer's thread
+    (``Database.run``); the server must already have its row (what the decision is about needs it)."""
+    index = record_rows.next_index_now(conn, guild_id)
+    data = entry_bytes(make_entry(guild_id, index, event, now))
+    record_rows.insert_entry_now(conn, guild_id, index, data, leaf_hash(data), to_unix(now))
     return index
 
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from domain.consensus import STATUS_LABELS
 from domain.counting import ORGANISATIONS, Breakdown, Line
-from domain.orgs import REGIONS, STAKEHOLDERS
-from domain.summary import SCHEMA, OrgPosition, Point, PollResult, Section, Summary
+from domain.orgs import REGION_SHORT, REGIONS, STAKEHOLDERS
+from domain.summary import SCHEMA, OrgPosition, Point, PollResult, Section, StatementEntry, Summary
 from domain.text import cell, defuse
 
 STANCES = (("agree", "agree"), ("stand_aside", "stand aside"), ("object", "object"), ("block", "block"))
@@ -205,7 +205,83 @@ def render_markdown(s: Summary) -> str:
             name = md(org.name) + (f" ({md(org.acronym)})" if org.acronym else "")
             out.append(f"- **{name}** — {org.country} · {REGIONS[org.region]} · {STAKEHOLDERS[org.stakeholder]} · "
                        f"{org.state}")  # fmt: skip
+    out += _md_statements(s.statements)
     return "\n".join(out) + "\n"
+
+
+# -- statements (an optional part of every format) ------------------------------------------------
+
+
+def statement_state(st: StatementEntry) -> str:
+    if st.state == "closed":
+        return f"closed {st.closed_at}"
+    if st.state == "open":
+        return f"open until {st.closes_at}"
+    return "draft"
+
+
+def statement_counts(st: StatementEntry) -> str:
+    text = f"{st.on_current_version} organisations on version {st.version} ({st.listed} listed, {st.counted_only} counted only in all)"
+    if st.on_earlier_versions:
+        text += f"; {st.on_earlier_versions} on an earlier version"
+    if st.individuals:
+        text += f"; {st.individuals} individuals"
+    return text
+
+
+def _breakdown(st: StatementEntry) -> str:
+    regions = ", ".join(f"{REGION_SHORT[k]} {n}" for k, n in st.by_region.items() if n)
+    groups = ", ".join(f"{STAKEHOLDERS[k]} {n}" for k, n in st.by_stakeholder.items() if n)
+    return f"by region: {regions or 'none'}; by stakeholder group: {groups or 'none'}"
+
+
+def _md_statements(statements: tuple[StatementEntry, ...]) -> list[str]:
+    if not statements:
+        return []
+    out = ["", "## Statements", ""]
+    for st in statements:
+        group = f" (from {md(st.group_name)})" if st.group_name else ""
+        out.append(f"- **Statement #{st.number}** {md(st.title)}{group} — {statement_state(st)}; version {st.version}, "
+                   f"fingerprint `{st.fingerprint[:12]}`")  # fmt: skip
+        if st.state != "draft":
+            out.append(f"  - {statement_counts(st)}")
+            out.append(f"  - {_breakdown(st)}")
+    return out
+
+
+def _html_statements(statements: tuple[StatementEntry, ...]) -> list[str]:
+    if not statements:
+        return []
+    out = ["<section><h2>Statements</h2>"]
+    for st in statements:
+        group = f" (from {h(st.group_name)})" if st.group_name else ""
+        counts = "" if st.state == "draft" else (
+            f'<div class="tally">{h(statement_counts(st))}</div><div class="meta">{h(_breakdown(st))}</div>'
+        )  # fmt: skip
+        out.append(f'<div class="item {"consensus" if st.state == "closed" else "open"}"><div><span class="num">'
+                   f"Statement #{st.number}</span> {h(st.title)}{group}</div><div class=\"meta\">{h(statement_state(st))}; "
+                   f"version {st.version}, fingerprint <code>{st.fingerprint[:12]}</code></div>{counts}</div>")  # fmt: skip
+    out.append("</section>")
+    return out
+
+
+STATEMENT_COLUMNS = ("number", "title", "group", "state", "version", "fingerprint", "opened_at", "closes_at",
+                     "closed_at", "organisations", "on_current_version", "on_earlier_versions", "listed",
+                     "counted_only", "individuals")  # fmt: skip
+
+
+def render_statements_csv(s: Summary) -> bytes | None:
+    """One row per statement with its counts; None when the server has no statement."""
+    if not s.statements:
+        return None
+    rows: list[tuple[Any, ...]] = [(*STATEMENT_COLUMNS, *(f"region_{k}" for k in REGION_SHORT),
+                                    *(f"stakeholder_{k}" for k in STAKEHOLDERS))]  # fmt: skip
+    for st in s.statements:
+        rows.append((st.number, st.title, st.group_name or "", st.state, st.version, st.fingerprint,
+                     st.opened_at or "", st.closes_at or "", st.closed_at or "", st.organisations,
+                     st.on_current_version, st.on_earlier_versions, st.listed, st.counted_only, st.individuals,
+                     *st.by_region.values(), *st.by_stakeholder.values()))  # fmt: skip
+    return _csv(rows)
 
 
 # -- HTML ----------------------------------------------------------------------------------------
@@ -357,6 +433,7 @@ def render_html(s: Summary) -> str:
         )  # fmt: skip
         out.append("<section><h2>Member organisations</h2><table><tr><th>Name</th><th>Acronym</th><th>Country</th>"
                    f"<th>Region</th><th>Stakeholder group</th><th>State</th></tr>{rows}</table></section>")  # fmt: skip
+    out += _html_statements(s.statements)
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
@@ -448,7 +525,11 @@ def summary_dict(s: Summary) -> dict[str, Any]:
     """The summary's top level as plain data, following domain/summary.schema.json (sections stay objects)."""
     data = dict(vars(s))
     sections = data.pop("sections")
-    return {"schema": SCHEMA, **data, "server_id": str(s.server_id), "sections": sections}
+    statements = data.pop("statements")
+    out = {"schema": SCHEMA, **data, "server_id": str(s.server_id), "sections": sections}
+    if statements:  # optional: absent when the server has no statement
+        out["statements"] = statements
+    return out
 
 
 def render_json(s: Summary) -> str:
@@ -469,5 +550,8 @@ def render(s: Summary, fmt: str) -> list[tuple[str, bytes]]:
         files = [(".csv", points)]
         if positions is not None:
             files.append(("-positions.csv", positions))
+        statements = render_statements_csv(s)
+        if statements is not None:
+            files.append(("-statements.csv", statements))
         return files + render_org_csv(s)
     raise ValueError(f"unknown format {fmt!r}")

@@ -19,6 +19,8 @@ HELD: tuple[tuple[str, Callable[[int], Text]], ...] = (
     ("polls", lambda n: tn("{n} poll", "{n} polls", n)),
     ("sessions", lambda n: tn("{n} agenda session", "{n} agenda sessions", n)),
     ("orgs", lambda n: tn("{n} organisation", "{n} organisations", n)),
+    ("statements", lambda n: tn("{n} statement", "{n} statements", n)),
+    ("statement_signatures", lambda n: tn("{n} signature of a statement", "{n} signatures of statements", n)),
     ("members", lambda n: tn("{n} member seen", "{n} members seen", n)),
     ("erasures", lambda n: tn("{n} anonymised member", "{n} anonymised members", n)),
     ("record_entries", lambda n: tn("{n} decision record entry", "{n} decision record entries", n)),

@@ -20,7 +20,9 @@ from domain.errors import Invalid, NotFound
 from domain.groups import Group, WorkingGroups
 from domain.permissions import Actor
 from domain.polls import mask_positions, poll_closed, results_shown
+from domain.statements import count_signatures
 from storage import export as export_rows
+from storage import statements as statement_rows
 from storage.db import Database
 from storage.export import (
     BallotExportRow,
@@ -182,6 +184,29 @@ class Section:
 
 
 @dataclass(frozen=True)
+class StatementEntry:
+    """A statement with its counts (organisations on its current version and on earlier ones)."""
+
+    number: int
+    title: str
+    group_name: str | None
+    state: str  # draft | open | closed
+    version: int
+    fingerprint: str
+    opened_at: str | None
+    closes_at: str | None
+    closed_at: str | None
+    organisations: int
+    on_current_version: int
+    on_earlier_versions: int
+    listed: int
+    counted_only: int
+    individuals: int
+    by_region: dict[str, int]
+    by_stakeholder: dict[str, int]
+
+
+@dataclass(frozen=True)
 class Summary:
     server_id: int
     server_name: str
@@ -192,6 +217,8 @@ class Summary:
     names_included: bool
     sections: tuple[Section, ...]
     organisations: tuple[Organisation, ...] = ()
+    # an optional part: JSON carries the "statements" key only when there is one
+    statements: tuple[StatementEntry, ...] = ()
 
 
 def _when(unix: int | None, zone: ZoneInfo) -> str | None:
@@ -506,6 +533,29 @@ def build_section(
     )  # fmt: skip
 
 
+async def build_statements(
+    db: Database, guild_id: int, *, zone: ZoneInfo, group: Group | None = None
+) -> tuple[StatementEntry, ...]:
+    """Every statement of the server (or of one group), by number, with its counts as the card shows them."""
+    names = {g.group_id: g.name for g in await export_rows.groups(db, guild_id)}
+    entries = []
+    for st in await statement_rows.statements_of(db, guild_id):
+        if group is not None and st.group_id != group.group_id:
+            continue
+        version = await statement_rows.get_version(db, st.statement_id, st.version)
+        assert version is not None
+        counts = count_signatures(await statement_rows.live_signatures(db, st.statement_id), st.version)
+        entries.append(StatementEntry(
+            number=st.number, title=st.title, group_name=names.get(st.group_id) if st.group_id else None,
+            state=st.state, version=st.version, fingerprint=version.fingerprint,
+            opened_at=_when(st.opened_at, zone), closes_at=_when(st.closes_at, zone), closed_at=_when(st.closed_at, zone),
+            organisations=counts.organisations, on_current_version=counts.confirmed, on_earlier_versions=counts.pending,
+            listed=counts.listed, counted_only=counts.counted_only, individuals=counts.individuals,
+            by_region=counts.by_region, by_stakeholder=counts.by_stakeholder,
+        ))  # fmt: skip
+    return tuple(entries)
+
+
 async def build_summary(
     db: Database,
     guild_id: int,
@@ -540,6 +590,7 @@ async def build_summary(
         names_included=names, sections=tuple(s for s in sections if not s.empty or s.group_id is not None),
         organisations=tuple(Organisation(o.name, o.acronym, o.country, o.region, o.stakeholder, o.state)
                             for o in record.orgs.values()),
+        statements=await build_statements(db, guild_id, zone=zone, group=group),
     )  # fmt: skip
 
 

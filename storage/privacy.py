@@ -9,6 +9,7 @@ import aiosqlite
 
 from storage import counting as counting_rows
 from storage import orgs as org_rows
+from storage import statements as statement_rows
 from storage.db import Database, fetch_all
 from storage.servers import ANONYMISED_NAME
 
@@ -38,6 +39,7 @@ ID_COLUMNS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     # who stated an organisation's position or cast its ballot: the position and ballot stay the organisation's
     *((table, column, _ITEM if where == "item" else _POLL, ())
       for table, column, where in counting_rows.MEMBER_ID_COLUMNS),
+    *((table, column, scope, ()) for table, column, scope in statement_rows.MEMBER_ID_COLUMNS),
 )  # fmt: skip
 # Deleted at anonymisation, under the Discord id and under the pseudonym (what they did since an earlier
 # anonymisation): the member leaves their groups and reminder lists, pending imports go, and the row
@@ -103,6 +105,7 @@ async def rows_about(db: Database, guild_id: int, user_id: int) -> dict[str, lis
         ),
         "organisations": await org_rows.rows_about(db, guild_id, user_id),
         **await counting_rows.rows_about(db, guild_id, user_id),
+        "statements": await statement_rows.rows_about(db, guild_id, user_id),
         "reminder_subscriptions": await fetch(
             "SELECT s.number, s.title FROM session_subscribers x JOIN sessions s ON s.session_id = x.session_id "
             "WHERE s.guild_id = :g AND x.user_id = :u ORDER BY s.number"
@@ -146,6 +149,7 @@ async def anonymise(
     key of the pseudonym) for the anonymous polls still open.
     """
     changed = await org_rows.anonymise(conn, guild_id, user_id, pseudo_id, now)
+    changed += await statement_rows.anonymise(conn, guild_id, user_id, pseudo_id, now)
     p = {"g": guild_id, "u": user_id, "p": pseudo_id}
     for table, column, scope, key in ID_COLUMNS:
         if key:  # one row per member and key: the pseudonym's row gives way to the Discord id's

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +59,25 @@ async def insert_entry(
 ) -> None:
     """Store one entry at its index (the primary key refuses a second entry at the same place)."""
     await conn.execute(
+        "INSERT INTO record_entries (guild_id, idx, entry, leaf_hash, created_at) "
+        "VALUES (:g, :idx, :entry, :leaf, :now)",
+        {"g": guild_id, "idx": idx, "entry": entry, "leaf": leaf_hash, "now": now},
+    )
+
+
+def next_index_now(conn: sqlite3.Connection, guild_id: int) -> int:
+    """``next_index`` on a plain sqlite3 connection (a click's transaction inside Database.run)."""
+    row = conn.execute(
+        "SELECT COALESCE(MAX(idx) + 1, 0) FROM record_entries WHERE guild_id = :g", {"g": guild_id}
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def insert_entry_now(
+    conn: sqlite3.Connection, guild_id: int, idx: int, entry: bytes, leaf_hash: bytes, now: int
+) -> None:
+    """``insert_entry`` on a plain sqlite3 connection."""
+    conn.execute(
         "INSERT INTO record_entries (guild_id, idx, entry, leaf_hash, created_at) "
         "VALUES (:g, :idx, :entry, :leaf, :now)",
         {"g": guild_id, "idx": idx, "entry": entry, "leaf": leaf_hash, "now": now},

@@ -334,6 +334,48 @@ async def test_the_dispatcher_wakes_for_due_posts_and_sends_each_once(db: Databa
     assert rows(db, "SELECT state, count(*) FROM scheduled_posts GROUP BY state") == [("sent", 6)]
 
 
+async def test_a_post_planned_for_the_second_being_sent_is_sent_too(db: Database) -> None:
+    """A handler (or a command while one runs) plans a post due now, in the very second being sent: its wake-up
+    must not be dropped because a wake-up for that second is still running (APScheduler runs one instance per
+    job id), nor be forgotten for good."""
+    from bot.scheduler import PostDispatcher, Scheduler
+    from domain.clock import SystemClock
+
+    clock = SystemClock()
+    now = to_unix(clock.now())
+    async with db.transaction() as conn:
+        await server_rows.ensure_guild(conn, GUILD, now)
+        await post_rows.add_posts(conn, GUILD, KIND, 1, [now])
+    scheduler = Scheduler()
+    scheduler.start()
+    seen: list[int] = []
+    try:
+        dispatcher = PostDispatcher(scheduler, PostBook(db, clock), clock)
+
+        async def handler(post: Post) -> str:
+            seen.append(post.ref_id)
+            if (
+                post.ref_id == 1
+            ):  # plans the next one for the same second, as a statement's post plans its DMs
+                async with db.transaction() as conn:
+                    await post_rows.add_posts(conn, GUILD, KIND, 2, [post.due_at])
+                await dispatcher.refill()
+                await asyncio.sleep(0.1)  # still sending when the new wake-up comes
+            return SENT
+
+        dispatcher.handle(KIND, handler)
+        await dispatcher.start()
+        for _ in range(200):
+            if len(seen) == 2:
+                break
+            await asyncio.sleep(0.02)
+        await dispatcher.drain(grace=2.0)
+    finally:
+        scheduler.shutdown()
+    assert seen == [1, 2]
+    assert rows(db, "SELECT state, count(*) FROM scheduled_posts GROUP BY state") == [("sent", 2)]
+
+
 # -- the parts of a post -------------------------------------------------------------------------
 
 

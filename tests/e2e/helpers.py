@@ -9,8 +9,11 @@ from collections.abc import Awaitable, Iterable
 from pathlib import Path
 from typing import Any
 
+from storage.db import Database
+from storage.orgs import name_key
 from tests.e2e.fake_discord import FakeDiscord, FakeMember, FakeMessage
 from tests.e2e.fake_discord.interaction import Interaction
+from tests.e2e.fake_discord.models import FakeGuild
 from tests.e2e.harness import BotProcess
 
 
@@ -71,3 +74,58 @@ def pinged(messages: Iterable[FakeMessage]) -> Counter[int | str]:
     for message in messages:
         count.update(message.pings())
     return count
+
+
+SEED_REGIONS = ("african", "asia_pacific", "eastern_european", "grulac", "weog")
+SEED_COUNTRIES = {
+    "african": "KE",
+    "asia_pacific": "IN",
+    "eastern_european": "PL",
+    "grulac": "BR",
+    "weog": "FR",
+}
+SEED_STAKEHOLDERS = (
+    "civil_society",
+    "academia",
+    "technical",
+    "private_sector",
+    "government",
+    "intergovernmental",
+)
+
+
+def org_name(n: int) -> str:
+    """The name of the ``n``-th organisation seed_orgs writes."""
+    return f"Organisation {n:03d}"
+
+
+async def seed_orgs(path: Path, guild: FakeGuild, reps: Iterable[FakeMember], *, first: int = 0) -> None:
+    """Verified organisations, one per representative (who is its voice), written into the bot's database
+    before it starts (faster than 2 commands each): ``Organisation <n>`` from ``first`` on, over the five
+    regions and six stakeholder groups in turn."""
+    db = await Database.open(path)  # creates and migrates the file as the bot would
+    await db.close()
+    raw = sqlite3.connect(path)
+    try:
+        raw.execute("INSERT OR IGNORE INTO guilds (guild_id, name, joined_at) VALUES (?, ?, 1700000000)",
+                    (guild.id, guild.name))  # fmt: skip
+        for n, rep in enumerate(reps, start=first):
+            region = SEED_REGIONS[n % 5]
+            cursor = raw.execute(
+                "INSERT INTO orgs (guild_id, name, name_key, acronym, country, region, stakeholder, state, created_by, "
+                "created_at, verified_by, verified_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'verified', ?, 1700000000, ?, "
+                "1700000000)",
+                (guild.id, org_name(n), name_key(org_name(n)), f"O{n}", SEED_COUNTRIES[region], region,
+                 SEED_STAKEHOLDERS[n % 6], rep.id, rep.id),
+            )  # fmt: skip
+            org_id = cursor.lastrowid
+            rep_id = raw.execute(
+                "INSERT INTO org_reps (org_id, guild_id, user_id, state, requested_at, decided_by, started_at) "
+                "VALUES (?, ?, ?, 'active', 1700000000, ?, 1700000000)",
+                (org_id, guild.id, rep.id, rep.id),
+            ).lastrowid
+            raw.execute("INSERT INTO org_voices (org_id, rep_id, started_at) VALUES (?, ?, 1700000000)",
+                        (org_id, rep_id))  # fmt: skip
+        raw.commit()
+    finally:
+        raw.close()

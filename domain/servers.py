@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from domain.clock import Clock, to_unix
+from domain.i18n import Text, tn
 from domain.text import strip_controls
 from storage import agenda as agenda_rows
 from storage import servers as server_rows
@@ -24,11 +25,25 @@ HELD: tuple[tuple[str, str, str], ...] = (
 )
 
 
+#: The same, as what /about says of each (``"3 working groups"``), in the reader's language.
+SAID: dict[str, Callable[[int], Text]] = {
+    "groups": lambda n: tn("{n} working group", "{n} working groups", n),
+    "items": lambda n: tn("{n} point or question", "{n} points and questions", n),
+    "polls": lambda n: tn("{n} poll", "{n} polls", n),
+    "sessions": lambda n: tn("{n} agenda session", "{n} agenda sessions", n),
+    "orgs": lambda n: tn("{n} organisation", "{n} organisations", n),
+    "members": lambda n: tn("{n} member seen", "{n} members seen", n),
+    "erasures": lambda n: tn("{n} anonymised member", "{n} anonymised members", n),
+    "record_entries": lambda n: tn("{n} decision record entry", "{n} decision record entries", n),
+}
+
+
 @dataclass(frozen=True)
 class ServerHoldings:
     guild_id: int
-    counts: tuple[tuple[str, int], ...]
+    counts: tuple[tuple[str, int], ...]  # (English label, count), in HELD's order
     schema_version: int
+    lines: tuple[Text, ...] = ()  # each count as a sentence to render ("3 working groups")
 
 
 async def server_joined(
@@ -72,4 +87,5 @@ async def holdings(db: Database, guild_id: int) -> ServerHoldings:
         guild_id=guild_id,
         counts=tuple((one if counts[table] == 1 else many, counts[table]) for table, one, many in HELD),
         schema_version=await db.user_version(),
+        lines=tuple(SAID[table](counts[table]) for table, _, _ in HELD),
     )

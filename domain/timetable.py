@@ -172,8 +172,8 @@ def _span(start: datetime, end: datetime) -> tuple[datetime, datetime]:
         raise _Problem(
             t(
                 "the session lasts longer than 7 days ({start} to {end})",
-                start=f"{start:%Y-%m-%d %H:%M}",
-                end=f"{end:%Y-%m-%d %H:%M}",
+                start=start.strftime("%Y-%m-%d %H:%M"),
+                end=end.strftime("%Y-%m-%d %H:%M"),
             )
         )
     return start, end

@@ -75,9 +75,8 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
         group = await self.bot.agenda.group_of(session)
         occ = await self.bot.agenda.next_occurrence(session)
         lang = lang or self.bot.languages.for_group(group)
-        return session_embed(session, occ, group.name if group else None, lang=lang), session_view(
-            session, lang=lang
-        )
+        embed = session_embed(session, occ, group.name if group else None, lang=lang)
+        return embed, session_view(session, lang=lang)
 
     async def _public_language(self, session: Session) -> str:
         """The language of a public post about the session: its group's, else the server's."""

@@ -406,10 +406,10 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
 def _reminder_text(found: SessionReminder, kind: str, lang: str) -> str:
     """A reminder before a session, or the notice at its start, in ``lang``."""
     s, occ = found.session, found.occurrence
-    title, start = clip(s.title, 200), f"<t:{occ.starts_at}:F>"
+    title, start, relative = clip(s.title, 200), f"<t:{occ.starts_at}:F>", f"<t:{occ.starts_at}:R>"
     if kind == REMINDER:
         text = t("Reminder: **{title}** starts {start} ({relative}).", title=title, start=start,
-                 relative=f"<t:{occ.starts_at}:R>").render(lang)  # fmt: skip
+                 relative=relative).render(lang)  # fmt: skip
         if found.late:
             text = t("(Late: the bot was offline at the planned time.)").render(lang) + " " + text
     else:

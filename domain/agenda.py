@@ -170,7 +170,7 @@ def _too_far(wall: datetime, zone: ZoneInfo) -> Invalid:
     return Invalid(
         t(
             "{start} ({zone}) is too far ahead: a session starts at most {limit} from now.",
-            start=f"{wall:%Y-%m-%d %H:%M}",
+            start=wall.strftime("%Y-%m-%d %H:%M"),
             zone=zone.key,
             limit=human(SESSIONS_AHEAD),
         )
@@ -195,7 +195,7 @@ def _start_of(
         raise Invalid(
             t(
                 "{start} does not exist in {zone} (the clocks skip it); give a start too.",
-                start=f"{wall:%Y-%m-%d %H:%M}",
+                start=wall.strftime("%Y-%m-%d %H:%M"),
                 zone=zone.key,
             )
         )
@@ -411,7 +411,7 @@ class Agenda:
             raise Invalid(
                 t(
                     "{start} ({zone}) is in the past; give a future start.",
-                    start=f"{wall:%Y-%m-%d %H:%M}",
+                    start=wall.strftime("%Y-%m-%d %H:%M"),
                     zone=zone.key,
                 )
             )

@@ -100,7 +100,8 @@ def session_embed(
     if session.notes:
         field(t("Notes"), clip(session.notes, 1000), inline=False)
     if session.channel_id:
-        reminders = t("{when}, in {channel}", when=offsets_text(session), channel=f"<#{session.channel_id}>")
+        channel = f"<#{session.channel_id}>"
+        reminders = t("{when}, in {channel}", when=offsets_text(session), channel=channel)
         field(t("Reminders"), reminders.render(lang), inline=False)
     embed.set_footer(text=t("Session #{number}", number=session.number).render(lang))
     return fit_embed(embed)

@@ -15,6 +15,16 @@ from domain.i18n import Text, t, tn
 from domain.overview import GroupOverview
 
 
+def _mention(user_id: int) -> str:
+    """A member's mention (silent in an embed)."""
+    return f"<@{user_id}>"
+
+
+def _relative(unix: int) -> str:
+    """A time as Discord shows it relative to now ("in 3 hours")."""
+    return f"<t:{unix}:R>"
+
+
 def _more(text: Text, lang: str) -> str:
     """An "and {n} more" for fit_list, which fills in ``{n}`` itself: the pattern in ``lang``."""
     return text.render(lang)
@@ -76,7 +86,7 @@ def _overview_fields(embed: discord.Embed, overview: GroupOverview, lang: str) -
     if overview.open_polls:
         lines = [
             t("#{number} {question} · closes {closes}", number=p.number, question=clip(p.question, 80),
-              closes=f"<t:{p.closes_at}:R>").render(lang)
+              closes=_relative(p.closes_at)).render(lang)
             for p in overview.open_polls
         ]  # fmt: skip
         polls_more = _more(t("… and {n} more (/poll list)", n="{n}"), lang)
@@ -92,10 +102,10 @@ def _overview_fields(embed: discord.Embed, overview: GroupOverview, lang: str) -
 def member_pages(card: GroupCard, first: discord.Embed, *, lang: str) -> list[discord.Embed]:
     """The card, then every member (one line each), over as many pages as it takes."""
     lines = [
-        t("{member} ({name}) · convener", member=f"<@{m.user_id}>",
+        t("{member} ({name}) · convener", member=_mention(m.user_id),
           name=discord.utils.escape_markdown(m.display_name)).render(lang)
         if m.is_convener
-        else f"<@{m.user_id}> ({discord.utils.escape_markdown(m.display_name)})"
+        else f"{_mention(m.user_id)} ({discord.utils.escape_markdown(m.display_name)})"
         for m in card.members
     ]  # fmt: skip
     if len(" ".join(f"<@{m.user_id}>" for m in card.members)) <= FIELD_VALUE:
@@ -117,7 +127,8 @@ def list_pages(rows: list[GroupListRow], *, lang: str) -> list[discord.Embed]:
             listed = fit_list(conveners, 200, sep=", ", more=_more(t("{n} more", n="{n}"), lang))
             parts.append(t("convened by {conveners}", conveners=listed).render(lang))
         if g.due_at is not None:
-            parts.append(t("due {date}", date=f"<t:{g.due_at}:D>").render(lang))
+            due = f"<t:{g.due_at}:D>"
+            parts.append(t("due {date}", date=due).render(lang))
         name, details = discord.utils.escape_markdown(g.name), " · ".join(parts)
         line = (
             t("**{group}** · *archived* — {details}", group=name, details=details)

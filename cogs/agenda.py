@@ -15,18 +15,20 @@ from cogs.ui.agenda import (
     confirm_view,
     imported_pages,
     listing,
+    long_date,
     preview_pages,
     reminder_view,
     reminder_view_key,
     session_embed,
     session_view,
 )
-from cogs.ui.boundary import NO_PINGS, guild_id_of, reply
+from cogs.ui.boundary import NO_PINGS, guild_id_of, reply, reply_language
 from cogs.ui.common import actor, clip, group_autocomplete, reachable
 from cogs.ui.limits import Destination, Part, deliver, mention_parts, send_all, send_pages
-from domain.agenda import DIGEST, REMINDER, START, Session, SessionSpec
+from domain.agenda import DIGEST, REMINDER, START, Session, SessionReminder, SessionSpec
 from domain.calendar import calendar_bytes
 from domain.errors import Invalid
+from domain.i18n import Text, t, tn
 from domain.posts import Post
 from domain.timetable import check_size
 
@@ -68,10 +70,21 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(AgendaButton.unroute())
 
-    async def _card(self, session: Session) -> tuple[discord.Embed, discord.ui.View]:
+    async def _card(self, session: Session, lang: str | None = None) -> tuple[discord.Embed, discord.ui.View]:
+        """The session's card and buttons in ``lang`` (None: its group's language, for a public card)."""
         group = await self.bot.agenda.group_of(session)
         occ = await self.bot.agenda.next_occurrence(session)
-        return session_embed(session, occ, group.name if group else None), session_view(session)
+        lang = lang or self.bot.languages.for_group(group)
+        embed = session_embed(session, occ, group.name if group else None, lang=lang)
+        return embed, session_view(session, lang=lang)
+
+    async def _public_language(self, session: Session) -> str:
+        """The language of a public post about the session: its group's, else the server's."""
+        return self.bot.languages.for_group(await self.bot.agenda.group_of(session))
+
+    def _server_language(self) -> str:
+        """The language of what belongs to no group (the digest, calendar files): the server's."""
+        return self.bot.languages.for_group(None)
 
     # -- commands --------------------------------------------------------------------------------
 
@@ -104,8 +117,10 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
         fallback = self.bot.config.agenda.default_channel or itx.channel_id
         session = await self.bot.agenda.add(await actor(itx), spec, fallback_channel_id=fallback)
         await self.bot.posts.refill()
-        embed, view = await self._card(session)
-        await reply(itx, f"Added to the agenda by {itx.user.mention}.", embed=embed, view=view)
+        lang = await self._public_language(session)  # a public card
+        embed, view = await self._card(session, lang)
+        text = t("Added to the agenda by {member}.", member=itx.user.mention)
+        await reply(itx, text.render(lang), embed=embed, view=view)
         await self._mirror(itx.guild, session)
         log.info("session %d added in server %d", session.session_id, session.guild_id)
 
@@ -117,20 +132,27 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
     @app_commands.guild_only()
     async def list_(self, itx: discord.Interaction, day: str = "upcoming", group: str | None = None) -> None:
         found = await self.bot.agenda.listing(guild_id_of(itx), day, group=group)
+        lang = await reply_language(itx)
+        title: Text
         if found.day is None:
-            title = "Upcoming sessions (30 days)"
+            title = (
+                t("Upcoming sessions (30 days) · {group}", group=found.group.name) if found.group
+                else t("Upcoming sessions (30 days)")
+            )  # fmt: skip
         else:
-            title = f"Sessions on {found.day:%A %d %B %Y} ({self.bot.agenda.zone.key})"
-        if found.group:
-            title += f" · {found.group.name}"
-        await send_pages(itx, listing(title, list(found.sessions)))
+            on, zone = long_date(found.day, lang), self.bot.agenda.zone.key
+            title = (
+                t("Sessions on {day} ({zone}) · {group}", day=on, zone=zone, group=found.group.name) if found.group
+                else t("Sessions on {day} ({zone})", day=on, zone=zone)
+            )  # fmt: skip
+        await send_pages(itx, listing(title.render(lang), list(found.sessions), lang=lang))
 
     @app_commands.command(description="One session's card, with Remind me and Add to calendar")
     @app_commands.autocomplete(session=session_autocomplete)
     @app_commands.guild_only()
     async def show(self, itx: discord.Interaction, session: str, public: bool = False) -> None:
         found = await self.bot.agenda.resolve(guild_id_of(itx), session)
-        embed, view = await self._card(found)
+        embed, view = await self._card(found, None if public else await reply_language(itx))
         await reply(itx, embed=embed, view=view, ephemeral=not public)
 
     @app_commands.command(description="Change a session; its reminders are rescheduled")
@@ -153,9 +175,11 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
         )  # fmt: skip
         edited = await self.bot.agenda.edit(await actor(itx), session, spec)
         await self.bot.posts.refill()
-        embed, view = await self._card(edited)
-        await reply(itx, f"Session #{edited.number} updated by {itx.user.mention}; reminders rescheduled.",
-                    embed=embed, view=view)  # fmt: skip
+        lang = await self._public_language(edited)  # a public card
+        embed, view = await self._card(edited, lang)
+        text = t("Session #{number} updated by {member}; reminders rescheduled.", number=edited.number,
+                 member=itx.user.mention)  # fmt: skip
+        await reply(itx, text.render(lang), embed=embed, view=view)
         await self._mirror(itx.guild, edited)
 
     @app_commands.command(description="Remove a session; its reminders are cancelled")
@@ -163,8 +187,9 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
     @app_commands.guild_only()
     async def remove(self, itx: discord.Interaction, session: str) -> None:
         removed = await self.bot.agenda.remove(await actor(itx), session)
-        await reply(itx, f"Session #{removed.number} “{removed.title}” removed by {itx.user.mention}; "
-                         "its reminders are cancelled.")  # fmt: skip
+        text = t("Session #{number} “{title}” removed by {member}; its reminders are cancelled.",
+                 number=removed.number, title=removed.title, member=itx.user.mention)  # fmt: skip
+        await reply(itx, text.render(await self._public_language(removed)))
         if removed.event_id and itx.guild is not None:
             try:
                 await self.bot.http.delete_scheduled_event(
@@ -197,7 +222,10 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
             await actor(itx), data, file.filename, day=day, zone=zone, group=group, channel_id=fallback
         )
         # every session is shown before anything is created: as many messages as it takes, Confirm on the last
-        await send_all(itx, preview_pages(preview), last={"view": confirm_view(preview.import_id)})
+        lang = await reply_language(itx)
+        await send_all(
+            itx, preview_pages(preview, lang=lang), last={"view": confirm_view(preview.import_id, lang=lang)}
+        )
 
     @app_commands.command(description="The agenda as a calendar file (.ics) for calendar applications")
     @app_commands.autocomplete(group=ALL_GROUPS)
@@ -207,19 +235,21 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
         found = await self.bot.groups.resolve(guild_id, group) if group and group.strip() else None
         sessions = await self.bot.agenda.sessions(guild_id, group=found)
         if not sessions:
-            raise Invalid("There are no sessions to export yet.")
-        data = await self._ics(sessions, f"{itx.guild.name if itx.guild else 'Caucus'} agenda")
+            raise Invalid(t("There are no sessions to export yet."))
+        server = itx.guild.name if itx.guild else "Caucus"
+        data = await self._ics(sessions, t("{server} agenda", server=server).render(self._server_language()))
         name = f"agenda-{found.name if found else 'all'}.ics".replace(" ", "-").lower()
         await reply(
             itx,
-            f"{len(sessions)} sessions.",
+            tn("{n} session.", "{n} sessions.", len(sessions)).render(await reply_language(itx)),
             file=discord.File(io.BytesIO(data), filename=name),
             ephemeral=True,
         )
 
     async def _ics(self, sessions: list[Session], name: str) -> bytes:
+        """A calendar file of sessions: a public export, in the server's language."""
         named = [(s, g.name if (g := await self.bot.agenda.group_of(s)) else None) for s in sessions]
-        return calendar_bytes(named, self.bot.clock.now(), name)
+        return calendar_bytes(named, self.bot.clock.now(), name, self._server_language())
 
     # -- buttons ---------------------------------------------------------------------------------
 
@@ -229,35 +259,41 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
             await itx.response.defer(ephemeral=True, thinking=True)
             created = await self.bot.agenda.confirm_import(who, ref)
             await self.bot.posts.refill()
-            await send_all(itx, imported_pages(created), last={})
+            await send_all(itx, imported_pages(created, lang=await reply_language(itx)), last={})
             if itx.channel is not None and isinstance(itx.channel, discord.abc.Messageable):
-                await itx.channel.send(f"{itx.user.mention} imported {len(created)} sessions into the agenda "
-                                       "(/agenda list).", allowed_mentions=NO_PINGS)  # fmt: skip
+                lang = await self._public_language(created[0]) if created else self._server_language()
+                said = tn("{member} imported {n} session into the agenda (/agenda list).",
+                          "{member} imported {n} sessions into the agenda (/agenda list).", len(created),
+                          member=itx.user.mention)  # fmt: skip
+                await itx.channel.send(said.render(lang), allowed_mentions=NO_PINGS)
             for session in created:
                 await self._mirror(itx.guild, session)
             return
         session = await self.bot.agenda.by_id(who.guild_id, ref)
+        lang = await reply_language(itx)
         if action == "ics":
             data = await self._ics([session], session.title)
             file = discord.File(io.BytesIO(data), filename=f"session-{session.number}.ics")
-            await reply(itx, "Open the file to add the session to your calendar.", file=file, ephemeral=True)
+            text = t("Open the file to add the session to your calendar.")
+            await reply(itx, text.render(lang), file=file, ephemeral=True)
             return
         # Remind me toggles, on every card old or new: pressed again, it stops the direct messages
         _, subscribed = await self.bot.agenda.toggle_reminders(who, ref)
         title = clip(session.title, 80)
         if not subscribed:
-            await reply(itx, f"Stopped: you will no longer get direct messages for “{title}”. Press **Remind me** "
-                             "again to get them back.", ephemeral=True)  # fmt: skip
+            text = t("Stopped: you will no longer get direct messages for “{title}”. Press **Remind me** again to "
+                     "get them back.", title=title)  # fmt: skip
+            await reply(itx, text.render(lang), ephemeral=True)
             return
         try:
-            await itx.user.send(f"You will get the next reminders for “{clip(session.title, 100)}” here.",
-                                allowed_mentions=NO_PINGS)  # fmt: skip
-            await reply(itx, f"Done: I will also remind you of “{title}” by direct message. Press **Remind me** "
-                             "again to stop.", ephemeral=True)  # fmt: skip
+            here = t("You will get the next reminders for “{title}” here.", title=clip(session.title, 100))
+            await itx.user.send(here.render(lang), allowed_mentions=NO_PINGS)
+            text = t("Done: I will also remind you of “{title}” by direct message. Press **Remind me** again to "
+                     "stop.", title=title)  # fmt: skip
         except discord.HTTPException:
-            await reply(itx, "I can't send you direct messages (they are closed for this server), so you will only "
-                             "see the reminders in the channel. Press **Remind me** again to leave the list.",
-                        ephemeral=True)  # fmt: skip
+            text = t("I can't send you direct messages (they are closed for this server), so you will only see the "
+                     "reminders in the channel. Press **Remind me** again to leave the list.")  # fmt: skip
+        await reply(itx, text.render(lang), ephemeral=True)
 
     # -- scheduled posts ---------------------------------------------------------------------------
 
@@ -269,27 +305,42 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
             found = await self.bot.agenda.reminder(post.ref_id, post.kind, post.late)
             if found is None or found.channel_id is None:
                 return None
-            s, occ = found.session, found.occurrence
-            late = "(Late: the bot was offline at the planned time.) " if found.late else ""
+            # the channel's copy in the group's language, each direct message in its reader's
+            lang = self.bot.languages.for_group(found.group)
             ping = f"<@&{found.role_id}> " if found.role_id else ""
-            if post.kind == REMINDER:
-                text = f"{late}Reminder: **{clip(s.title, 200)}** starts <t:{occ.starts_at}:F> (<t:{occ.starts_at}:R>)."
-            else:
-                text = f"**{clip(s.title, 200)}** is starting now (<t:{occ.starts_at}:F>)."
-            if s.location:
-                text += f"\nWhere: {clip(s.location, 300)}"
-            if s.moderators:
-                text += f"\nModerators: {clip(s.moderators, 300)}"
             roles = (found.role_id,) if found.role_id else ()
-            channel = mention_parts(ping + text, (), role_ids=roles, view=reminder_view_key(s))
-            direct = mention_parts(text, ())
-            # only members still in the server, pseudonyms matched to the member they belong to
-            subscribers = await reachable(self.bot, post.guild_id, found.subscribers)
+            channel = mention_parts(
+                ping + _reminder_text(found, post.kind, lang), (), role_ids=roles,
+                view=reminder_view_key(found.session, lang),
+            )  # fmt: skip
+            readers = await self._readers(post.guild_id, found.subscribers)
+            texts = {
+                lang: mention_parts(_reminder_text(found, post.kind, lang), ())
+                for lang in set(readers.values())
+            }
             return [Destination(found.channel_id, channel)] + [
-                Destination(user_id, direct, direct=True) for user_id in subscribers
+                Destination(user_id, texts[lang], direct=True) for user_id, lang in readers.items()
             ]
 
         return await deliver(self.bot, post, build, views=reminder_view)
+
+    async def _readers(self, guild_id: int, record_ids: tuple[int, ...]) -> dict[int, str]:
+        """The Discord ids to send direct messages to (only members still in the server, pseudonyms matched
+        to the member they belong to), in order, each with the language its reader reads."""
+        by_language: dict[str, list[int]] = {}
+        for record_id in record_ids:
+            lang = await self.bot.languages.for_reply(guild_id, record_id, None)
+            by_language.setdefault(lang, []).append(record_id)
+        language_of = {
+            user_id: lang
+            for lang, ids in by_language.items()
+            for user_id in await reachable(self.bot, guild_id, ids)
+        }
+        server = self._server_language()
+        return {
+            user_id: language_of.get(user_id, server)
+            for user_id in await reachable(self.bot, guild_id, record_ids)
+        }
 
     async def plan_digest(self) -> None:
         """Plan the next daily digest, if one is configured."""
@@ -311,7 +362,9 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
             digest = await self.bot.agenda.digest(post)
             if digest is None:
                 return None
-            pages = listing(f"Today's sessions · {digest.day:%A %d %B %Y}", list(digest.sessions))
+            lang = self._server_language()
+            title = t("Today's sessions · {day}", day=long_date(digest.day, lang))
+            pages = listing(title.render(lang), list(digest.sessions), lang=lang)
             parts = [Part(embeds=(dict(page.to_dict()),)) for page in pages]
             return [Destination(self.bot.config.agenda.digest_channel, parts)]
 
@@ -348,6 +401,24 @@ class AgendaCog(commands.GroupCog, group_name="agenda", group_description="The c
                 await self.bot.agenda.set_event(session, event.id)
         except discord.HTTPException as exc:
             log.warning("could not mirror session %d as a Discord event: %s", session.session_id, exc)
+
+
+def _reminder_text(found: SessionReminder, kind: str, lang: str) -> str:
+    """A reminder before a session, or the notice at its start, in ``lang``."""
+    s, occ = found.session, found.occurrence
+    title, start, relative = clip(s.title, 200), f"<t:{occ.starts_at}:F>", f"<t:{occ.starts_at}:R>"
+    if kind == REMINDER:
+        text = t("Reminder: **{title}** starts {start} ({relative}).", title=title, start=start,
+                 relative=relative).render(lang)  # fmt: skip
+        if found.late:
+            text = t("(Late: the bot was offline at the planned time.)").render(lang) + " " + text
+    else:
+        text = t("**{title}** is starting now ({start}).", title=title, start=start).render(lang)
+    if s.location:
+        text += "\n" + t("Where: {location}", location=clip(s.location, 300)).render(lang)
+    if s.moderators:
+        text += "\n" + t("Moderators: {moderators}", moderators=clip(s.moderators, 300)).render(lang)
+    return text
 
 
 async def setup(bot: Caucus) -> None:

@@ -14,7 +14,7 @@ from cogs.ui.common import actor, group_autocomplete, reachable, target
 from cogs.ui.groups import GroupButton, card_embed, card_view, list_pages, member_pages
 from cogs.ui.limits import send_pages
 from domain.groups import NAME_MAX, Group
-from domain.i18n import LANGUAGE_NAMES, t
+from domain.i18n import LANGUAGE_NAMES, Text, t
 from domain.overview import group_overview
 
 if TYPE_CHECKING:
@@ -24,14 +24,25 @@ log = logging.getLogger(__name__)
 
 ACTIVE_GROUPS = group_autocomplete(include_archived=False)
 ALL_GROUPS = group_autocomplete(include_archived=True)
-NO_ROLE_PERMISSION = (
-    "I can't manage roles on this server (I need the Manage Roles permission, and my role above the group "
-    "roles), so {name} has no Discord role; the group works without one."
-)
-NAMED_LIKE_COORDINATORS = (
-    "{name} has no Discord role: its name is also the name of a coordinator role, and a group's role must "
-    "not look like one. The group works without it."
-)
+
+
+def no_role_permission(group: Group) -> Text:
+    """For a coordinator: the bot cannot keep the group's role."""
+    return t(
+        "I can't manage roles on this server (I need the Manage Roles permission, and my role above the group "
+        "roles), so {name} has no Discord role; the group works without one.",
+        name=group.name,
+    )
+
+
+def named_like_coordinators(group: Group) -> Text:
+    """For a coordinator: the group's role would look like a coordinator role."""
+    return t(
+        "{name} has no Discord role: its name is also the name of a coordinator role, and a group's role must "
+        "not look like one. The group works without it.",
+        name=group.name,
+    )
+
 
 GROUP_LANGUAGES = [app_commands.Choice(name=name, value=code) for code, name in LANGUAGE_NAMES.items()] + [
     app_commands.Choice(name="The server's language", value="auto")
@@ -47,7 +58,7 @@ class RoleKeeper:
     def enabled(self) -> bool:
         return self.bot.config.groups.manage_roles
 
-    async def ensure(self, guild: discord.Guild, group: Group) -> tuple[discord.Role | None, str | None]:
+    async def ensure(self, guild: discord.Guild, group: Group) -> tuple[discord.Role | None, Text | None]:
         """The group's role, created on demand; or None and a sentence for the coordinator."""
         if not self.enabled():
             return None, None
@@ -57,9 +68,9 @@ class RoleKeeper:
             return role, None
         if self.bot.policy.names_coordinator_role(None, group.name):
             # a group named so before names were checked: its role would look like a coordinator role
-            return None, NAMED_LIKE_COORDINATORS.format(name=group.name)
+            return None, named_like_coordinators(group)
         if not guild.me.guild_permissions.manage_roles:
-            return None, NO_ROLE_PERMISSION.format(name=group.name)
+            return None, no_role_permission(group)
         try:
             # no Discord permissions either: a group's role only marks who is in the group
             role = await guild.create_role(
@@ -68,7 +79,7 @@ class RoleKeeper:
             )  # fmt: skip
         except discord.Forbidden:
             log.warning("cannot create role for group %d in server %d", group.group_id, guild.id)
-            return None, NO_ROLE_PERMISSION.format(name=group.name)
+            return None, no_role_permission(group)
         await self.bot.groups.set_role(group, role.id)
         card = await self.bot.groups.card_by_id(guild.id, group.group_id)
         for user_id in await reachable(self.bot, guild.id, [m.user_id for m in card.members]):
@@ -90,7 +101,7 @@ class RoleKeeper:
         except discord.HTTPException as exc:
             log.warning("group role change failed: %s", exc)
 
-    async def follow(self, itx: discord.Interaction, group: Group, user_id: int, *, add: bool) -> str | None:
+    async def follow(self, itx: discord.Interaction, group: Group, user_id: int, *, add: bool) -> Text | None:
         """After a membership change: adjust the role; returns a note for a coordinator when roles can't be kept."""
         if not self.enabled() or itx.guild is None:
             return None
@@ -111,10 +122,12 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(GroupButton.unroute())
 
-    async def _post_card(self, itx: discord.Interaction, group: Group, content: str | None = None) -> None:
-        """Answer with the group's card in public and remember the message, so it follows membership."""
-        embed, view = await self._card_message(group.guild_id, group.group_id)
-        message = await send_public(itx, content, embed=embed, view=view)
+    async def _post_card(self, itx: discord.Interaction, group: Group, content: Text | None = None) -> None:
+        """Answer with the group's card in public, in the group's language, and remember the message, so it
+        follows membership."""
+        lang = self.bot.languages.for_group(group)
+        embed, view = await self._card_message(group.guild_id, group.group_id, lang)
+        message = await send_public(itx, content.render(lang) if content else None, embed=embed, view=view)
         await self.bot.groups.attach_card(group, message.channel.id, message.id)
 
     async def refresh_cards(self, group: Group) -> None:
@@ -129,10 +142,18 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
 
             self.updater.request(channel_id, message_id, render)
 
-    async def _card_message(self, guild_id: int, group_id: int) -> tuple[discord.Embed, discord.ui.View]:
+    async def _card_message(
+        self, guild_id: int, group_id: int, lang: str | None = None
+    ) -> tuple[discord.Embed, discord.ui.View]:
+        """The card and its buttons in ``lang`` (None: the group's language, for a public card)."""
         b = self.bot
         overview = await group_overview(b.groups, b.consensus, b.polls, b.agenda, guild_id, group_id)
-        return card_embed(overview.card, overview), card_view(overview.card)
+        lang = lang or b.languages.for_group(overview.card.group)
+        return card_embed(overview.card, overview, lang=lang), card_view(overview.card, lang=lang)
+
+    async def _tell(self, itx: discord.Interaction, text: Text) -> None:
+        """An ephemeral answer to the member, in their language."""
+        await reply(itx, text.render(await reply_language(itx)), ephemeral=True)
 
     @app_commands.command(description="Create a working group (coordinators)")
     @app_commands.describe(
@@ -160,19 +181,19 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
         )
         log.info("group %d created in server %d by %d", group.group_id, group.guild_id, who.user_id)
         await self._post_card(
-            itx, group, f"New working group: **{discord.utils.escape_markdown(group.name)}**"
+            itx, group, t("New working group: **{group}**", group=discord.utils.escape_markdown(group.name))
         )
         if self.roles.enabled() and itx.guild is not None:
             _, problem = await self.roles.ensure(itx.guild, group)
             if problem:
-                await reply(itx, problem, ephemeral=True)
+                await self._tell(itx, problem)
 
     @app_commands.command(name="list", description="The working groups of this server")
     @app_commands.describe(archived="Also show archived groups")
     @app_commands.guild_only()
     async def list_(self, itx: discord.Interaction, archived: bool = True) -> None:
         rows = await self.bot.groups.list_groups(guild_id_of(itx), include_archived=archived)
-        await send_pages(itx, list_pages(rows))
+        await send_pages(itx, list_pages(rows, lang=await reply_language(itx)))
 
     @app_commands.command(description="A working group's card: description, conveners, members, due date")
     @app_commands.describe(
@@ -189,8 +210,9 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
         overview = await group_overview(
             b.groups, b.consensus, b.polls, b.agenda, found.guild_id, found.group_id
         )
-        pages = member_pages(overview.card, card_embed(overview.card, overview))
-        await send_pages(itx, pages, buttons=card_view(overview.card))
+        lang = await reply_language(itx)
+        pages = member_pages(overview.card, card_embed(overview.card, overview, lang=lang), lang=lang)
+        await send_pages(itx, pages, buttons=card_view(overview.card, lang=lang))
 
     @app_commands.command(description="Join a working group")
     @app_commands.autocomplete(group=ACTIVE_GROUPS)
@@ -198,7 +220,7 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
     async def join(self, itx: discord.Interaction, group: str) -> None:
         who = await actor(itx)
         found = await self.bot.groups.join(who, await self.bot.groups.resolve(who.guild_id, group))
-        await reply(itx, f"You joined **{discord.utils.escape_markdown(found.name)}**.", ephemeral=True)
+        await self._tell(itx, t("You joined **{group}**.", group=discord.utils.escape_markdown(found.name)))
         await self.refresh_cards(found)
         await self.roles.follow(itx, found, itx.user.id, add=True)
 
@@ -208,7 +230,7 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
     async def leave(self, itx: discord.Interaction, group: str) -> None:
         who = await actor(itx)
         found = await self.bot.groups.leave(who, await self.bot.groups.resolve(who.guild_id, group))
-        await reply(itx, f"You left **{discord.utils.escape_markdown(found.name)}**.", ephemeral=True)
+        await self._tell(itx, t("You left **{group}**.", group=discord.utils.escape_markdown(found.name)))
         await self.refresh_cards(found)
         await self.roles.follow(itx, found, itx.user.id, add=False)
 
@@ -222,14 +244,14 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
         found = await self.bot.groups.add_member(
             who, await self.bot.groups.resolve(who.guild_id, group), await target(itx, member)
         )
-        await reply(
+        await self._tell(
             itx,
-            f"{member.mention} is now a member of **{discord.utils.escape_markdown(found.name)}**.",
-            ephemeral=True,
-        )
+            t("{member} is now a member of **{group}**.", member=member.mention,
+              group=discord.utils.escape_markdown(found.name)),
+        )  # fmt: skip
         await self.refresh_cards(found)
         if problem := await self.roles.follow(itx, found, member.id, add=True):
-            await reply(itx, problem, ephemeral=True)
+            await self._tell(itx, problem)
 
     @app_commands.command(
         name="remove-member", description="Remove a member from a working group (its conveners, coordinators)"
@@ -241,11 +263,11 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
         found = await self.bot.groups.remove_member(
             who, await self.bot.groups.resolve(who.guild_id, group), await target(itx, member)
         )
-        await reply(
+        await self._tell(
             itx,
-            f"{member.mention} is no longer a member of **{discord.utils.escape_markdown(found.name)}**.",
-            ephemeral=True,
-        )
+            t("{member} is no longer a member of **{group}**.", member=member.mention,
+              group=discord.utils.escape_markdown(found.name)),
+        )  # fmt: skip
         await self.refresh_cards(found)
         await self.roles.follow(itx, found, member.id, add=False)
 
@@ -264,15 +286,16 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
         found = await self.bot.groups.set_convener(
             who, await self.bot.groups.resolve(who.guild_id, group), await target(itx, member), convener
         )
-        state = "now a convener" if convener else "no longer a convener"
-        await reply(
+        name = discord.utils.escape_markdown(found.name)
+        await self._tell(
             itx,
-            f"{member.mention} is {state} of **{discord.utils.escape_markdown(found.name)}**.",
-            ephemeral=True,
+            t("{member} is now a convener of **{group}**.", member=member.mention, group=name)
+            if convener
+            else t("{member} is no longer a convener of **{group}**.", member=member.mention, group=name),
         )
         await self.refresh_cards(found)
         if convener and (problem := await self.roles.follow(itx, found, member.id, add=True)):
-            await reply(itx, problem, ephemeral=True)
+            await self._tell(itx, problem)
 
     @app_commands.command(
         description="Archive a working group: it takes no new members or items (coordinators)"
@@ -282,8 +305,11 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
     async def archive(self, itx: discord.Interaction, group: str) -> None:
         who = await actor(itx)
         found = await self.bot.groups.archive(who, await self.bot.groups.resolve(who.guild_id, group))
-        embed, _ = await self._card_message(found.guild_id, found.group_id)
-        await reply(itx, f"**{discord.utils.escape_markdown(found.name)}** is archived.", embed=embed)
+        # in public, with the group's card: in the group's language, as its cards are
+        lang = self.bot.languages.for_group(found)
+        embed, _ = await self._card_message(found.guild_id, found.group_id, lang)
+        text = t("**{group}** is archived.", group=discord.utils.escape_markdown(found.name))
+        await reply(itx, text.render(lang), embed=embed)
         await self.refresh_cards(found)
 
     @app_commands.command(description="The language of a working group's public posts: its card, reminders")
@@ -316,10 +342,19 @@ class WorkingGroupsCog(commands.GroupCog, group_name="wg", group_description="Wo
         card = await self.bot.groups.card_by_id(who.guild_id, group_id)  # refuses other servers' ids
         change = self.bot.groups.join if action == "join" else self.bot.groups.leave
         found = await change(who, card.group)
-        embed, view = await self._card_message(found.guild_id, found.group_id)
+        # a public card stays in the group's language; the card of /wg info in the clicker's
+        private = itx.message is not None and itx.message.flags.ephemeral
+        embed, view = await self._card_message(
+            found.guild_id, found.group_id, await reply_language(itx) if private else None
+        )
         await itx.response.edit_message(embed=embed, view=view)
-        verb = "joined" if action == "join" else "left"
-        await reply(itx, f"You {verb} **{discord.utils.escape_markdown(found.name)}**.", ephemeral=True)
+        name = discord.utils.escape_markdown(found.name)
+        await self._tell(
+            itx,
+            t("You joined **{group}**.", group=name)
+            if action == "join"
+            else t("You left **{group}**.", group=name),
+        )
         await self.refresh_cards(found)
         await self.roles.follow(itx, found, itx.user.id, add=action == "join")
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from domain.clock import Clock, from_unix, to_unix
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound
 from domain.groups import Group, WorkingGroups
+from domain.i18n import Text, t
 from domain.permissions import Actor
 from domain.posts import LATE_AFTER, Post
 from domain.refs import by_number, found
@@ -24,6 +25,7 @@ from domain.timetable import (
     parse_timetable,
     refuse,
 )
+from domain.timetable import line as line_at
 from storage import agenda as agenda_rows
 from storage import groups as group_rows
 from storage import posts as post_rows
@@ -82,6 +84,7 @@ class SessionReminder:
     subscribers: tuple[int, ...]
     late: bool
     group_name: str | None
+    group: Group | None = None  # whose language the channel's copy speaks
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,12 @@ def _offsets(text: str | None, default: tuple[timedelta, ...]) -> tuple[int, ...
 
 def _too_far(wall: datetime, zone: ZoneInfo) -> Invalid:
     return Invalid(
-        f"{wall:%Y-%m-%d %H:%M} ({zone.key}) is too far ahead: a session starts at most {human(SESSIONS_AHEAD)} from now."
+        t(
+            "{start} ({zone}) is too far ahead: a session starts at most {limit} from now.",
+            start=wall.strftime("%Y-%m-%d %H:%M"),
+            zone=zone.key,
+            limit=human(SESSIONS_AHEAD),
+        )
     )
 
 
@@ -180,12 +188,16 @@ def _start_of(
             raise _too_far(wall, zone)
         return wall, start_utc
     if base is None:
-        raise Invalid("Give the session a start, e.g. 2026-12-01 09:00.")
+        raise Invalid(t("Give the session a start, e.g. 2026-12-01 09:00."))
     wall = wall_start(base)
     start_utc = _instant(wall, zone)
     if start_utc.astimezone(zone).replace(tzinfo=None) != wall:  # a new zone whose clocks skip it
         raise Invalid(
-            f"{wall:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks skip it); give a start too."
+            t(
+                "{start} does not exist in {zone} (the clocks skip it); give a start too.",
+                start=wall.strftime("%Y-%m-%d %H:%M"),
+                zone=zone.key,
+            )
         )
     return wall, start_utc
 
@@ -195,25 +207,25 @@ def _duration_of(
 ) -> timedelta:
     """How long each occurrence lasts: from an end, a duration, the session's own, or the default."""
     if spec.end and spec.duration:
-        raise Invalid("Give an end or a duration, not both.")
+        raise Invalid(t("Give an end or a duration, not both."))
     if spec.end:
         end_text = strip_controls(spec.end).strip()
         if len(end_text) <= 5 and ":" in end_text:  # "12:00": the same day as the start
             end_text = f"{wall.date().isoformat()} {end_text}"
         end_utc = parse_when(end_text, zone)
         if end_utc <= start_utc:
-            raise Invalid("The end is before the start; check both times.")
+            raise Invalid(t("The end is before the start; check both times."))
         duration = end_utc - start_utc
     elif spec.duration:
         duration = parse_duration(
-            spec.duration, longest=SESSION_LONGEST, rule="a session lasts at most {limit}"
+            spec.duration, longest=SESSION_LONGEST, rule=t("a session lasts at most {limit}")
         )
     elif base is not None:
         duration = timedelta(minutes=base.duration_min)
     else:
         duration = DEFAULT_DURATION
     if duration <= timedelta(0) or duration > SESSION_LONGEST:
-        raise Invalid("A session lasts more than 0 minutes and at most 7 days.")
+        raise Invalid(t("A session lasts more than 0 minutes and at most 7 days."))
     return duration
 
 
@@ -221,16 +233,16 @@ def _repetition_of(spec: SessionSpec, base: Session | None, wall: datetime) -> t
     """Every how many days the session repeats (None: it does not), and until which date."""
     every = spec.every_days if spec.every_days is not None else (base.recur_days if base else None)
     if every is not None and not 0 <= every <= 365:
-        raise Invalid("Repeat every 1 to 365 days (7 for weekly).")
+        raise Invalid(t("Repeat every 1 to 365 days (7 for weekly)."))
     every = every or None
     if spec.until is not None and spec.until.strip() and not every:
         parse_date(spec.until, "2027-03-31")  # a bad date is named first, whatever else is wrong
-        raise Invalid("An end date (until) is for a repeating session; choose how it repeats too.")
+        raise Invalid(t("An end date (until) is for a repeating session; choose how it repeats too."))
     until_text = spec.until if spec.until is not None else (base.recur_until if base else None)
     if every and until_text and until_text.strip():
         until = parse_date(until_text, "2027-03-31")
         if until < wall.date():
-            raise Invalid("The repetition ends before the first session.")
+            raise Invalid(t("The repetition ends before the first session."))
         return every, until
     return every, ((wall + timedelta(days=365)).date() if every else None)
 
@@ -241,8 +253,17 @@ def _texts_of(spec: SessionSpec) -> dict[str, str]:
         key: clean_session_text(key, value) for key in TEXT_MAX if (value := getattr(spec, key)) is not None
     }
     if "title" in values and not values["title"]:
-        raise Invalid("Give the session a title.")
+        raise Invalid(t("Give the session a title."))
     return values
+
+
+def _import_refusal(group: Group | None) -> Text:
+    """Who may import sessions (for a group, or without one), as a refusal."""
+    if group is not None:
+        return t(
+            "Only conveners of {group} or coordinators can import sessions for {group}.", group=group.name
+        )
+    return t("Only coordinators can import sessions.")
 
 
 class Agenda:
@@ -277,7 +298,7 @@ class Agenda:
         """A session by id, only if it belongs to this server."""
         return found(
             await agenda_rows.get_session(self.db, guild_id, session_id),
-            "That session does not exist on this server.",
+            t("That session does not exist on this server."),
         )
 
     async def occurrences(self, session: Session) -> list[Occurrence]:
@@ -327,10 +348,18 @@ class Agenda:
         if which == "today":
             return self.today()
         if not which[:1].isdigit():
-            raise Invalid(f"“{quote(text, 20)}” is not today, upcoming or a date like 2026-11-24.")
+            raise Invalid(
+                t("“{text}” is not today, upcoming or a date like 2026-11-24.", text=quote(text, 20))
+            )
         day = parse_date(which)
         if abs(day - self.today()) > LIST_DAYS_AROUND:
-            raise Invalid(f"Pick a day within {human(LIST_DAYS_AROUND)} of today; {day.isoformat()} is not.")
+            raise Invalid(
+                t(
+                    "Pick a day within {limit} of today; {day} is not.",
+                    limit=human(LIST_DAYS_AROUND),
+                    day=day.isoformat(),
+                )
+            )
         return day
 
     async def listing(self, guild_id: int, which: str, *, group: str | Group | None = None) -> Listing:
@@ -356,13 +385,14 @@ class Agenda:
 
     # -- who may ---------------------------------------------------------------------------------
 
-    async def _require_manager(self, actor: Actor, group: Group | None, doing: str) -> None:
+    async def _require_manager(self, actor: Actor, group: Group | None, refusal: Text) -> None:
+        """Refuse with ``refusal`` (one whole sentence, naming the group's conveners when there is a group)
+        unless the actor is a coordinator or a convener of ``group``."""
         if self.groups.policy.is_coordinator(actor):
             return
         if group is not None and await group_rows.is_convener(self.db, group.group_id, actor.user_id):
             return
-        whose = f"conveners of {group.name} or coordinators" if group else "coordinators"
-        raise NotAllowed(f"Only {whose} can {doing}.")
+        raise NotAllowed(refusal)
 
     # -- changing ------------------------------------------------------------------------------
 
@@ -378,7 +408,13 @@ class Agenda:
         if every and len(spans) == MAX_OCCURRENCES:  # capped: say so in the stored end (and the .ics RRULE)
             until = (wall + timedelta(days=every * (MAX_OCCURRENCES - 1))).date()
         if spans[-1][0] <= to_unix(now):
-            raise Invalid(f"{wall:%Y-%m-%d %H:%M} ({zone.key}) is in the past; give a future start.")
+            raise Invalid(
+                t(
+                    "{start} ({zone}) is in the past; give a future start.",
+                    start=wall.strftime("%Y-%m-%d %H:%M"),
+                    zone=zone.key,
+                )
+            )
         offsets = (
             _offsets(spec.reminders, self.offsets) if spec.reminders is not None or base is None
             else tuple(json.loads(base.offsets))
@@ -424,12 +460,16 @@ class Agenda:
             else None
         )
         await self._require_manager(
-            actor, group, "add sessions" + (f" for {group.name}" if group else " without a group")
+            actor,
+            group,
+            t("Only conveners of {group} or coordinators can add sessions for {group}.", group=group.name)
+            if group
+            else t("Only coordinators can add sessions without a group."),
         )
         if group is not None and group.archived_at is not None:
-            raise Closed(f"{group.name} is archived and takes no new sessions.")
+            raise Closed(t("{group} is archived and takes no new sessions.", group=group.name))
         if not spec.title or not spec.title.strip():
-            raise Invalid("Give the session a title.")
+            raise Invalid(t("Give the session a title."))
         now = self.clock.now()
         values, spans, offsets = self._shape(spec, None, now)
         channel_id = spec.channel_id or (group.home_channel_id if group else None) or fallback_channel_id
@@ -454,13 +494,30 @@ class Agenda:
         """Change a session; its pending reminders are replaced in the same transaction."""
         session = await self.resolve(actor.guild_id, ref)
         group = await self.group_of(session)
-        await self._require_manager(actor, group, f"edit session #{session.number}")
+        await self._require_manager(
+            actor,
+            group,
+            t(
+                "Only conveners of {group} or coordinators can edit session #{number}.",
+                group=group.name,
+                number=session.number,
+            )
+            if group
+            else t("Only coordinators can edit session #{number}.", number=session.number),
+        )
         new_group = group
         if spec.group is not None and spec.group.strip():
             new_group = await self.groups.resolve(actor.guild_id, spec.group)
-            await self._require_manager(actor, new_group, f"move sessions to {new_group.name}")
+            await self._require_manager(
+                actor,
+                new_group,
+                t(
+                    "Only conveners of {group} or coordinators can move sessions to {group}.",
+                    group=new_group.name,
+                ),
+            )
         if spec == SessionSpec():
-            raise Invalid("Nothing to change: give at least one field.")
+            raise Invalid(t("Nothing to change: give at least one field."))
         now = self.clock.now()
         values, spans, offsets = self._shape(spec, session, now)
         values["group_id"] = new_group.group_id if new_group else None
@@ -468,7 +525,7 @@ class Agenda:
             values["channel_id"] = spec.channel_id
         async with self.db.transaction() as conn:
             if await agenda_rows.get_session(conn, actor.guild_id, session.session_id) is None:
-                raise NotFound(f"Session #{session.number} was removed in the meantime.")
+                raise NotFound(t("Session #{number} was removed in the meantime.", number=session.number))
             await agenda_rows.update_session(conn, session.session_id, values)
             occurrences = await agenda_rows.replace_occurrences(conn, session.session_id, spans, to_unix(now))
             await self._plan(conn, actor.guild_id, occurrences, offsets, to_unix(now))
@@ -479,7 +536,18 @@ class Agenda:
     async def remove(self, actor: Actor, ref: str) -> Session:
         """Remove a session and cancel its pending reminders, atomically."""
         session = await self.resolve(actor.guild_id, ref)
-        await self._require_manager(actor, await self.group_of(session), f"remove session #{session.number}")
+        group = await self.group_of(session)
+        await self._require_manager(
+            actor,
+            group,
+            t(
+                "Only conveners of {group} or coordinators can remove session #{number}.",
+                group=group.name,
+                number=session.number,
+            )
+            if group
+            else t("Only coordinators can remove session #{number}.", number=session.number),
+        )
         async with self.db.transaction() as conn:
             await agenda_rows.replace_occurrences(conn, session.session_id, [], to_unix(self.clock.now()))
             await agenda_rows.delete_session(conn, session.session_id)
@@ -495,7 +563,7 @@ class Agenda:
         session = await self.by_id(actor.guild_id, session_id)
         async with self.db.transaction() as conn:
             if await agenda_rows.get_session(conn, actor.guild_id, session.session_id) is None:
-                raise NotFound("That session was removed in the meantime.")
+                raise NotFound(t("That session was removed in the meantime."))
             added = await agenda_rows.subscribe(conn, session.session_id, actor.user_id)
         return session, added
 
@@ -504,7 +572,7 @@ class Agenda:
         session = await self.by_id(actor.guild_id, session_id)
         async with self.db.transaction() as conn:
             if not await agenda_rows.unsubscribe(conn, session.session_id, actor.user_id):
-                raise Conflict("You were not subscribed to this session's reminders.")
+                raise Conflict(t("You were not subscribed to this session's reminders."))
         return session
 
     async def toggle_reminders(self, actor: Actor, session_id: int) -> tuple[Session, bool]:
@@ -512,7 +580,7 @@ class Agenda:
         session = await self.by_id(actor.guild_id, session_id)
         async with self.db.transaction() as conn:
             if await agenda_rows.get_session(conn, actor.guild_id, session.session_id) is None:
-                raise NotFound("That session was removed in the meantime.")
+                raise NotFound(t("That session was removed in the meantime."))
             if await agenda_rows.unsubscribe(conn, session.session_id, actor.user_id):
                 return session, False
             await agenda_rows.subscribe(conn, session.session_id, actor.user_id)
@@ -533,7 +601,7 @@ class Agenda:
         return SessionReminder(
             session=session, occurrence=occ, kind=kind, channel_id=session.channel_id,
             role_id=group.role_id if group else None, subscribers=tuple(await agenda_rows.subscribers(self.db, session.session_id)),
-            late=late, group_name=group.name if group else None,
+            late=late, group_name=group.name if group else None, group=group,
         )  # fmt: skip
 
     # -- import ----------------------------------------------------------------------------------
@@ -544,26 +612,35 @@ class Agenda:
     ) -> ImportPreview:  # fmt: skip
         """Read a timetable all-or-nothing and keep it until confirmed; nothing is created yet."""
         found = await self.groups.resolve(actor.guild_id, group) if group and group.strip() else None
-        await self._require_manager(actor, found, "import sessions" + (f" for {found.name}" if found else ""))
+        await self._require_manager(actor, found, _import_refusal(found))
         tz = parse_zone(zone) if zone else self.zone
         the_day = parse_date(day) if day and day.strip() else None
         rows = parse_timetable(data, filename, the_day, tz)
         now = self.clock.now()
-        starts, errors = [], []
+        starts: list[int] = []
+        errors: list[Text] = []
         for row in rows:
-            at = f"line {row.line}: {row.start:%Y-%m-%d %H:%M}"
+            where, wall = line_at(row.line), f"{row.start:%Y-%m-%d %H:%M}"
             try:
                 start = _instant(row.start, tz)
                 real = start.astimezone(tz).replace(tzinfo=None) == row.start
             except OverflowError:
-                errors.append(f"{at} is outside the calendar I can use")
+                errors.append(
+                    t("{where}: {start} is outside the calendar I can use", where=where, start=wall)
+                )
                 continue
             if not real:
-                errors.append(f"{at} does not exist in {tz.key} (the clocks skip it)")
+                errors.append(
+                    t("{where}: {start} does not exist in {zone} (the clocks skip it)", where=where, start=wall,
+                      zone=tz.key)
+                )  # fmt: skip
             elif start <= now:
-                errors.append(f"{at} is in the past")
+                errors.append(t("{where}: {start} is in the past", where=where, start=wall))
             elif start - now > SESSIONS_AHEAD:
-                errors.append(f"{at} is more than {human(SESSIONS_AHEAD)} ahead")
+                errors.append(
+                    t("{where}: {start} is more than {limit} ahead", where=where, start=wall,
+                      limit=human(SESSIONS_AHEAD))
+                )  # fmt: skip
             starts.append(to_unix(start))
         refuse(errors)
         payload = {
@@ -583,11 +660,11 @@ class Agenda:
         async with self.db.transaction() as conn:
             taken = await agenda_rows.take_import(conn, actor.guild_id, import_id, to_unix(now))
             if taken is None:
-                raise Conflict("This import was already confirmed, or does not exist on this server.")
+                raise Conflict(t("This import was already confirmed, or does not exist on this server."))
             user_id, payload_text, _ = taken
             if user_id != actor.user_id and not self.groups.policy.is_coordinator(actor):
                 raise NotAllowed(
-                    "Only the member who previewed this import (or a coordinator) can confirm it."
+                    t("Only the member who previewed this import (or a coordinator) can confirm it.")
                 )
             payload = json.loads(payload_text)
             group = (
@@ -596,10 +673,8 @@ class Agenda:
                 else None
             )
             if payload["group_id"] and group is None:
-                raise NotFound("The working group of this import no longer exists.")
-            await self._require_manager(
-                actor, group, "import sessions" + (f" for {group.name}" if group else "")
-            )
+                raise NotFound(t("The working group of this import no longer exists."))
+            await self._require_manager(actor, group, _import_refusal(group))
             tz = ZoneInfo(payload["zone"])
             channel_id = payload["channel_id"] or (group.home_channel_id if group else None)
             created: list[Session] = []
@@ -608,7 +683,10 @@ class Agenda:
                 start = datetime.fromisoformat(row["start"])
                 end = datetime.fromisoformat(row["end"])
                 if _instant(start, tz) <= now:
-                    raise Invalid(f"Nothing was imported: line {row['line']} has started in the meantime.")
+                    raise Invalid(
+                        t("Nothing was imported: line {line_number} has started in the meantime.",
+                          line_number=row["line"])
+                    )  # fmt: skip
                 spans = expand(start, tz, end - start, None, None)
                 values = {
                     "guild_id": actor.guild_id, "uid": f"{uuid.uuid4()}@caucus", "title": row["title"],

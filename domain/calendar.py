@@ -1,4 +1,7 @@
-"""Sessions as iCalendar: one VEVENT per session with a stable UID, recurring ones with an RRULE."""
+"""Sessions as iCalendar: one VEVENT per session with a stable UID, recurring ones with an RRULE.
+
+The file is a public export: its words (the event's details) are in the language it is made in, the
+server's."""
 
 from __future__ import annotations
 
@@ -9,11 +12,12 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from domain.agenda import Session, wall_start
+from domain.i18n import t
 
 PRODID = "-//Caucus//Coalition agenda//EN"
 
 
-def _event(session: Session, stamp: datetime, group_name: str | None) -> icalendar.Event:
+def _event(session: Session, stamp: datetime, group_name: str | None, lang: str) -> icalendar.Event:
     zone = ZoneInfo(session.zone)
     start = wall_start(session).replace(tzinfo=zone)
     event = icalendar.Event()
@@ -30,11 +34,11 @@ def _event(session: Session, stamp: datetime, group_name: str | None) -> icalend
         event.add("location", session.location)
     details = []
     if group_name:
-        details.append(f"Working group: {group_name}")
+        details.append(t("Working group: {group}", group=group_name).render(lang))
     if session.moderators:
-        details.append(f"Moderators: {session.moderators}")
+        details.append(t("Moderators: {moderators}", moderators=session.moderators).render(lang))
     if session.note_taker:
-        details.append(f"Note-taker: {session.note_taker}")
+        details.append(t("Note-taker: {note_taker}", note_taker=session.note_taker).render(lang))
     if session.notes:
         details.append(session.notes)
     if details:
@@ -51,14 +55,17 @@ def _event(session: Session, stamp: datetime, group_name: str | None) -> icalend
     return event
 
 
-def calendar_bytes(sessions: Iterable[tuple[Session, str | None]], stamp: datetime, name: str) -> bytes:
-    """An .ics file of sessions (each with its group's name, if any), with the time zones it needs."""
+def calendar_bytes(
+    sessions: Iterable[tuple[Session, str | None]], stamp: datetime, name: str, lang: str = "en"
+) -> bytes:
+    """An .ics file of sessions (each with its group's name, if any), with the time zones it needs, its
+    words in ``lang``."""
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("x-wr-calname", name)
     for session, group_name in sessions:
-        cal.add_component(_event(session, stamp, group_name))
+        cal.add_component(_event(session, stamp, group_name, lang))
     cal.add_missing_timezones()
     data: bytes = cal.to_ical()
     return data

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from domain.clock import Clock, to_unix
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
+from domain.i18n import Text, t
 from domain.permissions import Actor, Policy
 from domain.text import strip_controls
 from domain.timeparse import parse_future
@@ -66,13 +67,19 @@ def clean_name(name: str) -> str:
     """A group name with spaces tidied; raises Invalid or TooLong (also for a name in the id form)."""
     cleaned = " ".join(strip_controls(name).split())
     if not cleaned:
-        raise Invalid("Give the group a name.")
+        raise Invalid(t("Give the group a name."))
     if len(cleaned) > NAME_MAX:
-        raise TooLong(f"A group name can be at most {NAME_MAX} characters; this one has {len(cleaned)}.")
+        raise TooLong(
+            t("A group name can be at most {limit} characters; this one has {count}.", limit=NAME_MAX,
+              count=len(cleaned))
+        )  # fmt: skip
     if ID_FORM.fullmatch(cleaned):
         raise Invalid(
-            f"A group can't be named “{cleaned[:30]}”: # followed by digits is how the bot refers to a group by "
-            "number. Add a word, e.g. “Group 3”."
+            t(
+                "A group can't be named “{name}”: # followed by digits is how the bot refers to a group by "
+                "number. Add a word, e.g. “Group 3”.",
+                name=cleaned[:30],
+            )
         )
     return cleaned
 
@@ -81,18 +88,50 @@ async def find_group(db: Database, guild_id: int, ref: str) -> Group:
     """A group of this server by the one rule: ``#<id>`` is an id, anything else a name (any case)."""
     text = ref.strip()
     if not text:
-        raise Invalid("Name a working group.")
+        raise Invalid(t("Name a working group."))
     by_id = ID_FORM.fullmatch(text)
     if by_id is not None:
         digits = by_id[1]
         group = await group_rows.get_group(db, guild_id, int(digits)) if len(digits) < 19 else None
         if group is None:
-            raise NotFound(f"There is no working group {text[:25]} on this server; see /wg list.")
+            raise NotFound(t("There is no working group {ref} on this server; see /wg list.", ref=text[:25]))
         return group
     group = await group_rows.find_group_by_name(db, guild_id, text)
     if group is None:
-        raise NotFound(f"There is no working group “{text[:NAME_MAX]}” on this server; see /wg list.")
+        raise NotFound(
+            t("There is no working group “{name}” on this server; see /wg list.", name=text[:NAME_MAX])
+        )
     return group
+
+
+@dataclass(frozen=True)
+class _Said:
+    """What a membership refusal says about the member it is about: "You are …" to themselves, "Ana is …"
+    about someone else (one whole sentence each)."""
+
+    you: bool
+    name: str
+    group: str
+
+    def not_member(self) -> Text:
+        if self.you:
+            return t("You are not a member of {group}.", group=self.group)
+        return t("{member} is not a member of {group}.", member=self.name, group=self.group)
+
+    def already_member(self) -> Text:
+        if self.you:
+            return t("You are already a member of {group}.", group=self.group)
+        return t("{member} is already a member of {group}.", member=self.name, group=self.group)
+
+    def already_convener(self) -> Text:
+        if self.you:
+            return t("You are already a convener of {group}.", group=self.group)
+        return t("{member} is already a convener of {group}.", member=self.name, group=self.group)
+
+    def already_not_convener(self) -> Text:
+        if self.you:
+            return t("You are already not a convener of {group}.", group=self.group)
+        return t("{member} is already not a convener of {group}.", member=self.name, group=self.group)
 
 
 class WorkingGroups:
@@ -117,7 +156,7 @@ class WorkingGroups:
         if isinstance(ref, str):
             return await self.resolve(guild_id, ref)
         if ref.guild_id != guild_id:
-            raise NotFound("That working group does not exist on this server.")
+            raise NotFound(t("That working group does not exist on this server."))
         return ref
 
     async def card(self, guild_id: int, ref: str) -> GroupCard:
@@ -129,7 +168,7 @@ class WorkingGroups:
         """The card of a group by id, only if it belongs to this server."""
         group = await group_rows.get_group(self.db, guild_id, group_id)
         if group is None:
-            raise NotFound("That working group does not exist on this server.")
+            raise NotFound(t("That working group does not exist on this server."))
         return GroupCard(group, tuple(await group_rows.members_of(self.db, group.group_id)))
 
     async def list_groups(self, guild_id: int, *, include_archived: bool = True) -> list[GroupListRow]:
@@ -153,9 +192,10 @@ class WorkingGroups:
             self.db, group.group_id, actor.user_id
         )
 
-    async def _require_manager(self, actor: Actor, group: Group, doing: str) -> None:
+    async def _require_manager(self, actor: Actor, group: Group, refusal: Text) -> None:
+        """Refuse with ``refusal`` (one whole sentence) unless the actor manages the group."""
         if not await self.can_manage(actor, group):
-            raise NotAllowed(f"Only conveners of {group.name} or coordinators can {doing}.")
+            raise NotAllowed(refusal)
 
     # -- changing ------------------------------------------------------------------------------
 
@@ -169,23 +209,28 @@ class WorkingGroups:
         due: str | None = None,
     ) -> Group:
         """Create a group (coordinators only); the name is unique in the server in any letter case."""
-        self.policy.require_coordinator(actor, "create working groups")
+        self.policy.require_coordinator(actor, t("create working groups"))
         name = clean_name(name)
         if self.policy.names_coordinator_role(None, name):
             raise Invalid(
-                f"A group can't be named “{name}”: that is the name of a coordinator role on this server, and "
-                "the group's members must not look like coordinators. Choose another name, e.g. "
-                f"“{name[:60]} working group”."
+                t(
+                    "A group can't be named “{name}”: that is the name of a coordinator role on this server, and "
+                    "the group's members must not look like coordinators. Choose another name, e.g. "
+                    "“{short_name} working group”.",
+                    name=name,
+                    short_name=name[:60],
+                )
             )
         description = strip_controls(description).strip()
         if len(description) > DESCRIPTION_MAX:
             raise TooLong(
-                f"A description can be at most {DESCRIPTION_MAX} characters; this one has {len(description)}."
-            )
+                t("A description can be at most {limit} characters; this one has {count}.",
+                  limit=DESCRIPTION_MAX, count=len(description))
+            )  # fmt: skip
         now = self.clock.now()
         due_at = (
             to_unix(parse_future(due, self.zone, now, end_of_day=True, within=DUE_MAX,
-                                 rule="a group's work is due at most {limit} from now"))
+                                 rule=t("a group's work is due at most {limit} from now")))
             if due and due.strip() else None
         )  # fmt: skip
         async with self.db.transaction() as conn:
@@ -204,7 +249,9 @@ class WorkingGroups:
                 now=to_unix(now),
             )
             if group_id is None:
-                raise Conflict(f"A working group named “{name}” already exists (names ignore letter case).")
+                raise Conflict(
+                    t("A working group named “{name}” already exists (names ignore letter case).", name=name)
+                )
             group = await group_rows.get_group(conn, actor.guild_id, group_id)
         assert group is not None
         return group
@@ -214,14 +261,14 @@ class WorkingGroups:
     ) -> Group:
         """Add or remove a member, or set their convener flag, in one transaction."""
         if target.is_bot:
-            raise Invalid("Bots can't be members of a working group.")
+            raise Invalid(t("Bots can't be members of a working group."))
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
             fresh = await group_rows.get_group(conn, group.guild_id, group.group_id)
             if fresh is None:
-                raise NotFound("That working group no longer exists.")
+                raise NotFound(t("That working group no longer exists."))
             if adding and fresh.archived_at is not None:
-                raise Closed(f"{fresh.name} is archived and takes no new members.")
+                raise Closed(t("{group} is archived and takes no new members.", group=fresh.name))
             await server_rows.upsert_members(
                 conn,
                 group.guild_id,
@@ -229,11 +276,10 @@ class WorkingGroups:
                 now,
             )
             current = await group_rows.membership(conn, fresh.group_id, target.user_id)
-            you = target.user_id == actor.user_id
-            who = "You are" if you else f"{target.display_name} is"
+            said = _Said(target.user_id == actor.user_id, target.display_name, fresh.name)
             if convener is not None:
                 if current is None and not convener:
-                    raise NotFound(f"{who} not a member of {fresh.name}.")
+                    raise NotFound(said.not_member())
                 if current is None:
                     await group_rows.add_member(
                         conn,
@@ -244,17 +290,16 @@ class WorkingGroups:
                         now=now,
                     )
                 elif current == convener:
-                    state = "a convener" if convener else "not a convener"
-                    raise Conflict(f"{who} already {state} of {fresh.name}.")
+                    raise Conflict(said.already_convener() if convener else said.already_not_convener())
                 else:
                     await group_rows.set_convener(conn, fresh.group_id, target.user_id, convener)
             elif adding:
                 if not await group_rows.add_member(
                     conn, fresh.group_id, target.user_id, convener=False, added_by=actor.user_id, now=now
                 ):
-                    raise Conflict(f"{who} already a member of {fresh.name}.")
+                    raise Conflict(said.already_member())
             elif not await group_rows.remove_member(conn, fresh.group_id, target.user_id):
-                raise NotFound(f"{who} not a member of {fresh.name}.")
+                raise NotFound(said.not_member())
             else:  # out of the group: no more direct messages about its sessions
                 await agenda_rows.unsubscribe_from_group(conn, fresh.group_id, target.user_id)
         return fresh
@@ -273,27 +318,35 @@ class WorkingGroups:
 
     async def add_member(self, actor: Actor, group: Group, target: Target) -> Group:
         """A convener of the group or a coordinator adds a member."""
-        await self._require_manager(actor, group, "add members")
+        await self._require_manager(
+            actor, group, t("Only conveners of {group} or coordinators can add members.", group=group.name)
+        )
         return await self._change_membership(actor, group, target, convener=None, adding=True)
 
     async def remove_member(self, actor: Actor, group: Group, target: Target) -> Group:
         """A convener of the group or a coordinator removes a member."""
-        await self._require_manager(actor, group, "remove members")
+        await self._require_manager(
+            actor, group, t("Only conveners of {group} or coordinators can remove members.", group=group.name)
+        )
         return await self._change_membership(actor, group, target, convener=None, adding=False)
 
     async def set_convener(self, actor: Actor, group: Group, target: Target, convener: bool = True) -> Group:
         """A convener of the group or a coordinator makes a member a convener (adding them if needed), or not."""
-        await self._require_manager(actor, group, "change conveners")
+        await self._require_manager(
+            actor,
+            group,
+            t("Only conveners of {group} or coordinators can change conveners.", group=group.name),
+        )
         return await self._change_membership(actor, group, target, convener=convener, adding=convener)
 
     async def archive(self, actor: Actor, group: Group) -> Group:
         """Archive a group (coordinators only): it then takes no new members or items."""
-        self.policy.require_coordinator(actor, "archive working groups")
+        self.policy.require_coordinator(actor, t("archive working groups"))
         async with self.db.transaction() as conn:
             if not await group_rows.archive_group(
                 conn, group.group_id, actor.user_id, to_unix(self.clock.now())
             ):
-                raise Conflict(f"{group.name} is already archived.")
+                raise Conflict(t("{group} is already archived.", group=group.name))
             fresh = await group_rows.get_group(conn, group.guild_id, group.group_id)
         assert fresh is not None
         return fresh

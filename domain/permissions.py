@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.errors import NotAllowed
+from domain.i18n import Text, t
 
 
 def role_key(name: str) -> str:
@@ -74,7 +75,8 @@ class Policy:
         ids = {str(i) for i in actor.role_ids}
         return bool(wanted & names) or bool(wanted & ids)
 
-    def require_coordinator(self, actor: Actor, doing: str) -> None:
-        """Raise NotAllowed unless the actor is a coordinator."""
+    def require_coordinator(self, actor: Actor, doing: Text | str) -> None:
+        """Raise NotAllowed unless the actor is a coordinator; ``doing`` is what they may not do, a Text
+        such as ``t("create working groups")`` (the refusal: "Only coordinators can create working groups.")."""
         if not self.is_coordinator(actor):
-            raise NotAllowed(f"Only coordinators can {doing}.")
+            raise NotAllowed(t("Only coordinators can {doing}.", doing=doing))

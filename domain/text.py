@@ -8,6 +8,7 @@ import unicodedata
 from typing import Any
 
 from domain.errors import Invalid
+from domain.i18n import Text, t
 
 _KEEP = {"\n", "\t"}
 # Zero-width non-joiner and joiner belong to correct writing (Persian words, emoji sequences such as a family):
@@ -45,11 +46,12 @@ def well_formed(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "ignore")
 
 
-def quote(text: str, limit: int = 40) -> str:
-    """What a member typed, cleaned and cut short, to repeat it in a refusal between quotes."""
+def quote(text: str, limit: int = 40) -> str | Text:
+    """What a member typed, cleaned and cut short, to repeat it in a refusal between quotes (a placeholder
+    value: when nothing visible is left, the words saying so, in the reader's language)."""
     shown = " ".join(strip_controls(text).split())
     if not shown:
-        return "invisible characters" if text else ""
+        return t("invisible characters") if text else ""
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
@@ -58,11 +60,15 @@ def has_other_digits(text: str) -> bool:
     return any(ch.isdigit() and ch not in ASCII_DIGITS for ch in text)
 
 
-def require_ascii_digits(text: str, example: str) -> None:
+def require_ascii_digits(text: str, example: str | Text) -> None:
     """Refuse numbers written with other digits than 0-9 (Python would read some, and choke on others)."""
     if has_other_digits(text):
         raise Invalid(
-            f"“{quote(text)}” has digits other than 0-9; type it with the digits 0-9, e.g. {example}."
+            t(
+                "“{text}” has digits other than 0-9; type it with the digits 0-9, e.g. {example}.",
+                text=quote(text),
+                example=example,
+            )
         )
 
 

@@ -8,10 +8,12 @@ its instant falls outside what a datetime holds (9999-12-31 23:59 in a zone west
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import Invalid
+from domain.i18n import Text, t, tn
 from domain.text import quote, require_ascii_digits, strip_controls
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -21,9 +23,12 @@ DURATION_MAX = timedelta(days=3653)  # ten years: beyond every feature's own lim
 REMINDER_OFFSET_MAX = timedelta(days=90)  # a reminder before a session (config and /agenda alike)
 REMINDER_OFFSETS_MAX = 10  # reminders before one session
 ZONE_NAME_MAX = 64
+#: How the limits are worded when a caller gives no rule of its own (``{limit}`` is filled in).
+DURATION_RULE = t("a duration is at most {limit}")
+DATE_RULE = t("a date is at most {limit} from now")
 
 
-def human(delta: timedelta) -> str:
+def human(delta: timedelta) -> Text:
     """A limit in words: ``90 days``, ``10 years``, ``a year``, ``an hour``."""
     seconds = int(delta.total_seconds())
     days, rest = divmod(seconds, 86400)
@@ -36,8 +41,22 @@ def human(delta: timedelta) -> str:
                 count, unit = seconds // size, name
                 break
     if count == 1:
-        return f"{'an' if unit == 'hour' else 'a'} {unit}"
-    return f"{count} {unit}s"
+        return {"year": t("a year"), "day": t("a day"), "hour": t("an hour"), "minute": t("a minute"),
+                "second": t("a second")}[unit]  # fmt: skip
+    return {
+        "year": tn("{n} year", "{n} years", count),
+        "day": tn("{n} day", "{n} days", count),
+        "hour": tn("{n} hour", "{n} hours", count),
+        "minute": tn("{n} minute", "{n} minutes", count),
+        "second": tn("{n} second", "{n} seconds", count),
+    }[unit]
+
+
+def _ruled(rule: Text | str, limit: Text) -> Text:
+    """A rule's words (``t("a poll runs at most {limit}")``) with its limit filled in."""
+    if isinstance(rule, str):  # a rule not yet written as a Text: shown as given, in English
+        return Text(rule, {"limit": limit})
+    return replace(rule, params={**rule.params, "limit": limit})
 
 
 def looks_like_duration(text: str) -> bool:
@@ -49,22 +68,38 @@ def looks_like_duration(text: str) -> bool:
 
 
 def parse_duration(
-    text: str, *, longest: timedelta = DURATION_MAX, rule: str = "a duration is at most {limit}"
+    text: str,
+    *,
+    longest: timedelta = DURATION_MAX,
+    rule: Text | str = DURATION_RULE,
 ) -> timedelta:
     """A duration such as ``30m``, ``2h``, ``1d12h`` or ``1w`` (zero included), at most ``longest``.
 
-    Raises Invalid with one sentence otherwise; ``rule`` words the limit (``"a poll runs at most {limit}"``).
+    Raises Invalid with one sentence otherwise; ``rule`` words the limit, a Text whose ``{limit}`` is
+    filled in here (``t("a poll runs at most {limit}")``).
     """
     cleaned = "".join(strip_controls(text).split()).lower()  # invisible characters are not part of it
-    require_ascii_digits(cleaned, "30m, 2h or 3d")
+    require_ascii_digits(cleaned, t("30m, 2h or 3d"))
     if cleaned.startswith("-"):
-        raise Invalid(f"A duration can't be negative (“{quote(text)}”); give one such as 30m, 2h, 3d or 1w.")
+        raise Invalid(
+            t(
+                "A duration can't be negative (“{text}”); give one such as 30m, 2h, 3d or 1w.",
+                text=quote(text),
+            )
+        )
     if not cleaned:
-        raise Invalid("Give a duration: a number and a unit, like 30m, 2h, 3d or 1w.")
+        raise Invalid(t("Give a duration: a number and a unit, like 30m, 2h, 3d or 1w."))
     if not _WHOLE.fullmatch(cleaned):
-        raise Invalid(f"“{quote(text)}” is not a duration: use a number and a unit, like 30m, 2h, 3d or 1w.")
+        raise Invalid(
+            t(
+                "“{text}” is not a duration: use a number and a unit, like 30m, 2h, 3d or 1w.",
+                text=quote(text),
+            )
+        )
     parts = _PART.findall(cleaned)
-    too_long = Invalid(f"“{quote(text)}” is too long: {rule.format(limit=human(longest))}.")
+    too_long = Invalid(
+        t("“{text}” is too long: {rule}.", text=quote(text), rule=_ruled(rule, human(longest)))
+    )
     if any(len(number.lstrip("0")) > 9 for number, _ in parts):
         raise too_long  # int() of thousands of digits is slow, and no feature wants such a number
     seconds = sum(int(n) * _UNITS[u] for n, u in parts)
@@ -91,10 +126,15 @@ def format_duration(delta: timedelta) -> str:
 def parse_offset(text: str) -> timedelta:
     """One reminder offset before a session: more than zero, at most 90 days (the config's rule too)."""
     delta = parse_duration(
-        text, longest=REMINDER_OFFSET_MAX, rule="a reminder comes at most {limit} before the start"
+        text, longest=REMINDER_OFFSET_MAX, rule=t("a reminder comes at most {limit} before the start")
     )
     if delta <= timedelta(0):
-        raise Invalid(f"A reminder must come more than 0 minutes before the start; “{quote(text)}” does not.")
+        raise Invalid(
+            t(
+                "A reminder must come more than 0 minutes before the start; “{text}” does not.",
+                text=quote(text),
+            )
+        )
     return delta
 
 
@@ -105,12 +145,18 @@ def parse_offsets(texts: list[str]) -> tuple[timedelta, ...]:
     for text in texts:
         delta = parse_offset(text)
         if delta in offsets:
-            raise Invalid(f"The reminder “{quote(text)}” is given twice; list each reminder once.")
+            raise Invalid(
+                t("The reminder “{text}” is given twice; list each reminder once.", text=quote(text))
+            )
         offsets.append(delta)
     if len(offsets) > REMINDER_OFFSETS_MAX:
         raise Invalid(
-            f"A session can have at most {REMINDER_OFFSETS_MAX} reminders before its start; "
-            f"{len(offsets)} were given."
+            tn(
+                "A session can have at most {limit} reminders before its start; {n} was given.",
+                "A session can have at most {limit} reminders before its start; {n} were given.",
+                len(offsets),
+                limit=REMINDER_OFFSETS_MAX,
+            )
         )
     return tuple(sorted(offsets, reverse=True))
 
@@ -118,7 +164,9 @@ def parse_offsets(texts: list[str]) -> tuple[timedelta, ...]:
 def parse_zone(name: str) -> ZoneInfo:
     """An IANA time zone such as ``Europe/Paris``; raises Invalid for unknown names."""
     cleaned = strip_controls(name).strip()
-    wrong = Invalid(f"“{quote(name, 60)}” is not a time zone: use an IANA name such as Europe/Paris or UTC.")
+    wrong = Invalid(
+        t("“{name}” is not a time zone: use an IANA name such as Europe/Paris or UTC.", name=quote(name, 60))
+    )
     if not cleaned or len(cleaned) > ZONE_NAME_MAX or cleaned.startswith(("/", ".")) or ".." in cleaned:
         raise wrong
     try:
@@ -129,14 +177,13 @@ def parse_zone(name: str) -> ZoneInfo:
 
 _DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _DATETIME = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})[ T]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
-_EXAMPLE = "use YYYY-MM-DD HH:MM, e.g. 2026-12-01 18:00"
 
 
 def parse_date(text: str, example: str = "2026-11-24") -> date:
     """A calendar date ``YYYY-MM-DD`` (digits 0-9, a real date); raises Invalid otherwise."""
     cleaned = strip_controls(text).strip()
     if not cleaned:
-        raise Invalid(f"Give a date like {example}.")
+        raise Invalid(t("Give a date like {example}.", example=example))
     require_ascii_digits(cleaned, example)
     m = _DATE.fullmatch(cleaned)
     try:
@@ -144,7 +191,9 @@ def parse_date(text: str, example: str = "2026-11-24") -> date:
             raise ValueError
         return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
-        raise Invalid(f"“{quote(text, 30)}” is not a date like {example}.") from None
+        raise Invalid(
+            t("“{text}” is not a date like {example}.", text=quote(text, 30), example=example)
+        ) from None
 
 
 def parse_when(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> datetime:
@@ -156,7 +205,7 @@ def parse_when(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> dateti
     """
     cleaned = " ".join(strip_controls(text).split())
     if not cleaned:
-        raise Invalid(f"Give a date and time: {_EXAMPLE}.")
+        raise Invalid(t("Give a date and time: use YYYY-MM-DD HH:MM, e.g. 2026-12-01 18:00."))
     require_ascii_digits(cleaned, "2026-12-01 18:00")
     second = 0
     if m := _DATETIME.fullmatch(cleaned):
@@ -166,20 +215,40 @@ def parse_when(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> dateti
         year, month, day = (int(g) for g in m.groups())
         hour, minute = (23, 59) if end_of_day else (0, 0)
     else:
-        raise Invalid(f"“{quote(text)}” is not a date and time: {_EXAMPLE}.")
+        raise Invalid(
+            t(
+                "“{text}” is not a date and time: use YYYY-MM-DD HH:MM, e.g. 2026-12-01 18:00.",
+                text=quote(text),
+            )
+        )
     try:
         local = datetime(year, month, day, hour, minute, second, tzinfo=zone)
     except ValueError:
-        raise Invalid(f"“{quote(text)}” is not a real date and time: {_EXAMPLE}.") from None
+        raise Invalid(
+            t(
+                "“{text}” is not a real date and time: use YYYY-MM-DD HH:MM, e.g. 2026-12-01 18:00.",
+                text=quote(text),
+            )
+        ) from None
     try:
         as_utc = local.astimezone(UTC)
         back = as_utc.astimezone(zone)
     except (OverflowError, ValueError):
         raise Invalid(
-            f"{cleaned} ({zone.key}) is outside the calendar I can use; give a nearer date."
+            t(
+                "{when} ({zone}) is outside the calendar I can use; give a nearer date.",
+                when=cleaned,
+                zone=zone.key,
+            )
         ) from None
     if back.replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise Invalid(f"{cleaned} does not exist in {zone.key} (the clocks skip it); pick another time.")
+        raise Invalid(
+            t(
+                "{when} does not exist in {zone} (the clocks skip it); pick another time.",
+                when=cleaned,
+                zone=zone.key,
+            )
+        )
     return as_utc
 
 
@@ -190,13 +259,22 @@ def parse_future(
     *,
     end_of_day: bool = False,
     within: timedelta = DURATION_MAX,
-    rule: str = "a date is at most {limit} from now",
+    rule: Text | str = DATE_RULE,
 ) -> datetime:
-    """parse_when, refusing times that are not after ``now`` or more than ``within`` after it."""
+    """parse_when, refusing times that are not after ``now`` or more than ``within`` after it (``rule``
+    words the limit, as for parse_duration)."""
     when = parse_when(text, zone, end_of_day=end_of_day)
     shown = " ".join(text.split())
     if when <= now:
-        raise Invalid(f"{quote(shown)} ({zone.key}) is in the past; give a future date and time.")
+        raise Invalid(
+            t(
+                "{when} ({zone}) is in the past; give a future date and time.",
+                when=quote(shown),
+                zone=zone.key,
+            )
+        )
     if when - now > within:
-        raise Invalid(f"{quote(shown)} is too far ahead: {rule.format(limit=human(within))}.")
+        raise Invalid(
+            t("{when} is too far ahead: {rule}.", when=quote(shown), rule=_ruled(rule, human(within)))
+        )
     return when

@@ -286,7 +286,7 @@ BAD_ADDS = [
     (SessionSpec(moderators="m" * 301), TooLong, "at most 300 characters"),
     (SessionSpec(note_taker="n" * 101), TooLong, "at most 100 characters"),
     (SessionSpec(location="l" * 301), TooLong, "at most 300 characters"),
-    (SessionSpec(notes="x" * 1001), TooLong, "at most 1000 characters"),
+    (SessionSpec(notes="x" * 1001), TooLong, "at most 1,000 characters"),
     (SessionSpec(title="   "), Invalid, "Give the session a title"),
     (SessionSpec(reminders="soon"), Invalid, "not a duration"),
     (SessionSpec(reminders="1h,0m"), Invalid, "more than 0"),
@@ -702,7 +702,7 @@ async def test_a_failing_edit_leaves_the_old_schedule_pending(agenda: Agenda, db
         (SessionSpec(start="2026-11-29 09:00"), Invalid, "in the past"),
         (SessionSpec(end="08:00"), Invalid, "end is before the start"),
         (SessionSpec(title=" "), Invalid, "Give the session a title"),
-        (SessionSpec(notes="x" * 1001), TooLong, "1000"),
+        (SessionSpec(notes="x" * 1001), TooLong, "1,000"),
         (SessionSpec(zone="Nowhere/City"), Invalid, "not a time zone"),
         (SessionSpec(reminders="later"), Invalid, "not a duration"),
     ],
@@ -1318,7 +1318,7 @@ async def test_ten_reminders_per_session_eleven_refused(agenda: Agenda, db: Data
         (SessionSpec(reminders="99999999w"), "at most 90 days before the start"),
         (SessionSpec(reminders="1h, 60m"), "given twice"),
         (SessionSpec(title="\u200b" * 300), "Give the session a title"),
-        (SessionSpec(notes="e" + "\u0316" * 1500), "at most 1000 characters"),
+        (SessionSpec(notes="e" + "\u0316" * 1500), "at most 1,000 characters"),
     ],
 )
 async def test_unbounded_session_input_is_refused(

@@ -87,7 +87,7 @@ async def test_bad_names_and_dates(wg: WorkingGroups, db: Database) -> None:
         await wg.create(COORD, "   ")
     with pytest.raises(TooLong, match="at most 80"):
         await wg.create(COORD, "x" * 81)
-    with pytest.raises(TooLong, match="1000"):
+    with pytest.raises(TooLong, match="1,000"):
         await wg.create(COORD, "Fine", description="d" * 1001)
     with pytest.raises(Invalid, match="past"):
         await wg.create(COORD, "Fine", due="2020-01-01")

@@ -102,7 +102,7 @@ def test_duration_shapes_are_told_from_dates() -> None:
      (timedelta(hours=1), "an hour"), (timedelta(minutes=90), "90 minutes")],
 )  # fmt: skip
 def test_limits_in_words(delta: timedelta, words: str) -> None:
-    assert human(delta) == words
+    assert str(human(delta)) == words  # a Text, rendered in the reader's language
 
 
 # -- reminder offsets --------------------------------------------------------------------------

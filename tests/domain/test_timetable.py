@@ -466,7 +466,7 @@ def test_a_cell_over_its_limit_is_refused_naming_line_and_column(column: str, li
         parse_csv(text, DAY)
 
     message = refusal(err)
-    assert f"line 3, column {column}: longer than {limit} characters (it has 100,000)" in message
+    assert f"line 3, column {column}: longer than {limit:,} characters (it has 100,000)" in message
     assert "line 2" not in message
 
 

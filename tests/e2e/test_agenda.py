@@ -390,7 +390,7 @@ async def test_an_import_is_bounded_and_names_its_bad_lines(
     )
     itx = await fake.slash(c.guild, c.coco, "agenda import", file=("week.csv", week.encode()))
     text = await refused(itx, "Nothing was imported", "line 3: the session lasts longer than 7 days",
-                         "line 4, column notes: longer than 1000 characters (it has 100,000)")  # fmt: skip
+                         "line 4, column notes: longer than 1,000 characters (it has 100,000)")  # fmt: skip
     assert "line 2" not in text
     assert db_rows(bot, "SELECT count(*) FROM agenda_imports") == [(0,)]  # all or nothing: no preview kept
     assert db_rows(bot, "SELECT count(*) FROM sessions") == [(0,)]

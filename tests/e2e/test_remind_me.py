@@ -95,3 +95,39 @@ async def test_a_leaver_whose_departure_the_bot_missed_gets_no_dm(fake: FakeDisc
         assert reminders(fake, c.carol) == []  # ...but not sent to
     finally:
         assert await bot.stop() == 0
+
+
+async def test_reminders_speak_the_groups_language_in_the_channel_and_each_readers_by_dm(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    # Until the catalogues are translated every language reads English; a sentence rendered in Arabic has
+    # each value wrapped in Unicode isolates, which shows which language each copy was rendered in.
+    fsi, pdi = "\u2068", "\u2069"
+    c = make_coalition(fake)
+    room = fake.add_channel(c.guild, "roadmap")
+    bot = BotProcess(fake, tmp_path)
+    await bot.start()
+    try:
+        await (await fake.slash(c.guild, c.coco, "wg create", name="Roadmap", home_channel=room)).response()
+        await (await fake.slash(c.guild, c.coco, "wg language", group="Roadmap", language="ar")).response()
+        await (await fake.slash(c.guild, c.alice, "language set", language="ar")).response()
+        itx = await fake.slash(c.guild, c.coco, "agenda add", title="Roadmap call", start=soon(14),
+                               duration="30m", group="Roadmap", reminders="6s")  # fmt: skip
+        await itx.response()
+        card = itx.message
+        assert card is not None and f"Session #{fsi}" in card.text  # a public card: the group's language
+        for member in (c.alice, c.bob):
+            click = await fake.click(card, button(card, "Remind me"), member)
+            await click.response()
+            assert "I will also remind you" in click.text
+            assert (fsi in click.text) == (member is c.alice)  # each answered in their own language
+
+        await eventually(lambda: reminders(fake, c.alice) and reminders(fake, c.bob), timeout=15,
+                         what="both reminders")  # fmt: skip
+        assert f"**{fsi}Roadmap call{pdi}**" in reminders(fake, c.alice)[0].text  # Alice reads Arabic
+        assert "Reminder: **Roadmap call** starts <t:" in reminders(fake, c.bob)[0].text  # Bob, English
+        channel = [m for m in fake.messages(room) if "Reminder:" in m.text]
+        assert len(channel) == 1 and f"**{fsi}Roadmap call{pdi}**" in channel[0].text  # the group's Arabic
+    finally:
+        assert await bot.stop() == 0
+    assert "Traceback" not in bot.log(), bot.log()

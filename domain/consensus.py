@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from domain import counting
+from domain import counting, record
 from domain.clock import Clock, to_unix
 from domain.counting import ORGANISATIONS, PEOPLE, Breakdown, OrgCount
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
@@ -29,7 +29,7 @@ from storage import servers as server_rows
 from storage.consensus import ItemRow as Item
 from storage.consensus import ObjectionRow, PositionRow, RevisionRow, Tally
 from storage.counting import OrgObjectionRow, OrgPositionRow, PositionOrgRow, Standing
-from storage.db import Database
+from storage.db import Connection, Database
 
 __all__ = [
     "Item", "ItemView", "ItemDetails", "Consensus", "Tally", "Reminder", "Stated", "Standing", "OrgObjectionRow", "STANCES",
@@ -168,6 +168,28 @@ def parse_deadline(text: str, zone: ZoneInfo, now: datetime) -> datetime:
     return parse_future(
         stripped, zone, now, within=DEADLINE_MAX, rule="a comment deadline is at most {limit} away"
     )
+
+
+async def _outcome_event(
+    conn: Connection, item: Item, status: str, note: str | None, answer: str | None, scope_ids: list[int]
+) -> record.Event:
+    """The record's entry of an outcome: the point's tally as it stands when decided (per organisation:
+    the organisations in scope), or the question's answer."""
+    if item.kind == "question":
+        return record.question_answered(
+            item=item.number, revision=item.revision, text=item.text, outcome=status, answer=answer
+        )
+    if item.counting == ORGANISATIONS:
+        positions = await counting_rows.org_positions(conn, item.item_id, item.revision)
+        register = await counting_rows.org_objections(conn, item.item_id)
+        still_open = [o.org_id for o in register if o.revision == item.revision and o.state == "open"]
+        tally, _ = counting.org_tally(set(scope_ids), ((p.org_id, p.stance) for p in positions), still_open)
+    else:
+        tally = await consensus_rows.tally(conn, item.item_id, item.revision)
+    return record.point_decided(
+        item=item.number, revision=item.revision, text=item.text, outcome=status,
+        tally={stance: getattr(tally, stance) for stance in STANCES}, note=note,
+    )  # fmt: skip
 
 
 class Consensus:
@@ -509,9 +531,17 @@ class Consensus:
             await consensus_rows.set_status(
                 conn, item.item_id, status, by=actor.user_id, at=now, note=note, answer=answer
             )
+            scope_ids: list[int] = []
             if fresh.counting == ORGANISATIONS:  # which organisations counted, as they were when decided
                 scope = await counting_rows.live_scope(conn, fresh.guild_id, fresh.group_id)
-                await counting_rows.freeze_item_scope(conn, item.item_id, [o.org_id for o in scope])
+                scope_ids = [o.org_id for o in scope]
+                await counting_rows.freeze_item_scope(conn, item.item_id, scope_ids)
+            # the decision record's entry commits with the decision, or neither does
+            index = await record.append(
+                conn, actor.guild_id, await _outcome_event(conn, fresh, status, note, answer, scope_ids),
+                self.clock.now(),
+            )  # fmt: skip
+            await consensus_rows.set_item_record(conn, item.item_id, index)
             await post_rows.cancel_posts(conn, (REMINDER, DEADLINE), item.item_id, now)
             closed = await consensus_rows.get_item(conn, actor.guild_id, item.item_id)
         assert closed is not None
@@ -528,6 +558,7 @@ class Consensus:
             if fresh.status == "open":
                 raise Conflict(f"#{item.number} is already open.")
             await consensus_rows.set_status(conn, item.item_id, "open", by=None, at=None)
+            await consensus_rows.set_item_record(conn, item.item_id, None)  # no outcome stands now
             await counting_rows.thaw_item_scope(conn, item.item_id)
             if fresh.deadline_at is not None and fresh.deadline_at > now:
                 await post_rows.add_posts(
@@ -564,6 +595,15 @@ class Consensus:
             done = await consensus_rows.resolve_objection(
                 conn, item.item_id, item.revision, objector_id, state, clean, actor.user_id, now
             )
+            if done:
+                stance = await consensus_rows.objection_stance(conn, item.item_id, item.revision, objector_id)
+                event = record.objection_ruled(
+                    item=item.number, revision=item.revision, stance=stance, state=state, note=clean
+                )
+                index = await record.append(conn, actor.guild_id, event, self.clock.now())
+                await consensus_rows.set_objection_record(
+                    conn, item.item_id, item.revision, objector_id, index
+                )
         if not done:
             raise NotFound(f"That member has no objection or block on the current text of #{item.number}.")
         entry = next(
@@ -602,6 +642,14 @@ class Consensus:
             done = await counting_rows.resolve_org_objection(
                 conn, item.item_id, item.revision, entry.org_id, state, note, actor.user_id, now
             )
+            if done:
+                event = record.objection_ruled(
+                    item=item.number, revision=item.revision, stance=entry.stance, state=state, note=note
+                )
+                index = await record.append(conn, actor.guild_id, event, self.clock.now())
+                await counting_rows.set_org_objection_record(
+                    conn, item.item_id, item.revision, entry.org_id, index
+                )
         if not done:
             raise NotFound(f"{entry.name} has no objection or block on the current text of #{item.number}.")
         return next(o for o in await counting_rows.org_objections(self.db, item.item_id)

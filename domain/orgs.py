@@ -1218,7 +1218,9 @@ async def _record_verified(conn: Connection, org: Org, clock: Clock) -> None:
     event = record.organisation_verified(
         organisation=org.name, country=org.country, region=org.region, stakeholder=org.stakeholder
     )
-    await record.append(conn, org.guild_id, event, clock.now())
+    await org_rows.set_org_record(
+        conn, org.org_id, await record.append(conn, org.guild_id, event, clock.now())
+    )
 
 
 async def db_org(db: Database | Connection, org_id: int) -> Org | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from domain import counting
+from domain import counting, record
 from domain.clock import Clock, to_unix
 from domain.counting import ORGANISATIONS, PEOPLE, Breakdown, ScopedOrg
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
@@ -270,6 +270,22 @@ def ballots_csv(view: PollView, voters: Iterable[VoterRow]) -> str:
 
 
 # -- use cases ---------------------------------------------------------------------------------
+
+
+async def _result_event(conn: Connection, poll: Poll) -> record.Event:
+    """The record's entry of a closed poll: votes per option and ballots, as they count (per organisation:
+    the ballots of organisations in the scope kept at the close)."""
+    options = await poll_rows.options(conn, poll.poll_id)
+    votes = {o.position: o.votes for o in options}
+    ballots = poll.ballots
+    if poll.counting == ORGANISATIONS and not poll.anonymous:
+        counted = {o.org_id for o in await counting_rows.frozen_poll_scope(conn, poll.poll_id)}
+        cast = [b for b in await counting_rows.org_ballots(conn, poll.poll_id) if b.org_id in counted]
+        ballots, votes = len(cast), dict(Counter(p for b in cast for p in mask_positions(b.picks)))
+    return record.poll_closed(
+        poll=poll.number, question=poll.question, ballots=ballots,
+        options=[(o.label, votes.get(o.position, 0)) for o in options],
+    )  # fmt: skip
 
 
 class Polls:
@@ -653,6 +669,11 @@ class Polls:
                     keep = {org_ballot_key(self._secret, poll_id, org_id) for org_id in scope}
                     gone = [k for k, _ in await counting_rows.secret_ballots(conn, poll_id) if k not in keep]
                     await counting_rows.drop_secret_ballots(conn, poll_id, gone)
+            # the final result, as it counts, into the decision record with the close
+            final = await poll_rows.get_poll(conn, guild_id, poll_id)
+            assert final is not None
+            index = await record.append(conn, guild_id, await _result_event(conn, final), self.clock.now())
+            await poll_rows.set_poll_record(conn, poll_id, index)
             if poll.anonymous:
                 await poll_rows.forget_voter_keys(conn, poll_id)
             poll = await poll_rows.get_poll(conn, guild_id, poll_id)

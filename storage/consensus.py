@@ -230,10 +230,10 @@ _REGISTER_OBJECTION = (
     "INSERT INTO objections (item_id, revision, user_id, stance, reason, created_at) "
     "VALUES (:i, :r, :u, :s, :reason, :now) ON CONFLICT (item_id, revision, user_id) DO UPDATE SET "
     "stance = excluded.stance, reason = excluded.reason, created_at = excluded.created_at, state = 'open', "
-    "note = NULL, resolved_by = NULL, resolved_at = NULL"
+    "note = NULL, resolved_by = NULL, resolved_at = NULL, record_index = NULL"
 )
 _WITHDRAW_OBJECTION = (
-    "UPDATE objections SET state = 'withdrawn', resolved_by = user_id, resolved_at = :now "
+    "UPDATE objections SET state = 'withdrawn', resolved_by = user_id, resolved_at = :now, record_index = NULL "
     "WHERE item_id = :i AND revision = :r AND user_id = :u AND state = 'open'"
 )
 
@@ -287,11 +287,36 @@ async def resolve_objection(
 ) -> bool:
     """Mark an objection addressed or in the rough; False when there is no such objection."""
     cursor = await conn.execute(
-        "UPDATE objections SET state = :state, note = :note, resolved_by = :by, resolved_at = :now "
-        "WHERE item_id = :i AND revision = :r AND user_id = :u AND state != 'withdrawn'",
+        "UPDATE objections SET state = :state, note = :note, resolved_by = :by, resolved_at = :now, "
+        "record_index = NULL WHERE item_id = :i AND revision = :r AND user_id = :u AND state != 'withdrawn'",
         {"i": item_id, "r": revision, "u": user_id, "state": state, "note": note, "by": by, "now": now},
     )
     return cursor.rowcount == 1
+
+
+async def objection_stance(conn: aiosqlite.Connection, item_id: int, revision: int, user_id: int) -> str:
+    """The stance (object or block) of a member's objection."""
+    row = await fetch_one(
+        conn, "SELECT stance FROM objections WHERE item_id = :i AND revision = :r AND user_id = :u",
+        {"i": item_id, "r": revision, "u": user_id},
+    )  # fmt: skip
+    assert row is not None
+    return str(row["stance"])
+
+
+async def set_objection_record(
+    conn: aiosqlite.Connection, item_id: int, revision: int, user_id: int, index: int
+) -> None:
+    """Which record entry holds the ruling on a member's objection."""
+    await conn.execute(
+        "UPDATE objections SET record_index = :x WHERE item_id = :i AND revision = :r AND user_id = :u",
+        {"i": item_id, "r": revision, "u": user_id, "x": index},
+    )
+
+
+async def set_item_record(conn: aiosqlite.Connection, item_id: int, index: int | None) -> None:
+    """Which record entry holds the item's outcome (None: it is open again)."""
+    await conn.execute("UPDATE items SET record_index = :x WHERE item_id = :i", {"i": item_id, "x": index})
 
 
 async def tally(db: Source, item_id: int, revision: int) -> Tally:

@@ -215,10 +215,11 @@ _REGISTER_ORG_OBJECTION = (
     "INSERT INTO org_objections (item_id, revision, org_id, stance, reason, stated_by, created_at) "
     "VALUES (:i, :r, :o, :s, :reason, :u, :now) ON CONFLICT (item_id, revision, org_id) DO UPDATE SET "
     "stance = excluded.stance, reason = excluded.reason, stated_by = excluded.stated_by, "
-    "created_at = excluded.created_at, state = 'open', note = NULL, resolved_by = NULL, resolved_at = NULL"
+    "created_at = excluded.created_at, state = 'open', note = NULL, resolved_by = NULL, resolved_at = NULL, "
+    "record_index = NULL"
 )
 _WITHDRAW_ORG_OBJECTION = (
-    "UPDATE org_objections SET state = 'withdrawn', resolved_by = :u, resolved_at = :now "
+    "UPDATE org_objections SET state = 'withdrawn', resolved_by = :u, resolved_at = :now, record_index = NULL "
     "WHERE item_id = :i AND revision = :r AND org_id = :o AND state = 'open'"
 )
 
@@ -337,11 +338,21 @@ async def resolve_org_objection(
 ) -> bool:
     """Mark an organisation's objection addressed or in the rough; False when it has none."""
     cursor = await conn.execute(
-        "UPDATE org_objections SET state = :state, note = :note, resolved_by = :by, resolved_at = :now "
-        "WHERE item_id = :i AND revision = :r AND org_id = :o AND state != 'withdrawn'",
+        "UPDATE org_objections SET state = :state, note = :note, resolved_by = :by, resolved_at = :now, "
+        "record_index = NULL WHERE item_id = :i AND revision = :r AND org_id = :o AND state != 'withdrawn'",
         {"i": item_id, "r": revision, "o": org_id, "state": state, "note": note, "by": by, "now": now},
     )
     return cursor.rowcount == 1
+
+
+async def set_org_objection_record(
+    conn: aiosqlite.Connection, item_id: int, revision: int, org_id: int, index: int
+) -> None:
+    """Which record entry holds the ruling on an organisation's objection."""
+    await conn.execute(
+        "UPDATE org_objections SET record_index = :x WHERE item_id = :i AND revision = :r AND org_id = :o",
+        {"i": item_id, "r": revision, "o": org_id, "x": index},
+    )
 
 
 # the org of a member at the time of a response: the representation that was current then

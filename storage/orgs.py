@@ -527,3 +527,8 @@ async def anonymise(conn: aiosqlite.Connection, guild_id: int, user_id: int, pse
         elif mine is not None:
             changed += int(await close_request(conn, mine.rep_id, "withdrawn", pseudo_id, now))
     return changed
+
+
+async def set_org_record(conn: aiosqlite.Connection, org_id: int, index: int) -> None:
+    """Which record entry holds the organisation's (latest) verification."""
+    await conn.execute("UPDATE orgs SET record_index = :x WHERE org_id = :o", {"o": org_id, "x": index})

@@ -462,3 +462,8 @@ async def claim_nudge(conn: aiosqlite.Connection, poll_id: int, now: int, every:
         {"id": poll_id, "now": now, "every": every},
     )
     return cursor.rowcount == 1
+
+
+async def set_poll_record(conn: aiosqlite.Connection, poll_id: int, index: int) -> None:
+    """Which record entry holds the poll's final result."""
+    await conn.execute("UPDATE polls SET record_index = :x WHERE poll_id = :p", {"p": poll_id, "x": index})

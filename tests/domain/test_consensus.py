@@ -20,6 +20,7 @@ from domain.consensus import DEADLINE, REMINDER, Consensus, Item, Tally, hint
 from domain.errors import Closed, Conflict, DomainError, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Group, Target, WorkingGroups
 from domain.permissions import Actor, Policy
+from domain.record import sha256_hex
 from storage.db import Database
 
 GUILD = 1001
@@ -977,3 +978,49 @@ async def test_a_lone_surrogate_never_reaches_storage(cs: Consensus, point: Item
     assert amended.text == "We publish all minutes, always."
     with pytest.raises(Invalid):
         await cs.propose(ALICE, "point", "\ud800\udfff")
+
+
+# -- the decision record ---------------------------------------------------------------------------------
+
+
+def entries(db: Database) -> list[dict[str, Any]]:
+    import json
+
+    return [json.loads(r[0]) for r in rows(db, "SELECT entry FROM record_entries ORDER BY idx")]
+
+
+async def test_outcomes_and_rulings_are_recorded_with_the_decision(
+    cs: Consensus, db: Database, point: Item
+) -> None:
+    """Each outcome and each ruling on an objection appends its entry in the decision's own transaction,
+    and the item (or objection) remembers which entry holds it; reopening or raising the objection again
+    undoes the link (nothing stands to be cited)."""
+    await cs.set_position(BOB, point.item_id, "agree")
+    await cs.set_position(CAROL, point.item_id, "object", "Minutes name people.")
+    await cs.resolve_objection(
+        CORA, "1", CAROL.user_id, "in_the_rough", "Names are removed before publishing."
+    )
+    decided = await cs.decide(CORA, "1", "rough_consensus", "Carol's objection in the rough")
+    kinds = [(e["kind"], e["facts"].get("state") or e["facts"].get("outcome")) for e in entries(db)]
+    assert kinds == [("objection_ruled", "in_the_rough"), ("point_decided", "rough_consensus")]
+    ruled, outcome = entries(db)
+    assert ruled["facts"] == {"item": 1, "revision": 1, "stance": "object", "state": "in_the_rough",
+                              "note_sha256": sha256_hex("Names are removed before publishing.")}  # fmt: skip
+    assert outcome["facts"]["tally"] == {"agree": 1, "stand_aside": 0, "object": 1, "block": 0}
+    assert outcome["facts"]["text_sha256"] == sha256_hex("We publish all minutes.")
+    assert rows(db, "SELECT record_index FROM items") == [(1,)]
+    assert rows(db, "SELECT record_index FROM objections") == [(0,)]
+    assert decided.status == "rough_consensus"
+    # reopened: no outcome stands; a new objection of Carol's is open again, unruled
+    await cs.reopen(CORA, "1")
+    assert rows(db, "SELECT record_index FROM items") == [(None,)]
+    await cs.set_position(CAROL, point.item_id, "block", "Still no.")
+    assert rows(db, "SELECT record_index FROM objections") == [(None,)]
+    assert len(entries(db)) == 2  # reopening and raising are not decisions
+
+
+async def test_a_failed_decision_records_nothing(cs: Consensus, db: Database, point: Item) -> None:
+    await cs.decide(CORA, "1", "consensus")
+    with pytest.raises(Conflict):
+        await cs.decide(CORA, "1", "no_consensus")  # already decided: the transaction rolls back
+    assert [e["facts"]["outcome"] for e in entries(db)] == ["consensus"]

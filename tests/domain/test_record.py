@@ -773,9 +773,16 @@ async def test_erasing_a_member_leaves_the_record_verifiable_and_free_of_them(db
             events.append(record.poll_closed(poll=poll.number, question=poll.question, ballots=poll.ballots,
                                              options=[(o.label, o.votes or 0) for o in poll.options]))  # fmt: skip
     assert len(events) >= 8
-    async with db.transaction() as conn:
-        for event in events:
-            await record.append(conn, GUILD, event, clock.now())
+    # the decisions themselves appended their entries (in their own transactions): the same facts
+    stored = [
+        json.loads(r[0])
+        for r in raw_rows(db, "SELECT entry FROM record_entries WHERE guild_id = ?", (GUILD,))
+    ]
+    canonical = sorted(json.dumps({"kind": e.kind, "facts": e.facts}, sort_keys=True) for e in events)
+    assert (
+        sorted(json.dumps({"kind": e["kind"], "facts": e["facts"]}, sort_keys=True) for e in stored)
+        == canonical
+    )
     rec = make_record(db, clock)
     before = await rec.checkpoint(GUILD)
 

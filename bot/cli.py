@@ -152,6 +152,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from domain.groups import WorkingGroups
     from domain.permissions import Policy
     from domain.polls import Polls, load_ballot_key
+    from domain.record import Record, load_signing_key
     from domain.render import render
     from domain.summary import Summaries
     from domain.timeparse import parse_zone
@@ -176,7 +177,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             counter = None
             if key_path(config.storage.path).exists():
                 counter = Polls(db, clock, groups, zone, load_ballot_key(config.storage.path)).secret_counts
-            summary = await Summaries(db, clock, groups, zone, counter).for_operator(
+            # the decisions reported carry their record proofs, signed with the key beside the database
+            record = Record(db, clock, groups.policy, zone, load_signing_key(db.path))
+            summary = await Summaries(db, clock, groups, zone, counter, record).for_operator(
                 args.guild, group=args.group, status=args.status
             )
         finally:

@@ -156,8 +156,10 @@ class Caucus(commands.Bot):
         self.languages = Languages(self.db, self.clock, self.groups, self.config.i18n.language)
         self.privacy = Privacy(self.db, self.clock, self.identities, forget=(self.languages.forget,))
         self.orgs = Organisations(self.db, self.clock, self.policy)
-        self.summaries = Summaries(self.db, self.clock, self.groups, self.zone, self.polls.secret_counts)
         self.record = Record(self.db, self.clock, self.policy, self.zone, self.record_key)
+        self.summaries = Summaries(
+            self.db, self.clock, self.groups, self.zone, self.polls.secret_counts, self.record
+        )
         self.statements = Statements(self.db, self.clock, self.groups, self.zone)
         # /statement signatories and caucus signatories: one use case, the same bytes
         self.signatories = Signatories(self.statements, self.record)

@@ -1101,14 +1101,43 @@ def _cited_rows(value: Any) -> Iterable[Mapping[str, Any]]:
             yield from _cited_rows(inner)
 
 
+#: Where an export row may state a fact under another name (a point's number is the entry's item).
+_ROW_NAMES = {"item": ("number",), "poll": ("number",), "organisation": ("name",), "outcome": ("status",),
+              "note": ("outcome_note",)}  # fmt: skip
+
+
 def _row_mismatch(row: Mapping[str, Any], facts: Mapping[str, Any]) -> str | None:
-    """The first fact an export row states differently from its entry (a text is compared by its hash)."""
+    """The first fact an export row states differently from its entry: a fact is compared with the row's
+    key of the same name (or its other name, _ROW_NAMES); a text with its hash (``*_sha256``); a list of
+    objects (a poll's options) element by element, by the same rules."""
     for key, value in facts.items():
-        if key in row and row[key] != value:
-            return f"the export says {key} {row[key]!r}, the record says {value!r}"
         base = key.removesuffix("_sha256")
-        if base != key and base in row and isinstance(row[base], str) and sha256_hex(row[base]) != value:
-            return f"the export's {base} is not the text the record holds the hash of"
+        hashed = base != key
+        names = (base, *_ROW_NAMES.get(base, ()))
+        present = next((n for n in names if n in row), None)
+        if present is None:
+            continue
+        stated = row[present]
+        if hashed:
+            if isinstance(stated, str) and sha256_hex(stated) != value:
+                return f"the export's {present} is not the text the record holds the hash of"
+            continue
+        if (
+            isinstance(value, list)
+            and isinstance(stated, list)
+            and all(isinstance(v, Mapping) for v in value)
+        ):
+            if len(stated) != len(value):
+                return f"the export lists {len(stated)} {present}, the record {len(value)}"
+            for n, (inner_row, inner_facts) in enumerate(zip(stated, value, strict=True)):
+                if not isinstance(inner_row, Mapping):
+                    return f"the export's {present}[{n}] is not an object"
+                problem = _row_mismatch(inner_row, inner_facts)
+                if problem:
+                    return f"{present}[{n}]: {problem}"
+            continue
+        if stated != value:
+            return f"the export says {present} {stated!r}, the record says {value!r}"
     return None
 
 

@@ -206,7 +206,44 @@ def render_markdown(s: Summary) -> str:
             out.append(f"- **{name}** — {org.country} · {REGIONS[org.region]} · {STAKEHOLDERS[org.stakeholder]} · "
                        f"{org.state}")  # fmt: skip
     out += _md_statements(s.statements)
+    out += _md_record(s.record)
     return "\n".join(out) + "\n"
+
+
+# -- the decision record (what an export was made at, and how to check it) ------------------------------------
+
+
+def _record_facts(record: dict[str, Any]) -> tuple[int, str, str, str]:
+    entries = len(record.get("entries", []))
+    return entries, str(record["tree_size"]), str(record["root"]), str(record["verifier_key"])
+
+
+def _md_record(record: dict[str, Any] | None) -> list[str]:
+    if record is None:
+        return []
+    entries, size, root, key = _record_facts(record)
+    return [
+        "", "## Decision record", "",
+        f"This summary reports {entries} decisions of the decision record, made at its signed checkpoint of "
+        f"{size} entries (root `{root}`). The JSON export of the same summary carries the checkpoint and the "
+        "proofs; check it offline with:", "",
+        f"    caucus verify summary.json --public-key {key}", "",
+        "The signed checkpoint:", "", *("    " + line for line in str(record["checkpoint"]).splitlines()),
+    ]  # fmt: skip
+
+
+def _html_record(record: dict[str, Any] | None) -> list[str]:
+    if record is None:
+        return []
+    entries, size, root, key = _record_facts(record)
+    return [
+        "<section><h2>Decision record</h2>"
+        f"<p>This summary reports {entries} decisions of the decision record, made at its signed checkpoint of "
+        f"{h(size)} entries (root <code>{h(root)}</code>). The JSON export of the same summary carries the "
+        "checkpoint and the proofs; check it offline with:</p>"
+        f"<pre>caucus verify summary.json --public-key {h(key)}</pre>"
+        f"<p>The signed checkpoint:</p><pre>{h(str(record['checkpoint']))}</pre></section>"
+    ]
 
 
 # -- statements (an optional part of every format) ------------------------------------------------
@@ -434,6 +471,7 @@ def render_html(s: Summary) -> str:
         out.append("<section><h2>Member organisations</h2><table><tr><th>Name</th><th>Acronym</th><th>Country</th>"
                    f"<th>Region</th><th>Stakeholder group</th><th>State</th></tr>{rows}</table></section>")  # fmt: skip
     out += _html_statements(s.statements)
+    out += _html_record(s.record)
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
@@ -526,9 +564,12 @@ def summary_dict(s: Summary) -> dict[str, Any]:
     data = dict(vars(s))
     sections = data.pop("sections")
     statements = data.pop("statements")
+    proofs = data.pop("record")
     out = {"schema": SCHEMA, **data, "server_id": str(s.server_id), "sections": sections}
     if statements:  # optional: absent when the server has no statement
         out["statements"] = statements
+    if proofs is not None:  # optional: the decision record's proofs of the decisions reported
+        out["record"] = proofs
     return out
 
 

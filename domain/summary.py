@@ -6,13 +6,14 @@ Order is deterministic and the date is a day, not a time, so two exports of the 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from domain import counting
+from domain import record as decision_record
 from domain.clock import Clock, to_unix
 from domain.consensus import STANCE_CHOICES, STANCES, STATUS_LABELS, count_positions
 from domain.counting import ORGANISATIONS, PEOPLE, Breakdown, ScopedOrg
@@ -54,6 +55,9 @@ class Objection:
     note: str | None
     revision: int
     organisation: str | None = None  # counted per organisation: the objection is this organisation's
+    record_index: int | None = (
+        None  # the decision record's entry of the ruling on it (caucus verify checks it)
+    )
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ class Organisation:
     region: str
     stakeholder: str
     state: str
+    record_index: int | None = None  # the decision record's entry of its verification
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,7 @@ class Point:
     organisation_positions: tuple[OrgPosition, ...] = ()
     not_responded: tuple[str, ...] = ()  # counted per organisation: the organisations in scope that have not
     breakdown: Breakdown | None = None
+    record_index: int | None = None  # the decision record's entry of its outcome
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,7 @@ class Question:
     proposed_by: str
     decided_by: str | None
     decided_at: str | None
+    record_index: int | None = None  # the decision record's entry of its answer
 
 
 @dataclass(frozen=True)
@@ -152,6 +159,7 @@ class PollResult:
     organisations_in_scope: int | None = None
     organisation_ballots: tuple[OrgBallot, ...] | None = None  # open polls per organisation, results shown
     breakdown: Breakdown | None = None
+    record_index: int | None = None  # the decision record's entry of its final result
 
 
 @dataclass(frozen=True)
@@ -219,6 +227,8 @@ class Summary:
     organisations: tuple[Organisation, ...] = ()
     # an optional part: JSON carries the "statements" key only when there is one
     statements: tuple[StatementEntry, ...] = ()
+    # the decision record's proofs of the decisions reported (record_index), when the export carries them
+    record: dict[str, Any] | None = None
 
 
 def _when(unix: int | None, zone: ZoneInfo) -> str | None:
@@ -370,11 +380,11 @@ def build_point(it: ItemExportRow, record: Record, zone: ZoneInfo, names: bool) 
         tally={stance: getattr(tally, stance) for stance in STANCES}, open_objections=tally.open_objections,
         objections=tuple(
             Objection(by=record.name(o.user_id) if names else None, stance=o.stance, reason=o.reason,
-                      state=o.state, note=o.note, revision=o.revision)
+                      state=o.state, note=o.note, revision=o.revision, record_index=o.record_index)
             for o in register if o.state != "withdrawn"
         ),
         positions=tuple(Position(record.name(p.user_id), p.stance, p.reason) for p in current) if names else (),
-        breakdown=split,
+        breakdown=split, record_index=it.record_index,
     )  # fmt: skip
 
 
@@ -411,7 +421,8 @@ def _org_point(it: ItemExportRow, record: Record, zone: ZoneInfo, names: bool) -
         tally={stance: getattr(tally, stance) for stance in STANCES}, open_objections=tally.open_objections,
         objections=tuple(
             Objection(by=record.name(o.stated_by) if names else None, stance=o.stance, reason=o.reason,
-                      state=o.state, note=o.note, revision=o.revision, organisation=org(o.org_id).name)
+                      state=o.state, note=o.note, revision=o.revision, organisation=org(o.org_id).name,
+                      record_index=o.record_index)
             for o in register
         ),
         positions=tuple(Position(record.name(p.user_id), p.stance, p.reason)
@@ -423,7 +434,7 @@ def _org_point(it: ItemExportRow, record: Record, zone: ZoneInfo, names: bool) -
             for p in current
         ),
         not_responded=tuple(o.name for o in scope if o.org_id not in responded),
-        breakdown=split,
+        breakdown=split, record_index=it.record_index,
     )  # fmt: skip
 
 
@@ -433,6 +444,7 @@ def build_question(it: ItemExportRow, record: Record, zone: ZoneInfo) -> Questio
         number=it.number, text=it.text, status=it.status, answer=it.answer, note=it.outcome_note,
         proposed_by=record.name(it.author_id),
         decided_by=record.name(it.decided_by) if it.decided_by else None, decided_at=_when(it.decided_at, zone),
+        record_index=it.record_index,
     )  # fmt: skip
 
 
@@ -498,7 +510,7 @@ def build_poll(poll: PollExportRow, record: Record, zone: ZoneInfo, now: int, na
         number=poll.number, question=poll.question, anonymous=poll.anonymous, closed=closed,
         closes_at=_when(poll.closed_at or poll.closes_at, zone) or "", ballots=ballots,
         results_hidden=not shown, options=options, counting=poll.counting, organisations_in_scope=in_scope,
-        organisation_ballots=org_ballots, breakdown=split,
+        organisation_ballots=org_ballots, breakdown=split, record_index=poll.record_index,
     )  # fmt: skip
 
 
@@ -588,7 +600,8 @@ async def build_summary(
         server_id=guild_id, server_name=server, exported_on=now.astimezone(zone).date().isoformat(),
         time_zone=zone.key, group_filter=group.name if group is not None else None, status_filter=status,
         names_included=names, sections=tuple(s for s in sections if not s.empty or s.group_id is not None),
-        organisations=tuple(Organisation(o.name, o.acronym, o.country, o.region, o.stakeholder, o.state)
+        organisations=tuple(Organisation(o.name, o.acronym, o.country, o.region, o.stakeholder, o.state,
+                                         o.record_index)
                             for o in record.orgs.values()),
         statements=await build_statements(db, guild_id, zone=zone, group=group),
     )  # fmt: skip
@@ -604,18 +617,33 @@ class Request:
     names: bool
 
 
+def cited_entries(summary: Summary) -> Iterator[int]:
+    """The record entries a summary reports: every decision in it that names its entry."""
+    for org in summary.organisations:
+        if org.record_index is not None:
+            yield org.record_index
+    for section in summary.sections:
+        for point in section.points:
+            if point.record_index is not None:
+                yield point.record_index
+            yield from (o.record_index for o in point.objections if o.record_index is not None)
+        yield from (q.record_index for q in section.questions if q.record_index is not None)
+        yield from (p.record_index for p in section.polls if p.record_index is not None)
+
+
 class Summaries:
     """The summary export as members and the operator ask for it; who may see names is decided here."""
 
     def __init__(
         self, db: Database, clock: Clock, groups: WorkingGroups, zone: ZoneInfo,
-        secret_counter: SecretCounter | None = None,
+        secret_counter: SecretCounter | None = None, record: decision_record.Record | None = None,
     ) -> None:  # fmt: skip
         self.db = db
         self.clock = clock
         self.groups = groups
         self.zone = zone
         self.secret_counter = secret_counter
+        self.record = record  # None: exports carry no proofs (no signing key at hand)
 
     async def may_see_names(self, actor: Actor, group: Group | None) -> bool:
         """Coordinators see names; a group's conveners see them in that group's summary; others see tallies."""
@@ -633,11 +661,18 @@ class Summaries:
         return Request(actor.guild_id, found, status, await self.may_see_names(actor, found))
 
     async def build(self, request: Request) -> Summary:
-        """The summary of a checked request."""
-        return await build_summary(
+        """The summary of a checked request, carrying the decision record's proofs of the decisions it
+        reports (a checkpoint is signed now if the record grew since the last one)."""
+        summary = await build_summary(
             self.db, request.guild_id, now=self.clock.now(), zone=self.zone, group=request.group,
             status=request.status, names=request.names, secret_counter=self.secret_counter,
         )  # fmt: skip
+        cited = sorted(set(cited_entries(summary)))
+        if self.record is None or not cited:
+            return summary
+        bundle = await self.record.proof_bundle(request.guild_id, cited)
+        bundle.pop("checkpoint_new", None)  # the same bytes whoever exports first
+        return replace(summary, record=bundle)
 
     async def for_operator(
         self, guild_id: int, *, group: str | None = None, status: str | None = None

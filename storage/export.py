@@ -35,6 +35,7 @@ class ItemExportRow:
     deadline_at: int | None
     text: str
     counting: str
+    record_index: int | None  # the decision record's entry of its outcome (None: open)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class ObjectionExportRow:
     note: str | None
     resolved_by: int | None
     created_at: int
+    record_index: int | None  # the decision record's entry of the ruling on it
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class PollExportRow:
     ballots: int
     author_id: int
     counting: str
+    record_index: int | None  # the decision record's entry of its final result
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,8 @@ async def items(db: Database, guild_id: int) -> list[ItemExportRow]:
     """Every item with its current text, by number."""
     rows = await db.fetchall(
         "SELECT i.item_id, i.number, i.kind, i.group_id, i.author_id, i.created_at, i.revision, i.status, "
-        "i.outcome_note, i.answer, i.decided_by, i.decided_at, i.deadline_at, r.text, i.counting FROM items i "
+        "i.outcome_note, i.answer, i.decided_by, i.decided_at, i.deadline_at, r.text, i.counting, i.record_index "
+        "FROM items i "
         "JOIN item_revisions r ON r.item_id = i.item_id AND r.revision = i.revision "
         "WHERE i.guild_id = :g ORDER BY i.number",
         {"g": guild_id},
@@ -163,7 +167,7 @@ async def objections(db: Database, guild_id: int) -> list[ObjectionExportRow]:
     """The objection register of every item, every revision, in order."""
     rows = await db.fetchall(
         "SELECT o.item_id, o.revision, o.user_id, o.stance, o.reason, o.state, o.note, o.resolved_by, "
-        "o.created_at FROM objections o JOIN items i ON i.item_id = o.item_id WHERE i.guild_id = :g "
+        "o.created_at, o.record_index FROM objections o JOIN items i ON i.item_id = o.item_id WHERE i.guild_id = :g "
         "ORDER BY i.number, o.revision, o.created_at, o.objection_id",
         {"g": guild_id},
     )
@@ -174,7 +178,7 @@ async def polls(db: Database, guild_id: int) -> list[PollExportRow]:
     """Every poll, by number."""
     rows = await db.fetchall(
         "SELECT poll_id, number, question, group_id, anonymous, hide_results, choices, closes_at, closed_at, "
-        "ballots, author_id, counting FROM polls WHERE guild_id = :g ORDER BY number",
+        "ballots, author_id, counting, record_index FROM polls WHERE guild_id = :g ORDER BY number",
         {"g": guild_id},
     )
     return rows_as(PollExportRow, rows)
@@ -226,6 +230,7 @@ class OrgExportRow:
     region: str
     stakeholder: str
     state: str
+    record_index: int | None  # the decision record's entry of its verification
 
 
 @dataclass(frozen=True)
@@ -249,6 +254,7 @@ class OrgObjectionExportRow:
     state: str
     note: str | None
     stated_by: int
+    record_index: int | None
 
 
 @dataclass(frozen=True)
@@ -281,7 +287,8 @@ class ResponseOrg:
 async def organisations(db: Database, guild_id: int) -> list[OrgExportRow]:
     """The server's organisations by name, every state."""
     rows = await db.fetchall(
-        "SELECT org_id, name, acronym, country, region, stakeholder, state FROM orgs WHERE guild_id = :g "
+        "SELECT org_id, name, acronym, country, region, stakeholder, state, record_index FROM orgs "
+        "WHERE guild_id = :g "
         "ORDER BY name_key",
         {"g": guild_id},
     )
@@ -303,7 +310,7 @@ async def org_positions(db: Database, guild_id: int) -> list[OrgPositionExportRo
 async def org_objections(db: Database, guild_id: int) -> list[OrgObjectionExportRow]:
     """The organisations' objection register of every point, every revision, in order."""
     rows = await db.fetchall(
-        "SELECT x.item_id, x.revision, x.org_id, x.stance, x.reason, x.state, x.note, x.stated_by "
+        "SELECT x.item_id, x.revision, x.org_id, x.stance, x.reason, x.state, x.note, x.stated_by, x.record_index "
         "FROM org_objections x JOIN items i ON i.item_id = x.item_id WHERE i.guild_id = :g "
         "ORDER BY i.number, x.revision, x.created_at, x.objection_id",
         {"g": guild_id},

@@ -8,6 +8,7 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -243,3 +244,50 @@ async def test_organisations_positions_are_public_and_names_stay_restricted(org_
     assert {"point", "poll"} == {r["kind"] for r in split}
     html_text = render_html(summary)
     assert "Member organisations" in html_text and "By region and stakeholder group" in html_text
+
+
+async def test_a_summary_carries_the_record_and_caucus_verify_checks_it(scenario_db: Database) -> None:
+    """The export a member gets cites every decision it reports by its record entry, carries the signed
+    checkpoint and the proofs; verification fails, naming the entry, when a reported decision is changed."""
+    from domain import record as decision_record
+
+    clock = FakeClock(NOW)
+    groups = WorkingGroups(scenario_db, clock, Policy(("Coordinator",)), ZONE)
+    rec = decision_record.Record(scenario_db, clock, Policy(("Coordinator",)), ZONE, b"s" * 32)
+    use = Summaries(scenario_db, clock, groups, ZONE, record=rec)
+    summary = await use.for_operator(GUILD)
+    data = json.loads(render_json(summary))
+    jsonschema.validate(data, SCHEMA)
+    cited = sorted(decision_record_indices(data))
+    assert cited == list(range(9))  # the scenario's 9 decisions: outcomes, rulings, answers, poll results
+    assert [e["index"] for e in data["record"]["entries"]] == cited
+    key = rec.verifier_key(GUILD)
+    checks = decision_record.verify_document(data, public_key=key)
+    assert all(c.ok for c in checks) and sum("matches the record" in c.line for c in checks) == 9
+    # a consensus turned into no consensus by hand, and a poll's votes changed: each caught, by entry
+    point = next(p for s in data["sections"] for p in s["points"] if p["status"] == "consensus")
+    point["status"] = "no_consensus"
+    poll = next(p for s in data["sections"] for p in s["polls"] if not p["anonymous"])
+    poll["options"][0]["votes"] += 1
+    failed = [c.line for c in decision_record.verify_document(data, public_key=key) if not c.ok]
+    assert any(f"entry {point['record_index']}" in f and "status" in f for f in failed), failed
+    assert any(f"entry {poll['record_index']}" in f and "options[0]" in f for f in failed), failed
+    # the Markdown says where it was made and how to check it
+    md = render_markdown(summary)
+    assert "## Decision record" in md and f"caucus verify summary.json --public-key {key}" in md
+    # without a record at hand (or nothing decided), no proofs: the golden files stay as they are
+    assert (await summaries(scenario_db).for_operator(GUILD)).record is None
+
+
+def decision_record_indices(data: Any) -> list[int]:
+    found: list[int] = []
+    if isinstance(data, dict):
+        if isinstance(data.get("record_index"), int):
+            found.append(data["record_index"])
+        for key, value in data.items():
+            if key != "record":
+                found += decision_record_indices(value)
+    elif isinstance(data, list):
+        for value in data:
+            found += decision_record_indices(value)
+    return found

@@ -4,6 +4,7 @@ restarts that keep the key, and a row edited by hand that makes the bot refuse t
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import subprocess
@@ -153,3 +154,124 @@ async def test_without_a_record_channel_the_checkpoint_is_posted_here(
     assert db_rows(bot, "SELECT tree_size, channel_id, message_id FROM record_checkpoints") == [
         (2, c.general.id, posted.id)
     ]
+
+
+async def export(
+    fake: FakeDiscord, guild: object, member: object, path: str, folder: Path, name: str, **options: object
+) -> Path:
+    """A JSON export asked through the bot, saved to a file as the member would download it."""
+    itx = await fake.slash(guild, member, path, options={"format": "json", **options})  # type: ignore[arg-type]
+    await itx.response()
+    message = await itx.final()
+    assert "Something went wrong" not in message.text, message.text
+    (attachment,) = message.attachments
+    saved = folder / name
+    saved.write_bytes(attachment.data)
+    return saved
+
+
+async def test_decisions_of_every_feature_are_recorded_and_exports_verify(
+    fake: FakeDiscord, coalition: Coalition, tmp_path: Path
+) -> None:
+    """Points, an objection ruled in the rough, a poll, an organisation and a statement: every decision is in
+    the record; the summary and the signatory list verify offline with `caucus verify`, also after a restart
+    and after the signer asked to be anonymised (the record only grew); a decision changed by hand fails."""
+    from tests.e2e.test_statements import open_statement, sign
+
+    c = coalition
+    room = fake.add_channel(c.guild, "record")
+    bot = BotProcess(fake, tmp_path, record={"channel": room.id})
+    await bot.start()
+    try:
+        # an organisation, verified: Alice registered it and is its voice
+        await (await fake.slash(c.guild, c.alice, "org register", name="Open Rights", country="FR",
+                                region="weog", stakeholder="civil_society")).response()  # fmt: skip
+        await (await fake.slash(c.guild, c.coco, "org verify", org="Open Rights")).response()
+        # a point decided after an objection ruled in the rough, a question answered
+        await (
+            await fake.slash(c.guild, c.alice, "consensus propose", kind="point", text="Open standards.")
+        ).final()
+        point = next(m for m in fake.messages(c.general) if "Point #1" in m.text and m.buttons())
+        await (
+            await fake.click(point, next(cid for t, cid, _ in point.buttons() if t == "Agree"), c.alice)
+        ).response()
+        opened = await fake.click(point, next(cid for t, cid, _ in point.buttons() if t == "Object"), c.bob)
+        await opened.response()
+        await (await fake.submit_modal(opened, c.bob, {"reason": "Too vague."})).response()
+        ruled = await fake.slash(c.guild, c.coco, "consensus objection", item="1", member=c.bob,
+                                 state="in_the_rough", note="Raised twice; the group goes ahead.")  # fmt: skip
+        await ruled.response()
+        assert "in the rough" in ruled.text, ruled.text
+        await (
+            await fake.slash(c.guild, c.coco, "consensus decide", item="1", outcome="rough_consensus")
+        ).final()
+        await (
+            await fake.slash(c.guild, c.bob, "consensus propose", kind="question", text="Who speaks?")
+        ).final()
+        await (await fake.slash(c.guild, c.coco, "consensus answer", item="2", answer="Alice does.")).final()
+        # a poll closed
+        made = await fake.slash(
+            c.guild, c.coco, "poll create", options={"question": "Call day?", "options": "Mon; Fri"}
+        )
+        await made.response()
+        assert made.message is not None
+        await (await fake.click(made.message, made.message.buttons()[1][1], c.carol)).response()
+        await (await fake.slash(c.guild, c.coco, "poll close", poll="1")).final()
+        # a statement signed by Open Rights and closed: its close posts a checkpoint in the record channel
+        card = await open_statement(fake, c, duration="1d")
+        await sign(fake, card, [c.alice], [True])
+        await (await fake.slash(c.guild, c.coco, "statement close", statement="1")).final()
+        await eventually(lambda: fake.messages(room), timeout=15, what="the checkpoint of the close")
+        kinds = [
+            r[0]
+            for r in db_rows(bot, "SELECT json_extract(entry, '$.kind') FROM record_entries ORDER BY idx")
+        ]
+        assert kinds == ["organisation_verified", "objection_ruled", "point_decided", "question_answered",
+                         "poll_closed", "statement_version", "signature", "statement_version"], kinds  # fmt: skip
+
+        await bot.restart()
+        show = await fake.slash(c.guild, c.alice, "record show")
+        await show.response()
+        found = VKEY.search(show.text)
+        assert found is not None, show.text
+        vkey = found.group(0)
+
+        summary = await export(fake, c.guild, c.coco, "export summary", tmp_path, "summary.json")
+        checked = caucus_verify(str(summary), "--public-key", vkey)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        # the organisation, the ruling, the outcome, the answer and the poll: each row matches its entry
+        assert checked.stdout.count("matches the record") == 5, checked.stdout
+        signatories = await export(fake, c.guild, c.coco, "statement signatories", tmp_path, "signatories.json",
+                                   statement="1")  # fmt: skip
+        checked = caucus_verify(str(signatories), "--public-key", vkey)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+        # Alice, who signed for Open Rights, is anonymised: the record is untouched and still verifies
+        asked = await fake.slash(c.guild, c.alice, "privacy delete")
+        await asked.response()
+        await (await fake.click(asked.message, asked.message.buttons()[0][1], c.alice)).response()
+        await (
+            await fake.slash(c.guild, c.bob, "consensus propose", kind="point", text="After the erasure.")
+        ).final()
+        await (await fake.slash(c.guild, c.coco, "consensus decide", item="3", outcome="consensus")).final()
+        later = await export(fake, c.guild, c.coco, "export summary", tmp_path, "later.json")
+        checked = caucus_verify(str(later), "--public-key", vkey, "--since", str(summary))
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "extends" in checked.stdout  # the record only grew since the first export
+        entries = b"".join(r[0] for r in db_rows(bot, "SELECT entry FROM record_entries"))
+        assert b"alice" not in entries.lower() and str(c.alice.id).encode() not in entries
+
+        # the outcome turned into consensus by hand: caught, naming the entry
+        data = json.loads(summary.read_text(encoding="utf-8"))
+        changed = next(p for s in data["sections"] for p in s["points"] if p["record_index"] is not None)
+        changed["status"] = "consensus"
+        forged = tmp_path / "forged.json"
+        forged.write_text(json.dumps(data), encoding="utf-8")
+        checked = caucus_verify(str(forged), "--public-key", vkey)
+        assert checked.returncode == 1 and f"entry {changed['record_index']}" in checked.stdout, (
+            checked.stdout
+        )
+    finally:
+        assert await bot.stop() == 0
+    assert "Traceback" not in bot.log()
+    assert fake.unhandled == []

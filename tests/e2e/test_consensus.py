@@ -279,7 +279,7 @@ async def test_refusals_change_nothing(fake: FakeDiscord, coalition: Coalition, 
     )
     before = snapshot(bot)
     cases = [
-        (c.alice, "consensus propose", {"kind": "point", "text": "x" * 1501}, "at most 1500"),
+        (c.alice, "consensus propose", {"kind": "point", "text": "x" * 1501}, "at most 1,500"),
         (c.alice, "consensus propose", {"kind": "point", "text": "   "}, "empty"),
         (c.alice, "consensus propose", {"kind": "point", "text": "ok", "group": "Nope"}, "no working group"),
         (
@@ -305,7 +305,7 @@ async def test_refusals_change_nothing(fake: FakeDiscord, coalition: Coalition, 
         (c.alice, "consensus decide", {"item": "1", "outcome": "consensus"}, "Only conveners of Principles"),
         (c.bob, "consensus decide", {"item": "1", "outcome": "consensus"}, "Only conveners of Principles"),
         (c.bob, "consensus amend", {"item": "1", "text": "Changed"}, "Only the author"),
-        (c.alice, "consensus amend", {"item": "1", "text": "x" * 1501}, "at most 1500"),
+        (c.alice, "consensus amend", {"item": "1", "text": "x" * 1501}, "at most 1,500"),
         (c.coco, "consensus reopen", {"item": "1"}, "already open"),
         (c.coco, "consensus answer", {"item": "1", "answer": "yes"}, "is a point"),
         (other.coco, "consensus decide", {"item": "2", "outcome": "consensus"}, "no item #2"),
@@ -318,7 +318,7 @@ async def test_refusals_change_nothing(fake: FakeDiscord, coalition: Coalition, 
     itx = await fake.click(msg, button(msg, "Block"), c.bob)
     await itx.response()
     submit = await fake.submit_modal(itx, c.bob, {"reason": "r" * 1001}, check=False)
-    await refused(submit, "at most 1000")
+    await refused(submit, "at most 1,000")
     # a forged custom_id pointing at another server's item
     their_id = db_rows(bot, "SELECT item_id FROM items WHERE guild_id = ?", (other.guild.id,))[0][0]
     forged = await fake.click(msg, f"item:pos:v1:{their_id}:agree", c.alice, check=False, inject=True)

@@ -56,6 +56,10 @@ DECIDED = t("Decided (any outcome)")
 KIND_PLURALS = {"point": t("points"), "question": t("questions")}
 
 
+def _channel(channel_id: int) -> str:
+    return f"<#{channel_id}>"
+
+
 async def item_autocomplete(itx: discord.Interaction[Caucus], current: str) -> list[app_commands.Choice[str]]:
     """This server's items matching the number or words typed."""
     if itx.guild_id is None:
@@ -155,10 +159,10 @@ class ConsensusCog(
                     embed=embed, view=buttons, allowed_mentions=NO_PINGS
                 )
             said = (
-                t("Proposed {item} in {channel}.", item=label(item), channel=f"<#{where}>")
+                t("Proposed {item} in {channel}.", item=label(item), channel=_channel(where))
                 if where == home
                 else t("Proposed {item} in {channel} (I could not post in {home}).", item=label(item),
-                       channel=f"<#{where}>", home=f"<#{home}>")
+                       channel=_channel(where), home=_channel(home))
             )  # fmt: skip
             await reply(itx, said.render(await reply_language(itx)), ephemeral=True)
         else:

@@ -53,6 +53,10 @@ log = logging.getLogger(__name__)
 ACTIVE_GROUPS = group_autocomplete(include_archived=False)
 
 
+def _channel(channel_id: int | None) -> str:
+    return f"<#{channel_id}>"
+
+
 async def poll_autocomplete(itx: discord.Interaction[Caucus], current: str) -> list[app_commands.Choice[str]]:
     """This server's polls matching the number or words typed, open ones first."""
     if itx.guild_id is None:
@@ -191,14 +195,14 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
         except discord.HTTPException as exc:
             log.warning("could not post the result of poll %d: %s", closed.poll_id, exc)
             said = t("{poll} is closed, but I could not post its result in {channel} (can I send messages and attach "
-                     "files there?); /poll results shows it.", poll=label(closed), channel=f"<#{closed.channel_id}>")  # fmt: skip
+                     "files there?); /poll results shows it.", poll=label(closed), channel=_channel(closed.channel_id))  # fmt: skip
             await reply(itx, said.render(lang), ephemeral=True)
             return
         said = (
             t(
                 "{poll} is closed; the result is posted in {channel}.",
                 poll=label(closed),
-                channel=f"<#{channel_id}>",
+                channel=_channel(channel_id),
             )
             if channel_id
             else t("{poll} is closed; the result is posted.", poll=label(closed))
@@ -238,10 +242,10 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
         count = len(ids)
         lang = await reply_language(itx)
         nudging = (
-            tn("Nudging {n} voice in {channel}.", "Nudging {n} voices in {channel}.", count, channel=f"<#{channel_id}>")
+            tn("Nudging {n} voice in {channel}.", "Nudging {n} voices in {channel}.", count, channel=_channel(channel_id))
             if nudge.per_org
             else tn("Nudging {n} member in {channel}.", "Nudging {n} members in {channel}.", count,
-                    channel=f"<#{channel_id}>")
+                    channel=_channel(channel_id))
         )  # fmt: skip
         await reply(itx, nudging.render(lang), ephemeral=True)
         parts = mention_parts(head, ids)
@@ -253,7 +257,7 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
                 log.warning("poll %d: nudge part %d of %d failed: %s", target.poll_id, n, len(parts), exc)
                 said = t("I could post only {posted} of the {total} messages of the nudge in {channel} (Discord "
                          "refused the next one); the members in them were reminded, the others were not.",
-                         posted=n - 1, total=len(parts), channel=f"<#{channel_id}>")  # fmt: skip
+                         posted=n - 1, total=len(parts), channel=_channel(channel_id))  # fmt: skip
                 await reply(itx, said.render(lang), ephemeral=True)
                 return
         log.info("poll %d nudged %d members in server %d", target.poll_id, count, target.guild_id)

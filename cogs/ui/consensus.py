@@ -35,6 +35,16 @@ STATUS_COLOUR = {
 KINDS = {"point": t("point"), "question": t("question")}
 
 
+def _user(user_id: int) -> str:
+    """A member's mention as markup (never pings here)."""
+    return f"<@{user_id}>"
+
+
+def _time(unix: int | None, style: str = "f") -> str:
+    """A time as Discord markup: each member sees it in their own zone."""
+    return f"<t:{unix}:{style}>"
+
+
 def label(item: Item) -> Text:
     """ "Point #3" or "Question #3"."""
     if item.kind == "point":
@@ -103,7 +113,7 @@ def item_embed(view: ItemView, lang: str) -> discord.Embed:
         field(t("Amended"), changed.render(lang), inline=False)
     if item.status != "open":
         called = (
-            t("Called by {member} {time}", member=f"<@{item.decided_by}>", time=f"<t:{item.decided_at}:f>")
+            t("Called by {member} {time}", member=_user(item.decided_by), time=_time(item.decided_at))
             if item.decided_by
             else t("Decided")
         )
@@ -256,7 +266,7 @@ def details_blocks(details: ItemDetails, lang: str) -> list[str]:
     if view.group is not None:
         head.append(say(t("Working group: {group}", group=view.group.name)))
     head.append(
-        say(t("Proposed by {member} {time}", member=f"<@{item.author_id}>", time=f"<t:{item.created_at}:f>"))
+        say(t("Proposed by {member} {time}", member=_user(item.author_id), time=_time(item.created_at)))
     )
     if item.deadline_at:
         head.append(say(t("Comment deadline: {when}", when=when(item.deadline_at))))
@@ -265,7 +275,7 @@ def details_blocks(details: ItemDetails, lang: str) -> list[str]:
         blocks.append(say(t("**Answer**")) + "\n" + item.answer)
     if item.status != "open" and item.decided_by:
         outcome = say(t("**Outcome**: {status}, called by {member} {time}", status=STATUS_TEXTS[item.status],
-                        member=f"<@{item.decided_by}>", time=f"<t:{item.decided_at}:f>"))  # fmt: skip
+                        member=_user(item.decided_by), time=_time(item.decided_at)))  # fmt: skip
         if item.outcome_note:
             outcome += "\n" + say(t("Note: {note}", note=item.outcome_note))
         blocks.append(outcome)
@@ -278,7 +288,7 @@ def details_blocks(details: ItemDetails, lang: str) -> list[str]:
         current = [p for p in details.positions if p.revision == item.revision]
         for p in current:
             said = _said(p.stance, p.reason)
-            blocks.append(say(t("- {member} ({name}) — {said}", member=f"<@{p.user_id}>", name=p.display_name,
+            blocks.append(say(t("- {member} ({name}) — {said}", member=_user(p.user_id), name=p.display_name,
                                 said=said)))  # fmt: skip
         if not current:
             blocks.append(say(t("- nobody yet")))
@@ -304,7 +314,7 @@ def details_blocks(details: ItemDetails, lang: str) -> list[str]:
         blocks.append(say(t("**Revision history**")))
         for r in details.revisions:
             blocks.append(say(t("- rev {revision_number} by {member} {time}: {text}", revision_number=r.revision,
-                                member=f"<@{r.author_id}>", time=f"<t:{r.created_at}:f>", text=clip(r.text, 300))))  # fmt: skip
+                                member=_user(r.author_id), time=_time(r.created_at), text=clip(r.text, 300))))  # fmt: skip
         older = [p for p in details.positions if p.revision != item.revision]
         if older:
             blocks.append(say(tn("({n} position on earlier revisions is kept in history and no longer counts.)",

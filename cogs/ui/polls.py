@@ -19,6 +19,15 @@ from domain.text import is_ascii_number
 BAR_WIDTH = 12
 
 
+def _role(role_id: int) -> str:
+    return f"<@&{role_id}>"
+
+
+def _relative(unix: int) -> str:
+    """A time as Discord shows it relative to now ("in 2 hours")."""
+    return f"<t:{unix}:R>"
+
+
 def label(poll: Poll) -> Text:
     """ "Poll #3"."""
     return t("Poll #{number}", number=poll.number)
@@ -72,7 +81,7 @@ def who_votes(view: PollView, lang: str) -> str:
                      group=_md(view.group.name)).render(lang)  # fmt: skip
         return t("the voice of each organisation").render(lang)
     if poll.role_id is not None:
-        return t("members with {role}", role=f"<@&{poll.role_id}>").render(lang)
+        return t("members with {role}", role=_role(poll.role_id)).render(lang)
     if view.group is not None:
         return t("members of {group}", group=_md(view.group.name)).render(lang)
     return t("everyone in the server").render(lang)
@@ -352,9 +361,9 @@ def list_pages(polls: list[tuple[Poll, bool]], lang: str) -> list[discord.Embed]
     lines = []
     for poll, closed in polls:
         if not closed:
-            state = t("open · closes {when}", when=f"<t:{poll.closes_at}:R>")
+            state = t("open · closes {when}", when=_relative(poll.closes_at))
         else:
-            state = t("closed {when}", when=f"<t:{poll.closed_at or poll.closes_at}:R>")
+            state = t("closed {when}", when=_relative(poll.closed_at or poll.closes_at))
         count = tn("{n} ballot", "{n} ballots", poll.ballots)
         lines.append(
             f"**#{poll.number}** {state.render(lang)} · {count.render(lang)}{mode_tag(poll.counting, lang)} — "

@@ -12,9 +12,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.orgs import org_autocomplete
-from cogs.ui.boundary import NO_PINGS, guarded, guild_id_of, reply, send_public
+from cogs.ui.boundary import NO_PINGS, guarded, guild_id_of, reply, reply_language, send_public
 from cogs.ui.common import actor, clip, group_autocomplete, reachable, target, when
 from cogs.ui.consensus import (
+    OBJECTION_STATE,
     REASON_ID,
     PositionButton,
     ReasonModal,
@@ -30,7 +31,8 @@ from cogs.ui.consensus import (
 )
 from cogs.ui.counting import COUNT_CHOICES, breakdown_file
 from cogs.ui.limits import Destination, deliver, mention_parts, send_pages
-from domain.consensus import DEADLINE, REMINDER, STATUS_LABELS, Item, ItemDetails, OrgObjectionRow
+from domain.consensus import DEADLINE, REMINDER, STATUS_TEXTS, Item, ItemDetails, OrgObjectionRow
+from domain.i18n import Text, t, tn
 from domain.posts import Post
 
 if TYPE_CHECKING:
@@ -44,11 +46,18 @@ ACTIVE_GROUPS = group_autocomplete(include_archived=False)
 
 KINDS = [app_commands.Choice(name="point of possible consensus", value="point"),
          app_commands.Choice(name="question that needs agreement", value="question")]  # fmt: skip
-OUTCOMES = [app_commands.Choice(name=STATUS_LABELS[s], value=s)
+# choice names are message ids: the command translator shows them in each member's language
+OUTCOMES = [app_commands.Choice(name=STATUS_TEXTS[s].msgid, value=s)
             for s in ("consensus", "rough_consensus", "no_consensus", "withdrawn")]  # fmt: skip
-STATUSES = [app_commands.Choice(name=label_, value=value) for value, label_ in STATUS_LABELS.items()] + [
+STATUSES = [app_commands.Choice(name=text.msgid, value=value) for value, text in STATUS_TEXTS.items()] + [
     app_commands.Choice(name="Decided (any outcome)", value="decided")
 ]
+DECIDED = t("Decided (any outcome)")
+KIND_PLURALS = {"point": t("points"), "question": t("questions")}
+
+
+def _channel(channel_id: int) -> str:
+    return f"<#{channel_id}>"
 
 
 async def item_autocomplete(itx: discord.Interaction[Caucus], current: str) -> list[app_commands.Choice[str]]:
@@ -56,9 +65,12 @@ async def item_autocomplete(itx: discord.Interaction[Caucus], current: str) -> l
     if itx.guild_id is None:
         return []
     items = await itx.client.consensus.suggest(itx.guild_id, current)
+    lang = await reply_language(itx) if items else "en"
     return [
         app_commands.Choice(
-            name=clip(f"#{i.number} · {STATUS_LABELS[i.status]} · {' '.join(i.text.split())}", 100),
+            name=clip(
+                f"#{i.number} · {STATUS_TEXTS[i.status].render(lang)} · {' '.join(i.text.split())}", 100
+            ),
             value=str(i.number),
         )
         for i in items
@@ -83,8 +95,14 @@ class ConsensusCog(
     # -- the item message ----------------------------------------------------------------------
 
     async def render(self, item_id: int, guild_id: int) -> dict[str, Any]:
+        """The item's message as it is now, in its group's language (else the server's)."""
         item = await self.bot.consensus.by_id(guild_id, item_id)
-        return message_kwargs(await self.bot.consensus.view(item))
+        view = await self.bot.consensus.view(item)
+        return message_kwargs(view, self.bot.languages.for_group(view.group))
+
+    async def _public_language(self, item: Item) -> str:
+        """The language of a public post about the item: its group's, else the server's."""
+        return self.bot.languages.for_group(await self.bot.consensus.group_of(item))
 
     def refresh(self, item: Item) -> None:
         """Bring the item's message up to date soon (edits are coalesced under bursts)."""
@@ -122,7 +140,8 @@ class ConsensusCog(
             who, kind.value, text, group=group, deadline=deadline, count=count.value if count else None
         )
         view = await self.bot.consensus.view(item)
-        embed, buttons = item_embed(view), item_components(item)
+        lang = self.bot.languages.for_group(view.group)  # the item's message is public
+        embed, buttons = item_embed(view, lang), item_components(item, lang)
         home = view.group.home_channel_id if view.group else None
         message: discord.Message | discord.InteractionMessage
         if home and home != itx.channel_id:
@@ -139,8 +158,13 @@ class ConsensusCog(
                 message = await self.bot.get_partial_messageable(where).send(
                     embed=embed, view=buttons, allowed_mentions=NO_PINGS
                 )
-            note = "" if where == home else f" (I could not post in <#{home}>)"
-            await reply(itx, f"Proposed {label(item)} in <#{where}>{note}.", ephemeral=True)
+            said = (
+                t("Proposed {item} in {channel}.", item=label(item), channel=_channel(where))
+                if where == home
+                else t("Proposed {item} in {channel} (I could not post in {home}).", item=label(item),
+                       channel=_channel(where), home=_channel(home))
+            )  # fmt: skip
+            await reply(itx, said.render(await reply_language(itx)), ephemeral=True)
         else:
             message = await send_public(itx, embed=embed, view=buttons)
         await self.bot.consensus.attach_message(item, message.channel.id, message.id)
@@ -169,12 +193,19 @@ class ConsensusCog(
             status=status.value if status else None,
             kind=kind.value if kind else None,
         )
-        shown = found.name if found else None
+        lang = await reply_language(itx)
+        status_text = (STATUS_TEXTS.get(status.value) or DECIDED) if status else None
         filters = [
-            f for f in (shown, status.name if status else None, f"{kind.value}s" if kind else None) if f
+            f
+            for f in (
+                found.name if found else None,
+                status_text.render(lang) if status_text else None,
+                KIND_PLURALS[kind.value].render(lang) if kind else None,
+            )
+            if f
         ]
-        title = "Items" + (f" ({', '.join(filters)})" if filters else "")
-        await send_pages(itx, list_pages(items, title))
+        title = t("Items ({filters})", filters=", ".join(filters)) if filters else t("Items")
+        await send_pages(itx, list_pages(items, title.render(lang), lang), lang=lang)
 
     @app_commands.command(
         description="Everything about one item: text, revisions, positions, objections, who has not responded"
@@ -183,17 +214,18 @@ class ConsensusCog(
     @app_commands.guild_only()
     async def show(self, itx: discord.Interaction, item: str) -> None:
         details = await self.bot.consensus.details(guild_id_of(itx), item)
-        pages = details_pages(details)
+        lang = await reply_language(itx)
+        pages = details_pages(details, lang)
         files: list[discord.File] = []
         if details.breakdown is not None and details.breakdown.responses:
             await itx.response.defer(ephemeral=True, thinking=True)  # drawing the chart takes a moment
-            files.append(await asyncio.to_thread(_breakdown_chart, details))
+            files.append(await asyncio.to_thread(_breakdown_chart, details, lang))
         if len(pages) > 1:
             # every page is reachable with Previous/Next; the whole record is attached too, to read at once
-            record = "\n\n".join(details_blocks(details)).encode()
+            record = "\n\n".join(details_blocks(details, lang)).encode()
             files.append(discord.File(io.BytesIO(record), filename=f"item-{details.view.item.number}.md"))
         extra: dict[str, Any] = {"files": files} if files else {}
-        await send_pages(itx, pages, **extra)
+        await send_pages(itx, pages, lang=lang, **extra)
 
     @app_commands.command(
         description="Amend an item's text: a new revision that members need to confirm again"
@@ -205,10 +237,13 @@ class ConsensusCog(
     ) -> None:
         amended = await self.bot.consensus.amend(await actor(itx), item, text)
         self.refresh(amended)
-        note = " Members need to confirm their positions again." if amended.kind == "point" else ""
-        await reply(
-            itx, f"{label(amended)} amended by {itx.user.mention} (revision {amended.revision}).{note}"
-        )
+        said = t("{item} amended by {member} (revision {revision_number}).", item=label(amended),
+                 member=itx.user.mention, revision_number=amended.revision)  # fmt: skip
+        lang = await self._public_language(amended)  # said in the channel, for everyone
+        text = said.render(lang)
+        if amended.kind == "point":
+            text += " " + t("Members need to confirm their positions again.").render(lang)
+        await reply(itx, text)
 
     @app_commands.command(description="Declare a point's outcome (the group's conveners, coordinators)")
     @app_commands.describe(
@@ -226,8 +261,12 @@ class ConsensusCog(
     ) -> None:
         decided = await self.bot.consensus.decide(await actor(itx), item, outcome.value, note)
         self.refresh(decided)
-        await reply(itx, f"{label(decided)}: **{STATUS_LABELS[decided.status]}**, called by {itx.user.mention}."
-                    + (f"\nNote: {decided.outcome_note}" if decided.outcome_note else ""))  # fmt: skip
+        lang = await self._public_language(decided)  # the outcome is announced in the channel
+        said = [t("{item}: **{status}**, called by {member}.", item=label(decided),
+                  status=STATUS_TEXTS[decided.status], member=itx.user.mention)]  # fmt: skip
+        if decided.outcome_note:
+            said.append(t("Note: {note}", note=decided.outcome_note))
+        await reply(itx, "\n".join(text.render(lang) for text in said))
 
     @app_commands.command(description="Close a question with its agreed answer, or drop it")
     @app_commands.describe(
@@ -244,8 +283,12 @@ class ConsensusCog(
     ) -> None:
         closed = await self.bot.consensus.answer(await actor(itx), item, answer, dropped=dropped)
         self.refresh(closed)
-        detail = f"\nAnswer: {closed.answer}" if closed.answer else ""
-        await reply(itx, f"{label(closed)}: **{STATUS_LABELS[closed.status]}** ({itx.user.mention}).{detail}")
+        lang = await self._public_language(closed)  # the outcome is announced in the channel
+        said = [t("{item}: **{status}** ({member}).", item=label(closed), status=STATUS_TEXTS[closed.status],
+                  member=itx.user.mention)]  # fmt: skip
+        if closed.answer:
+            said.append(t("Answer: {answer}", answer=closed.answer))
+        await reply(itx, "\n".join(text.render(lang) for text in said))
 
     @app_commands.command(description="Reopen a decided point or closed question")
     @app_commands.autocomplete(item=item_autocomplete)
@@ -255,7 +298,9 @@ class ConsensusCog(
         self.refresh(reopened)
         if reopened.deadline_at is not None:
             await self.bot.posts.refill()
-        await reply(itx, f"{label(reopened)} is open again ({itx.user.mention}); positions can change.")
+        said = t("{item} is open again ({member}); positions can change.", item=label(reopened),
+                 member=itx.user.mention)  # fmt: skip
+        await reply(itx, said.render(await self._public_language(reopened)))
 
     @app_commands.command(description="Mark an objection addressed, or in the rough (the group goes ahead)")
     @app_commands.describe(
@@ -285,17 +330,24 @@ class ConsensusCog(
         )
         self.refresh(found)
         told = True
+        marked = OBJECTION_STATE[state.value]
         if isinstance(entry, OrgObjectionRow):  # an organisation's: its voice who stated it is told
-            whose = f"**{discord.utils.escape_markdown(entry.name)}**'s"
+            said = _marked(entry.stance, label(found), marked, org=discord.utils.escape_markdown(entry.name))
             objector_user = member or await self._user(who.guild_id, entry.stated_by)
+            objector_id: int | None = objector.user_id if objector else entry.stated_by
         else:
-            whose = f"{member.mention}'s" if member else "The"
+            said = _marked(entry.stance, label(found), marked, member=member.mention if member else None)
             objector_user = member
-        if objector_user is not None:
-            told = await self._tell_objector(objector_user, found, state.name, entry.note, itx)
-        await reply(itx, f"{whose} {entry.stance} on {label(found)} is marked **{state.name}**."
-                    + ("" if told else " (Their direct messages are closed: they will see it in /consensus show.)"),
-                    ephemeral=True)  # fmt: skip
+            objector_id = objector.user_id if objector else None
+        if objector_user is not None and objector_id is not None:
+            told = await self._tell_objector(objector_user, objector_id, found, marked, entry.note, itx)
+        lang = await reply_language(itx)
+        text = said.render(lang)
+        if not told:
+            text += " " + t(
+                "(Their direct messages are closed: they will see it in /consensus show.)"
+            ).render(lang)
+        await reply(itx, text, ephemeral=True)
 
     async def _user(self, guild_id: int, record_id: int) -> discord.User | None:
         """The member a record id names, if they are still in the server."""
@@ -307,12 +359,22 @@ class ConsensusCog(
         except discord.HTTPException:
             return None
 
-    async def _tell_objector(self, member: discord.User, item: Item, state: str, note: str | None,
-                             itx: discord.Interaction) -> bool:  # fmt: skip
-        """The objector learns by direct message what happened to their objection."""
-        where = f" in {itx.guild.name}" if itx.guild else ""
-        text = (f"Your objection on {label(item)}{where} was marked **{state}** by {itx.user.display_name}."
-                + (f"\nNote: {note}" if note else "") + f"\nSee /consensus show {item.number}.")  # fmt: skip
+    async def _tell_objector(self, member: discord.User, record_id: int, item: Item, state: Text,
+                             note: str | None, itx: discord.Interaction) -> bool:  # fmt: skip
+        """The objector learns by direct message (in their own language: ``record_id`` is theirs) what
+        happened to their objection."""
+        lang = await self.bot.languages.for_reply(item.guild_id, record_id, None)
+        said = [
+            t("Your objection on {item} in {server} was marked **{state}** by {member}.", item=label(item),
+              server=itx.guild.name, state=state, member=itx.user.display_name)
+            if itx.guild
+            else t("Your objection on {item} was marked **{state}** by {member}.", item=label(item), state=state,
+                   member=itx.user.display_name)
+        ]  # fmt: skip
+        if note:
+            said.append(t("Note: {note}", note=note))
+        said.append(t("See /consensus show {number}.", number=item.number))
+        text = "\n".join(line.render(lang) for line in said)
         try:
             await member.send(text, allowed_mentions=NO_PINGS)
             return True
@@ -327,12 +389,11 @@ class ConsensusCog(
         who = await actor(itx)
         if stance in ("object", "block"):
             item = await self.bot.consensus.open_point(who.guild_id, item_id)
-            await itx.response.send_modal(ReasonModal(item, stance))
+            await itx.response.send_modal(ReasonModal(item, stance, await reply_language(itx)))
             return
         stated = await self.bot.consensus.state_position(who, item_id, stance)
-        await itx.response.send_message(
-            recorded_text(stated, stance, with_reason=False), ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        text = recorded_text(stated, stance, with_reason=False, lang=await reply_language(itx))
+        await itx.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
         self.refresh(stated.item)
 
     @commands.Cog.listener()
@@ -347,9 +408,8 @@ class ConsensusCog(
     async def reason_submitted(self, itx: discord.Interaction, item_id: int, stance: str) -> None:
         reason = modal_values(dict(itx.data or {})).get("reason", "")
         stated = await self.bot.consensus.state_position(await actor(itx), item_id, stance, reason)
-        await itx.response.send_message(
-            recorded_text(stated, stance, with_reason=True), ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        text = recorded_text(stated, stance, with_reason=True, lang=await reply_language(itx))
+        await itx.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
         self.refresh(stated.item)
 
     # -- comment deadline posts ----------------------------------------------------------------
@@ -363,38 +423,71 @@ class ConsensusCog(
             reminder = await self.bot.consensus.reminder(post.ref_id, post.guild_id, post.kind, post.late)
             if reminder is None or reminder.channel_id is None:
                 return None
-            item = reminder.item
-            late = "(Late: the bot was offline at the planned time.) " if reminder.late else ""
+            item, hint = reminder.item, reminder.view.hint
+            lang = self.bot.languages.for_group(reminder.view.group)  # posted in the channel
+            ends = when(item.deadline_at)
+            said: Text
             if post.kind == REMINDER and reminder.view.orgs is not None:
                 silent = len(reminder.view.orgs.not_responded)
-                head = (f"{late}Reminder: the comment period on {label(item)} ends {when(item.deadline_at)}. It counts "
-                        f"per organisation: {silent} organisation{'s have' if silent != 1 else ' has'} not responded; "
-                        f"their voices, please state your organisation's position. Hint so far: {reminder.view.hint}.")  # fmt: skip
-                who = "Voices of organisations not yet responded:"
+                said = tn("Reminder: the comment period on {item} ends {when}. It counts per organisation: {n} "
+                          "organisation has not responded; their voices, please state your organisation's position. "
+                          "Hint so far: {hint}.",
+                          "Reminder: the comment period on {item} ends {when}. It counts per organisation: {n} "
+                          "organisations have not responded; their voices, please state your organisation's "
+                          "position. Hint so far: {hint}.", silent, item=label(item), when=ends, hint=hint)  # fmt: skip
+                who = t("Voices of organisations not yet responded:")
+                again = t("Voices of organisations not yet responded (continued):")
             elif post.kind == REMINDER:
-                head = (f"{late}Reminder: the comment period on {label(item)} ends {when(item.deadline_at)}. "
-                        f"Please state your position. Hint so far: {reminder.view.hint}.")  # fmt: skip
-                who = "Not yet responded:"
+                said = t("Reminder: the comment period on {item} ends {when}. Please state your position. Hint so "
+                         "far: {hint}.", item=label(item), when=ends, hint=hint)  # fmt: skip
+                who, again = t("Not yet responded:"), t("Not yet responded (continued):")
             else:
-                head = (f"{late}The comment period on {label(item)} has ended: it is ready for the conveners' call "
-                        f"(/consensus decide {item.number}). Hint: {reminder.view.hint}.")  # fmt: skip
-                who = "Conveners:"
+                said = t("The comment period on {item} has ended: it is ready for the conveners' call (/consensus "
+                         "decide {number}). Hint: {hint}.", item=label(item), number=item.number, hint=hint)  # fmt: skip
+                who, again = t("Conveners:"), t("Conveners (continued):")
+            head = said.render(lang)
+            if reminder.late:
+                head = t("(Late: the bot was offline at the planned time.)").render(lang) + " " + head
             ids = await reachable(self.bot, post.guild_id, reminder.mention_ids)  # members still here
-            parts = mention_parts(head, ids, label=who, continued=f"{who[:-1]} (continued):")
+            parts = mention_parts(head, ids, label=who.render(lang), continued=again.render(lang))
             return [Destination(reminder.channel_id, parts)]
 
         return await deliver(self.bot, post, build)
 
 
-def _breakdown_chart(details: ItemDetails) -> discord.File:
+def _marked(
+    stance: str, item: Text, state: Text, *, org: str | None = None, member: str | None = None
+) -> Text:
+    """What the convener is told: whose objection (or block) on the item is marked how."""
+    if org is not None:
+        if stance == "block":
+            return t("**{org}**'s block on {item} is marked **{state}**.", org=org, item=item, state=state)
+        return t("**{org}**'s object on {item} is marked **{state}**.", org=org, item=item, state=state)
+    if member is not None:
+        if stance == "block":
+            return t(
+                "{member}'s block on {item} is marked **{state}**.", member=member, item=item, state=state
+            )
+        return t("{member}'s object on {item} is marked **{state}**.", member=member, item=item, state=state)
+    if stance == "block":
+        return t("The block on {item} is marked **{state}**.", item=item, state=state)
+    return t("The object on {item} is marked **{state}**.", item=item, state=state)
+
+
+def _breakdown_chart(details: ItemDetails, lang: str) -> discord.File:
     item = details.view.item
     assert details.breakdown is not None
-    unit = "per organisation" if details.view.orgs is not None else "per person, by organisation represented"
+    unit = (
+        t("per organisation")
+        if details.view.orgs is not None
+        else t("per person, by organisation represented")
+    )
+    title = t("Point #{number}: support by region and stakeholder group", number=item.number)
+    footer = t("Point #{number} · revision {revision_number} · {unit} · {count} counted", number=item.number,
+               revision_number=item.revision, unit=unit, count=details.breakdown.responses)  # fmt: skip
     return breakdown_file(
-        details.breakdown, f"Point #{item.number}: support by region and stakeholder group",
-        f"Point #{item.number} · revision {item.revision} · {unit} · {details.breakdown.responses} counted",
-        f"point-{item.number}-breakdown.png",
-    )  # fmt: skip
+        details.breakdown, title.render(lang), footer.render(lang), f"point-{item.number}-breakdown.png", lang
+    )
 
 
 async def setup(bot: Caucus) -> None:

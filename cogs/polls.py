@@ -41,7 +41,7 @@ from cogs.ui.polls import (
 )
 from domain.clock import from_unix
 from domain.counting import Breakdown
-from domain.i18n import render
+from domain.i18n import Text, render, t, tn
 from domain.polls import CLOSE, Poll, PollView, ballots_csv, org_ballots_csv, results_csv
 from domain.posts import SENT, SKIPPED, Post
 
@@ -53,17 +53,20 @@ log = logging.getLogger(__name__)
 ACTIVE_GROUPS = group_autocomplete(include_archived=False)
 
 
+def _channel(channel_id: int | None) -> str:
+    return f"<#{channel_id}>"
+
+
 async def poll_autocomplete(itx: discord.Interaction[Caucus], current: str) -> list[app_commands.Choice[str]]:
     """This server's polls matching the number or words typed, open ones first."""
     if itx.guild_id is None:
         return []
     polls = await itx.client.polls.suggest(itx.guild_id, current)
+    lang = await reply_language(itx) if polls else "en"
+    states = {True: t("open").render(lang), False: t("closed").render(lang)}
     return [
         app_commands.Choice(
-            name=clip(
-                f"#{p.number} · {'open' if p.closed_at is None else 'closed'} · {' '.join(p.question.split())}",
-                100,
-            ),
+            name=clip(f"#{p.number} · {states[p.closed_at is None]} · {' '.join(p.question.split())}", 100),
             value=str(p.number),
         )
         for p in polls
@@ -90,7 +93,9 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
     # -- the poll message ----------------------------------------------------------------------
 
     async def render(self, guild_id: int, poll_id: int) -> dict[str, Any]:
-        return message_kwargs(await self.bot.polls.view_by_id(guild_id, poll_id))
+        """The poll's message as it is now, in its group's language (else the server's)."""
+        view = await self.bot.polls.view_by_id(guild_id, poll_id)
+        return message_kwargs(view, self.bot.languages.for_group(view.group))
 
     def refresh(self, poll: Poll, message: discord.Message | None = None) -> None:
         """Bring the poll's message up to date soon (edits are coalesced under bursts)."""
@@ -139,7 +144,8 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
             role_name=limit.name if limit else None, count=count.value if count else None,
         )  # fmt: skip
         view = await self.bot.polls.view(poll)
-        message = await send_public(itx, embed=poll_embed(view), view=poll_components(view))
+        lang = self.bot.languages.for_group(view.group)  # the poll's message is public
+        message = await send_public(itx, embed=poll_embed(view, lang), view=poll_components(view, lang))
         await self.bot.polls.attach_message(poll, message.channel.id, message.id)
         await self.bot.posts.refill()
         log.info("poll %d (#%d) opened in server %d", poll.poll_id, poll.number, poll.guild_id)
@@ -150,12 +156,13 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
     @app_commands.guild_only()
     async def results(self, itx: discord.Interaction, poll: str, csv: bool = False) -> None:
         found = await self.bot.polls.results(guild_id_of(itx), poll)
+        lang = await reply_language(itx)
         view = found.view
         files: list[discord.File] = []
         note = None
         if found.breakdown is not None and found.breakdown.responses:
             await itx.response.defer(ephemeral=True, thinking=True)  # drawing the chart takes a moment
-            png = await asyncio.to_thread(_breakdown_chart, view, found.breakdown)
+            png = await asyncio.to_thread(_breakdown_chart, view, found.breakdown, lang)
             files.append(_file(png, f"poll-{view.poll.number}-breakdown.png"))
         if csv and view.show_results:
             files.append(_file(results_csv(view), f"poll-{view.poll.number}-results.csv"))
@@ -166,14 +173,15 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
             elif not view.poll.anonymous:
                 files.append(_file(ballots_csv(view, found.voters), f"poll-{view.poll.number}-ballots.csv"))
         elif csv:
-            note = "No CSV: the results are hidden until the poll closes."
-        await send_pages(itx, results_pages(found), note, files=files)
+            note = t("No CSV: the results are hidden until the poll closes.").render(lang)
+        await send_pages(itx, results_pages(found, lang), note, files=files, lang=lang)
 
     @app_commands.command(name="list", description="Open and recently closed polls of this server")
     @app_commands.guild_only()
     async def list_(self, itx: discord.Interaction) -> None:
         polls = await self.bot.polls.list_polls(guild_id_of(itx))
-        await send_pages(itx, list_pages(polls))
+        lang = await reply_language(itx)
+        await send_pages(itx, list_pages(polls, lang), lang=lang)
 
     @app_commands.command(description="Close a poll now (its creator, its group's conveners, coordinators)")
     @app_commands.autocomplete(poll=poll_autocomplete)
@@ -181,15 +189,25 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
     async def close(self, itx: discord.Interaction, poll: str) -> None:
         await itx.response.defer(ephemeral=True, thinking=True)  # drawing the chart takes a moment
         closed = await self.bot.polls.close(await actor(itx), poll)
+        lang = await reply_language(itx)
         try:
             channel_id = await self.announce(closed.guild_id, closed.poll_id, fallback_channel=itx.channel_id)
         except discord.HTTPException as exc:
             log.warning("could not post the result of poll %d: %s", closed.poll_id, exc)
-            await reply(itx, f"{label(closed)} is closed, but I could not post its result in <#{closed.channel_id}> "
-                        "(can I send messages and attach files there?); /poll results shows it.", ephemeral=True)  # fmt: skip
+            said = t("{poll} is closed, but I could not post its result in {channel} (can I send messages and attach "
+                     "files there?); /poll results shows it.", poll=label(closed), channel=_channel(closed.channel_id))  # fmt: skip
+            await reply(itx, said.render(lang), ephemeral=True)
             return
-        where = f" in <#{channel_id}>" if channel_id else ""
-        await reply(itx, f"{label(closed)} is closed; the result is posted{where}.", ephemeral=True)
+        said = (
+            t(
+                "{poll} is closed; the result is posted in {channel}.",
+                poll=label(closed),
+                channel=_channel(channel_id),
+            )
+            if channel_id
+            else t("{poll} is closed; the result is posted.", poll=label(closed))
+        )
+        await reply(itx, said.render(lang), ephemeral=True)
 
     @app_commands.command(description="Remind the members who may vote and have not (group or role polls)")
     @app_commands.autocomplete(poll=poll_autocomplete)
@@ -211,17 +229,25 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
             if target.message_id
             else ""
         )
-        if nudge.per_org:
-            head = (f"Reminder from {itx.user.mention}: {label(target)} closes <t:{target.closes_at}:R>; it counts one "
-                    f"ballot per organisation and yours has not voted yet: you are its voice.{link}")  # fmt: skip
-        else:
-            head = f"Reminder from {itx.user.mention}: {label(target)} closes <t:{target.closes_at}:R> and you have not voted yet.{link}"
+        closes = f"<t:{target.closes_at}:R>"
+        reminder = (
+            t("Reminder from {member}: {poll} closes {when}; it counts one ballot per organisation and yours has not "
+              "voted yet: you are its voice.", member=itx.user.mention, poll=label(target), when=closes)
+            if nudge.per_org
+            else t("Reminder from {member}: {poll} closes {when} and you have not voted yet.", member=itx.user.mention,
+                   poll=label(target), when=closes)
+        )  # fmt: skip
+        head = reminder.render(self.bot.languages.for_group(await self.bot.polls.group_of(target))) + link
         ids = await reachable(self.bot, who.guild_id, nudge.user_ids)
         count = len(ids)
-        whom = "voice" if nudge.per_org else "member"
-        await reply(
-            itx, f"Nudging {count} {whom}{'s' if count != 1 else ''} in <#{channel_id}>.", ephemeral=True
-        )
+        lang = await reply_language(itx)
+        nudging = (
+            tn("Nudging {n} voice in {channel}.", "Nudging {n} voices in {channel}.", count, channel=_channel(channel_id))
+            if nudge.per_org
+            else tn("Nudging {n} member in {channel}.", "Nudging {n} members in {channel}.", count,
+                    channel=_channel(channel_id))
+        )  # fmt: skip
+        await reply(itx, nudging.render(lang), ephemeral=True)
         parts = mention_parts(head, ids)
         channel = self.bot.get_partial_messageable(channel_id)
         for n, part in enumerate(parts, start=1):
@@ -229,9 +255,10 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
                 await channel.send(**part.kwargs())
             except discord.HTTPException as exc:
                 log.warning("poll %d: nudge part %d of %d failed: %s", target.poll_id, n, len(parts), exc)
-                await reply(itx, f"I could post only {n - 1} of the {len(parts)} messages of the nudge in "
-                            f"<#{channel_id}> (Discord refused the next one); the members in them were "
-                            "reminded, the others were not.", ephemeral=True)  # fmt: skip
+                said = t("I could post only {posted} of the {total} messages of the nudge in {channel} (Discord "
+                         "refused the next one); the members in them were reminded, the others were not.",
+                         posted=n - 1, total=len(parts), channel=_channel(channel_id))  # fmt: skip
+                await reply(itx, said.render(lang), ephemeral=True)
                 return
         log.info("poll %d nudged %d members in server %d", target.poll_id, count, target.guild_id)
 
@@ -244,8 +271,10 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
         await self._quietly(itx, self._vote(itx, poll_id, picks, toggle=toggle))
 
     async def _vote(self, itx: discord.Interaction, poll_id: int, picks: list[int], *, toggle: bool) -> None:
-        ballot = await self.bot.polls.vote(await actor(itx), poll_id, picks, toggle=toggle)
-        await itx.response.send_message(ballot_text(ballot), ephemeral=True, allowed_mentions=NO_PINGS)
+        who = await actor(itx)
+        ballot = await self.bot.polls.vote(who, poll_id, picks, toggle=toggle)
+        lang = await self.bot.languages.for_reply(who.guild_id, who.user_id, str(itx.locale))
+        await itx.response.send_message(ballot_text(ballot, lang), ephemeral=True, allowed_mentions=NO_PINGS)
         if ballot.changed:
             self.refresh(ballot.poll, itx.message)
 
@@ -296,13 +325,14 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
             return None
         try:
             view = await self.bot.polls.view(poll)
+            lang = self.bot.languages.for_group(view.group)  # the closing post is public
             image = f"poll-{poll.number}.png"
-            png = await asyncio.to_thread(_chart, view)
+            png = await asyncio.to_thread(_chart, view, lang)
             files = [_file(png, image)]
             if view.per_org:  # where the support comes from, at a glance (none for anonymous polls)
                 split = await self.bot.polls.breakdown(view)
                 if split is not None and split.responses:
-                    chart = await asyncio.to_thread(_breakdown_chart, view, split)
+                    chart = await asyncio.to_thread(_breakdown_chart, view, split, lang)
                     files.append(_file(chart, f"poll-{poll.number}-breakdown.png"))
             reference = (
                 discord.MessageReference(
@@ -318,8 +348,8 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
             if key is not None:
                 kwargs["nonce"] = key
             await self.bot.get_partial_messageable(channel_id).send(
-                f"{label(poll)} has closed.",
-                embed=closing_embed(view, late=late, image=image),
+                t("{poll} has closed.", poll=label(poll)).render(lang),
+                embed=closing_embed(view, late=late, image=image, lang=lang),
                 files=files,
                 allowed_mentions=NO_PINGS,
                 **kwargs,
@@ -332,21 +362,27 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
         return channel_id
 
 
-def _chart(view: PollView) -> bytes:
+def _chart(view: PollView, lang: str) -> bytes:
+    """The result's chart, its words in ``lang`` (the question and options as their authors wrote them)."""
     poll = view.poll
     closed = from_unix(poll.closed_at or poll.closes_at).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    ballots = f"{poll.ballots} ballot{'s' if poll.ballots != 1 else ''}"
+    ballots: Text = tn("{n} ballot", "{n} ballots", poll.ballots)
     if view.per_org:
-        ballots = f"{poll.ballots} of {len(view.scope)} organisations voted (one ballot each)"
-    footer = f"Poll #{poll.number} · {ballots} · closed {closed}"
-    return render_chart(poll.question, [(o.label, o.votes) for o in view.options], poll.ballots, footer)
+        ballots = tn("{ballots} of {n} organisation voted (one ballot each)",
+                     "{ballots} of {n} organisations voted (one ballot each)", len(view.scope), ballots=poll.ballots)  # fmt: skip
+    footer = t(
+        "Poll #{number} · {ballots} · closed {closed}", number=poll.number, ballots=ballots, closed=closed
+    )
+    return render_chart(poll.question, [(o.label, o.votes) for o in view.options], poll.ballots, footer, lang)
 
 
-def _breakdown_chart(view: PollView, split: Breakdown) -> bytes:
+def _breakdown_chart(view: PollView, split: Breakdown, lang: str) -> bytes:
     poll = view.poll
-    unit = "per organisation" if view.per_org else "per person, by organisation represented"
-    return breakdown_png(split, f"Poll #{poll.number}: {poll.question}", f"Poll #{poll.number} · {unit} · "
-                         f"{poll.ballots} ballot{'s' if poll.ballots != 1 else ''} counted")  # fmt: skip
+    unit = t("per organisation") if view.per_org else t("per person, by organisation represented")
+    title = t("Poll #{number}: {question}", number=poll.number, question=poll.question)
+    footer = t("Poll #{number} · {unit} · {ballots} counted", number=poll.number, unit=unit,
+               ballots=tn("{n} ballot", "{n} ballots", poll.ballots))  # fmt: skip
+    return breakdown_png(split, title.render(lang), footer.render(lang), lang)
 
 
 async def setup(bot: Caucus) -> None:

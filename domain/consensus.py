@@ -6,9 +6,10 @@ The bot never decides by counting (RFC 7282): it shows a hint to the person who 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from domain import counting, record
@@ -16,6 +17,7 @@ from domain.clock import Clock, to_unix
 from domain.counting import ORGANISATIONS, PEOPLE, Breakdown, OrgCount
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Group, WorkingGroups
+from domain.i18n import Text, t, tn
 from domain.orgs import Org
 from domain.permissions import Actor
 from domain.refs import by_number, found
@@ -33,8 +35,8 @@ from storage.db import Connection, Database
 
 __all__ = [
     "Item", "ItemView", "ItemDetails", "Consensus", "Tally", "Reminder", "Stated", "Standing", "OrgObjectionRow", "STANCES",
-    "POINT_OUTCOMES", "QUESTION_OUTCOMES", "STATUS_LABELS", "STANCE_LABELS", "STANCE_CHOICES", "hint",
-    "count_positions",
+    "POINT_OUTCOMES", "QUESTION_OUTCOMES", "STATUS_LABELS", "STATUS_TEXTS", "STATUS_WORDS", "STANCE_LABELS",
+    "STANCE_CHOICES", "hint", "count_positions",
 ]  # fmt: skip
 
 TEXT_MAX = 1500
@@ -46,17 +48,35 @@ NEEDS_REASON = ("object", "block")
 POINT_OUTCOMES = ("consensus", "rough_consensus", "no_consensus", "withdrawn")
 QUESTION_OUTCOMES = ("answered", "dropped")
 OBJECTION_STATES = ("addressed", "in_the_rough")
-STATUS_LABELS = {
-    "open": "Open",
-    "consensus": "Consensus",
-    "rough_consensus": "Rough consensus",
-    "no_consensus": "No consensus",
-    "withdrawn": "Withdrawn",
-    "answered": "Answered",
-    "dropped": "Dropped",
+#: An item's status as a title or a list names it ("Rough consensus"), rendered in the reader's language.
+STATUS_TEXTS: dict[str, Text] = {
+    "open": t("Open"),
+    "consensus": t("Consensus"),
+    "rough_consensus": t("Rough consensus"),
+    "no_consensus": t("No consensus"),
+    "withdrawn": t("Withdrawn"),
+    "answered": t("Answered"),
+    "dropped": t("Dropped"),
 }
-STANCE_LABELS = {"agree": "agree", "stand_aside": "stand aside", "object": "object", "block": "block"}
-STANCE_CHOICES = tuple(STANCE_LABELS.items())  # (key, label) for the breakdown
+#: The status inside a sentence ("is decided (rough consensus)").
+STATUS_WORDS: dict[str, Text] = {
+    "open": t("open"),
+    "consensus": t("consensus"),
+    "rough_consensus": t("rough consensus"),
+    "no_consensus": t("no consensus"),
+    "withdrawn": t("withdrawn"),
+    "answered": t("answered"),
+    "dropped": t("dropped"),
+}
+#: The English names, for the summary export (domain/summary.py, domain/render.py write them as they are).
+STATUS_LABELS: dict[str, str] = {key: text.msgid for key, text in STATUS_TEXTS.items()}
+STANCE_LABELS: dict[str, Text] = {
+    "agree": t("agree"),
+    "stand_aside": t("stand aside"),
+    "object": t("object"),
+    "block": t("block"),
+}
+STANCE_CHOICES = tuple(STANCE_LABELS.items())  # (key, label) for the breakdown (which keeps them in English)
 REMINDER = "item_reminder"
 DEADLINE = "item_deadline"
 
@@ -73,7 +93,7 @@ class ItemView:
     orgs: OrgCount | None = None  # counted per organisation: the organisations in scope and who responded
 
     @property
-    def hint(self) -> str:
+    def hint(self) -> Text:
         if self.orgs is not None:
             return counting.org_hint(self.tally, len(self.orgs.in_scope), len(self.orgs.not_responded))
         return hint(self.tally, self.not_responded)
@@ -123,24 +143,49 @@ def count_positions(stances: Iterable[str], open_objections: int = 0) -> Tally:
     return Tally(**counts, open_objections=open_objections)
 
 
-def hint(tally: Tally, not_responded: int | None = None) -> str:
+def hint(tally: Tally, not_responded: int | None = None) -> Text:
     """A judge's hint such as "no blocks, 2 objections open, 31 of 34 agree"; never a decision."""
-    blocks = "no blocks" if tally.block == 0 else f"{tally.block} block{'s' if tally.block != 1 else ''}"
-    objections = f"{tally.open_objections} objection{'s' if tally.open_objections != 1 else ''} open"
-    parts = [blocks, objections, f"{tally.agree} of {tally.responses} agree"]
+    blocks = t("no blocks") if tally.block == 0 else tn("{n} block", "{n} blocks", tally.block)
+    objections = tn("{n} objection open", "{n} objections open", tally.open_objections)
+    agree = tn("{n} of {responses} agree", "{n} of {responses} agree", tally.agree, responses=tally.responses)
+    parts = [blocks, objections, agree]
     if tally.stand_aside:
-        parts.append(f"{tally.stand_aside} stand{'s' if tally.stand_aside == 1 else ''} aside")
+        parts.append(tn("{n} stands aside", "{n} stand aside", tally.stand_aside))
     if not_responded:
-        parts.append(f"{not_responded} group member{'s' if not_responded != 1 else ''} not responded")
-    return ", ".join(parts)
+        parts.append(tn("{n} group member not responded", "{n} group members not responded", not_responded))
+    return counting.then(parts)
 
 
-def _clean_text(text: str, what: str, limit: int) -> str:
+Written = Literal["note", "reason", "text", "answer"]
+#: What is said of a text a member wrote that is empty, or too long (one whole sentence per kind of text).
+_EMPTY: dict[Written, Text] = {
+    "note": t("The note is empty; write something."),
+    "reason": t("The reason is empty; write something."),
+    "text": t("The text is empty; write something."),
+    "answer": t("The answer is empty; write something."),
+}
+_TOO_LONG: dict[Written, Callable[[int, int], Text]] = {
+    "note": lambda limit, length: t(
+        "The note can be at most {limit} characters; this one has {length}.", limit=limit, length=length
+    ),
+    "reason": lambda limit, length: t(
+        "The reason can be at most {limit} characters; this one has {length}.", limit=limit, length=length
+    ),
+    "text": lambda limit, length: t(
+        "The text can be at most {limit} characters; this one has {length}.", limit=limit, length=length
+    ),
+    "answer": lambda limit, length: t(
+        "The answer can be at most {limit} characters; this one has {length}.", limit=limit, length=length
+    ),
+}
+
+
+def _clean_text(text: str, what: Written, limit: int) -> str:
     cleaned = strip_controls(text).strip()
     if not cleaned:
-        raise Invalid(f"The {what} is empty; write something.")
+        raise Invalid(_EMPTY[what])
     if len(cleaned) > limit:
-        raise TooLong(f"The {what} can be at most {limit} characters; this one has {len(cleaned)}.")
+        raise TooLong(_TOO_LONG[what](limit, len(cleaned)))
     return cleaned
 
 
@@ -150,24 +195,64 @@ def _clean_note(note: str | None) -> str | None:
     return _clean_text(note, "note", NOTE_MAX)
 
 
+_DEADLINE_RULE = t("a comment deadline is at most {limit} away")
+
+
 def parse_deadline(text: str, zone: ZoneInfo, now: datetime) -> datetime:
     """A comment deadline: a duration from now (``48h``, ``3d``) or a date and time in ``zone``; at most a year away."""
     stripped = strip_controls(text).strip()
     if looks_like_duration(stripped):
-        delta = parse_duration(
-            stripped, longest=DEADLINE_MAX, rule="a comment deadline is at most {limit} away"
-        )
+        delta = parse_duration(stripped, longest=DEADLINE_MAX, rule=_DEADLINE_RULE)
         if delta <= timedelta(0):
-            raise Invalid("A comment deadline must be in the future.")
+            raise Invalid(t("A comment deadline must be in the future."))
         return now + delta
     if not re.match(r"\s*\d{4}-", stripped):
         raise Invalid(
-            f"“{quote(text)}” is not a deadline: give a duration such as 48h or 3d, or a date and time like "
-            "2026-12-01 18:00."
+            t(
+                "“{text}” is not a deadline: give a duration such as 48h or 3d, or a date and time like "
+                "2026-12-01 18:00.",
+                text=quote(text),
+            )
         )
-    return parse_future(
-        stripped, zone, now, within=DEADLINE_MAX, rule="a comment deadline is at most {limit} away"
-    )
+    return parse_future(stripped, zone, now, within=DEADLINE_MAX, rule=_DEADLINE_RULE)
+
+
+def _a_question(item: Item) -> Text:
+    return t("#{number} is a question: positions are taken on points.", number=item.number)
+
+
+def _frozen(item: Item) -> Text:
+    return t("Point #{number} is decided ({status}); positions are frozen.", number=item.number,
+             status=STATUS_WORDS[item.status])  # fmt: skip
+
+
+def _no_objection_of(org: str, item: Item) -> Text:
+    return t("{org} has no objection or block on the current text of #{number}.", org=org, number=item.number)
+
+
+Judging = Literal["decide", "answer", "reopen", "handle objections on"]
+
+
+def _not_judge(doing: Judging, number: int, group: str | None) -> Text:
+    """The refusal of a member who may not judge an item (one whole sentence per act, with or without the
+    item's group)."""
+    if group is not None:
+        return {
+            "decide": t("Only conveners of {group} or coordinators can decide #{number}.", group=group,
+                        number=number),
+            "answer": t("Only conveners of {group} or coordinators can answer #{number}.", group=group,
+                        number=number),
+            "reopen": t("Only conveners of {group} or coordinators can reopen #{number}.", group=group,
+                        number=number),
+            "handle objections on": t("Only conveners of {group} or coordinators can handle objections on "
+                                      "#{number}.", group=group, number=number),
+        }[doing]  # fmt: skip
+    return {
+        "decide": t("Only coordinators can decide #{number}.", number=number),
+        "answer": t("Only coordinators can answer #{number}.", number=number),
+        "reopen": t("Only coordinators can reopen #{number}.", number=number),
+        "handle objections on": t("Only coordinators can handle objections on #{number}.", number=number),
+    }[doing]
 
 
 async def _outcome_event(
@@ -224,8 +309,12 @@ class Consensus:
         """An item by database id, only if it belongs to this server."""
         return found(
             await consensus_rows.get_item(self.db, guild_id, item_id),
-            "That item does not exist on this server.",
+            t("That item does not exist on this server."),
         )
+
+    async def group_of(self, item: Item) -> Group | None:
+        """The item's working group, if any (its public posts speak the group's language)."""
+        return await self._group(item)
 
     async def _group(self, item: Item) -> Group | None:
         return (
@@ -338,10 +427,10 @@ class Consensus:
             statuses = tuple(s for s in STATUS_LABELS if s != "open")
         elif status:
             if status not in STATUS_LABELS:
-                raise Invalid(f"“{status[:30]}” is not a status; pick one from the list.")
+                raise Invalid(t("“{status}” is not a status; pick one from the list.", status=status[:30]))
             statuses = (status,)
         if kind is not None and kind not in ("point", "question"):
-            raise Invalid("The kind is point or question.")
+            raise Invalid(t("The kind is point or question."))
         return await consensus_rows.list_items(
             self.db, guild_id, group_id=group_id, statuses=statuses, kind=kind
         )
@@ -357,11 +446,10 @@ class Consensus:
         group = await self._group(item)
         return group is not None and await group_rows.is_convener(self.db, group.group_id, actor.user_id)
 
-    async def _require_judge(self, actor: Actor, item: Item, doing: str) -> None:
+    async def _require_judge(self, actor: Actor, item: Item, doing: Judging) -> None:
         if not await self.can_judge(actor, item):
             group = await self._group(item)
-            whose = f"conveners of {group.name} or coordinators" if group else "coordinators"
-            raise NotAllowed(f"Only {whose} can {doing} #{item.number}.")
+            raise NotAllowed(_not_judge(doing, item.number, group.name if group else None))
 
     # -- changing ------------------------------------------------------------------------------
 
@@ -376,26 +464,28 @@ class Consensus:
         """Propose a point or a question, numbered next in the server; plans the comment-deadline posts.
         ``count``: per person (the default) or per organisation, fixed from now on."""
         if kind not in ("point", "question"):
-            raise Invalid("An item is a point or a question.")
+            raise Invalid(t("An item is a point or a question."))
         mode = counting.parse_counting(count)
         if mode == ORGANISATIONS and kind == "question":
             raise Invalid(
-                "Counting per organisation applies to points (positions are taken on points, not questions)."
+                t(
+                    "Counting per organisation applies to points (positions are taken on points, not questions)."
+                )
             )
         text = _clean_text(text, "text", TEXT_MAX)
         now = self.clock.now()
         found = await self.groups.resolve(actor.guild_id, group) if group and group.strip() else None
         if found is not None and found.archived_at is not None:
-            raise Closed(f"{found.name} is archived and takes no new items.")
+            raise Closed(t("{group} is archived and takes no new items.", group=found.name))
         deadline_at = None
         if deadline and deadline.strip() and kind == "question":
             raise Invalid(
-                "A comment deadline applies to points (positions are taken on points, not questions)."
+                t("A comment deadline applies to points (positions are taken on points, not questions).")
             )
         if deadline and deadline.strip():
             deadline_at = to_unix(parse_deadline(deadline, self.zone, now))
         if mode == ORGANISATIONS:
-            await counting.require_counted_orgs(self.db, actor.guild_id, "a point counted")
+            await counting.require_counted_orgs(self.db, actor.guild_id, "point")
         async with self.db.transaction() as conn:
             await server_rows.ensure_guild(conn, actor.guild_id, to_unix(now))
             await server_rows.upsert_members(
@@ -404,7 +494,7 @@ class Consensus:
             if found is not None:
                 fresh = await group_rows.get_group(conn, actor.guild_id, found.group_id)
                 if fresh is None or fresh.archived_at is not None:
-                    raise Closed(f"{found.name} is archived and takes no new items.")
+                    raise Closed(t("{group} is archived and takes no new items.", group=found.name))
             item_id = await consensus_rows.insert_item(
                 conn, guild_id=actor.guild_id, kind=kind, group_id=found.group_id if found else None,
                 author_id=actor.user_id, text=text, deadline_at=deadline_at, now=to_unix(now), counting=mode,
@@ -427,11 +517,9 @@ class Consensus:
         """The point if positions can be taken on it now (before asking a member for a reason)."""
         item = await self.by_id(guild_id, item_id)
         if item.kind != "point":
-            raise Invalid(f"#{item.number} is a question: positions are taken on points.")
+            raise Invalid(_a_question(item))
         if item.status != "open":
-            raise Closed(
-                f"Point #{item.number} is decided ({STATUS_LABELS[item.status].lower()}); positions are frozen."
-            )
+            raise Closed(_frozen(item))
         return item
 
     async def set_position(self, actor: Actor, item_id: int, stance: str, reason: str | None = None) -> Item:
@@ -446,7 +534,7 @@ class Consensus:
         Counted per organisation, every member's position is recorded and shown; it becomes their
         organisation's position only if they are its voice (looked up in the same transaction)."""
         if stance not in STANCES:
-            raise Invalid("A position is agree, stand aside, object or block.")
+            raise Invalid(t("A position is agree, stand aside, object or block."))
         clean_reason: str | None = None
         if stance in NEEDS_REASON:
             clean_reason = _clean_text(reason or "", "reason", REASON_MAX)
@@ -454,13 +542,11 @@ class Consensus:
 
         def check(item: Item | None) -> Item:
             if item is None:
-                raise NotFound("That item does not exist on this server.")
+                raise NotFound(t("That item does not exist on this server."))
             if item.kind != "point":
-                raise Invalid(f"#{item.number} is a question: positions are taken on points.")
+                raise Invalid(_a_question(item))
             if item.status != "open":
-                raise Closed(
-                    f"Point #{item.number} is decided ({STATUS_LABELS[item.status].lower()}); positions are frozen."
-                )
+                raise Closed(_frozen(item))
             return item
 
         # a click is the hot path: the whole change runs in one trip to the database thread
@@ -478,16 +564,17 @@ class Consensus:
         text = _clean_text(text, "text", TEXT_MAX)
         if item.author_id != actor.user_id and not await self.can_judge(actor, item):
             raise NotAllowed(
-                f"Only the author of #{item.number}, its group's conveners or coordinators can amend it."
-            )
+                t("Only the author of #{number}, its group's conveners or coordinators can amend it.",
+                  number=item.number)
+            )  # fmt: skip
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
             fresh = await consensus_rows.get_item(conn, actor.guild_id, item.item_id)
             assert fresh is not None
             if fresh.status != "open":
-                raise Closed(f"#{item.number} is decided; reopen it before amending.")
+                raise Closed(t("#{number} is decided; reopen it before amending.", number=item.number))
             if fresh.text == text:
-                raise Conflict(f"That is already the text of #{item.number}.")
+                raise Conflict(t("That is already the text of #{number}.", number=item.number))
             await server_rows.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], now)
             await consensus_rows.add_revision(conn, item.item_id, text, actor.user_id, now)
             amended = await consensus_rows.get_item(conn, actor.guild_id, item.item_id)
@@ -498,9 +585,9 @@ class Consensus:
         """Declare a point's outcome (its group's conveners, coordinators); positions freeze."""
         item = await self.resolve(actor.guild_id, ref)
         if item.kind != "point":
-            raise Invalid(f"#{item.number} is a question: close it with /consensus answer.")
+            raise Invalid(t("#{number} is a question: close it with /consensus answer.", number=item.number))
         if outcome not in POINT_OUTCOMES:
-            raise Invalid("The outcome is consensus, rough consensus, no consensus or withdrawn.")
+            raise Invalid(t("The outcome is consensus, rough consensus, no consensus or withdrawn."))
         await self._require_judge(actor, item, "decide")
         return await self._close(actor, item, outcome, note=_clean_note(note))
 
@@ -508,7 +595,9 @@ class Consensus:
         """Close a question with its agreed answer, or drop it."""
         item = await self.resolve(actor.guild_id, ref)
         if item.kind != "question":
-            raise Invalid(f"#{item.number} is a point: declare its outcome with /consensus decide.")
+            raise Invalid(
+                t("#{number} is a point: declare its outcome with /consensus decide.", number=item.number)
+            )
         await self._require_judge(actor, item, "answer")
         if dropped:
             return await self._close(actor, item, "dropped", note=_clean_note(answer))
@@ -525,8 +614,9 @@ class Consensus:
             assert fresh is not None
             if fresh.status != "open":
                 raise Conflict(
-                    f"#{item.number} is already decided ({STATUS_LABELS[fresh.status].lower()}); reopen it first."
-                )
+                    t("#{number} is already decided ({status}); reopen it first.", number=item.number,
+                      status=STATUS_WORDS[fresh.status])
+                )  # fmt: skip
             await server_rows.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], now)
             await consensus_rows.set_status(
                 conn, item.item_id, status, by=actor.user_id, at=now, note=note, answer=answer
@@ -556,7 +646,7 @@ class Consensus:
             fresh = await consensus_rows.get_item(conn, actor.guild_id, item.item_id)
             assert fresh is not None
             if fresh.status == "open":
-                raise Conflict(f"#{item.number} is already open.")
+                raise Conflict(t("#{number} is already open.", number=item.number))
             await consensus_rows.set_status(conn, item.item_id, "open", by=None, at=None)
             await consensus_rows.set_item_record(conn, item.item_id, None)  # no outcome stands now
             await counting_rows.thaw_item_scope(conn, item.item_id)
@@ -579,17 +669,19 @@ class Consensus:
         objection the member stated, or the one the member represents."""
         item = await self.resolve(actor.guild_id, ref)
         if state not in OBJECTION_STATES:
-            raise Invalid("An objection is marked addressed or in the rough.")
+            raise Invalid(t("An objection is marked addressed or in the rough."))
         await self._require_judge(actor, item, "handle objections on")
         clean = _clean_note(note)
         if state == "in_the_rough" and clean is None:
-            raise Invalid("Say why the group goes ahead: a note is required for “in the rough”.")
+            raise Invalid(t("Say why the group goes ahead: a note is required for “in the rough”."))
         if item.status != "open":
-            raise Closed(f"#{item.number} is decided; reopen it to change its objection register.")
+            raise Closed(
+                t("#{number} is decided; reopen it to change its objection register.", number=item.number)
+            )
         if item.counting == ORGANISATIONS:
             return item, await self._resolve_org_objection(actor, item, objector_id, org, state, clean)
         if objector_id is None:
-            raise Invalid(f"Name the member whose objection on #{item.number} it is.")
+            raise Invalid(t("Name the member whose objection on #{number} it is.", number=item.number))
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
             done = await consensus_rows.resolve_objection(
@@ -605,7 +697,12 @@ class Consensus:
                     conn, item.item_id, item.revision, objector_id, index
                 )
         if not done:
-            raise NotFound(f"That member has no objection or block on the current text of #{item.number}.")
+            raise NotFound(
+                t(
+                    "That member has no objection or block on the current text of #{number}.",
+                    number=item.number,
+                )
+            )
         entry = next(
             o for o in await consensus_rows.objections(self.db, actor.guild_id, item.item_id)
             if o.user_id == objector_id and o.revision == item.revision
@@ -619,20 +716,21 @@ class Consensus:
                     if o.revision == item.revision and o.state != "withdrawn"]  # fmt: skip
         if org is not None:
             if org.guild_id != actor.guild_id:
-                raise NotFound("That organisation does not exist on this server.")
+                raise NotFound(t("That organisation does not exist on this server."))
             wanted = [o for o in register if o.org_id == org.org_id]
-            missing = f"{org.name} has no objection or block on the current text of #{item.number}."
+            missing = _no_objection_of(org.name, item)
         elif objector_id is not None:
             wanted = [o for o in register if o.stated_by == objector_id]
             if not wanted:
                 mine = await counting_rows.representation_org(self.db, actor.guild_id, objector_id)
                 wanted = [o for o in register if o.org_id == mine]
-            missing = (f"That member stated no organisation's objection on the current text of #{item.number}, "
-                       "and their organisation has none; name the organisation.")  # fmt: skip
+            missing = t("That member stated no organisation's objection on the current text of #{number}, and "
+                        "their organisation has none; name the organisation.", number=item.number)  # fmt: skip
         else:
             raise Invalid(
-                f"#{item.number} counts per organisation: name the organisation whose objection it is."
-            )
+                t("#{number} counts per organisation: name the organisation whose objection it is.",
+                  number=item.number)
+            )  # fmt: skip
         if not wanted:
             raise NotFound(missing)
         entry = wanted[0]
@@ -651,7 +749,7 @@ class Consensus:
                     conn, item.item_id, item.revision, entry.org_id, index
                 )
         if not done:
-            raise NotFound(f"{entry.name} has no objection or block on the current text of #{item.number}.")
+            raise NotFound(_no_objection_of(entry.name, item))
         return next(o for o in await counting_rows.org_objections(self.db, item.item_id)
                     if o.org_id == entry.org_id and o.revision == item.revision)  # fmt: skip
 

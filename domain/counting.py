@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import reduce
+from typing import Literal
 
 from domain.errors import Invalid
-from domain.i18n import Text
+from domain.i18n import Text, t, tn
 from domain.orgs import REGION_SHORT, STAKEHOLDERS
 from storage import counting as counting_rows
 from storage.consensus import Tally
@@ -29,15 +31,22 @@ from storage.db import Source
 __all__ = [
     "MODES", "MODE_LABELS", "PEOPLE", "ORGANISATIONS", "NO_ORG", "Breakdown", "Line", "OrgCount", "ScopedOrg",
     "Support", "breakdown", "org_hint", "org_tally", "parse_counting", "require_counted_orgs",
-    "item_scope", "poll_scope",
+    "item_scope", "poll_scope", "NO_ORG_LABEL", "UNIT_LABELS", "LINE_LABELS", "then",
 ]  # fmt: skip
 
 PEOPLE = "people"
 ORGANISATIONS = "organisations"
 MODES = (PEOPLE, ORGANISATIONS)
-MODE_LABELS = {PEOPLE: "per person", ORGANISATIONS: "per organisation"}
+MODE_LABELS: dict[str, Text] = {PEOPLE: t("per person"), ORGANISATIONS: t("per organisation")}
 NO_ORG = "none"  # the breakdown's line of members who represent no organisation
-NO_ORG_LABEL = "No organisation"
+NO_ORG_LABEL = t("No organisation")
+#: What a breakdown counts, as its heading says it.
+UNIT_LABELS: dict[str, Text] = {
+    ORGANISATIONS: t("organisations"),
+    PEOPLE: t("members, by the organisation they represent"),
+}
+#: The label of every line a breakdown can have (a region, a stakeholder group, no organisation), by key.
+LINE_LABELS: dict[str, Text] = {**REGION_SHORT, **STAKEHOLDERS, NO_ORG: NO_ORG_LABEL}
 
 
 def parse_counting(value: str | None) -> str:
@@ -49,16 +58,26 @@ def parse_counting(value: str | None) -> str:
         return PEOPLE
     if cleaned in ("organisation", "organisations", "organization", "organizations"):
         return ORGANISATIONS
-    raise Invalid("Counting is per person (people) or per organisation (organisations).")
+    raise Invalid(t("Counting is per person (people) or per organisation (organisations)."))
 
 
-async def require_counted_orgs(db: Source, guild_id: int, what: str) -> None:
-    """Refuse counting per organisation where no organisation counts yet (it would count nobody)."""
+_NOBODY_COUNTS: dict[str, Text] = {
+    "point": t(
+        "No organisation counts on this server yet, so a point counted per organisation would count nobody: a "
+        "coordinator imports or verifies organisations first (/org import, /org verify)."
+    ),
+    "poll": t(
+        "No organisation counts on this server yet, so a poll counted per organisation would count nobody: a "
+        "coordinator imports or verifies organisations first (/org import, /org verify)."
+    ),
+}
+
+
+async def require_counted_orgs(db: Source, guild_id: int, what: Literal["point", "poll"]) -> None:
+    """Refuse counting per organisation where no organisation counts yet (it would count nobody); ``what``
+    is counted: a point or a poll."""
     if not await counting_rows.live_scope(db, guild_id, None):
-        raise Invalid(
-            f"No organisation counts on this server yet, so {what} per organisation would count nobody: a "
-            "coordinator imports or verifies organisations first (/org import, /org verify)."
-        )
+        raise Invalid(_NOBODY_COUNTS[what])
 
 
 async def item_scope(
@@ -111,26 +130,33 @@ def org_tally(
     return tally, frozenset(given)
 
 
-def _n(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
+def then(clauses: Sequence[Text]) -> Text:
+    """Clauses of a hint one after the other ("no blocks, 2 objections open, 31 of 34 agree"): each joined
+    to the hint so far by the pattern ``{hint}, {clause}`` (a language may use its own comma)."""
+
+    def join(hint: Text, clause: Text) -> Text:
+        return t("{hint}, {clause}", hint=hint, clause=clause)
+
+    return reduce(join, clauses[1:], clauses[0])
 
 
-def org_hint(tally: Tally, in_scope: int, not_responded: int) -> str:
+def org_hint(tally: Tally, in_scope: int, not_responded: int) -> Text:
     """The judge's hint per organisation, e.g. "no organisation blocks, 0 objections open; 22 of 25
     organisations agree, 3 have not responded"; never a decision (RFC 7282)."""
     blocks = (
-        "no organisation blocks"
+        t("no organisation blocks")
         if tally.block == 0
-        else _n(tally.block, "organisation blocks", "organisations block")
+        else tn("{n} organisation blocks", "{n} organisations block", tally.block)
     )
-    objections = _n(tally.open_objections, "objection open", "objections open")
-    agree = f"{tally.agree} of {_n(in_scope, 'organisation', 'organisations')} agree"
-    parts = [agree]
+    objections = tn("{n} objection open", "{n} objections open", tally.open_objections)
+    organisations = tn("{n} organisation", "{n} organisations", in_scope)
+    parts = [tn("{n} of {organisations} agree", "{n} of {organisations} agree", tally.agree,
+                organisations=organisations)]  # fmt: skip
     if tally.stand_aside:
-        parts.append(_n(tally.stand_aside, "stands aside", "stand aside"))
+        parts.append(tn("{n} stands aside", "{n} stand aside", tally.stand_aside))
     if not_responded:
-        parts.append(_n(not_responded, "has not responded", "have not responded"))
-    return f"{blocks}, {objections}; " + ", ".join(parts)
+        parts.append(tn("{n} has not responded", "{n} have not responded", not_responded))
+    return t("{hint}; {clause}", hint=then([blocks, objections]), clause=then(parts))
 
 
 # -- constituencies ------------------------------------------------------------------------------------------
@@ -159,6 +185,11 @@ class Line:
     @property
     def total(self) -> int:
         return sum(self.counts)
+
+    @property
+    def shown(self) -> Text | str:
+        """The line's label to render in the reader's language."""
+        return LINE_LABELS.get(self.key, self.label)
 
 
 @dataclass(frozen=True)
@@ -192,7 +223,7 @@ def _lines(
     silent = Counter(getattr(o, attr) for o in missing) if missing is not None else None
     lines = []
     for key, label in [*keys.items(), (NO_ORG, NO_ORG_LABEL)]:
-        # the English label (exports and the chart); a member's language is the next step of the wrapping
+        # the English label (what exports write); a member sees ``Line.shown`` in their language
         line = Line(
             key, str(label), tuple(counts[key]), None if silent is None or key == NO_ORG else silent[key]
         )
@@ -203,19 +234,20 @@ def _lines(
 
 def breakdown(
     unit: str,
-    choices: Sequence[tuple[str, str]],
+    choices: Sequence[tuple[str, Text | str]],
     supports: Iterable[Support],
     *,
     scope: Sequence[ScopedOrg] | None = None,
     responded: Collection[int] = (),
 ) -> Breakdown:
-    """Counts per choice per region and per stakeholder group. ``choices`` are (key, label) in order; with
-    ``scope`` (organisation mode) each line also counts its organisations that have not responded."""
+    """Counts per choice per region and per stakeholder group. ``choices`` are (key, label) in order (a label
+    of ours, a Text, is kept in English: what exports write); with ``scope`` (organisation mode) each line
+    also counts its organisations that have not responded."""
     chosen = list(supports)
     keys = tuple(k for k, _ in choices)
     missing = None if scope is None else [o for o in scope if o.org_id not in responded]
     return Breakdown(
-        unit=unit, choices=keys, labels=tuple(label for _, label in choices),
+        unit=unit, choices=keys, labels=tuple(str(label) for _, label in choices),
         by_region=_lines(REGION_SHORT, "region", keys, chosen, missing, keep_empty=True),
         by_stakeholder=_lines(STAKEHOLDERS, "stakeholder", keys, chosen, missing, keep_empty=False),
     )  # fmt: skip

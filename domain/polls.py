@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from domain import counting, record
@@ -23,6 +24,7 @@ from domain.clock import Clock, to_unix
 from domain.counting import ORGANISATIONS, PEOPLE, Breakdown, ScopedOrg
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Group, WorkingGroups
+from domain.i18n import Text, t, tn
 from domain.permissions import Actor
 from domain.refs import by_number, found
 from domain.text import cell, strip_controls
@@ -125,9 +127,12 @@ def clean_question(question: str) -> str:
     """The question trimmed; raises Invalid or TooLong."""
     cleaned = strip_controls(question).strip()
     if not cleaned:
-        raise Invalid("The question is empty; write the question to ask.")
+        raise Invalid(t("The question is empty; write the question to ask."))
     if len(cleaned) > QUESTION_MAX:
-        raise TooLong(f"A question can be at most {QUESTION_MAX} characters; this one has {len(cleaned)}.")
+        raise TooLong(
+            t("A question can be at most {limit} characters; this one has {length}.", limit=QUESTION_MAX,
+              length=len(cleaned))
+        )  # fmt: skip
     return cleaned
 
 
@@ -139,18 +144,28 @@ def clean_options(options: Iterable[str]) -> list[str]:
     """2 to 25 distinct options (ignoring letter case), each at most 80 characters; raises otherwise."""
     labels = [" ".join(strip_controls(o).split()) for o in options if strip_controls(o).strip()]
     if len(labels) < OPTIONS_MIN:
-        raise Invalid("A poll needs at least 2 options, separated by semicolons, e.g. “Yes; No; Abstain”.")
+        raise Invalid(t("A poll needs at least 2 options, separated by semicolons, e.g. “Yes; No; Abstain”."))
     if len(labels) > OPTIONS_MAX:
-        raise Invalid(f"A poll can have at most {OPTIONS_MAX} options; this one has {len(labels)}.")
+        raise Invalid(
+            t(
+                "A poll can have at most {limit} options; this one has {count}.",
+                limit=OPTIONS_MAX,
+                count=len(labels),
+            )
+        )
     seen: dict[str, int] = {}
     for n, label in enumerate(labels, start=1):
         if len(label) > OPTION_MAX:
-            raise TooLong(f"An option can be at most {OPTION_MAX} characters; option {n} has {len(label)}.")
+            raise TooLong(
+                t("An option can be at most {limit} characters; option {option_number} has {length}.",
+                  limit=OPTION_MAX, option_number=n, length=len(label))
+            )  # fmt: skip
         key = _option_key(label)
         if key in seen:
             raise Invalid(
-                f"Options {seen[key]} and {n} are the same (“{label[:40]}”); make each option different."
-            )
+                t("Options {first_number} and {second_number} are the same (“{option}”); make each option "
+                  "different.", first_number=seen[key], second_number=n, option=label[:40])
+            )  # fmt: skip
         seen[key] = n
     return labels
 
@@ -160,14 +175,16 @@ def close_time(duration: str | None, closes: str | None, zone: ZoneInfo, now: da
     duration = duration.strip() if duration else None
     closes = closes.strip() if closes else None
     if duration and closes:
-        raise Invalid("Give either a duration or a close time, not both.")
+        raise Invalid(t("Give either a duration or a close time, not both."))
     if closes:
-        return parse_future(closes, zone, now, within=LONGEST, rule="a poll closes at most {limit} from now")
+        return parse_future(
+            closes, zone, now, within=LONGEST, rule=t("a poll closes at most {limit} from now")
+        )
     if not duration:
         return now + DEFAULT_DURATION
-    delta = parse_duration(duration, longest=LONGEST, rule="a poll runs at most {limit}")
+    delta = parse_duration(duration, longest=LONGEST, rule=t("a poll runs at most {limit}"))
     if delta <= timedelta(0):
-        raise Invalid("A poll must run for some time; give a duration like 30m, 2h or 3d.")
+        raise Invalid(t("A poll must run for some time; give a duration like 30m, 2h or 3d."))
     return now + delta
 
 
@@ -271,6 +288,26 @@ def ballots_csv(view: PollView, voters: Iterable[VoterRow]) -> str:
 
 # -- use cases ---------------------------------------------------------------------------------
 
+Managing = Literal["close", "nudge voters of"]
+
+
+def _not_manager(doing: Managing, number: int, group: str | None) -> Text:
+    """The refusal of a member who may not manage a poll (one whole sentence per act, with or without the
+    poll's group)."""
+    if group is not None:
+        if doing == "close":
+            return t("Only the creator of poll #{number}, conveners of {group} or coordinators can close it.",
+                     number=number, group=group)  # fmt: skip
+        return t("Only the creator of poll #{number}, conveners of {group} or coordinators can nudge voters of it.",
+                 number=number, group=group)  # fmt: skip
+    if doing == "close":
+        return t("Only the creator of poll #{number} or coordinators can close it.", number=number)
+    return t("Only the creator of poll #{number} or coordinators can nudge voters of it.", number=number)
+
+
+def _nobody_left(poll: Poll) -> Text:
+    return t("Poll #{number} is closed; there is nobody left to nudge.", number=poll.number)
+
 
 async def _result_event(conn: Connection, poll: Poll) -> record.Event:
     """The record's entry of a closed poll: votes per option and ballots, as they count (per organisation:
@@ -324,7 +361,16 @@ class Polls:
     async def by_id(self, guild_id: int, poll_id: int) -> Poll:
         """A poll by database id, only if it belongs to this server."""
         return found(
-            await poll_rows.get_poll(self.db, guild_id, poll_id), "That poll does not exist on this server."
+            await poll_rows.get_poll(self.db, guild_id, poll_id),
+            t("That poll does not exist on this server."),
+        )
+
+    async def group_of(self, poll: Poll) -> Group | None:
+        """The poll's working group, if any (its public posts speak the group's language)."""
+        return (
+            None
+            if poll.group_id is None
+            else await group_rows.get_group(self.db, poll.guild_id, poll.group_id)
         )
 
     async def view(self, poll: Poll) -> PollView:
@@ -456,17 +502,14 @@ class Polls:
             return False
         return await group_rows.is_convener(self.db, poll.group_id, actor.user_id)
 
-    async def _require_manager(self, actor: Actor, poll: Poll, doing: str) -> None:
+    async def _require_manager(self, actor: Actor, poll: Poll, doing: Managing) -> None:
         if not await self.can_manage(actor, poll):
             group = (
                 None
                 if poll.group_id is None
                 else await group_rows.get_group(self.db, poll.guild_id, poll.group_id)
             )
-            whose = f", conveners of {group.name}" if group else ""
-            raise NotAllowed(
-                f"Only the creator of poll #{poll.number}{whose} or coordinators can {doing} it."
-            )
+            raise NotAllowed(_not_manager(doing, poll.number, group.name if group else None))
 
     # -- creating ------------------------------------------------------------------------------
 
@@ -491,24 +534,25 @@ class Polls:
         mode = counting.parse_counting(count)
         if mode == ORGANISATIONS and role_id is not None:
             raise Invalid(
-                "A poll counted per organisation can be limited to a working group (its organisations), not to a "
-                "role; leave the role out."
-            )
+                t("A poll counted per organisation can be limited to a working group (its organisations), not "
+                  "to a role; leave the role out.")
+            )  # fmt: skip
         question = clean_question(question)
         labels = clean_options(split_options(options) if isinstance(options, str) else options)
         if not 1 <= choices <= len(labels):
             raise Invalid(
-                f"Choices is how many options a member may pick: from 1 to {len(labels)} for this poll."
-            )
+                t("Choices is how many options a member may pick: from 1 to {count} for this poll.",
+                  count=len(labels))
+            )  # fmt: skip
         now = self.clock.now()
         closes_at = to_unix(close_time(duration, closes, self.zone, now))
         found = await self.groups.resolve(actor.guild_id, group) if group and group.strip() else None
         if found is not None and role_id is not None:
-            raise Invalid("Limit a poll to a working group or to a role, not both.")
+            raise Invalid(t("Limit a poll to a working group or to a role, not both."))
         if found is not None and found.archived_at is not None:
-            raise Closed(f"{found.name} is archived and takes no new polls.")
+            raise Closed(t("{group} is archived and takes no new polls.", group=found.name))
         if mode == ORGANISATIONS:
-            await counting.require_counted_orgs(self.db, actor.guild_id, "a poll counted")
+            await counting.require_counted_orgs(self.db, actor.guild_id, "poll")
         async with self.db.transaction() as conn:
             await server_rows.ensure_guild(conn, actor.guild_id, to_unix(now))
             await server_rows.upsert_members(
@@ -517,7 +561,7 @@ class Polls:
             if found is not None:
                 fresh = await group_rows.get_group(conn, actor.guild_id, found.group_id)
                 if fresh is None or fresh.archived_at is not None:
-                    raise Closed(f"{found.name} is archived and takes no new polls.")
+                    raise Closed(t("{group} is archived and takes no new polls.", group=found.name))
             poll_id = await poll_rows.insert_poll(
                 conn, guild_id=actor.guild_id, question=question, options=labels, author_id=actor.user_id,
                 group_id=found.group_id if found else None, role_id=role_id,
@@ -550,43 +594,57 @@ class Polls:
         """
         wanted = set(positions)
         if toggle and len(wanted) != 1:
-            raise Invalid("Pick one option at a time.")
+            raise Invalid(t("Pick one option at a time."))
         if not wanted:
-            raise Invalid("Choose at least one option.")
+            raise Invalid(t("Choose at least one option."))
         now = to_unix(self.clock.now())
         key = ballot_key(self._secret, poll_id, actor.user_id)
 
         def decide(ctx: poll_rows.VoteContext) -> tuple[Poll, int]:
             poll = ctx.poll
             if poll is None:
-                raise NotFound("That poll does not exist on this server.")
+                raise NotFound(t("That poll does not exist on this server."))
             if poll.closed_at is not None or now >= poll.closes_at:
-                raise Closed(f"Poll #{poll.number} is closed; its result is final.")
+                raise Closed(t("Poll #{number} is closed; its result is final.", number=poll.number))
             if poll.anonymous and poll.poll_id not in self._key_ok:
                 if ctx.key_check() != self._check:
                     raise Closed(
-                        f"Anonymous poll #{poll.number} can't take votes: the bot's ballot key changed since it "
-                        "opened, so ballots can't be recognised. Its creator or a coordinator can close it."
-                    )
+                        t("Anonymous poll #{number} can't take votes: the bot's ballot key changed since it "
+                          "opened, so ballots can't be recognised. Its creator or a coordinator can close it.",
+                          number=poll.number)
+                    )  # fmt: skip
                 self._key_ok.add(poll.poll_id)
             if any(not 1 <= p <= poll.option_count for p in wanted):
-                raise Invalid(f"That option is not on poll #{poll.number}; use the poll's buttons or menu.")
+                raise Invalid(
+                    t(
+                        "That option is not on poll #{number}; use the poll's buttons or menu.",
+                        number=poll.number,
+                    )
+                )
             if poll.counting == ORGANISATIONS:
                 self._check_org_voter(poll, ctx)
             elif poll.role_id is not None and not actor.holds_role(poll.role_id):
                 raise NotAllowed(
-                    f"Only members with the {poll.role_name} role can vote in poll #{poll.number}."
-                )
+                    t("Only members with the {role} role can vote in poll #{number}.", role=poll.role_name,
+                      number=poll.number)
+                )  # fmt: skip
             elif poll.group_id is not None and not ctx.is_member(poll.group_id):
                 raise NotAllowed(
-                    f"Only members of {ctx.group_name(poll.group_id)} can vote in poll #{poll.number}; join the "
-                    "group with /wg join first."
-                )
+                    t("Only members of {group} can vote in poll #{number}; join the group with /wg join first.",
+                      group=ctx.group_name(poll.group_id), number=poll.number)
+                )  # fmt: skip
             # multiple choice: a click adds or removes one option; a single-choice click or a select replaces
             new = ctx.current ^ picks_mask(wanted) if toggle and poll.choices > 1 else picks_mask(wanted)
             if len(mask_positions(new)) > poll.choices:
-                hint = "; click one of yours again to remove it first" if toggle else ""
-                raise Invalid(f"You can choose at most {poll.choices} options in poll #{poll.number}{hint}.")
+                # English says "options" whatever the number (as it always did); other languages choose
+                raise Invalid(
+                    tn("You can choose at most {n} options in poll #{number}; click one of yours again to remove "
+                       "it first.", "You can choose at most {n} options in poll #{number}; click one of yours "
+                       "again to remove it first.", poll.choices, number=poll.number)
+                    if toggle
+                    else tn("You can choose at most {n} options in poll #{number}.",
+                            "You can choose at most {n} options in poll #{number}.", poll.choices, number=poll.number)
+                )  # fmt: skip
             return poll, new
 
         def org_key(org_id: int) -> bytes:
@@ -609,21 +667,27 @@ class Polls:
         rep = ctx.representation
         if rep is None:
             raise NotAllowed(
-                f"Poll #{poll.number} counts one ballot per organisation, cast by its voice: you represent no "
-                "organisation, so you can't vote in it. To vote for yours, ask to represent it with /org join."
-            )
+                t("Poll #{number} counts one ballot per organisation, cast by its voice: you represent no "
+                  "organisation, so you can't vote in it. To vote for yours, ask to represent it with /org join.",
+                  number=poll.number)
+            )  # fmt: skip
         if not rep.is_voice:
             voice = ctx.voice_name(rep.org_id)
-            named = f"its voice, {voice}," if voice else "its voice"
             raise NotAllowed(
-                f"Poll #{poll.number} counts one ballot per organisation: only {named} votes for {rep.name}, and "
-                "your click changed nothing. Ask them, or ask a coordinator to hand you the voice (/org voice)."
-            )
+                t("Poll #{number} counts one ballot per organisation: only its voice, {voice}, votes for {org}, "
+                  "and your click changed nothing. Ask them, or ask a coordinator to hand you the voice "
+                  "(/org voice).", number=poll.number, voice=voice, org=rep.name)
+                if voice
+                else t("Poll #{number} counts one ballot per organisation: only its voice votes for {org}, and "
+                       "your click changed nothing. Ask them, or ask a coordinator to hand you the voice "
+                       "(/org voice).", number=poll.number, org=rep.name)
+            )  # fmt: skip
         if poll.group_id is not None and not ctx.org_in_group(rep.org_id, poll.group_id):
             raise NotAllowed(
-                f"Poll #{poll.number} is for the organisations of {ctx.group_name(poll.group_id)}: {rep.name} has no "
-                "representative in that group (one of them joins it with /wg join)."
-            )
+                t("Poll #{number} is for the organisations of {group}: {org} has no representative in that group "
+                  "(one of them joins it with /wg join).", number=poll.number, group=ctx.group_name(poll.group_id),
+                  org=rep.name)
+            )  # fmt: skip
 
     async def _ballot(self, poll: Poll, picks: int, *, changed: bool) -> Ballot:
         labels = self._labels.get(poll.poll_id)
@@ -687,7 +751,7 @@ class Polls:
         now = to_unix(self.clock.now())
         closed = await self._close(poll.guild_id, poll.poll_id, min(now, poll.closes_at), actor.user_id)
         if closed is None:
-            raise Conflict(f"Poll #{poll.number} is already closed.")
+            raise Conflict(t("Poll #{number} is already closed.", number=poll.number))
         return closed
 
     async def close_due(self, guild_id: int, poll_id: int) -> Poll | None:
@@ -724,40 +788,45 @@ class Polls:
         if isinstance(poll, str):
             poll = await self.resolve(actor.guild_id, poll)
         elif poll.guild_id != actor.guild_id:
-            raise NotFound("That poll does not exist on this server.")
+            raise NotFound(t("That poll does not exist on this server."))
         await self._require_manager(actor, poll, "nudge voters of")
         if self.is_closed(poll):
-            raise Closed(f"Poll #{poll.number} is closed; there is nobody left to nudge.")
+            raise Closed(_nobody_left(poll))
         if poll.group_id is None and poll.role_id is None and poll.counting == PEOPLE:
             raise Invalid(
-                f"Nudging needs a poll limited to a working group or a role; poll #{poll.number} is open to "
-                "everyone, so there is no list of who should vote."
-            )
+                t("Nudging needs a poll limited to a working group or a role; poll #{number} is open to "
+                  "everyone, so there is no list of who should vote.", number=poll.number)
+            )  # fmt: skip
         now = to_unix(self.clock.now())
         every = int(NUDGE_EVERY.total_seconds())
         async with self.db.transaction() as conn:
             fresh = await poll_rows.get_poll(conn, actor.guild_id, poll.poll_id)
             assert fresh is not None
             if fresh.closed_at is not None:
-                raise Closed(f"Poll #{poll.number} is closed; there is nobody left to nudge.")
+                raise Closed(_nobody_left(poll))
             if fresh.nudged_at is not None and now - fresh.nudged_at < every:
                 minutes = max(1, (fresh.nudged_at + every - now + 59) // 60)
                 raise Conflict(
-                    f"Poll #{poll.number} was nudged less than an hour ago; you can nudge again in {minutes} minutes."
-                )
+                    tn("Poll #{number} was nudged less than an hour ago; you can nudge again in {n} minute.",
+                       "Poll #{number} was nudged less than an hour ago; you can nudge again in {n} minutes.",
+                       minutes, number=poll.number)
+                )  # fmt: skip
             if fresh.counting == ORGANISATIONS:
                 missing = await self._silent_voices(conn, fresh)
             else:
                 missing = await self._silent_members(conn, fresh, role_member_ids)
             if not missing:
-                everyone = (
-                    "Every organisation that counts"
+                raise Conflict(
+                    t("Every organisation that counts in poll #{number} has voted; there is nobody to nudge.",
+                      number=poll.number)
                     if fresh.counting == ORGANISATIONS
-                    else "Everyone who can vote"
-                )
-                raise Conflict(f"{everyone} in poll #{poll.number} has voted; there is nobody to nudge.")
+                    else t("Everyone who can vote in poll #{number} has voted; there is nobody to nudge.",
+                           number=poll.number)
+                )  # fmt: skip
             if not await poll_rows.claim_nudge(conn, fresh.poll_id, now, every):
-                raise Conflict(f"Poll #{poll.number} was nudged less than an hour ago; try again later.")
+                raise Conflict(
+                    t("Poll #{number} was nudged less than an hour ago; try again later.", number=poll.number)
+                )
         return Nudge(fresh, tuple(missing), fresh.counting == ORGANISATIONS)
 
     async def _silent_members(

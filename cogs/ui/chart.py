@@ -121,17 +121,20 @@ def render_breakdown(
     title: str,
     choices: Sequence[tuple[str, str]],
     sections: Sequence[tuple[str, Sequence[tuple[str, Sequence[int], int | None]]]],
-    footer: str,
+    footer: str | Text,
+    lang: str = "en",
 ) -> bytes:
     """Stacked horizontal bars, one per line (a region, a stakeholder group), split by choice; ``choices``
-    are (key, label), ``sections`` (heading, [(line label, counts per choice, not responded or None)]).
+    are (key, label), ``sections`` (heading, [(line label, counts per choice, not responded or None)]), all
+    as they are shown; the chart's own words (the legend of silence, the counts, the footer) in ``lang``.
     Bars share one scale (the longest line), so regions can be compared at a glance. PNG bytes."""
+    footer = render(footer, lang)
     title_font, font, small = _font(22), _font(17), _font(14)
     title_lines = textwrap.wrap(" ".join(title.split()), width=70)[:2] or [""]
     silent_used = any(s for _, lines in sections for _, _, s in lines)
     legend = [(label, _colour(key, n)) for n, (key, label) in enumerate(choices)]
     if silent_used:
-        legend.append(("not responded", SILENT))
+        legend.append((t("not responded").render(lang), SILENT))
     legend_rows: list[list[tuple[str, tuple[int, int, int]]]] = [[]]
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     used = 0
@@ -182,7 +185,11 @@ def render_breakdown(
                                    fill=colour)  # fmt: skip
                     start += length
             total = sum(counts)
-            note = f"{total}" + (f" (+{silent} silent)" if silent else "")
+            note = (
+                t("{total} (+{silent} silent)", total=total, silent=silent).render(lang)
+                if silent
+                else f"{total}"
+            )
             draw.text((bar_left + bar_width + 12, y + 8), _fit(draw, note, small, COUNT_WIDTH - 14), font=small,
                       fill=TEXT)  # fmt: skip
             y += ROW

@@ -1,9 +1,10 @@
-"""How consensus items look: the item message, its position buttons, the reason form, lists and details."""
+"""How consensus items look: the item message, its position buttons, the reason form, lists and details,
+each in the language it is shown in (``lang``)."""
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
@@ -11,18 +12,16 @@ from cogs.ui.boundary import Routed, guarded
 from cogs.ui.common import clip, mention, when
 from cogs.ui.counting import breakdown_blocks, mode_tag
 from cogs.ui.limits import embed_pages, fit_embed
-from domain.consensus import STANCE_LABELS, STATUS_LABELS, Item, ItemDetails, ItemView, Stated
+from domain.consensus import STANCE_LABELS, STATUS_TEXTS, Item, ItemDetails, ItemView, Stated
+from domain.i18n import Text, t, tn
 from domain.orgs import REGION_SHORT
-
-if TYPE_CHECKING:
-    pass
 
 REASON_ID = re.compile(r"item:reason:v1:(?P<item_id>[0-9]{1,18}):(?P<stance>object|block)")
 STANCE_STYLE = {
-    "agree": ("Agree", discord.ButtonStyle.success),
-    "stand_aside": ("Stand aside", discord.ButtonStyle.secondary),
-    "object": ("Object", discord.ButtonStyle.primary),
-    "block": ("Block", discord.ButtonStyle.danger),
+    "agree": (t("Agree"), discord.ButtonStyle.success),
+    "stand_aside": (t("Stand aside"), discord.ButtonStyle.secondary),
+    "object": (t("Object"), discord.ButtonStyle.primary),
+    "block": (t("Block"), discord.ButtonStyle.danger),
 }
 STATUS_COLOUR = {
     "open": discord.Colour.blurple(),
@@ -33,74 +32,105 @@ STATUS_COLOUR = {
     "answered": discord.Colour.green(),
     "dropped": discord.Colour.dark_grey(),
 }
+KINDS = {"point": t("point"), "question": t("question")}
 
 
-def label(item: Item) -> str:
-    return f"{'Point' if item.kind == 'point' else 'Question'} #{item.number}"
+def _user(user_id: int) -> str:
+    """A member's mention as markup (never pings here)."""
+    return f"<@{user_id}>"
 
 
-def tally_line(view: ItemView) -> str:
-    t = view.tally
-    return f"Agree {t.agree} · Stand aside {t.stand_aside} · Object {t.object} · Block {t.block}"
+def _time(unix: int | None, style: str = "f") -> str:
+    """A time as Discord markup: each member sees it in their own zone."""
+    return f"<t:{unix}:{style}>"
 
 
-def item_embed(view: ItemView) -> discord.Embed:
-    """The item's message. User text goes in the embed as typed; embeds never ping anyone."""
+def label(item: Item) -> Text:
+    """ "Point #3" or "Question #3"."""
+    if item.kind == "point":
+        return t("Point #{number}", number=item.number)
+    return t("Question #{number}", number=item.number)
+
+
+def tally_line(view: ItemView, lang: str) -> str:
+    tally = view.tally
+    return t(
+        "Agree {agree} · Stand aside {stand_aside} · Object {object} · Block {block}",
+        agree=tally.agree,
+        stand_aside=tally.stand_aside,
+        object=tally.object,
+        block=tally.block,
+    ).render(lang)
+
+
+def _said(stance: str, reason: str | None) -> Text:
+    """A position as the lists show it: its stance, and its reason if it has one."""
+    if reason:
+        return t("{stance}: {reason}", stance=STANCE_LABELS[stance], reason=reason)
+    return STANCE_LABELS[stance]
+
+
+def item_embed(view: ItemView, lang: str) -> discord.Embed:
+    """The item's message in ``lang``. User text goes in the embed as typed; embeds never ping anyone."""
     item = view.item
-    status = STATUS_LABELS[item.status]
+    status = STATUS_TEXTS[item.status].render(lang)
+
+    def field(name: Text, value: str, *, inline: bool = True) -> None:
+        embed.add_field(name=name.render(lang), value=value, inline=inline)
+
     embed = discord.Embed(
-        title=f"{label(item)} · {status}",
+        title=f"{label(item).render(lang)} · {status}",
         description=item.text,
         colour=STATUS_COLOUR[item.status],
     )
     if view.group is not None:
-        embed.add_field(name="Working group", value=clip(view.group.name, 100))
-    embed.add_field(name="Proposed by", value=f"<@{item.author_id}>")
+        field(t("Working group"), clip(view.group.name, 100))
+    field(t("Proposed by"), f"<@{item.author_id}>")
     if item.revision > 1:
-        embed.add_field(name="Revision", value=f"{item.revision}")
+        field(t("Revision"), f"{item.revision}")
     if item.kind == "point" and view.orgs is not None:
         orgs = view.orgs
-        embed.add_field(name="Positions of organisations (counted)", value=tally_line(view), inline=False)
-        embed.add_field(name="Organisations", value=f"{len(orgs.in_scope)} counted · {len(orgs.not_responded)} "
-                        "not responded")  # fmt: skip
-        embed.add_field(name="Open objections", value=str(view.tally.open_objections))
-        embed.add_field(
-            name="Shown, not counted",
-            value=f"{orgs.other_reps} by representatives who are not the voice · {orgs.unaffiliated} by members "
-            "without an organisation",
-            inline=False,
-        )
+        field(t("Positions of organisations (counted)"), tally_line(view, lang), inline=False)
+        counted = t("{counted} counted · {silent} not responded", counted=len(orgs.in_scope),
+                    silent=len(orgs.not_responded))  # fmt: skip
+        field(t("Organisations"), counted.render(lang))
+        field(t("Open objections"), str(view.tally.open_objections))
+        apart = t("{others} by representatives who are not the voice · {apart} by members without an organisation",
+                  others=orgs.other_reps, apart=orgs.unaffiliated)  # fmt: skip
+        field(t("Shown, not counted"), apart.render(lang), inline=False)
         if item.status == "open":
-            embed.add_field(name="Hint for the conveners", value=view.hint, inline=False)
+            field(t("Hint for the conveners"), view.hint.render(lang), inline=False)
     elif item.kind == "point":
-        embed.add_field(name="Positions", value=tally_line(view), inline=False)
-        embed.add_field(name="Open objections", value=str(view.tally.open_objections))
+        field(t("Positions"), tally_line(view, lang), inline=False)
+        field(t("Open objections"), str(view.tally.open_objections))
         if item.status == "open":
-            embed.add_field(name="Hint for the conveners", value=view.hint, inline=False)
+            field(t("Hint for the conveners"), view.hint.render(lang), inline=False)
     if item.deadline_at is not None and item.status == "open":
-        embed.add_field(name="Comment deadline", value=when(item.deadline_at), inline=False)
+        field(t("Comment deadline"), when(item.deadline_at), inline=False)
     if item.revision > 1 and item.status == "open":
-        embed.add_field(
-            name="Amended",
-            value=f"The text changed (revision {item.revision}): members need to confirm again.",
-            inline=False,
-        )
+        changed = t("The text changed (revision {revision_number}): members need to confirm again.",
+                    revision_number=item.revision)  # fmt: skip
+        field(t("Amended"), changed.render(lang), inline=False)
     if item.status != "open":
-        called = f"Called by <@{item.decided_by}> <t:{item.decided_at}:f>" if item.decided_by else "Decided"
-        outcome = f"**{status}** — {called}"
+        called = (
+            t("Called by {member} {time}", member=_user(item.decided_by), time=_time(item.decided_at))
+            if item.decided_by
+            else t("Decided")
+        )
+        outcome = f"**{status}** — {called.render(lang)}"
         if item.answer:
-            outcome += f"\nAnswer: {clip(item.answer, 900)}"
+            outcome += "\n" + t("Answer: {answer}", answer=clip(item.answer, 900)).render(lang)
         if item.outcome_note:
-            outcome += f"\nNote: {clip(item.outcome_note, 900)}"
-        embed.add_field(name="Outcome", value=outcome, inline=False)  # fit_embed keeps it within 1,024
-    counted = (
-        " · counted per organisation: each organisation's voice speaks for it"
+            outcome += "\n" + t("Note: {note}", note=clip(item.outcome_note, 900)).render(lang)
+        field(t("Outcome"), outcome, inline=False)  # fit_embed keeps it within 1,024
+    footer = (
+        t("{item} · counted per organisation: each organisation's voice speaks for it · /consensus show {number} "
+          "for every position and reason", item=label(item), number=item.number)
         if view.orgs is not None
-        else ""
-    )
-    embed.set_footer(
-        text=f"{label(item)}{counted} · /consensus show {item.number} for every position and reason"
-    )
+        else t("{item} · /consensus show {number} for every position and reason", item=label(item),
+               number=item.number)
+    )  # fmt: skip
+    embed.set_footer(text=footer.render(lang))
     return fit_embed(embed)
 
 
@@ -109,15 +139,17 @@ class PositionButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"item:pos:v1:(?P<item_id>[0-9]{1,18}):(?P<stance>agree|stand_aside|object|block)",
 ):
-    """Agree / Stand aside / Object / Block on a point's message; works after restarts."""
+    """Agree / Stand aside / Object / Block on a point's message (labelled in the message's language);
+    works after restarts."""
 
-    def __init__(self, item_id: int, stance: str, *, disabled: bool = False) -> None:
+    def __init__(self, item_id: int, stance: str, *, disabled: bool = False, lang: str = "en") -> None:
         text, style = STANCE_STYLE[stance]
         super().__init__(
             discord.ui.Button(
-                label=text, style=style, custom_id=f"item:pos:v1:{item_id}:{stance}", disabled=disabled
+                label=text.render(lang), style=style, custom_id=f"item:pos:v1:{item_id}:{stance}",
+                disabled=disabled,
             )
-        )
+        )  # fmt: skip
         self.item_id = item_id
         self.stance = stance
 
@@ -131,39 +163,44 @@ class PositionButton(
         await guarded(interaction, self.handle(interaction, self.item_id, self.stance))
 
 
-def item_components(item: Item) -> discord.ui.View:
-    """Position buttons for an open point; none for questions and decided points."""
+def item_components(item: Item, lang: str) -> discord.ui.View:
+    """Position buttons for an open point (labelled in ``lang``); none for questions and decided points."""
     view = discord.ui.View(timeout=None)
     if item.kind == "point" and item.status == "open":
         for stance in STANCE_STYLE:
-            view.add_item(PositionButton(item.item_id, stance))
+            view.add_item(PositionButton(item.item_id, stance, lang=lang))
     return view
 
 
-def message_kwargs(view: ItemView) -> dict[str, Any]:
-    """What an edit of the item message sends."""
-    return {"content": None, "embed": item_embed(view), "view": item_components(view.item)}
+def message_kwargs(view: ItemView, lang: str) -> dict[str, Any]:
+    """What an edit of the item message sends (in ``lang``, the message's language)."""
+    return {"content": None, "embed": item_embed(view, lang), "view": item_components(view.item, lang)}
 
 
 class ReasonModal(discord.ui.Modal):
-    """Asks for the reason of an objection or block. The submit is handled by the cog's listener, by custom_id,
-    so a form opened before a restart still works after it."""
+    """Asks for the reason of an objection or block (in the member's language). The submit is handled by
+    the cog's listener, by custom_id, so a form opened before a restart still works after it."""
 
-    def __init__(self, item: Item, stance: str) -> None:
+    def __init__(self, item: Item, stance: str, lang: str = "en") -> None:
+        title = (
+            t("Block: {item}", item=label(item))
+            if stance == "block"
+            else t("Object: {item}", item=label(item))
+        )
         super().__init__(
-            title=clip(f"{STANCE_LABELS[stance].capitalize()}: {label(item)}", 45),
+            title=clip(title.render(lang), 45),
             custom_id=f"item:reason:v1:{item.item_id}:{stance}",
             timeout=900,
         )
         self.add_item(
             discord.ui.TextInput(
-                label="Your reason (required)",
+                label=t("Your reason (required)").render(lang),
                 custom_id="reason",
                 style=discord.TextStyle.paragraph,
                 min_length=1,
                 max_length=1000,
                 required=True,
-                placeholder="What would have to change for you to agree?",
+                placeholder=t("What would have to change for you to agree?").render(lang),
             )
         )
 
@@ -185,81 +222,104 @@ def modal_values(data: dict[str, Any]) -> dict[str, str]:
     return values
 
 
-def list_pages(items: list[Item], title: str) -> list[discord.Embed]:
+def list_pages(items: list[Item], title: str, lang: str) -> list[discord.Embed]:
     """/consensus list: one line per item, as many pages as it takes."""
     lines = [
-        f"**#{item.number}** {item.kind} · {STATUS_LABELS[item.status]}{mode_tag(item.counting)} — "
-        f"{clip(' '.join(item.text.split()), 120)}"
+        f"**#{item.number}** {KINDS[item.kind].render(lang)} · {STATUS_TEXTS[item.status].render(lang)}"
+        f"{mode_tag(item.counting, lang)} — {clip(' '.join(item.text.split()), 120)}"
         for item in items
     ]
     return embed_pages(
-        title, lines, colour=discord.Colour.blurple(), footer=f"{len(items)} items",
-        empty="No items match. Propose one with /consensus propose.", per_page=10,
+        title, lines, colour=discord.Colour.blurple(), footer=tn("{n} item", "{n} items", len(items)),
+        empty=t("No items match. Propose one with /consensus propose."), per_page=10, lang=lang,
     )  # fmt: skip
 
 
 OBJECTION_STATE = {
-    "open": "open",
-    "addressed": "addressed",
-    "in_the_rough": "in the rough",
-    "withdrawn": "withdrawn",
+    "open": t("open"),
+    "addressed": t("addressed"),
+    "in_the_rough": t("in the rough"),
+    "withdrawn": t("withdrawn"),
 }
 
 
-def details_blocks(details: ItemDetails) -> list[str]:
-    """The full record of an item as Markdown blocks (an entry each; names are the ones the bot recorded,
-    and nothing pings). Every position, reason and objection is there, however many: the caller pages it."""
+def _objection(stance: str, revision: int, who: str, reason: str, state: str) -> Text:
+    """An objection register's entry: "- rev 2: <who> objects: <reason> — *open*"."""
+    if stance == "block":
+        return t("- rev {revision_number}: {who} blocks: {reason} — *{state}*", revision_number=revision, who=who,
+                 reason=reason, state=OBJECTION_STATE[state])  # fmt: skip
+    return t("- rev {revision_number}: {who} objects: {reason} — *{state}*", revision_number=revision, who=who,
+             reason=reason, state=OBJECTION_STATE[state])  # fmt: skip
+
+
+def details_blocks(details: ItemDetails, lang: str) -> list[str]:
+    """The full record of an item as Markdown blocks in ``lang`` (an entry each; names are the ones the bot
+    recorded, and nothing pings). Every position, reason and objection is there, however many: the caller
+    pages it."""
     view = details.view
     item = view.item
-    head = [f"**{label(item)}** · {STATUS_LABELS[item.status]}"]
+
+    def say(text: Text) -> str:
+        return text.render(lang)
+
+    head = [f"**{say(label(item))}** · {say(STATUS_TEXTS[item.status])}"]
     if view.group is not None:
-        head.append(f"Working group: {view.group.name}")
-    head.append(f"Proposed by <@{item.author_id}> <t:{item.created_at}:f>")
+        head.append(say(t("Working group: {group}", group=view.group.name)))
+    head.append(
+        say(t("Proposed by {member} {time}", member=_user(item.author_id), time=_time(item.created_at)))
+    )
     if item.deadline_at:
-        head.append(f"Comment deadline: {when(item.deadline_at)}")
-    blocks = ["\n".join(head), "**Text**\n" + item.text]
+        head.append(say(t("Comment deadline: {when}", when=when(item.deadline_at))))
+    blocks = ["\n".join(head), say(t("**Text**")) + "\n" + item.text]
     if item.answer:
-        blocks.append("**Answer**\n" + item.answer)
+        blocks.append(say(t("**Answer**")) + "\n" + item.answer)
     if item.status != "open" and item.decided_by:
-        outcome = f"**Outcome**: {STATUS_LABELS[item.status]}, called by <@{item.decided_by}> <t:{item.decided_at}:f>"
+        outcome = say(t("**Outcome**: {status}, called by {member} {time}", status=STATUS_TEXTS[item.status],
+                        member=_user(item.decided_by), time=_time(item.decided_at)))  # fmt: skip
         if item.outcome_note:
-            outcome += f"\nNote: {item.outcome_note}"
+            outcome += "\n" + say(t("Note: {note}", note=item.outcome_note))
         blocks.append(outcome)
     if item.kind == "point" and view.orgs is not None:
-        blocks += _org_blocks(details)
+        blocks += _org_blocks(details, lang)
     elif item.kind == "point":
-        blocks.append(f"**Positions on revision {item.revision}** ({tally_line(view)})\nHint: {view.hint}")
+        positions = t("**Positions on revision {revision_number}** ({tally})", revision_number=item.revision,
+                      tally=tally_line(view, lang))  # fmt: skip
+        blocks.append(say(positions) + "\n" + say(t("Hint: {hint}", hint=view.hint)))
         current = [p for p in details.positions if p.revision == item.revision]
         for p in current:
-            reason = f": {p.reason}" if p.reason else ""
-            blocks.append(f"- <@{p.user_id}> ({p.display_name}) — {STANCE_LABELS[p.stance]}{reason}")
+            said = _said(p.stance, p.reason)
+            blocks.append(say(t("- {member} ({name}) — {said}", member=_user(p.user_id), name=p.display_name,
+                                said=said)))  # fmt: skip
         if not current:
-            blocks.append("- nobody yet")
+            blocks.append(say(t("- nobody yet")))
         if details.objections:
-            blocks.append(f"**Objection register** ({len(details.objections)})")
+            blocks.append(say(t("**Objection register** ({count})", count=len(details.objections))))
             for o in details.objections:
-                entry = f"- rev {o.revision}: <@{o.user_id}> ({o.display_name}) {o.stance}s: {o.reason} — *{OBJECTION_STATE[o.state]}*"
+                who = f"<@{o.user_id}> ({o.display_name})"
+                entry = say(_objection(o.stance, o.revision, who, o.reason, o.state))
                 if o.note:
                     entry += f" ({o.note})"
                 blocks.append(entry)
         if view.group is not None:
-            missing = " ".join(f"<@{uid}>" for uid, _ in details.not_responded) or "everyone has responded"
-            blocks.append(
-                f"**Not responded yet in {view.group.name}** ({len(details.not_responded)}): {missing}"
+            missing = " ".join(f"<@{uid}>" for uid, _ in details.not_responded) or say(
+                t("everyone has responded")
             )
+            blocks.append(say(t("**Not responded yet in {group}** ({count}): {members}", group=view.group.name,
+                                count=len(details.not_responded), members=missing)))  # fmt: skip
     if details.breakdown is not None and details.breakdown.responses + sum(
         line.not_responded or 0 for line in details.breakdown.by_region
     ):
-        blocks += breakdown_blocks(details.breakdown)
+        blocks += breakdown_blocks(details.breakdown, lang)
     if len(details.revisions) > 1:
-        blocks.append("**Revision history**")
+        blocks.append(say(t("**Revision history**")))
         for r in details.revisions:
-            blocks.append(f"- rev {r.revision} by <@{r.author_id}> <t:{r.created_at}:f>: {clip(r.text, 300)}")
+            blocks.append(say(t("- rev {revision_number} by {member} {time}: {text}", revision_number=r.revision,
+                                member=_user(r.author_id), time=_time(r.created_at), text=clip(r.text, 300))))  # fmt: skip
         older = [p for p in details.positions if p.revision != item.revision]
         if older:
-            blocks.append(
-                f"({len(older)} positions on earlier revisions are kept in history and no longer count.)"
-            )
+            blocks.append(say(tn("({n} position on earlier revisions is kept in history and no longer counts.)",
+                                 "({n} positions on earlier revisions are kept in history and no longer count.)",
+                                 len(older))))  # fmt: skip
     return blocks
 
 
@@ -267,90 +327,139 @@ def _org_name(name: str, acronym: str = "") -> str:
     return discord.utils.escape_markdown(name + (f" ({acronym})" if acronym else ""))
 
 
-def _org_blocks(details: ItemDetails) -> list[str]:
+def _org_blocks(details: ItemDetails, lang: str) -> list[str]:
     """A point counted per organisation: the organisations' positions (counted or not, and why), who has not
     responded, their objection register, and the members' own positions shown apart."""
     view = details.view
     item = view.item
     orgs = view.orgs
     assert orgs is not None
+
+    def say(text: Text) -> str:
+        return text.render(lang)
+
     counted = {o.org_id for o in orgs.in_scope}
-    group = f"in {view.group.name}" if view.group else ""
-    blocks = [f"**Positions of organisations on revision {item.revision}** ({tally_line(view)})\n"
-              f"Counted per organisation: only each organisation's voice speaks for it.\nHint: {view.hint}"]  # fmt: skip
+    heading = t("**Positions of organisations on revision {revision_number}** ({tally})",
+                revision_number=item.revision, tally=tally_line(view, lang))  # fmt: skip
+    blocks = [
+        "\n".join((say(heading), say(t("Counted per organisation: only each organisation's voice speaks for it.")),
+                   say(t("Hint: {hint}", hint=view.hint))))
+    ]  # fmt: skip
     current = [p for p in details.org_positions if p.revision == item.revision]
     for p in current:
-        reason = f": {p.reason}" if p.reason else ""
-        why = ""
+        line = t("- **{org}** · {region} — {said} (stated by {member})", org=_org_name(p.name, p.acronym),
+                 region=REGION_SHORT[p.region], said=_said(p.stance, p.reason), member=mention(p.stated_by, lang))  # fmt: skip
         if p.org_id not in counted:
-            why = " — *not counted: " + ("it left the coalition" if p.state == "left" else
-                                          f"no representative {group}" if group else "not verified") + "*"  # fmt: skip
-        blocks.append(f"- **{_org_name(p.name, p.acronym)}** · {REGION_SHORT[p.region]} — {STANCE_LABELS[p.stance]}"
-                      f"{reason} (stated by {mention(p.stated_by)}){why}")  # fmt: skip
+            why = (
+                t("it left the coalition") if p.state == "left"
+                else t("no representative in {group}", group=view.group.name) if view.group
+                else t("not verified")
+            )  # fmt: skip
+            line = t("{position} — *not counted: {why}*", position=line, why=why)
+        blocks.append(say(line))
     if not current:
-        blocks.append("- no organisation yet")
+        blocks.append(say(t("- no organisation yet")))
     silent = orgs.not_responded
-    names = ", ".join(_org_name(o.name, o.acronym) for o in silent) or "every organisation has responded"
-    blocks.append(f"**Organisations not responded yet** ({len(silent)} of {len(orgs.in_scope)}): {names}")
+    names = ", ".join(_org_name(o.name, o.acronym) for o in silent) or say(
+        t("every organisation has responded")
+    )
+    blocks.append(say(t("**Organisations not responded yet** ({count} of {total}): {names}", count=len(silent),
+                        total=len(orgs.in_scope), names=names)))  # fmt: skip
     if details.org_objections:
-        blocks.append(f"**Objection register of the organisations** ({len(details.org_objections)})")
+        blocks.append(say(t("**Objection register of the organisations** ({count})",
+                            count=len(details.org_objections))))  # fmt: skip
         for o in details.org_objections:
-            entry = (f"- rev {o.revision}: **{_org_name(o.name)}** {o.stance}s: {o.reason} — "
-                     f"*{OBJECTION_STATE[o.state]}* (stated by {mention(o.stated_by)})")  # fmt: skip
+            entry = t("{entry} (stated by {member})", entry=_objection(o.stance, o.revision, f"**{_org_name(o.name)}**",
+                      o.reason, o.state), member=mention(o.stated_by, lang))  # fmt: skip
+            shown = say(entry)
             if o.note:
-                entry += f" ({o.note})"
-            blocks.append(entry)
+                shown += f" ({o.note})"
+            blocks.append(shown)
     standing = {r.user_id: r for r in details.position_orgs}
     voices_now = {o.voice_id for o in orgs.in_scope}
     others, apart = [], []
     for own in details.positions:
         if own.revision != item.revision:
             continue
-        said = STANCE_LABELS[own.stance] + (f": {own.reason}" if own.reason else "")
+        said = _said(own.stance, own.reason)
         rep = standing.get(own.user_id)
         if rep is None:
-            apart.append(f"- {mention(own.user_id)} ({own.display_name}) — {said}")
+            apart.append(say(t("- {member} ({name}) — {said}", member=mention(own.user_id, lang),
+                               name=own.display_name, said=said)))  # fmt: skip
         elif not rep.is_voice or own.user_id not in voices_now:
-            others.append(f"- {mention(own.user_id)} ({own.display_name}), {_org_name(rep.name)} — {said}")
+            others.append(say(t("- {member} ({name}), {org} — {said}", member=mention(own.user_id, lang),
+                                name=own.display_name, org=_org_name(rep.name), said=said)))  # fmt: skip
     if others:
-        blocks.append(
-            f"**Other representatives** (shown, not counted: their organisation's voice speaks) ({len(others)})"
-        )
+        blocks.append(say(t("**Other representatives** (shown, not counted: their organisation's voice speaks) "
+                            "({count})", count=len(others))))  # fmt: skip
         blocks += others
     if apart:
-        blocks.append(f"**Members without an organisation** (shown apart, not counted) ({len(apart)})")
+        blocks.append(say(t("**Members without an organisation** (shown apart, not counted) ({count})",
+                            count=len(apart))))  # fmt: skip
         blocks += apart
     return blocks
 
 
-def details_pages(details: ItemDetails) -> list[discord.Embed]:
+def details_pages(details: ItemDetails, lang: str) -> list[discord.Embed]:
     """/consensus show: the whole record, over as many pages as it takes."""
     item = details.view.item
+    name = label(item).render(lang)
     return embed_pages(
-        f"{label(item)} · {STATUS_LABELS[item.status]}", details_blocks(details),
-        colour=STATUS_COLOUR[item.status], footer=label(item),
+        f"{name} · {STATUS_TEXTS[item.status].render(lang)}", details_blocks(details, lang),
+        colour=STATUS_COLOUR[item.status], footer=name, lang=lang,
     )  # fmt: skip
 
 
-def recorded_text(stated: Stated, stance: str, *, with_reason: bool) -> str:
-    """What a member sees after stating a position; per organisation, whether it counts, and why not."""
+def recorded_text(stated: Stated, stance: str, *, with_reason: bool, lang: str) -> str:
+    """What a member sees after stating a position (in their language); per organisation, whether it
+    counts, and why not."""
     item, standing = stated.item, stated.standing
-    what = f"Recorded: {STANCE_LABELS[stance]} on {label(item)}"
+    said = STANCE_LABELS[stance]
+    point = label(item)
     if standing is None:
         if with_reason:
-            return f"{what}, with your reason. It is in the objection register."
-        return f"{what}."
-    reason = " with your reason" if with_reason else ""
+            return t("Recorded: {stance} on {item}, with your reason. It is in the objection register.",
+                     stance=said, item=point).render(lang)  # fmt: skip
+        return t("Recorded: {stance} on {item}.", stance=said, item=point).render(lang)
     if standing.org_id is None:
-        return (f"{what}{reason}. It is shown apart, not counted: {label(item)} counts per organisation and you "
-                "represent none (to speak for yours, ask to represent it with /org join).")  # fmt: skip
+        if with_reason:
+            return t("Recorded: {stance} on {item} with your reason. It is shown apart, not counted: {item} counts "
+                     "per organisation and you represent none (to speak for yours, ask to represent it with /org "
+                     "join).", stance=said, item=point).render(lang)  # fmt: skip
+        return t("Recorded: {stance} on {item}. It is shown apart, not counted: {item} counts per organisation and "
+                 "you represent none (to speak for yours, ask to represent it with /org join).", stance=said,
+                 item=point).render(lang)  # fmt: skip
     org = f"**{discord.utils.escape_markdown(standing.org_name or '')}**"
     if not standing.is_voice:
-        voice = f"its voice, {mention(standing.voice_id)}," if standing.voice_id is not None else "its voice"
-        return (f"{what}{reason}. It is shown, but not counted: {label(item)} counts per organisation, and {voice} "
-                f"speaks for {org}.")  # fmt: skip
-    register = f" With your reason it is in the objection register as {org}'s." if with_reason else ""
+        return _not_the_voice(said, point, org, standing.voice_id, with_reason=with_reason, lang=lang).render(
+            lang
+        )
+    register = (
+        " " + t("With your reason it is in the objection register as {org}'s.", org=org).render(lang)
+        if with_reason
+        else ""
+    )
     if not standing.in_scope:
-        return (f"{what} as the position of {org} (you are its voice), but {org} is not counted on {label(item)}: "
-                f"none of its representatives is in the point's working group.{register}")  # fmt: skip
-    return f"{what} as the position of {org} (you are its voice).{register}"
+        return t("Recorded: {stance} on {item} as the position of {org} (you are its voice), but {org} is not "
+                 "counted on {item}: none of its representatives is in the point's working group.", stance=said,
+                 item=point, org=org).render(lang) + register  # fmt: skip
+    return t("Recorded: {stance} on {item} as the position of {org} (you are its voice).", stance=said, item=point,
+             org=org).render(lang) + register  # fmt: skip
+
+
+def _not_the_voice(
+    said: Text, point: Text, org: str, voice_id: int | None, *, with_reason: bool, lang: str
+) -> Text:
+    """A position recorded, not counted: the member's organisation speaks through its voice."""
+    if voice_id is not None and with_reason:
+        return t("Recorded: {stance} on {item} with your reason. It is shown, but not counted: {item} counts per "
+                 "organisation, and its voice, {voice}, speaks for {org}.", stance=said, item=point,
+                 voice=mention(voice_id, lang), org=org)  # fmt: skip
+    if voice_id is not None:
+        return t("Recorded: {stance} on {item}. It is shown, but not counted: {item} counts per organisation, and "
+                 "its voice, {voice}, speaks for {org}.", stance=said, item=point, voice=mention(voice_id, lang), org=org)  # fmt: skip
+    if with_reason:
+        return t("Recorded: {stance} on {item} with your reason. It is shown, but not counted: {item} counts per "
+                 "organisation, and its voice speaks for {org}.", stance=said, item=point, org=org)  # fmt: skip
+    return t("Recorded: {stance} on {item}. It is shown, but not counted: {item} counts per organisation, and its "
+             "voice speaks for {org}.", stance=said, item=point, org=org)  # fmt: skip

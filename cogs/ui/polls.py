@@ -1,9 +1,10 @@
-"""How polls look: the poll message with its vote buttons or menu, bars, lists, results, the closing post."""
+"""How polls look: the poll message with its vote buttons or menu, bars, lists, results, the closing post,
+each in the language it is shown in (``lang``)."""
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
@@ -11,17 +12,25 @@ from cogs.ui.boundary import Routed
 from cogs.ui.common import clip, mention, when
 from cogs.ui.counting import breakdown_fields, mode_tag
 from cogs.ui.limits import CONTENT, FIELD_VALUE, describe, embed_pages, fit_embed, fit_list
+from domain.i18n import Text, t, tn
 from domain.polls import Ballot, Poll, PollView, Results
 from domain.text import is_ascii_number
-
-if TYPE_CHECKING:
-    pass
 
 BAR_WIDTH = 12
 
 
-def label(poll: Poll) -> str:
-    return f"Poll #{poll.number}"
+def _role(role_id: int) -> str:
+    return f"<@&{role_id}>"
+
+
+def _relative(unix: int) -> str:
+    """A time as Discord shows it relative to now ("in 2 hours")."""
+    return f"<t:{unix}:R>"
+
+
+def label(poll: Poll) -> Text:
+    """ "Poll #3"."""
+    return t("Poll #{number}", number=poll.number)
 
 
 def _md(text: str) -> str:
@@ -36,11 +45,12 @@ def bar(votes: int, ballots: int, width: int = BAR_WIDTH) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def share(votes: int, ballots: int) -> str:
-    return f"{100 * votes / ballots:.0f}%" if ballots else "0%"
+def share(votes: int, ballots: int, lang: str = "en") -> str:
+    """The share of ballots as a percentage, as the language writes one."""
+    return t("{percent}%", percent=round(100 * votes / ballots) if ballots else 0).render(lang)
 
 
-def result_lines(view: PollView, *, with_bars: bool) -> list[str]:
+def result_lines(view: PollView, *, with_bars: bool, lang: str) -> list[str]:
     """One line per option: number and label, and (when results may be shown) a bar and the count."""
     ballots = view.poll.ballots
     lines = []
@@ -48,77 +58,89 @@ def result_lines(view: PollView, *, with_bars: bool) -> list[str]:
         head = f"`{option.position:>2}.` {_md(option.label)}"
         if with_bars:
             lines.append(
-                f"{head}\n`{bar(option.votes, ballots)}` **{option.votes}** · {share(option.votes, ballots)}"
+                f"{head}\n`{bar(option.votes, ballots)}` **{option.votes}** · {share(option.votes, ballots, lang)}"
             )
         else:
             lines.append(head)
     return lines
 
 
-def ballots_line(view: PollView) -> str:
+def ballots_line(view: PollView, lang: str) -> str:
     """How many ballots count: per organisation, out of how many organisations."""
     if view.per_org:
-        return f"{view.poll.ballots} of {len(view.scope)} organisations"
+        return tn("{ballots} of {n} organisation", "{ballots} of {n} organisations", len(view.scope),
+                  ballots=view.poll.ballots).render(lang)  # fmt: skip
     return str(view.poll.ballots)
 
 
-def who_votes(view: PollView) -> str:
+def who_votes(view: PollView, lang: str) -> str:
     poll = view.poll
     if view.per_org:
-        where = f" with a representative in {_md(view.group.name)}" if view.group is not None else ""
-        return f"the voice of each organisation{where}"
+        if view.group is not None:
+            return t("the voice of each organisation with a representative in {group}",
+                     group=_md(view.group.name)).render(lang)  # fmt: skip
+        return t("the voice of each organisation").render(lang)
     if poll.role_id is not None:
-        return f"members with <@&{poll.role_id}>"
+        return t("members with {role}", role=_role(poll.role_id)).render(lang)
     if view.group is not None:
-        return f"members of {_md(view.group.name)}"
-    return "everyone in the server"
+        return t("members of {group}", group=_md(view.group.name)).render(lang)
+    return t("everyone in the server").render(lang)
 
 
-def rules_line(view: PollView) -> str:
+def rules_line(view: PollView, lang: str) -> str:
     poll = view.poll
-    parts = ["single choice" if poll.choices == 1 else f"up to {poll.choices} choices"]
+    parts = [
+        t("single choice") if poll.choices == 1 else tn("up to {n} choice", "up to {n} choices", poll.choices)
+    ]
     if view.per_org:
-        parts.append("one ballot per organisation, cast by its voice")
+        parts.append(t("one ballot per organisation, cast by its voice"))
     parts.append(
-        "anonymous: nobody can see who chose what"
+        t("anonymous: nobody can see who chose what")
         if poll.anonymous
-        else "open: /poll results shows who chose what"
+        else t("open: /poll results shows who chose what")
     )
     if poll.hide_results:
-        parts.append("results hidden until it closes")
-    return " · ".join(parts)
+        parts.append(t("results hidden until it closes"))
+    return " · ".join(part.render(lang) for part in parts)
 
 
-def poll_embed(view: PollView) -> discord.Embed:
-    """The poll's message. User text goes in the embed as typed (escaped for markdown); embeds never ping."""
+def poll_embed(view: PollView, lang: str) -> discord.Embed:
+    """The poll's message in ``lang``. User text goes in the embed as typed (escaped for markdown); embeds
+    never ping."""
     poll = view.poll
-    state = "Closed" if view.closed else "Open"
+
+    def field(name: Text, value: str, *, inline: bool = True) -> None:
+        embed.add_field(name=name.render(lang), value=value, inline=inline)
+
+    state = t("Closed") if view.closed else t("Open")
     lines = [f"**{_md(poll.question)}**", ""]
-    lines += result_lines(view, with_bars=view.show_results)
+    lines += result_lines(view, with_bars=view.show_results, lang=lang)
     if not view.show_results:
-        lines += ["", "*Results are hidden until the poll closes.*"]
+        lines += ["", t("*Results are hidden until the poll closes.*").render(lang)]
     embed = discord.Embed(
-        title=f"{label(poll)} · {state}",
+        title=f"{label(poll).render(lang)} · {state.render(lang)}",
         colour=discord.Colour.dark_grey() if view.closed else discord.Colour.blurple(),
     )
     describe(embed, lines)
     if poll.closed_at is not None:
-        embed.add_field(name="Closed", value=when(poll.closed_at), inline=False)
+        field(t("Closed"), when(poll.closed_at), inline=False)
     elif view.closed:
-        embed.add_field(name="Closed", value=f"at its deadline, {when(poll.closes_at)}", inline=False)
+        field(t("Closed"), t("at its deadline, {when}", when=when(poll.closes_at)).render(lang), inline=False)
     else:
-        embed.add_field(name="Closes", value=when(poll.closes_at), inline=False)
-    embed.add_field(name="Ballots", value=ballots_line(view))
-    embed.add_field(name="Who can vote", value=who_votes(view))
-    embed.add_field(name="How", value=rules_line(view), inline=False)
-    embed.add_field(name="Asked by", value=f"<@{poll.author_id}>")
-    if not view.uses_buttons:
-        how = "pick in the menu; picking again replaces your ballot"
+        field(t("Closes"), when(poll.closes_at), inline=False)
+    field(t("Ballots"), ballots_line(view, lang))
+    field(t("Who can vote"), who_votes(view, lang))
+    field(t("How"), rules_line(view, lang), inline=False)
+    field(t("Asked by"), f"<@{poll.author_id}>")
+    if view.closed:
+        how = t("final result")
+    elif not view.uses_buttons:
+        how = t("pick in the menu; picking again replaces your ballot")
     elif poll.choices > 1:
-        how = "click an option to add it to your ballot, again to remove it"
+        how = t("click an option to add it to your ballot, again to remove it")
     else:
-        how = "click an option to vote, another to change your vote"
-    embed.set_footer(text=f"{label(poll)} · {how}" if not view.closed else f"{label(poll)} · final result")
+        how = t("click an option to vote, another to change your vote")
+    embed.set_footer(text=f"{label(poll).render(lang)} · {how.render(lang)}")
     return fit_embed(embed)
 
 
@@ -127,12 +149,13 @@ class VoteButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"poll:vote:v1:(?P<poll_id>[0-9]{1,18}):(?P<position>[0-9]{1,18})",
 ):
-    """An option's button on a poll of up to five options; works after restarts."""
+    """An option's button on a poll of up to five options (labelled with the option as its author wrote it);
+    works after restarts."""
 
-    def __init__(self, poll_id: int, position: int, text: str = "Vote", *, disabled: bool = False) -> None:
+    def __init__(self, poll_id: int, position: int, text: str = "", *, disabled: bool = False) -> None:
         super().__init__(
             discord.ui.Button(
-                label=clip(text, 80),
+                label=clip(text, 80) or str(position),  # rebuilt from a click, the label is never shown
                 style=discord.ButtonStyle.primary,
                 custom_id=f"poll:vote:v1:{poll_id}:{position}",
                 disabled=disabled,
@@ -157,16 +180,25 @@ class VoteSelect(
     discord.ui.DynamicItem[discord.ui.Select[Any]],
     template=r"poll:pick:v1:(?P<poll_id>[0-9]{1,18})",
 ):
-    """The option menu of a poll of more than five options; the picks replace the member's ballot."""
+    """The option menu of a poll of more than five options (its placeholder in the message's language);
+    the picks replace the member's ballot."""
 
     def __init__(
-        self, poll_id: int, options: list[discord.SelectOption] | None = None, choices: int = 1
+        self,
+        poll_id: int,
+        options: list[discord.SelectOption] | None = None,
+        choices: int = 1,
+        lang: str = "en",
     ) -> None:
         options = options or [discord.SelectOption(label="…", value="0")]
+        placeholder = (
+            t("Choose an option") if choices == 1
+            else tn("Choose up to {n} option", "Choose up to {n} options", choices)
+        )  # fmt: skip
         super().__init__(
             discord.ui.Select(
                 custom_id=f"poll:pick:v1:{poll_id}",
-                placeholder="Choose an option" if choices == 1 else f"Choose up to {choices} options",
+                placeholder=placeholder.render(lang),
                 min_values=1,
                 max_values=max(1, min(choices, len(options))),
                 options=options,
@@ -188,7 +220,7 @@ class VoteSelect(
         await self.handle(interaction, self.poll_id, picks, toggle=False)
 
 
-def poll_components(view: PollView) -> discord.ui.View:
+def poll_components(view: PollView, lang: str) -> discord.ui.View:
     """Buttons for up to five options, else a menu; nothing once the poll is closed."""
     components = discord.ui.View(timeout=None)
     if view.closed:
@@ -199,122 +231,144 @@ def poll_components(view: PollView) -> discord.ui.View:
             components.add_item(VoteButton(poll.poll_id, option.position, option.label))
     else:
         menu = [discord.SelectOption(label=clip(o.label, 100), value=str(o.position)) for o in view.options]
-        components.add_item(VoteSelect(poll.poll_id, menu, poll.choices))
+        components.add_item(VoteSelect(poll.poll_id, menu, poll.choices, lang))
     return components
 
 
-def message_kwargs(view: PollView) -> dict[str, Any]:
-    """What an edit of the poll message sends."""
-    return {"content": None, "embed": poll_embed(view), "view": poll_components(view)}
+def message_kwargs(view: PollView, lang: str) -> dict[str, Any]:
+    """What an edit of the poll message sends (in ``lang``, the message's language)."""
+    return {"content": None, "embed": poll_embed(view, lang), "view": poll_components(view, lang)}
 
 
-def ballot_text(ballot: Ballot) -> str:
-    """What a member sees after a click: their current ballot."""
+def _more(n: int) -> Text:
+    return tn("and {n} more (/poll results shows them)", "and {n} more (/poll results shows them)", n)
+
+
+def ballot_text(ballot: Ballot, lang: str) -> str:
+    """What a member sees after a click (in their language): their current ballot."""
     poll = ballot.poll
     if not ballot.positions:
         if ballot.org_name is not None:
-            return f"**{_md(ballot.org_name)}** has no ballot on {label(poll)} now; pick an option to vote for it."
-        return f"You have no ballot on {label(poll)} now; pick an option to vote."
-    notes = ""
+            return t("**{org}** has no ballot on {poll} now; pick an option to vote for it.",
+                     org=_md(ballot.org_name), poll=label(poll)).render(lang)  # fmt: skip
+        return t("You have no ballot on {poll} now; pick an option to vote.", poll=label(poll)).render(lang)
+    said: list[Text] = []
     if not ballot.changed:
-        notes += " (unchanged)"
+        said.append(t("(unchanged)"))
     if poll.choices > 1:
-        notes += f" You may choose up to {poll.choices}; click an option again to remove it."
+        said.append(
+            t("You may choose up to {count}; click an option again to remove it.", count=poll.choices)
+        )
     if poll.anonymous:
-        notes += " This poll is anonymous: your ballot is stored without your name."
+        said.append(t("This poll is anonymous: your ballot is stored without your name."))
     if ballot.org_name is not None:
-        notes += " It is your organisation's one ballot: you cast it as its voice."
-    whose = f"Your organisation's ballot (**{_md(ballot.org_name)}**)" if ballot.org_name else "Your ballot"
-    head = f"{whose} on {label(poll)}: "
+        said.append(t("It is your organisation's one ballot: you cast it as its voice."))
+    notes = "".join(" " + note.render(lang) for note in said)
+
+    def sentence(chosen: str) -> Text:
+        if ballot.org_name:
+            return t("Your organisation's ballot (**{org}**) on {poll}: {choices}.", org=_md(ballot.org_name),
+                     poll=label(poll), choices=chosen)  # fmt: skip
+        return t("Your ballot on {poll}: {choices}.", poll=label(poll), choices=chosen)
+
     # 25 picks of 80 characters (escaped) would not fit one message: the rest is counted
-    chosen = fit_list([f"**{_md(text)}**" for text in ballot.labels], CONTENT - len(head) - len(notes) - 1,
-                      sep=", ", more="and {n} more (/poll results shows them)")  # fmt: skip
-    return f"{head}{chosen}.{notes}"
+    room = CONTENT - len(sentence("").render(lang)) - len(notes)
+    chosen = fit_list([f"**{_md(text)}**" for text in ballot.labels], room, sep=", ", more=_more, lang=lang)
+    return sentence(chosen).render(lang) + notes
 
 
-def closing_embed(view: PollView, *, late: bool, image: str | None) -> discord.Embed:
-    """The result at a glance, for the closing post."""
+def closing_embed(view: PollView, *, late: bool, image: str | None, lang: str) -> discord.Embed:
+    """The result at a glance, for the closing post (in ``lang``, the poll's group's or the server's)."""
     poll = view.poll
-    lines = [f"**{_md(poll.question)}**", ""] + result_lines(view, with_bars=True)
+
+    def field(name: Text, value: str, *, inline: bool = True) -> None:
+        embed.add_field(name=name.render(lang), value=value, inline=inline)
+
+    lines = [f"**{_md(poll.question)}**", ""] + result_lines(view, with_bars=True, lang=lang)
     if late:
-        lines += ["", "*The bot was offline at the deadline and closed the poll when it came back; "
-                      "no vote was taken after the deadline.*"]  # fmt: skip
-    embed = discord.Embed(title=f"{label(poll)} · Result", colour=discord.Colour.green())
+        lines += ["", t("*The bot was offline at the deadline and closed the poll when it came back; no vote was "
+                        "taken after the deadline.*").render(lang)]  # fmt: skip
+    title = t("{poll} · Result", poll=label(poll))
+    embed = discord.Embed(title=title.render(lang), colour=discord.Colour.green())
     describe(embed, lines)
-    embed.add_field(name="Ballots", value=ballots_line(view))
-    embed.add_field(name="Closed", value=when(poll.closed_at) if poll.closed_at else "—")
+    field(t("Ballots"), ballots_line(view, lang))
+    field(t("Closed"), when(poll.closed_at) if poll.closed_at else "—")
     if poll.closed_by:
-        embed.add_field(name="Closed by", value=f"<@{poll.closed_by}>")
+        field(t("Closed by"), f"<@{poll.closed_by}>")
     if image:
         embed.set_image(url=f"attachment://{image}")
-    embed.set_footer(text=f"{label(poll)} · /poll results {poll.number} for the CSV")
+    footer = t("{poll} · /poll results {number} for the CSV", poll=label(poll), number=poll.number)
+    embed.set_footer(text=footer.render(lang))
     return fit_embed(embed)
 
 
-def results_pages(results: Results) -> list[discord.Embed]:
-    """/poll results: the tally if it may be shown, and who chose what in open polls — every ballot,
-    over as many pages as it takes."""
+def results_pages(results: Results, lang: str) -> list[discord.Embed]:
+    """/poll results in the member's language: the tally if it may be shown, and who chose what in open
+    polls — every ballot, over as many pages as it takes."""
     view = results.view
     poll = view.poll
-    state = "closed" if view.closed else "open"
-    embed = discord.Embed(title=f"{label(poll)} · results ({state})", colour=discord.Colour.blurple())
+    name = label(poll).render(lang)
+    title = (
+        t("{poll} · results (closed)", poll=name) if view.closed else t("{poll} · results (open)", poll=name)
+    )
+    embed = discord.Embed(title=title.render(lang), colour=discord.Colour.blurple())
     lines = [f"**{_md(poll.question)}**", ""]
     if view.show_results:
-        lines += result_lines(view, with_bars=True)
+        lines += result_lines(view, with_bars=True, lang=lang)
     else:
-        lines += result_lines(view, with_bars=False)
-        lines += ["", f"Results are hidden until the poll closes {when(poll.closes_at)}; nobody can see them "
-                      "before then, coordinators included."]  # fmt: skip
+        lines += result_lines(view, with_bars=False, lang=lang)
+        hidden = t("Results are hidden until the poll closes {when}; nobody can see them before then, coordinators "
+                   "included.", when=when(poll.closes_at))  # fmt: skip
+        lines += ["", hidden.render(lang)]
     describe(embed, lines)
-    embed.add_field(name="Ballots", value=ballots_line(view))
-    embed.add_field(name="How", value=rules_line(view), inline=False)
+    embed.add_field(name=t("Ballots").render(lang), value=ballots_line(view, lang))
+    embed.add_field(name=t("How").render(lang), value=rules_line(view, lang), inline=False)
     voters: list[str] = []
     if view.show_results and not poll.anonymous:
         labels = {o.position: o.label for o in view.options}
         if view.per_org:
             voters = [
-                f"**{_md(b.name)}** (cast by {mention(b.cast_by)}): "
-                + ", ".join(_md(labels[p]) for p in _positions(b.picks) if p in labels)
+                t("**{org}** (cast by {member}): {choices}", org=_md(b.name), member=mention(b.cast_by, lang),
+                  choices=", ".join(_md(labels[p]) for p in _positions(b.picks) if p in labels)).render(lang)
                 for b in results.org_ballots
-            ]
+            ]  # fmt: skip
         else:
             voters = [
                 f"<@{v.user_id}>: " + ", ".join(_md(labels[p]) for p in _positions(v.picks) if p in labels)
                 for v in results.voters
             ]
-        together = "\n".join(voters) or "nobody yet"
+        together = "\n".join(voters) or t("nobody yet").render(lang)
+        who_chose = t("Who chose what").render(lang)
         if len(together) <= FIELD_VALUE:
-            embed.add_field(name="Who chose what", value=together, inline=False)
+            embed.add_field(name=who_chose, value=together, inline=False)
             voters = []
         else:
-            embed.add_field(
-                name="Who chose what",
-                value=f"{len(voters)} ballot{'s' if len(voters) != 1 else ''}, on the next pages.",
-                inline=False,
-            )
+            later = tn("{n} ballot, on the next pages.", "{n} ballots, on the next pages.", len(voters))
+            embed.add_field(name=who_chose, value=later.render(lang), inline=False)
     if results.breakdown is not None and results.breakdown.responses:
-        breakdown_fields(embed, results.breakdown)
-    embed.set_footer(text=label(poll))
-    return embed_pages(f"{label(poll)} · who chose what", voters, colour=discord.Colour.blurple(),
-                       footer=label(poll), first=embed)  # fmt: skip
+        breakdown_fields(embed, results.breakdown, lang)
+    embed.set_footer(text=name)
+    return embed_pages(t("{poll} · who chose what", poll=name), voters, colour=discord.Colour.blurple(),
+                       footer=name, first=embed, lang=lang)  # fmt: skip
 
 
 def _positions(mask: int) -> list[int]:
     return [n + 1 for n in range(25) if mask >> n & 1]
 
 
-def list_pages(polls: list[tuple[Poll, bool]]) -> list[discord.Embed]:
+def list_pages(polls: list[tuple[Poll, bool]], lang: str) -> list[discord.Embed]:
     """Open and recently closed polls of this server, one line each (with whether each is closed)."""
     lines = []
     for poll, closed in polls:
         if not closed:
-            state = f"open · closes <t:{poll.closes_at}:R>"
+            state = t("open · closes {when}", when=_relative(poll.closes_at))
         else:
-            state = f"closed <t:{poll.closed_at or poll.closes_at}:R>"
-        count = f"{poll.ballots} ballot{'s' if poll.ballots != 1 else ''}"
+            state = t("closed {when}", when=_relative(poll.closed_at or poll.closes_at))
+        count = tn("{n} ballot", "{n} ballots", poll.ballots)
         lines.append(
-            f"**#{poll.number}** {state} · {count}{mode_tag(poll.counting)} — "
+            f"**#{poll.number}** {state.render(lang)} · {count.render(lang)}{mode_tag(poll.counting, lang)} — "
             f"{clip(_md(' '.join(poll.question.split())), 100)}"
         )
-    return embed_pages("Polls", lines, colour=discord.Colour.blurple(), footer=f"{len(polls)} polls",
-                       empty="No open or recently closed polls. Open one with /poll create.", per_page=20)  # fmt: skip
+    return embed_pages(t("Polls"), lines, colour=discord.Colour.blurple(), footer=tn("{n} poll", "{n} polls", len(polls)),
+                       empty=t("No open or recently closed polls. Open one with /poll create."), per_page=20,
+                       lang=lang)  # fmt: skip

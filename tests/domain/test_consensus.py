@@ -164,7 +164,7 @@ async def test_concurrent_proposals_get_distinct_numbers(cs: Consensus, db: Data
     [
         ("", Invalid, "empty"),
         ("   \n  ", Invalid, "empty"),
-        ("x" * 1501, TooLong, "at most 1500 characters; this one has 1501"),
+        ("x" * 1501, TooLong, "at most 1,500 characters; this one has 1,501"),
     ],
 )
 async def test_propose_refuses_empty_or_too_long_text(
@@ -451,27 +451,27 @@ async def test_a_hundred_concurrent_positions(cs: Consensus, db: Database, point
     assert rows(db, "SELECT count(*) FROM objections WHERE state = 'open'") == [(50,)]
     view = await cs.view(point)
     assert view.tally == Tally(agree=25, stand_aside=25, object=25, block=25, open_objections=50)
-    assert view.hint.startswith("25 blocks, 50 objections open, 25 of 100 agree, 25 stand aside")
+    assert str(view.hint).startswith("25 blocks, 50 objections open, 25 of 100 agree, 25 stand aside")
 
 
 # -- tally and hint ----------------------------------------------------------------------------
 
 
-def test_hint_wording() -> None:
+def test_hint_wording() -> None:  # a Text, rendered in the reader's language
     assert (
-        hint(Tally(agree=31, object=2, open_objections=2), None)
+        str(hint(Tally(agree=31, object=2, open_objections=2), None))
         == "no blocks, 2 objections open, 31 of 33 agree"
     )
     assert (
-        hint(Tally(agree=31, stand_aside=1, object=2, open_objections=2), 3)
+        str(hint(Tally(agree=31, stand_aside=1, object=2, open_objections=2), 3))
         == "no blocks, 2 objections open, 31 of 34 agree, 1 stands aside, 3 group members not responded"
     )
     assert (
-        hint(Tally(agree=2, stand_aside=2, block=1, open_objections=1), 1)
+        str(hint(Tally(agree=2, stand_aside=2, block=1, open_objections=1), 1))
         == "1 block, 1 objection open, 2 of 5 agree, 2 stand aside, 1 group member not responded"
     )
-    assert hint(Tally(block=2, open_objections=0), 0) == "2 blocks, 0 objections open, 0 of 2 agree"
-    assert hint(Tally()) == "no blocks, 0 objections open, 0 of 0 agree"
+    assert str(hint(Tally(block=2, open_objections=0), 0)) == "2 blocks, 0 objections open, 0 of 2 agree"
+    assert str(hint(Tally())) == "no blocks, 0 objections open, 0 of 0 agree"
 
 
 async def test_view_counts_group_non_responders(
@@ -479,7 +479,7 @@ async def test_view_counts_group_non_responders(
 ) -> None:
     view = await cs.view(point)
     assert (view.group_size, view.not_responded) == (4, 4)  # Cora, Alice, Bob, Carol
-    assert view.hint == "no blocks, 0 objections open, 0 of 0 agree, 4 group members not responded"
+    assert str(view.hint) == "no blocks, 0 objections open, 0 of 0 agree, 4 group members not responded"
 
     await cs.set_position(ALICE, point.item_id, "agree")
     await cs.set_position(
@@ -489,7 +489,7 @@ async def test_view_counts_group_non_responders(
     view = await cs.view(point)
     assert view.group is not None and view.group.name == "Principles"
     assert (view.group_size, view.not_responded) == (3, 2)
-    assert view.hint == "no blocks, 1 objection open, 1 of 2 agree, 2 group members not responded"
+    assert str(view.hint) == "no blocks, 1 objection open, 1 of 2 agree, 2 group members not responded"
     details = await cs.details(GUILD, "#1")
     assert details.not_responded == ((CAROL.user_id, "Carol"), (CORA.user_id, "Cora"))
     assert [(p.user_id, p.stance) for p in details.positions] == [
@@ -504,7 +504,7 @@ async def test_view_counts_group_non_responders(
         await cs.set_position(member, point.item_id, "agree")
     view = await cs.view(point)
     assert view.not_responded == 0
-    assert view.hint == "no blocks, 1 objection open, 3 of 4 agree"
+    assert str(view.hint) == "no blocks, 1 objection open, 3 of 4 agree"
 
 
 async def test_view_of_an_ungrouped_item_has_no_group_counts(cs: Consensus) -> None:
@@ -797,7 +797,7 @@ async def test_objections_marked_addressed_or_in_the_rough(
     view = await cs.view(point)
     # the positions stay as they were; only the register's open count drops
     assert view.tally == Tally(object=1, block=1, open_objections=0)
-    assert view.hint.startswith("1 block, 0 objections open, 0 of 2 agree")
+    assert str(view.hint).startswith("1 block, 0 objections open, 0 of 2 agree")
 
 
 async def test_resolving_a_missing_objection_is_not_found(cs: Consensus, db: Database, point: Item) -> None:
@@ -966,7 +966,7 @@ async def test_a_point_is_measured_after_cleaning(cs: Consensus, db: Database) -
     before = snapshot(db)
     with pytest.raises(TooLong) as err:
         await cs.propose(ALICE, "point", ("a" + "\u0316\u0317\u0318\u0319\u031a") * 1500)
-    assert "at most 1500 characters; this one has 9000" in sentence(err, TooLong)
+    assert "at most 1,500 characters; this one has 9,000" in sentence(err, TooLong)
     # invisible characters neither count nor stay: a zero-width flood and overrides around a short text
     flooded = await cs.propose(ALICE, "point", "\u202e" + "\u200b" * 5000 + "Short\u0000 point")
     assert flooded.text == "Short point"

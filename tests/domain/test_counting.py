@@ -111,7 +111,7 @@ async def test_only_the_voice_counts_and_others_are_shown_apart(w: World) -> Non
     view = await w.items.view(alice.item)
     assert view.tally == Tally(agree=1, object=1, open_objections=1)
     assert (
-        view.hint
+        str(view.hint)
         == "no organisation blocks, 1 objection open; 1 of 3 organisations agree, 1 has not responded"
     )
     assert view.orgs is not None and [o.name for o in view.orgs.not_responded] == ["Gamma"]
@@ -138,8 +138,10 @@ async def test_the_same_clicks_counted_per_person_differ(w: World) -> None:
     person_view = await w.items.view(await w.items.by_id(GUILD, per_person))
     assert org_view.tally == Tally(agree=1, stand_aside=1)  # ACME (Alice) and Beta (Carol); Bob, Eve apart
     assert person_view.tally == Tally(agree=2, stand_aside=1, block=1, open_objections=1)
-    assert person_view.hint == "1 block, 1 objection open, 2 of 4 agree, 1 stands aside"
-    assert org_view.hint.startswith("no organisation blocks, 0 objections open; 1 of 3 organisations agree")
+    assert str(person_view.hint) == "1 block, 1 objection open, 2 of 4 agree, 1 stands aside"
+    assert str(org_view.hint).startswith(
+        "no organisation blocks, 0 objections open; 1 of 3 organisations agree"
+    )
 
 
 async def test_a_new_voice_keeps_then_changes_the_organisations_position(w: World) -> None:
@@ -167,7 +169,7 @@ async def test_an_organisation_leaving_stops_counting_and_its_position_stays(w: 
     view = await w.items.view(item)
     assert view.tally == Tally() and view.orgs is not None and len(view.orgs.in_scope) == 2
     assert (
-        view.hint
+        str(view.hint)
         == "no organisation blocks, 0 objections open; 0 of 2 organisations agree, 2 have not responded"
     )
     assert w.rows("SELECT stance FROM org_positions WHERE org_id = ?", (w.beta.org_id,)) == [("block",)]
@@ -455,10 +457,10 @@ def test_breakdown_counts_each_choice_and_keeps_empty_regions() -> None:
 
 
 def test_org_hint_wording() -> None:
-    assert org_hint(Tally(agree=22), 25, 3) == (
+    assert str(org_hint(Tally(agree=22), 25, 3)) == (  # a Text, rendered in the reader's language
         "no organisation blocks, 0 objections open; 22 of 25 organisations agree, 3 have not responded"
     )
-    assert org_hint(Tally(agree=1, stand_aside=1, block=2, open_objections=2), 1, 0) == (
+    assert str(org_hint(Tally(agree=1, stand_aside=1, block=2, open_objections=2), 1, 0)) == (
         "2 organisations block, 2 objections open; 1 of 1 organisation agree, 1 stands aside"
     )
 

@@ -279,7 +279,7 @@ async def test_refusals_change_nothing(fake: FakeDiscord, coalition: Coalition, 
     )
     before = snapshot(bot)
     cases = [
-        (c.alice, "consensus propose", {"kind": "point", "text": "x" * 1501}, "at most 1500"),
+        (c.alice, "consensus propose", {"kind": "point", "text": "x" * 1501}, "at most 1,500"),
         (c.alice, "consensus propose", {"kind": "point", "text": "   "}, "empty"),
         (c.alice, "consensus propose", {"kind": "point", "text": "ok", "group": "Nope"}, "no working group"),
         (
@@ -305,7 +305,7 @@ async def test_refusals_change_nothing(fake: FakeDiscord, coalition: Coalition, 
         (c.alice, "consensus decide", {"item": "1", "outcome": "consensus"}, "Only conveners of Principles"),
         (c.bob, "consensus decide", {"item": "1", "outcome": "consensus"}, "Only conveners of Principles"),
         (c.bob, "consensus amend", {"item": "1", "text": "Changed"}, "Only the author"),
-        (c.alice, "consensus amend", {"item": "1", "text": "x" * 1501}, "at most 1500"),
+        (c.alice, "consensus amend", {"item": "1", "text": "x" * 1501}, "at most 1,500"),
         (c.coco, "consensus reopen", {"item": "1"}, "already open"),
         (c.coco, "consensus answer", {"item": "1", "answer": "yes"}, "is a point"),
         (other.coco, "consensus decide", {"item": "2", "outcome": "consensus"}, "no item #2"),
@@ -318,7 +318,7 @@ async def test_refusals_change_nothing(fake: FakeDiscord, coalition: Coalition, 
     itx = await fake.click(msg, button(msg, "Block"), c.bob)
     await itx.response()
     submit = await fake.submit_modal(itx, c.bob, {"reason": "r" * 1001}, check=False)
-    await refused(submit, "at most 1000")
+    await refused(submit, "at most 1,000")
     # a forged custom_id pointing at another server's item
     their_id = db_rows(bot, "SELECT item_id FROM items WHERE guild_id = ?", (other.guild.id,))[0][0]
     forged = await fake.click(msg, f"item:pos:v1:{their_id}:agree", c.alice, check=False, inject=True)
@@ -342,3 +342,67 @@ async def test_home_channel_refusing_falls_back_here(
     assert itx.ephemeral and "could not post in" in answer.text
     assert any("Here instead" in m.text for m in fake.messages(c.general))
     await eventually(lambda: db_rows(bot, "SELECT channel_id FROM items") == [(c.general.id,)], what="noted")
+
+
+async def test_each_reader_is_answered_in_their_language(fake: FakeDiscord, tmp_path: Path) -> None:
+    # Until the catalogues are translated every language reads English; Arabic shows which language a
+    # sentence was rendered in: each value in it is wrapped in Unicode isolates.
+    fsi, pdi = "\u2068", "\u2069"
+    c = make_coalition(fake)
+    home = fake.add_channel(c.guild, "principles")
+    bot = BotProcess(fake, tmp_path, schedule={"reminder_offsets": ["6s"]})
+    await bot.start()
+    try:
+        await (
+            await fake.slash(c.guild, c.coco, "wg create", name="Principles", home_channel=home)
+        ).response()
+        await (await fake.slash(c.guild, c.coco, "wg set-convener", group="Principles",
+                                options={"member": c.coco})).response()  # fmt: skip
+        for m in (c.alice, c.bob, c.carol):
+            await (await fake.slash(c.guild, m, "wg join", group="Principles")).response()
+        await (await fake.slash(c.guild, c.coco, "wg language", group="Principles", language="ar")).response()
+        await (await fake.slash(c.guild, c.alice, "language set", language="ar")).response()
+
+        itx = await fake.slash(c.guild, c.bob, "consensus propose", kind="point", text="Keep it open",
+                               group="Principles", deadline="12s", locale="fr")  # a French client  # fmt: skip
+        await itx.response()
+        said = (await itx.final()).text
+        assert itx.ephemeral and said.startswith("Proposed Point #1 in <#") and fsi not in said
+        card = next(m for m in fake.messages(home) if "Keep it open" in m.text)
+        assert f"Point #{fsi}1" in card.text  # the card speaks the group's language
+        assert [label for label, _, _ in card.buttons()] == ["Agree", "Stand aside", "Object", "Block"]
+
+        said = await click_and_reply(fake, card, "Agree", c.bob)
+        assert said == "Recorded: agree on Point #1."  # bob chose nothing: his client's language
+        itx = await fake.click(card, button(card, "Object"), c.alice)
+        await itx.response()
+        assert itx.modal is not None and fsi in itx.modal["title"]  # her own choice, Arabic
+        submit = await fake.submit_modal(itx, c.alice, {"reason": "Needs encryption."})
+        await submit.response()
+        assert submit.ephemeral and "Recorded:" in submit.text and fsi in submit.text
+        await eventually(lambda: f"Object {fsi}1" in card.text, what="card refreshed in the group's language")
+        assert f"Agree {fsi}1" in card.text and f"{fsi}1{pdi} objection open" in card.text  # and the hint
+
+        itx = await fake.slash(c.guild, c.coco, "consensus objection", item="1", state="addressed",
+                               options={"member": c.alice})  # fmt: skip
+        await itx.response()
+        assert itx.ephemeral and "is marked **addressed**" in itx.text and fsi not in itx.text
+        await eventually(lambda: fake.dms(c.alice), what="objector told")
+        dm = fake.dms(c.alice)[-1].text
+        assert "Your objection on" in dm and fsi in dm  # in the objector's own language
+
+        await eventually(lambda: any("Reminder" in m.text for m in fake.messages(home)), timeout=10,
+                         what="reminder")  # fmt: skip
+        reminder = next(m for m in fake.messages(home) if "Reminder" in m.text)
+        assert fsi in reminder.text and reminder.pings() == {c.carol.id, c.coco.id}  # the silent, in Arabic
+        await eventually(lambda: any("has ended" in m.text for m in fake.messages(home)), timeout=10,
+                         what="notice")  # fmt: skip
+        notice = next(m for m in fake.messages(home) if "has ended" in m.text)
+        assert fsi in notice.text and notice.pings() == {c.coco.id}
+
+        itx = await fake.slash(c.guild, c.bob, "consensus show", item="1", locale="fr")
+        await itx.response()
+        assert "Positions on revision 1" in itx.text and fsi not in itx.text
+    finally:
+        assert await bot.stop() == 0
+    assert "Traceback" not in bot.log()

@@ -26,8 +26,10 @@ from cogs.ui.statements import (
     ChoiceButton,
     card_kwargs,
     card_view,
+    channel,
     choice_view,
     closing_parts,
+    code,
     esc,
     post_parts,
     show_pages,
@@ -43,7 +45,6 @@ from domain.statements import (
     CONFIRM,
     FILE_MAX_BYTES,
     POST,
-    TEXT_MAX,
     TITLE_MAX,
     TYPED_MAX,
     Confirmed,
@@ -101,10 +102,6 @@ def _superseded(view: StatementView, version: int, lang: str) -> Callable[[], Aw
 
 def _file(data: bytes, name: str) -> discord.File:
     return discord.File(io.BytesIO(data), filename=name)
-
-
-# the limits the descriptions name, written out so the extractor finds the descriptions
-assert (TITLE_MAX, TYPED_MAX, TEXT_MAX) == (200, 6000, 20_000)
 
 
 class StatementsCog(commands.GroupCog, group_name="statement", group_description="Sign-on statements"):
@@ -165,6 +162,8 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
 
     # -- commands ------------------------------------------------------------------------------------
 
+    # descriptions are plain strings (the extractor finds them for the command translator): the limits they
+    # name are TITLE_MAX, TYPED_MAX and TEXT_MAX, written out (tests/domain/test_i18n_statements.py checks them)
     @app_commands.command(description="Draft a statement, starting from a working group's decided points")
     @app_commands.describe(
         title="Its title (at most 200 characters)",
@@ -183,7 +182,7 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
         said = [t(
             "Draft **statement #{number}** created: {count} characters, fingerprint {fingerprint}.",
             number=view.statement.number, count=len(view.version.text),
-            fingerprint=f"`{short(view.version.fingerprint)}`",
+            fingerprint=code(short(view.version.fingerprint)),
         )]  # fmt: skip
         if done.group is not None and done.points:
             # the same in both English forms, as it always said; translators get the plural forms
@@ -230,14 +229,14 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
         done = await self.bot.statements.edit(who, found, title=title, text=text, file=upload)
         st, version = done.statement, done.version
         facts = {"number": st.number, "version_number": version.version, "count": len(version.text),
-                 "fingerprint": f"`{short(version.fingerprint)}`"}  # fmt: skip
+                 "fingerprint": code(short(version.fingerprint))}  # fmt: skip
         said: list[Text]
         if done.new_version:
             said = [t(
                 "Statement #{number} is amended: **version {version_number}** (fingerprint {fingerprint}, {count} "
                 "characters) is being posted in {channel}. Every signature keeps the version it was given to; "
                 "earlier signers are asked to confirm the new text.",
-                channel=f"<#{st.channel_id}>", **facts,
+                channel=channel(st.channel_id), **facts,
             )]  # fmt: skip
             await self.bot.posts.refill()
         else:
@@ -305,7 +304,7 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
             "Statement #{number} is open for signature until {when}; it is being posted here (version "
             "{version_number}, fingerprint {fingerprint}).",
             number=st.number, when=when(st.closes_at), version_number=done.version.version,
-            fingerprint=f"`{short(done.version.fingerprint)}`",
+            fingerprint=code(short(done.version.fingerprint)),
         )  # fmt: skip
         await reply(itx, said.render(await reply_language(itx)), ephemeral=True)
         await self.bot.posts.refill()
@@ -361,7 +360,7 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
         closed = await self.bot.statements.close(who, found)
         said = t(
             "Statement #{number} is closed; the closing post with the counts follows in {channel}.",
-            number=closed.number, channel=f"<#{closed.channel_id}>",
+            number=closed.number, channel=channel(closed.channel_id),
         )  # fmt: skip
         await reply(itx, said.render(await reply_language(itx)), ephemeral=True)
         await self.bot.posts.refill()
@@ -421,7 +420,7 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
                 "of **{org}**?\n**{listed}**: the published signatory list names it. **{counted}**: it is counted, "
                 "and its name is not published.",
                 number=st.number, title=esc(clip(st.title, 150)), version_number=version.version,
-                fingerprint=f"`{short(version.fingerprint)}`", org=esc(prompt.org.name), listed=LISTED, counted=COUNTED,
+                fingerprint=code(short(version.fingerprint)), org=esc(prompt.org.name), listed=LISTED, counted=COUNTED,
             )  # fmt: skip
             await reply(
                 itx, asked.render(lang), view=choice_view(st.statement_id, prompt.org.org_id, version.version, lang),
@@ -528,7 +527,7 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
                 lang = await self.bot.languages.for_reply(st.guild_id, record_id, None)
                 facts = {"number": st.number, "title": esc(clip(st.title, 150)), "version_number": version.version,
                          "server": esc(guild.name) if guild else t("your server"), "where": where,
-                         "fingerprint": f"`{short(version.fingerprint)}`", "confirm": CONFIRM_LABEL}  # fmt: skip
+                         "fingerprint": code(short(version.fingerprint)), "confirm": CONFIRM_LABEL}  # fmt: skip
                 asked = (
                     t(
                         "Statement #{number} “{title}” in {server} was amended: version {version_number} (fingerprint "
@@ -583,7 +582,7 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
 def _confirmed(done: Confirmed) -> Text:
     """What a member who confirmed is told: whose signature is now on the current version."""
     facts = {"number": done.statement.number, "version_number": done.version.version,
-             "fingerprint": f"`{short(done.version.fingerprint)}`"}  # fmt: skip
+             "fingerprint": code(short(done.version.fingerprint))}  # fmt: skip
     if done.org_name and done.individual:
         return t(
             "Confirmed the signature of **{org}** and your own signature as an individual for version "

@@ -345,6 +345,11 @@ def _version_cell(o: ListedOrg) -> Text | str:
     return str(o.version) if o.current else t("{version_number} (earlier)", version_number=o.version)
 
 
+def _code(text: str) -> str:
+    """A fingerprint or command as Markdown code (a value of a sentence)."""
+    return f"`{text}`"
+
+
 def render_markdown(s: SignatoryList, lang: str = "en") -> str:
     """The list as Markdown in ``lang``, clean to paste into a document or an e-mail."""
 
@@ -356,12 +361,12 @@ def render_markdown(s: SignatoryList, lang: str = "en") -> str:
         f"{md(s.server_name)}",
         say(_state_line(s)),
         say(t("version {version_number}", version_number=s.version)),
-        say(t("fingerprint {fingerprint}", fingerprint=f"`{short(s.fingerprint)}`")),
+        say(t("fingerprint {fingerprint}", fingerprint=_code(short(s.fingerprint)))),
     ]
     if s.group:
         meta.insert(1, say(t("from the working group {group}", group=md(s.group))))
     out += [" · ".join(meta), "", say(t("Fingerprint (SHA-256 of the text): {fingerprint}",
-                                        fingerprint=f"`{s.fingerprint}`")), "", f"## {say(t('Text'))}", ""]  # fmt: skip
+                                        fingerprint=_code(s.fingerprint))), "", f"## {say(t('Text'))}", ""]  # fmt: skip
     out += [md_block(s.text), "", f"## {say(t('Signatories'))}", "", say(_summary_line(s)), ""]
     if s.organisations:
         out += ["| " + " | ".join(say(x) for x in _table_head()) + " |", "|---|---|---|---|---|---|---|---|"]

@@ -36,8 +36,18 @@ def esc(text: str) -> str:
     return discord.utils.escape_markdown(text)
 
 
+def code(text: str) -> str:
+    """A fingerprint as inline code (a value of a sentence)."""
+    return f"`{text}`"
+
+
+def channel(channel_id: int | None) -> str:
+    """A channel as Discord shows it (a value of a sentence)."""
+    return f"<#{channel_id}>"
+
+
 def fingerprint_code(view: StatementView) -> str:
-    return f"`{short(view.version.fingerprint)}`"
+    return code(short(view.version.fingerprint))
 
 
 def state_text(view: StatementView) -> Text:
@@ -257,7 +267,7 @@ def closing_parts(view: StatementView, *, late: bool, lang: str = "en") -> list[
 def signed_text(signed: Signed, lang: str = "en") -> str:
     """What the member who signed is told (an answer: in their language)."""
     st = signed.statement
-    said = {"number": st.number, "version_number": signed.version, "fingerprint": f"`{short(signed.fingerprint)}`",
+    said = {"number": st.number, "version_number": signed.version, "fingerprint": code(short(signed.fingerprint)),
             "withdraw": WITHDRAW}  # fmt: skip
     if signed.org_name is None:
         text = t(

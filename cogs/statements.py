@@ -68,7 +68,7 @@ FORMATS = [
     app_commands.Choice(name="JSON (tools, and caucus verify)", value="json"),
 ]
 #: The language of a file (its Markdown and HTML): the shipped languages, each named in its own words.
-LANGUAGE_CHOICES = [app_commands.Choice(name=name, value=code) for code, name in LANGUAGE_NAMES.items()]
+LANGUAGE_CHOICES = [app_commands.Choice(name=name, value=key) for key, name in LANGUAGE_NAMES.items()]
 STATE_WORDS = {"draft": t("draft"), "open": t("open"), "closed": t("closed")}
 
 

@@ -11,6 +11,12 @@ from collections.abc import Sequence
 
 from bot import __version__
 from bot.config import Config, ConfigError, load_config
+from domain.i18n import LANGUAGES
+
+#: The language of an export's Markdown and HTML (CSV and JSON are data, the same in every language).
+LANGUAGE_HELP = (
+    "the language of Markdown and HTML (default: the working group's, if it has one, else [i18n] language)"
+)
 
 log = logging.getLogger("caucus")
 
@@ -150,6 +156,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from domain.clock import SystemClock
     from domain.errors import DomainError
     from domain.groups import WorkingGroups
+    from domain.languages import Languages
     from domain.permissions import Policy
     from domain.polls import Polls, load_ballot_key
     from domain.record import Record, load_signing_key
@@ -182,9 +189,14 @@ def cmd_export(args: argparse.Namespace) -> int:
             summary = await Summaries(db, clock, groups, zone, counter, record).for_operator(
                 args.guild, group=args.group, status=args.status
             )
+            # as /export summary: the language asked for, else the group's, else the server's
+            lang = args.language
+            if lang is None:
+                found = await groups.resolve_optional(args.guild, args.group) if args.group else None
+                lang = Languages(db, clock, groups, config.i18n.language).for_group(found)
         finally:
             await db.close()
-        return render(summary, args.format)
+        return render(summary, args.format, lang)
 
     try:
         files = asyncio.run(run())
@@ -215,6 +227,7 @@ def cmd_signatories(args: argparse.Namespace) -> int:
     from domain.clock import SystemClock
     from domain.errors import DomainError
     from domain.groups import WorkingGroups
+    from domain.languages import Languages
     from domain.permissions import Policy
     from domain.record import Record, load_signing_key
     from domain.signatories import Signatories, render
@@ -240,9 +253,14 @@ def cmd_signatories(args: argparse.Namespace) -> int:
             statements = Statements(db, clock, groups, zone)
             record = Record(db, clock, policy, zone, load_signing_key(db.path))
             found = await Signatories(statements, record).for_operator(args.guild, str(args.statement))
+            # as /statement signatories: the language asked for, else the statement's group's, else the server's
+            lang = args.language
+            if lang is None:
+                group = await statements.group_of(await statements.resolve(args.guild, str(args.statement)))
+                lang = Languages(db, clock, groups, config.i18n.language).for_group(group)
         finally:
             await db.close()
-        return render(found, args.format)[1]
+        return render(found, args.format, lang)[1]
 
     try:
         data = asyncio.run(run())
@@ -323,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--group", default=None, metavar="NAME", help="only this working group")
     export.add_argument("--status", default=None, help="only items with this status (or 'decided')")
     export.add_argument("--format", choices=("md", "html", "csv", "json"), default="md")
+    export.add_argument("--language", choices=LANGUAGES, default=None, help=LANGUAGE_HELP)
     export.add_argument(
         "--output",
         default=None,
@@ -340,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--statement", type=int, required=True, metavar="N", help="the statement's number"
     )
     signatories.add_argument("--format", choices=("md", "html", "csv", "json"), default="md")
+    signatories.add_argument("--language", choices=LANGUAGES, default=None, help=LANGUAGE_HELP)
     signatories.add_argument(
         "--output", default=None, metavar="FILE", help="write here; default: standard output"
     )

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from cogs.ui.boundary import reply, reply_language
 from cogs.ui.common import actor, group_autocomplete
-from domain.i18n import t
+from domain.i18n import LANGUAGE_NAMES, t
 from domain.render import render
 
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ FORMATS = [
     app_commands.Choice(name="CSV (spreadsheets)", value="csv"),
     app_commands.Choice(name="JSON (tools)", value="json"),
 ]
+#: The language of the file (its Markdown and HTML; CSV and JSON are data): each named in its own words.
+LANGUAGES = [app_commands.Choice(name=name, value=code) for code, name in LANGUAGE_NAMES.items()]
 # each choice written out, so the extractor finds its name for the command translator
 STATUSES = [
     app_commands.Choice(name="decided (any outcome)", value="decided"),
@@ -55,13 +57,15 @@ class ExportCog(commands.GroupCog, group_name="export", group_description="Expor
     @app_commands.describe(
         group="Only this working group", format="File format (default Markdown)", status="Only items with this status",
         public="Post the file in the channel for everyone (default: only you see it)",
+        language="The file's language (default: the group's when one is asked for, else the server's)",
     )  # fmt: skip
-    @app_commands.choices(format=FORMATS, status=STATUSES)
+    @app_commands.choices(format=FORMATS, status=STATUSES, language=LANGUAGES)
     @app_commands.autocomplete(group=group_autocomplete(include_archived=True))
     @app_commands.guild_only()
     async def summary(
         self, itx: discord.Interaction, group: str | None = None, format: app_commands.Choice[str] | None = None,
         status: app_commands.Choice[str] | None = None, public: bool = False,
+        language: app_commands.Choice[str] | None = None,
     ) -> None:  # fmt: skip
         who = await actor(itx)
         request = await self.bot.summaries.request(who, group=group, status=status.value if status else None)
@@ -70,8 +74,11 @@ class ExportCog(commands.GroupCog, group_name="export", group_description="Expor
         names = summary.names_included
         fmt = format.value if format else "md"
         base = export_filename(summary.server_name, summary.exported_on, summary.group_filter)
+        # the file: in the language asked for, else the group's (the server's for every group)
+        written = language.value if language else self.bot.languages.for_group(request.group)
         files = [
-            discord.File(io.BytesIO(data), filename=base + suffix) for suffix, data in render(summary, fmt)
+            discord.File(io.BytesIO(data), filename=base + suffix)
+            for suffix, data in render(summary, fmt, written)
         ]
         # posted for everyone: the group's language (the server's when for every group); else the member's
         lang = self.bot.languages.for_group(request.group) if public else await reply_language(itx)

@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from cogs.orgs import ALL_ORGS
 from cogs.record import RecordCog
-from cogs.ui.boundary import guild_id_of, reply
+from cogs.ui.boundary import guild_id_of, reply, reply_language
 from cogs.ui.common import actor, clip, group_autocomplete, reachable, when
 from cogs.ui.limits import Destination, deliver, send_all, text_parts
 from cogs.ui.statements import CONFIRM as CONFIRM_LABEL
@@ -26,8 +26,10 @@ from cogs.ui.statements import (
     ChoiceButton,
     card_kwargs,
     card_view,
+    channel,
     choice_view,
     closing_parts,
+    code,
     esc,
     post_parts,
     show_pages,
@@ -35,6 +37,7 @@ from cogs.ui.statements import (
     superseded_embed,
 )
 from domain.errors import Invalid
+from domain.i18n import LANGUAGE_NAMES, Text, t, tn
 from domain.posts import SENT, SKIPPED, Post
 from domain.signatories import filename, render
 from domain.statements import (
@@ -42,11 +45,13 @@ from domain.statements import (
     CONFIRM,
     FILE_MAX_BYTES,
     POST,
-    TEXT_MAX,
     TITLE_MAX,
     TYPED_MAX,
+    Confirmed,
     Statement,
     StatementView,
+    file_too_large,
+    not_a_text_file,
     short,
 )
 
@@ -62,7 +67,9 @@ FORMATS = [
     app_commands.Choice(name="CSV (spreadsheets)", value="csv"),
     app_commands.Choice(name="JSON (tools, and caucus verify)", value="json"),
 ]
-STATE_WORDS = {"draft": "draft", "open": "open", "closed": "closed"}
+#: The language of a file (its Markdown and HTML): the shipped languages, each named in its own words.
+LANGUAGE_CHOICES = [app_commands.Choice(name=name, value=key) for key, name in LANGUAGE_NAMES.items()]
+STATE_WORDS = {"draft": t("draft"), "open": t("open"), "closed": t("closed")}
 
 
 async def statement_autocomplete(
@@ -72,18 +79,23 @@ async def statement_autocomplete(
     if itx.guild_id is None:
         return []
     found = await itx.client.statements.suggest(itx.guild_id, current)
+    lang = await reply_language(itx) if found else "en"
     return [
-        app_commands.Choice(name=clip(f"#{s.number} · {STATE_WORDS[s.state]} · {' '.join(s.title.split())}", 100),
-                            value=str(s.number))
+        app_commands.Choice(
+            name=clip(
+                f"#{s.number} · {STATE_WORDS[s.state].render(lang)} · {' '.join(s.title.split())}", 100
+            ),
+            value=str(s.number),
+        )
         for s in found
-    ]  # fmt: skip
+    ]
 
 
-def _superseded(view: StatementView, version: int) -> Callable[[], Awaitable[dict[str, Any]]]:
+def _superseded(view: StatementView, version: int, lang: str) -> Callable[[], Awaitable[dict[str, Any]]]:
     """What an earlier version's card becomes once the statement is amended: a pointer, no buttons."""
 
     async def render() -> dict[str, Any]:
-        return {"embed": superseded_embed(view, version), "view": None}
+        return {"embed": superseded_embed(view, version, lang), "view": None}
 
     return render
 
@@ -109,6 +121,10 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
 
     # -- the card ------------------------------------------------------------------------------------
 
+    def public_language(self, view: StatementView) -> str:
+        """The language of the statement's public posts: its working group's, else the server's."""
+        return self.bot.languages.for_group(view.group)
+
     async def refresh(self, statement: Statement) -> None:
         """Bring the statement's card up to date soon (edits coalesced under bursts)."""
         card = await self.bot.statements.card(statement)
@@ -117,11 +133,12 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
         guild_id, statement_id = statement.guild_id, statement.statement_id
 
         async def render() -> dict[str, Any]:
-            return card_kwargs(await self.bot.statements.view_by_id(guild_id, statement_id))
+            view = await self.bot.statements.view_by_id(guild_id, statement_id)
+            return card_kwargs(view, self.public_language(view))
 
         self.updater.request(card.channel_id, card.message_id, render)
 
-    async def publish_checkpoint(self, guild_id: int, reason: str) -> None:
+    async def publish_checkpoint(self, guild_id: int, reason: Text) -> None:
         """Sign a checkpoint of the record and post it in the record channel (see RecordCog.publish). At
         start-up (a close that was due while the bot was down) the channel is known once the bot is ready:
         the checkpoint is posted then."""
@@ -145,9 +162,11 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
 
     # -- commands ------------------------------------------------------------------------------------
 
+    # descriptions are plain strings (the extractor finds them for the command translator): the limits they
+    # name are TITLE_MAX, TYPED_MAX and TEXT_MAX, written out (tests/domain/test_i18n_statements.py checks them)
     @app_commands.command(description="Draft a statement, starting from a working group's decided points")
     @app_commands.describe(
-        title=f"Its title (at most {TITLE_MAX} characters)",
+        title="Its title (at most 200 characters)",
         group="Start from this group's points decided as consensus or rough consensus",
         introduction="A first paragraph before the points",
     )
@@ -160,29 +179,36 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
         who = await actor(itx)
         done = await self.bot.statements.draft(who, title, group=group, introduction=introduction)
         view = await self.bot.statements.view(done.statement)
-        points = ""
-        if done.group is not None:
-            points = (
-                f" It starts from the {len(done.points)} decided points of **{esc(done.group.name)}** "
-                f"({', '.join(f'#{n}' for n in done.points)})."
-                if done.points
-                else f" **{esc(done.group.name)}** has no points decided as consensus or rough consensus yet."
-            )
-        text = (
-            f"Draft **statement #{view.statement.number}** created: {len(view.version.text):,} characters, "
-            f"fingerprint `{short(view.version.fingerprint)}`.{points} Read it with /statement show, change it "
-            "with /statement edit (attach a .md or .txt file for a long text), and open it for signature with "
-            "/statement open."
-        )
+        said = [t(
+            "Draft **statement #{number}** created: {count} characters, fingerprint {fingerprint}.",
+            number=view.statement.number, count=len(view.version.text),
+            fingerprint=code(short(view.version.fingerprint)),
+        )]  # fmt: skip
+        if done.group is not None and done.points:
+            # the same in both English forms, as it always said; translators get the plural forms
+            said.append(tn(
+                "It starts from the {n} decided points of **{group}** ({points}).",
+                "It starts from the {n} decided points of **{group}** ({points}).",
+                len(done.points), group=esc(done.group.name), points=", ".join(f"#{n}" for n in done.points),
+            ))  # fmt: skip
+        elif done.group is not None:
+            said.append(t(
+                "**{group}** has no points decided as consensus or rough consensus yet.", group=esc(done.group.name)
+            ))  # fmt: skip
+        said.append(t(
+            "Read it with /statement show, change it with /statement edit (attach a .md or .txt file for a long "
+            "text), and open it for signature with /statement open."
+        ))  # fmt: skip
         log.info("statement %d drafted in server %d", view.statement.statement_id, who.guild_id)
-        await reply(itx, text, ephemeral=True)
+        lang = await reply_language(itx)
+        await reply(itx, " ".join(x.render(lang) for x in said), ephemeral=True)
 
     @app_commands.command(description="Change a statement's title or text (a new version once it is open)")
     @app_commands.describe(
         statement="The statement's number",
-        title=f"A new title (at most {TITLE_MAX} characters; no new version)",
-        text=f"A new text typed here (at most {TYPED_MAX:,} characters)",
-        file=f"Or the new text as a .md or .txt file (UTF-8, at most {TEXT_MAX:,} characters)",
+        title="A new title (at most 200 characters; no new version)",
+        text="A new text typed here (at most 6,000 characters)",
+        file="Or the new text as a .md or .txt file (UTF-8, at most 20,000 characters)",
     )
     @app_commands.autocomplete(statement=statement_autocomplete)
     @app_commands.guild_only()
@@ -195,34 +221,49 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
         upload: tuple[str, bytes] | None = None
         if file is not None:
             if not file.filename.lower().endswith((".md", ".txt")):
-                raise Invalid(
-                    f"Attach the text as a .md or .txt file (UTF-8 text); “{clip(file.filename, 40)}” is neither."
-                )
+                raise Invalid(not_a_text_file(clip(file.filename, 40)))
             if file.size > FILE_MAX_BYTES:
-                raise Invalid(f"The file is too large ({file.size:,} bytes): a statement's text is at most "
-                              f"{TEXT_MAX:,} characters.")  # fmt: skip
+                raise Invalid(file_too_large(file.size))
             await itx.response.defer(ephemeral=True, thinking=True)
             upload = (file.filename, await file.read())
         done = await self.bot.statements.edit(who, found, title=title, text=text, file=upload)
         st, version = done.statement, done.version
+        facts = {"number": st.number, "version_number": version.version, "count": len(version.text),
+                 "fingerprint": code(short(version.fingerprint))}  # fmt: skip
+        said: list[Text]
         if done.new_version:
-            message = (
-                f"Statement #{st.number} is amended: **version {version.version}** (fingerprint "
-                f"`{short(version.fingerprint)}`, {len(version.text):,} characters) is being posted in "
-                f"<#{st.channel_id}>. Every signature keeps the version it was given to; earlier signers are asked "
-                "to confirm the new text."
-            )
+            said = [t(
+                "Statement #{number} is amended: **version {version_number}** (fingerprint {fingerprint}, {count} "
+                "characters) is being posted in {channel}. Every signature keeps the version it was given to; "
+                "earlier signers are asked to confirm the new text.",
+                channel=channel(st.channel_id), **facts,
+            )]  # fmt: skip
             await self.bot.posts.refill()
         else:
-            changed = [w for w, yes in (("title", done.title_changed), ("text", done.text_changed)) if yes]
-            message = (
-                f"Statement #{st.number}: {' and '.join(changed)} changed. Version {version.version}, fingerprint "
-                f"`{short(version.fingerprint)}`, {len(version.text):,} characters."
-            )
+            if done.title_changed and done.text_changed:
+                changed = t(
+                    "Statement #{number}: title and text changed. Version {version_number}, fingerprint "
+                    "{fingerprint}, {count} characters.",
+                    **facts,
+                )
+            elif done.title_changed:
+                changed = t(
+                    "Statement #{number}: title changed. Version {version_number}, fingerprint {fingerprint}, "
+                    "{count} characters.",
+                    **facts,
+                )
+            else:
+                changed = t(
+                    "Statement #{number}: text changed. Version {version_number}, fingerprint {fingerprint}, "
+                    "{count} characters.",
+                    **facts,
+                )
+            said = [changed]
             if done.text_changed is False and st.state == "open":
-                message += " A new title makes no new version: the fingerprint is of the text."
+                said.append(t("A new title makes no new version: the fingerprint is of the text."))
             await self.refresh(st)
-        await reply(itx, message, ephemeral=True)
+        lang = await reply_language(itx)
+        await reply(itx, " ".join(x.render(lang) for x in said), ephemeral=True)
 
     @app_commands.command(description="A statement's whole text, its version and fingerprint, and its counts")
     @app_commands.describe(statement="The statement's number")
@@ -231,7 +272,7 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
     async def show(self, itx: discord.Interaction, statement: str) -> None:
         found = await self.bot.statements.resolve(guild_id_of(itx), statement)
         view = await self.bot.statements.view(found)
-        await send_all(itx, show_pages(view), last={})
+        await send_all(itx, show_pages(view, await reply_language(itx)), last={})
 
     @app_commands.command(description="Open a draft for signature here, until a deadline")
     @app_commands.describe(
@@ -251,18 +292,21 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
         assert itx.channel_id is not None
         can = itx.app_permissions
         if not (can.send_messages and can.embed_links and can.view_channel):
-            raise Invalid(
+            raise Invalid(t(
                 "I can't post the statement in this channel (I need View Channel, Send Messages and Embed Links "
                 "here); run /statement open in a channel where I can."
-            )
+            ))  # fmt: skip
         done = await self.bot.statements.open(
             who, found, channel_id=itx.channel_id, duration=duration, closes=closes, individuals=individuals
         )
         st = done.statement
-        await reply(
-            itx, f"Statement #{st.number} is open for signature until {when(st.closes_at)}; it is being posted here "
-            f"(version {done.version.version}, fingerprint `{short(done.version.fingerprint)}`).", ephemeral=True,
+        said = t(
+            "Statement #{number} is open for signature until {when}; it is being posted here (version "
+            "{version_number}, fingerprint {fingerprint}).",
+            number=st.number, when=when(st.closes_at), version_number=done.version.version,
+            fingerprint=code(short(done.version.fingerprint)),
         )  # fmt: skip
+        await reply(itx, said.render(await reply_language(itx)), ephemeral=True)
         await self.bot.posts.refill()
         log.info("statement %d opened in server %d", st.statement_id, st.guild_id)
 
@@ -287,16 +331,21 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
         found = await self.bot.statements.resolve(who.guild_id, statement)
         if organisation is not None and individual:
             raise Invalid(
-                "Withdraw either an organisation's signature or your own as an individual, not both."
+                t("Withdraw either an organisation's signature or your own as an individual, not both.")
             )
         org = await self.bot.orgs.resolve(who.guild_id, organisation) if organisation is not None else None
         done = await self.bot.statements.withdraw(who, found, org=org, individual=individual)
-        whose = (
-            f"The signature of **{esc(done.org_name)}**"
+        number = done.statement.number
+        said = (
+            t(
+                "The signature of **{org}** on statement #{number} is withdrawn.",
+                org=esc(done.org_name),
+                number=number,
+            )
             if done.org_name
-            else "Your signature as an individual"
+            else t("Your signature as an individual on statement #{number} is withdrawn.", number=number)
         )
-        await reply(itx, f"{whose} on statement #{done.statement.number} is withdrawn.", ephemeral=True)
+        await reply(itx, said.render(await reply_language(itx)), ephemeral=True)
         await self.refresh(done.statement)
 
     @app_commands.command(
@@ -309,10 +358,11 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
         who = await actor(itx)
         found = await self.bot.statements.resolve(who.guild_id, statement)
         closed = await self.bot.statements.close(who, found)
-        await reply(
-            itx, f"Statement #{closed.number} is closed; the closing post with the counts follows in "
-            f"<#{closed.channel_id}>.", ephemeral=True,
+        said = t(
+            "Statement #{number} is closed; the closing post with the counts follows in {channel}.",
+            number=closed.number, channel=channel(closed.channel_id),
         )  # fmt: skip
+        await reply(itx, said.render(await reply_language(itx)), ephemeral=True)
         await self.bot.posts.refill()
 
     @app_commands.command(description="The signatory list as a file: Markdown, HTML, CSV or JSON")
@@ -320,27 +370,40 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
         statement="The statement's number",
         format="File format (default Markdown)",
         public="Post the file in the channel for everyone (individuals' names are then left out)",
+        language="The file's language (default: the statement's working group's, else the server's)",
     )
-    @app_commands.choices(format=FORMATS)
+    @app_commands.choices(format=FORMATS, language=LANGUAGE_CHOICES)
     @app_commands.autocomplete(statement=statement_autocomplete)
     @app_commands.guild_only()
     async def signatories(
         self, itx: discord.Interaction, statement: str, format: app_commands.Choice[str] | None = None,
-        public: bool = False,
+        public: bool = False, language: app_commands.Choice[str] | None = None,
     ) -> None:  # fmt: skip
         who = await actor(itx)
         request = await self.bot.signatories.request(who, statement, public=public)
+        group = await self.bot.statements.group_of(request.statement)
         await itx.response.defer(ephemeral=not public, thinking=True)
         found = await self.bot.signatories.build(request)
         fmt = format.value if format else "md"
-        suffix, data = render(found, fmt)
-        names = "" if found.names_included else " Individuals' names are shown only to coordinators."
+        # the file: in the language asked for, else the group's (the server's); the answer: posted for
+        # everyone, the group's language; else the member's
+        suffix, data = render(found, fmt, language.value if language else self.bot.languages.for_group(group))
+        lang = self.bot.languages.for_group(group) if public else await reply_language(itx)
+        said = (
+            t("Signatory list of statement #{number}.", number=found.number)
+            if found.names_included
+            else t(
+                "Signatory list of statement #{number}. Individuals' names are shown only to coordinators.",
+                number=found.number,
+            )
+        )
         await reply(
-            itx, f"Signatory list of statement #{found.number}.{names}",
-            files=[_file(data, filename(found) + suffix)], ephemeral=not public,
-        )  # fmt: skip
+            itx, said.render(lang), files=[_file(data, filename(found) + suffix)], ephemeral=not public
+        )
         if found.checkpoint_new:
-            await self.publish_checkpoint(who.guild_id, f"signatory list of statement #{found.number}")
+            await self.publish_checkpoint(
+                who.guild_id, t("signatory list of statement #{number}", number=found.number)
+            )
 
     # -- buttons -------------------------------------------------------------------------------------
 
@@ -351,36 +414,45 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
         if action == "sign":
             prompt = await statements.prepare_org_signature(who, statement_id)
             st, version = prompt.statement, prompt.version
+            lang = await reply_language(itx)
+            asked = t(
+                "Sign statement #{number} “{title}” (version {version_number}, fingerprint {fingerprint}) on behalf "
+                "of **{org}**?\n**{listed}**: the published signatory list names it. **{counted}**: it is counted, "
+                "and its name is not published.",
+                number=st.number, title=esc(clip(st.title, 150)), version_number=version.version,
+                fingerprint=code(short(version.fingerprint)), org=esc(prompt.org.name), listed=LISTED, counted=COUNTED,
+            )  # fmt: skip
             await reply(
-                itx, f"Sign statement #{st.number} “{esc(clip(st.title, 150))}” (version {version.version}, fingerprint "
-                f"`{short(version.fingerprint)}`) on behalf of **{esc(prompt.org.name)}**?\n**{LISTED}**: the "
-                f"published signatory list names it. **{COUNTED}**: it is counted, and its name is not published.",
-                view=choice_view(st.statement_id, prompt.org.org_id, version.version), ephemeral=True,
+                itx, asked.render(lang), view=choice_view(st.statement_id, prompt.org.org_id, version.version, lang),
+                ephemeral=True,
             )  # fmt: skip
             return
         if action == "individual":
             signed = await statements.sign_as_individual(who, statement_id)
-            await reply(itx, signed_text(signed), ephemeral=True)
+            await reply(itx, signed_text(signed, await reply_language(itx)), ephemeral=True)
             await self.refresh(signed.statement)
             return
         if action == "confirm":
             done = await statements.confirm(who, statement_id)
-            what = " and ".join(
-                w for w in (f"the signature of **{esc(done.org_name)}**" if done.org_name else "",
-                            "your own signature as an individual" if done.individual else "") if w
-            )  # fmt: skip
-            await reply(itx, f"Confirmed {what} for version {done.version.version} of statement "
-                        f"#{done.statement.number} (fingerprint `{short(done.version.fingerprint)}`).", ephemeral=True)  # fmt: skip
+            await reply(itx, _confirmed(done).render(await reply_language(itx)), ephemeral=True)
             await self.refresh(done.statement)
             return
         withdrawn = await statements.withdraw(who, statement_id)
-        whose = (
-            f"The signature of **{esc(withdrawn.org_name)}**"
+        number = withdrawn.statement.number
+        said = (
+            t(
+                "The signature of **{org}** on statement #{number} is withdrawn; sign again with the buttons while "
+                "it is open.",
+                org=esc(withdrawn.org_name), number=number,
+            )
             if withdrawn.org_name
-            else "Your signature as an individual"
-        )
-        await reply(itx, f"{whose} on statement #{withdrawn.statement.number} is withdrawn; sign again with the "
-                    "buttons while it is open.", ephemeral=True)  # fmt: skip
+            else t(
+                "Your signature as an individual on statement #{number} is withdrawn; sign again with the buttons "
+                "while it is open.",
+                number=number,
+            )
+        )  # fmt: skip
+        await reply(itx, said.render(await reply_language(itx)), ephemeral=True)
         await self.refresh(withdrawn.statement)
 
     async def choice_click(
@@ -390,7 +462,7 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
         signed = await self.bot.statements.sign_for_org(
             await actor(itx), statement_id, org_id, version, listed=listed
         )
-        await itx.response.edit_message(content=signed_text(signed), view=None)
+        await itx.response.edit_message(content=signed_text(signed, await reply_language(itx)), view=None)
         await self.refresh(signed.statement)
 
     # -- scheduled posts -----------------------------------------------------------------------------
@@ -408,7 +480,7 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
 
         async def build() -> list[Destination]:
             view = await statements.view(statement)
-            return [Destination(statement.channel_id or 0, post_parts(view))]
+            return [Destination(statement.channel_id or 0, post_parts(view, self.public_language(view)))]
 
         result = await deliver(self.bot, post, build, views=card_view)
         if result != SENT:
@@ -419,10 +491,11 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
             statement, version, [(p.part, p.target, p.message_id or 0, p.part == last) for p in planned]
         )
         fresh = await statements.view(statement)
+        lang = self.public_language(fresh)
         for message in await statements.messages(statement):
             if message.card and message.version < version.version:
                 self.updater.request(
-                    message.channel_id, message.message_id, _superseded(fresh, message.version)
+                    message.channel_id, message.message_id, _superseded(fresh, message.version, lang)
                 )
         await self.refresh(fresh.statement)
         if version.version > 1:
@@ -450,14 +523,28 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
                 found = await reachable(self.bot, st.guild_id, [record_id])
                 if not found:
                     continue
-                who = f"**{esc(org_name)}**, which you represent," if org_name else "you"
-                server = esc(guild.name) if guild else "your server"
-                text = (
-                    f"Statement #{st.number} “{esc(clip(st.title, 150))}” in {server} was amended: version "
-                    f"{version.version} (fingerprint `{short(version.fingerprint)}`) replaces the text {who} signed. "
-                    f"Read the new text and press **{CONFIRM_LABEL}** on the statement to sign it too: {where}\n"
-                    "Until then the signature counts as given to an earlier version."
-                )
+                # a direct message: in its reader's own language
+                lang = await self.bot.languages.for_reply(st.guild_id, record_id, None)
+                facts = {"number": st.number, "title": esc(clip(st.title, 150)), "version_number": version.version,
+                         "server": esc(guild.name) if guild else t("your server"), "where": where,
+                         "fingerprint": code(short(version.fingerprint)), "confirm": CONFIRM_LABEL}  # fmt: skip
+                asked = (
+                    t(
+                        "Statement #{number} “{title}” in {server} was amended: version {version_number} (fingerprint "
+                        "{fingerprint}) replaces the text **{org}**, which you represent, signed. Read the new text "
+                        "and press **{confirm}** on the statement to sign it too: {where}",
+                        org=esc(org_name), **facts,
+                    )
+                    if org_name
+                    else t(
+                        "Statement #{number} “{title}” in {server} was amended: version {version_number} (fingerprint "
+                        "{fingerprint}) replaces the text you signed. Read the new text and press **{confirm}** on "
+                        "the statement to sign it too: {where}",
+                        **facts,
+                    )
+                )  # fmt: skip
+                until = t("Until then the signature counts as given to an earlier version.")
+                text = f"{asked.render(lang)}\n{until.render(lang)}"
                 out.append(Destination(found[0], text_parts(text), direct=True))
             return out
 
@@ -475,11 +562,14 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
 
         async def build() -> list[Destination]:
             view = await statements.view(statement)
-            return [Destination(statement.channel_id or 0, closing_parts(view, late=post.late))]
+            parts = closing_parts(view, late=post.late, lang=self.public_language(view))
+            return [Destination(statement.channel_id or 0, parts)]
 
         result = await deliver(self.bot, post, build)
         await self.refresh(statement)
-        await self.publish_checkpoint(statement.guild_id, f"statement #{statement.number} closed")
+        await self.publish_checkpoint(
+            statement.guild_id, t("statement #{number} closed", number=statement.number)
+        )
         log.info(
             "statement %d closed in server %d (late=%s)",
             statement.statement_id,
@@ -487,6 +577,29 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
             post.late,
         )
         return result
+
+
+def _confirmed(done: Confirmed) -> Text:
+    """What a member who confirmed is told: whose signature is now on the current version."""
+    facts = {"number": done.statement.number, "version_number": done.version.version,
+             "fingerprint": code(short(done.version.fingerprint))}  # fmt: skip
+    if done.org_name and done.individual:
+        return t(
+            "Confirmed the signature of **{org}** and your own signature as an individual for version "
+            "{version_number} of statement #{number} (fingerprint {fingerprint}).",
+            org=esc(done.org_name), **facts,
+        )  # fmt: skip
+    if done.org_name:
+        return t(
+            "Confirmed the signature of **{org}** for version {version_number} of statement #{number} "
+            "(fingerprint {fingerprint}).",
+            org=esc(done.org_name), **facts,
+        )  # fmt: skip
+    return t(
+        "Confirmed your own signature as an individual for version {version_number} of statement #{number} "
+        "(fingerprint {fingerprint}).",
+        **facts,
+    )
 
 
 async def setup(bot: Caucus) -> None:

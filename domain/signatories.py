@@ -27,9 +27,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.errors import Invalid, NotFound
+from domain.i18n import Text, t, tn
+from domain.i18n import render as in_language
 from domain.orgs import REGIONS, STAKEHOLDERS, country_name
 from domain.permissions import Actor
 from domain.record import Record
+from domain.render import Markup, code, ht, html_open, html_style, hv, is_rtl, semicolons
 from domain.statements import Counts, Statement, Statements, count_signatures, short
 from domain.text import cell, defuse
 from storage import export as export_rows
@@ -43,7 +46,6 @@ __all__ = [
 SCHEMA = "caucus-signatories/1"
 FORMATS = ("md", "html", "csv", "json")
 EARLIER = ' class="earlier"'
-STATE_WORDS = {"draft": "draft", "open": "open for signature", "closed": "closed"}
 
 
 @dataclass(frozen=True)
@@ -145,9 +147,10 @@ class Signatories:
 
     def _published(self, statement: Statement) -> Statement:
         if statement.state == "draft":
-            raise Invalid(
-                f"Statement #{statement.number} is a draft: it has no signatories until it is opened (/statement open)."
-            )
+            raise Invalid(t(
+                "Statement #{number} is a draft: it has no signatories until it is opened (/statement open).",
+                number=statement.number,
+            ))  # fmt: skip
         return statement
 
     async def request(self, actor: Actor, ref: str, *, public: bool = False) -> Request:
@@ -166,7 +169,7 @@ class Signatories:
         statement = await self.statements.by_id(request.statement.guild_id, request.statement.statement_id)
         server = await export_rows.guild_name(self.db, statement.guild_id)
         if server is None:
-            raise NotFound("The bot has no record of that server.")
+            raise NotFound(t("The bot has no record of that server."))
         group = (
             None
             if statement.group_id is None
@@ -253,87 +256,149 @@ def h(text: str) -> str:
     return html.escape(defuse(text), quote=True)
 
 
-def _state_line(s: SignatoryList) -> str:
+def _state_line(s: SignatoryList) -> Text:
     if s.state == "closed":
-        return f"closed on {s.closed_at} ({s.time_zone})"
-    return f"open for signature until {s.closes_at} ({s.time_zone})"
+        return t("closed on {date} ({zone})", date=s.closed_at, zone=s.time_zone)
+    return t("open for signature until {date} ({zone})", date=s.closes_at, zone=s.time_zone)
 
 
-def _summary_line(s: SignatoryList) -> str:
+def _summary_line(s: SignatoryList) -> Text:
     c = s.counts
-    text = (
-        f"{c.confirmed} organisation{'s' if c.confirmed != 1 else ''} signed version {s.version}"
-        f" ({len([o for o in s.organisations if o.current])} listed by name, "
-        f"{len([o for o in s.counted_only if o.current])} counted without their name)"
-    )
+    parts = [
+        tn(
+            "{n} organisation signed version {version_number} ({listed} listed by name, {counted} counted "
+            "without their name)",
+            "{n} organisations signed version {version_number} ({listed} listed by name, {counted} counted "
+            "without their name)",
+            c.confirmed,
+            version_number=s.version,
+            listed=len([o for o in s.organisations if o.current]),
+            counted=len([o for o in s.counted_only if o.current]),
+        )  # fmt: skip
+    ]
     if c.pending:
-        text += (
-            f"; {c.pending} more signed an earlier version and have not confirmed this one "
-            f"({len([o for o in s.organisations if not o.current])} listed, "
-            f"{len([o for o in s.counted_only if not o.current])} counted only)"
-        )
-    if c.individuals:
-        text += f"; {c.individuals} individual{'s' if c.individuals != 1 else ''}"
-        if c.individuals_pending:
-            text += f" ({c.individuals_pending} on an earlier version)"
-    return text + "."
+        # the same in both English forms, as it always said; translators get the plural forms
+        parts.append(tn(
+            "{n} more signed an earlier version and have not confirmed this one ({listed} listed, {counted} "
+            "counted only)",
+            "{n} more signed an earlier version and have not confirmed this one ({listed} listed, {counted} "
+            "counted only)",
+            c.pending, listed=len([o for o in s.organisations if not o.current]),
+            counted=len([o for o in s.counted_only if not o.current]),
+        ))  # fmt: skip
+    if c.individuals and c.individuals_pending:
+        parts.append(tn(
+            "{n} individual ({pending} on an earlier version)", "{n} individuals ({pending} on an earlier version)",
+            c.individuals, pending=c.individuals_pending,
+        ))  # fmt: skip
+    elif c.individuals:
+        parts.append(tn("{n} individual", "{n} individuals", c.individuals))
+    return semicolons(parts, stop=True)
 
 
 def _checkpoint_size(s: SignatoryList) -> int:
     return int(s.record.get("tree_size", 0))
 
 
-def _verify_lines(s: SignatoryList) -> list[str]:
+def _verify_lines(s: SignatoryList, tool: str | Markup, command: str | Markup) -> list[Text]:
     return [
-        "The fingerprint is the SHA-256 of the text's UTF-8 bytes (the text exactly as the JSON export holds it): "
-        "`sha256sum` gives it.",
-        f"Every signature and version above is an entry of the coalition's decision record (the column “Record”): "
-        f"the JSON export of this list carries the proofs. Check it offline with "
-        f"`caucus verify FILE.json --public-key {s.record.get('verifier_key', '')}`.",
+        t(
+            "The fingerprint is the SHA-256 of the text's UTF-8 bytes (the text exactly as the JSON export holds "
+            "it): {tool} gives it.",
+            tool=tool,
+        ),
+        t(
+            "Every signature and version above is an entry of the coalition's decision record (the column "
+            "“Record”): the JSON export of this list carries the proofs. Check it offline with {command}.",
+            command=command,
+        ),
     ]
 
 
-def render_markdown(s: SignatoryList) -> str:
-    """The list as Markdown, clean to paste into a document or an e-mail."""
-    out = [f"# Statement #{s.number}: {md(s.title)}", ""]
+def _command(s: SignatoryList) -> str:
+    return f"caucus verify FILE.json --public-key {s.record.get('verifier_key', '')}"
+
+
+#: A version event as the list says it: opened, amended, closed.
+_EVENTS = {
+    "opened": lambda e, fp: t(
+        "opened version {version_number} on {date} ({fingerprint}, record {entry_number})",
+        version_number=e.version, date=e.on, fingerprint=fp, entry_number=e.record_index,
+    ),
+    "amended": lambda e, fp: t(
+        "amended version {version_number} on {date} ({fingerprint}, record {entry_number})",
+        version_number=e.version, date=e.on, fingerprint=fp, entry_number=e.record_index,
+    ),
+    "closed": lambda e, fp: t(
+        "closed version {version_number} on {date} ({fingerprint}, record {entry_number})",
+        version_number=e.version, date=e.on, fingerprint=fp, entry_number=e.record_index,
+    ),
+}  # fmt: skip
+
+
+def _table_head() -> list[Text]:
+    return [t("Organisation"), t("Acronym"), t("Country"), t("Region"), t("Stakeholder group"), t("Signed"),
+            t("Version"), t("Record")]  # fmt: skip
+
+
+def _version_cell(o: ListedOrg) -> Text | str:
+    return str(o.version) if o.current else t("{version_number} (earlier)", version_number=o.version)
+
+
+def _code(text: str) -> str:
+    """A fingerprint or command as Markdown code (a value of a sentence)."""
+    return f"`{text}`"
+
+
+def render_markdown(s: SignatoryList, lang: str = "en") -> str:
+    """The list as Markdown in ``lang``, clean to paste into a document or an e-mail."""
+
+    def say(text: Text) -> str:
+        return text.render(lang)
+
+    out = [f"# {say(t('Statement #{number}: {title}', number=s.number, title=md(s.title)))}", ""]
     meta = [
         f"{md(s.server_name)}",
-        _state_line(s),
-        f"version {s.version}",
-        f"fingerprint `{short(s.fingerprint)}`",
+        say(_state_line(s)),
+        say(t("version {version_number}", version_number=s.version)),
+        say(t("fingerprint {fingerprint}", fingerprint=_code(short(s.fingerprint)))),
     ]
     if s.group:
-        meta.insert(1, f"from the working group {md(s.group)}")
-    out += [" · ".join(meta), "", f"Fingerprint (SHA-256 of the text): `{s.fingerprint}`", "", "## Text", ""]
-    out += [md_block(s.text), "", "## Signatories", "", _summary_line(s), ""]
+        meta.insert(1, say(t("from the working group {group}", group=md(s.group))))
+    out += [" · ".join(meta), "", say(t("Fingerprint (SHA-256 of the text): {fingerprint}",
+                                        fingerprint=_code(s.fingerprint))), "", f"## {say(t('Text'))}", ""]  # fmt: skip
+    out += [md_block(s.text), "", f"## {say(t('Signatories'))}", "", say(_summary_line(s)), ""]
     if s.organisations:
-        out += ["| Organisation | Acronym | Country | Region | Stakeholder group | Signed | Version | Record |",
-                "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        out += ["| " + " | ".join(say(x) for x in _table_head()) + " |", "|---|---|---|---|---|---|---|---|"]
         for o in s.organisations:
-            version = f"{o.version}" + ("" if o.current else " (earlier)")
             out.append(
-                f"| {md(o.name)} | {md(o.acronym)} | {md(o.country_name)} ({o.country}) | {str(REGIONS[o.region])} | "
-                f"{str(STAKEHOLDERS[o.stakeholder])} | {o.signed_on} | {version} | {o.record_index} |"
+                f"| {md(o.name)} | {md(o.acronym)} | {md(o.country_name)} ({o.country}) | {say(REGIONS[o.region])} | "
+                f"{say(STAKEHOLDERS[o.stakeholder])} | {o.signed_on} | {in_language(_version_cell(o), lang)} | {o.record_index} |"
             )
     else:
-        out.append("No organisation is listed by name.")
-    out += ["", f"Organisations counted without their name: {len(s.counted_only)}", ""]
-    out += ["### By region (organisations on the current version)", ""]
-    out += [f"- {str(REGIONS[k])}: {n}" for k, n in s.counts.by_region.items()]
-    out += ["", "### By stakeholder group (organisations on the current version)", ""]
-    out += [f"- {str(STAKEHOLDERS[k])}: {n}" for k, n in s.counts.by_stakeholder.items()]
-    out += ["", f"### Individuals: {len(s.individuals)}", ""]
+        out.append(say(t("No organisation is listed by name.")))
+    out += ["", say(t("Organisations counted without their name: {count}", count=len(s.counted_only))), ""]
+    out += [f"### {say(t('By region (organisations on the current version)'))}", ""]
+    out += [f"- {say(REGIONS[k])}: {n}" for k, n in s.counts.by_region.items()]
+    out += ["", f"### {say(t('By stakeholder group (organisations on the current version)'))}", ""]
+    out += [f"- {say(STAKEHOLDERS[k])}: {n}" for k, n in s.counts.by_stakeholder.items()]
+    out += ["", f"### {say(t('Individuals: {count}', count=len(s.individuals)))}", ""]
     if s.individual_names is not None:
-        out += [f"- {md(name)}" for name in s.individual_names] or ["None."]
+        out += [f"- {md(name)}" for name in s.individual_names] or [say(t("None."))]
     else:
-        out.append("Their names are shown only to coordinators.")
-    out += ["", "## Decision record", "", f"Checkpoint of {_checkpoint_size(s)} entries:", "", "```",
+        out.append(say(t("Their names are shown only to coordinators.")))
+    # the same in both English forms, as it always said; translators get the plural forms
+    checkpoint = tn("Checkpoint of {n} entries:", "Checkpoint of {n} entries:", _checkpoint_size(s))
+    out += ["", f"## {say(t('Decision record'))}", "", say(checkpoint), "", "```",
             str(s.record.get("checkpoint", "")).rstrip("\n"), "```", ""]  # fmt: skip
-    out += [f"- {line}" for line in _verify_lines(s)]
-    out += ["", "Versions: " + "; ".join(
-        f"{e.state} version {e.version} on {e.on} (`{short(e.fingerprint)}`, record {e.record_index})" for e in s.versions
-    ) + "."]  # fmt: skip
+    out += [f"- {say(line)}" for line in _verify_lines(s, "`sha256sum`", f"`{_command(s)}`")]
+    out += ["", _md_versions(s, lang)]
     return "\n".join(out) + "\n"
+
+
+def _md_versions(s: SignatoryList, lang: str) -> str:
+    events = "; ".join(_EVENTS[e.state](e, f"`{short(e.fingerprint)}`").render(lang) for e in s.versions)
+    return t("Versions: {versions}.", versions=events).render(lang)
 
 
 _CSS = """
@@ -349,58 +414,63 @@ text-align:left;vertical-align:top}.earlier{color:#777}ul{padding-left:1.2rem}
 """
 
 
-def render_html(s: SignatoryList) -> str:
-    """One self-contained, printable HTML page (no scripts, no external resources)."""
-    title = f"Statement #{s.number}: {s.title}"
+def render_html(s: SignatoryList, lang: str = "en") -> str:
+    """One self-contained, printable HTML page in ``lang`` (no scripts, no external resources)."""
+    title = t("Statement #{number}: {title}", number=s.number, title=s.title)
     out = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        "<!DOCTYPE html>", f'{html_open(lang)}<head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{h(title)}</title><style>{_CSS.strip()}</style></head><body>", f"<h1>{h(title)}</h1>",
+        f"<title>{h(title.render(lang))}</title><style>{html_style(_CSS, lang)}</style></head><body>",
+        f"<h1>{ht(title, lang)}</h1>",
     ]  # fmt: skip
     meta = [
-        h(s.server_name),
-        h(_state_line(s)),
-        f"version {s.version}",
-        f"fingerprint <code>{short(s.fingerprint)}</code>",
+        hv(s.server_name, lang),
+        ht(_state_line(s), lang),
+        ht(t("version {version_number}", version_number=s.version), lang),
+        ht(t("fingerprint {fingerprint}", fingerprint=code(short(s.fingerprint))), lang),
     ]
     if s.group:
-        meta.insert(1, f"from the working group {h(s.group)}")
+        meta.insert(1, ht(t("from the working group {group}", group=s.group), lang))
     out.append(f'<p class="meta">{" · ".join(meta)}</p>')
-    out.append(f'<p class="meta">Fingerprint (SHA-256 of the text): <code>{s.fingerprint}</code></p>')
-    out.append(f'<h2>Text</h2><div class="text">{h(s.text)}</div>')
-    out.append(f"<h2>Signatories</h2><p>{h(_summary_line(s))}</p>")
+    full = ht(t("Fingerprint (SHA-256 of the text): {fingerprint}", fingerprint=code(s.fingerprint)), lang)
+    out.append(f'<p class="meta">{full}</p>')
+    text_dir = ' dir="auto"' if is_rtl(lang) else ""  # the statement's own language decides its direction
+    out.append(f'<h2>{ht(t("Text"), lang)}</h2><div class="text"{text_dir}>{h(s.text)}</div>')
+    out.append(f"<h2>{ht(t('Signatories'), lang)}</h2><p>{ht(_summary_line(s), lang)}</p>")
     if s.organisations:
         rows = "".join(
-            f"<tr{'' if o.current else EARLIER}><td>{h(o.name)}</td><td>{h(o.acronym)}</td>"
-            f"<td>{h(o.country_name)} ({o.country})</td><td>{h(str(REGIONS[o.region]))}</td>"
-            f"<td>{h(str(STAKEHOLDERS[o.stakeholder]))}</td><td>{o.signed_on}</td>"
-            f"<td>{o.version}{'' if o.current else ' (earlier)'}</td><td>{o.record_index}</td></tr>"
+            f"<tr{'' if o.current else EARLIER}><td>{hv(o.name, lang)}</td><td>{hv(o.acronym, lang)}</td>"
+            f"<td>{hv(o.country_name, lang)} ({o.country})</td><td>{ht(REGIONS[o.region], lang)}</td>"
+            f"<td>{ht(STAKEHOLDERS[o.stakeholder], lang)}</td><td>{hv(o.signed_on, lang)}</td>"
+            f"<td>{ht(_version_cell(o), lang)}</td><td>{o.record_index}</td></tr>"
             for o in s.organisations
         )  # fmt: skip
-        out.append("<table><tr><th>Organisation</th><th>Acronym</th><th>Country</th><th>Region</th>"
-                   "<th>Stakeholder group</th><th>Signed</th><th>Version</th><th>Record</th></tr>"
-                   f"{rows}</table>")  # fmt: skip
+        head = "".join(f"<th>{ht(x, lang)}</th>" for x in _table_head())
+        out.append(f"<table><tr>{head}</tr>{rows}</table>")
     else:
-        out.append("<p>No organisation is listed by name.</p>")
-    out.append(f"<p>Organisations counted without their name: {len(s.counted_only)}</p>")
-    regions = "".join(f"<li>{h(str(REGIONS[k]))}: {n}</li>" for k, n in s.counts.by_region.items())
-    groups = "".join(f"<li>{h(str(STAKEHOLDERS[k]))}: {n}</li>" for k, n in s.counts.by_stakeholder.items())
-    out.append(f"<h3>By region (organisations on the current version)</h3><ul>{regions}</ul>")
-    out.append(f"<h3>By stakeholder group (organisations on the current version)</h3><ul>{groups}</ul>")
-    out.append(f"<h3>Individuals: {len(s.individuals)}</h3>")
-    if s.individual_names is not None:
-        out.append("<ul>" + "".join(f"<li>{h(n)}</li>" for n in s.individual_names) + "</ul>"
-                   if s.individual_names else "<p>None.</p>")  # fmt: skip
-    else:
-        out.append('<p class="meta">Their names are shown only to coordinators.</p>')
-    out.append(f"<h2>Decision record</h2><p>Checkpoint of {_checkpoint_size(s)} entries:</p>")
-    out.append(f"<pre>{h(str(s.record.get('checkpoint', '')))}</pre>")
+        out.append(f"<p>{ht(t('No organisation is listed by name.'), lang)}</p>")
+    counted = t("Organisations counted without their name: {count}", count=len(s.counted_only))
+    out.append(f"<p>{ht(counted, lang)}</p>")
+    regions = "".join(f"<li>{ht(REGIONS[k], lang)}: {n}</li>" for k, n in s.counts.by_region.items())
+    groups = "".join(f"<li>{ht(STAKEHOLDERS[k], lang)}: {n}</li>" for k, n in s.counts.by_stakeholder.items())
     out.append(
-        "<ul>" + "".join(f"<li>{h(line.replace('`', ''))}</li>" for line in _verify_lines(s)) + "</ul>"
+        f"<h3>{ht(t('By region (organisations on the current version)'), lang)}</h3><ul>{regions}</ul>"
     )
-    versions = "; ".join(f"{e.state} version {e.version} on {e.on} ({short(e.fingerprint)}, record {e.record_index})"
-                         for e in s.versions)  # fmt: skip
-    out.append(f'<p class="meta">Versions: {h(versions)}.</p>')
+    out.append(f"<h3>{ht(t('By stakeholder group (organisations on the current version)'), lang)}</h3>"
+               f"<ul>{groups}</ul>")  # fmt: skip
+    out.append(f"<h3>{ht(t('Individuals: {count}', count=len(s.individuals)), lang)}</h3>")
+    if s.individual_names is not None:
+        out.append("<ul>" + "".join(f"<li>{hv(n, lang)}</li>" for n in s.individual_names) + "</ul>"
+                   if s.individual_names else f"<p>{ht(t('None.'), lang)}</p>")  # fmt: skip
+    else:
+        out.append(f'<p class="meta">{ht(t("Their names are shown only to coordinators."), lang)}</p>')
+    checkpoint = tn("Checkpoint of {n} entries:", "Checkpoint of {n} entries:", _checkpoint_size(s))
+    out.append(f"<h2>{ht(t('Decision record'), lang)}</h2><p>{ht(checkpoint, lang)}</p>")
+    out.append(f"<pre>{h(str(s.record.get('checkpoint', '')))}</pre>")
+    lines = _verify_lines(s, Markup("sha256sum"), Markup(h(_command(s))))
+    out.append("<ul>" + "".join(f"<li>{ht(line, lang)}</li>" for line in lines) + "</ul>")
+    events = "; ".join(ht(_EVENTS[e.state](e, short(e.fingerprint)), lang) for e in s.versions)
+    out.append(f'<p class="meta">{ht(t("Versions: {versions}.", versions=Markup(events)), lang)}</p>')
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
@@ -475,12 +545,13 @@ def render_json(s: SignatoryList) -> str:
     return json.dumps(signatory_dict(s), ensure_ascii=False, indent=2) + "\n"
 
 
-def render(s: SignatoryList, fmt: str) -> tuple[str, bytes]:
-    """The file of a signatory list: (suffix, bytes)."""
+def render(s: SignatoryList, fmt: str, lang: str = "en") -> tuple[str, bytes]:
+    """The file of a signatory list: (suffix, bytes). Markdown and HTML are in ``lang``; CSV and JSON are
+    data, the same in every language."""
     if fmt == "md":
-        return ".md", render_markdown(s).encode("utf-8")
+        return ".md", render_markdown(s, lang).encode("utf-8")
     if fmt == "html":
-        return ".html", render_html(s).encode("utf-8")
+        return ".html", render_html(s, lang).encode("utf-8")
     if fmt == "csv":
         return ".csv", render_csv(s)
     if fmt == "json":

@@ -33,12 +33,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from domain import record
 from domain.clock import Clock, from_unix, to_unix
 from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLong
 from domain.groups import Group, WorkingGroups
+from domain.i18n import Text, t, tn
 from domain.orgs import REGIONS, STAKEHOLDERS, Org
 from domain.permissions import Actor
 from domain.refs import number_of
@@ -77,6 +79,10 @@ CLOSE = "statement_close"
 POST = "statement_post"
 CONFIRM = "statement_confirm"
 DECIDED = ("consensus", "rough_consensus")
+#: The texts a limit is told about: a statement's text, the introduction of a draft, a new text typed.
+Typed = Literal["statement", "introduction", "text"]
+NO_SUCH_STATEMENT = t("That statement does not exist on this server.")
+SIGN = t("sign")  # what nobody can do to a closed statement (the default of the refusal)
 
 
 # -- values -------------------------------------------------------------------------------------------
@@ -96,15 +102,42 @@ def clean_title(title: str) -> str:
     """A statement's title, spaces tidied; raises Invalid or TooLong."""
     cleaned = " ".join(strip_controls(title).split())
     if not cleaned:
-        raise Invalid("Give the statement a title.")
+        raise Invalid(t("Give the statement a title."))
     if len(cleaned) > TITLE_MAX:
-        raise TooLong(
-            f"A statement's title can be at most {TITLE_MAX} characters; this one has {len(cleaned):,}."
-        )
+        raise TooLong(t(
+            "A statement's title can be at most {limit} characters; this one has {count}.",
+            limit=TITLE_MAX, count=len(cleaned),
+        ))  # fmt: skip
     return cleaned
 
 
-def clean_text(text: str, *, what: str = "A statement's text") -> str:
+def _too_long(what: Typed, count: int) -> Text:
+    if what == "introduction":
+        return t("The introduction can be at most {limit} characters; this one has {count}.",
+                 limit=TEXT_MAX, count=count)  # fmt: skip
+    if what == "text":
+        return t(
+            "The text can be at most {limit} characters; this one has {count}.", limit=TEXT_MAX, count=count
+        )
+    return t("A statement's text can be at most {limit} characters; this one has {count}.",
+             limit=TEXT_MAX, count=count)  # fmt: skip
+
+
+def _too_long_typed(what: Typed, count: int) -> Text:
+    if what == "introduction":
+        return t(
+            "The introduction typed in a command can be at most {limit} characters; this one has {count}. Attach "
+            "a longer text as a .md or .txt file with /statement edit (up to {most}).",
+            limit=TYPED_MAX, count=count, most=TEXT_MAX,
+        )  # fmt: skip
+    return t(
+        "The text typed in a command can be at most {limit} characters; this one has {count}. Attach a longer "
+        "text as a .md or .txt file with /statement edit (up to {most}).",
+        limit=TYPED_MAX, count=count, most=TEXT_MAX,
+    )  # fmt: skip
+
+
+def clean_text(text: str, *, what: Typed = "statement") -> str:
     """A text as stored and fingerprinted: line breaks made ``\\n``, control and format characters removed,
     NFC, blank lines at both ends dropped; at most 20,000 characters (may be empty)."""
     unified = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -112,43 +145,49 @@ def clean_text(text: str, *, what: str = "A statement's text") -> str:
     if not cleaned.strip():
         return ""
     if len(cleaned) > TEXT_MAX:
-        raise TooLong(f"{what} can be at most {TEXT_MAX:,} characters; this one has {len(cleaned):,}.")
+        raise TooLong(_too_long(what, len(cleaned)))
     return cleaned
 
 
-def clean_typed(text: str, what: str) -> str:
+def clean_typed(text: str, what: Typed) -> str:
     """A text typed in a command option (at most 6,000 characters after cleaning; a file takes more)."""
     cleaned = clean_text(text, what=what)
     if len(cleaned) > TYPED_MAX:
-        raise TooLong(
-            f"{what} typed in a command can be at most {TYPED_MAX:,} characters; this one has {len(cleaned):,}. "
-            f"Attach a longer text as a .md or .txt file with /statement edit (up to {TEXT_MAX:,})."
-        )
+        raise TooLong(_too_long_typed(what, len(cleaned)))
     return cleaned
+
+
+def not_a_text_file(name: str | Text) -> Text:
+    """The refusal of an attachment that is no .md or .txt file (``name``: as it was called, cut short)."""
+    return t("Attach the text as a .md or .txt file (UTF-8 text); “{name}” is neither.", name=name)
+
+
+def file_too_large(size: int) -> Text:
+    """The refusal of an attachment larger than a statement's text can be (``size`` in bytes)."""
+    return t("The file is too large ({size} bytes): a statement's text is at most {limit} characters.",
+             size=size, limit=TEXT_MAX)  # fmt: skip
 
 
 def read_upload(filename: str, data: bytes) -> str:
     """The text of an attached .md or .txt file (UTF-8), cleaned; raises Invalid or TooLong otherwise."""
     name = strip_controls(filename).strip()
     if not name.lower().endswith(FILE_SUFFIXES):
-        raise Invalid(f"Attach the text as a .md or .txt file (UTF-8 text); “{quote(name, 40)}” is neither.")
+        raise Invalid(not_a_text_file(quote(name, 40)))
     if len(data) > FILE_MAX_BYTES:
-        raise TooLong(
-            f"The file is too large ({len(data):,} bytes): a statement's text is at most {TEXT_MAX:,} characters."
-        )
+        raise TooLong(file_too_large(len(data)))
     if b"\x00" in data:
         raise Invalid(
-            "The file is not text (it holds binary data); save the statement as a .md or .txt file."
+            t("The file is not text (it holds binary data); save the statement as a .md or .txt file.")
         )
     try:
         decoded = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid(
-            "The file is not UTF-8 text; save it as UTF-8 (“Unicode (UTF-8)” in most editors)."
+            t("The file is not UTF-8 text; save it as UTF-8 (“Unicode (UTF-8)” in most editors).")
         ) from None
     cleaned = clean_text(decoded)
     if not cleaned:
-        raise Invalid("The file holds no text; attach the statement's text.")
+        raise Invalid(t("The file holds no text; attach the statement's text."))
     return cleaned
 
 
@@ -165,16 +204,16 @@ def close_time(duration: str | None, closes: str | None, zone: ZoneInfo, now: da
     duration = duration.strip() if duration else None
     closes = closes.strip() if closes else None
     if duration and closes:
-        raise Invalid("Give either a duration or a closing time, not both.")
+        raise Invalid(t("Give either a duration or a closing time, not both."))
     if closes:
         return parse_future(
-            closes, zone, now, within=LONGEST, rule="a statement closes at most {limit} from now"
+            closes, zone, now, within=LONGEST, rule=t("a statement closes at most {limit} from now")
         )
     if not duration:
         return now + DEFAULT_DURATION
-    delta = parse_duration(duration, longest=LONGEST, rule="a sign-on runs at most {limit}")
+    delta = parse_duration(duration, longest=LONGEST, rule=t("a sign-on runs at most {limit}"))
     if delta <= timedelta(0):
-        raise Invalid("A sign-on must run for some time; give a duration like 2d or 1w.")
+        raise Invalid(t("A sign-on must run for some time; give a duration like 2d or 1w."))
     return now + delta
 
 
@@ -231,6 +270,7 @@ class StatementView:
     group_name: str | None
     counts: Counts
     closed: bool  # closed, or past its deadline (its close may not have run yet)
+    group: Group | None = None  # its working group (its public posts speak the group's language)
 
     @property
     def amended(self) -> bool:
@@ -330,14 +370,16 @@ class Statements:
         number = number_of(ref, "a statement")
         found = await statement_rows.get_statement_by_number(self.db, guild_id, number)
         if found is None:
-            raise NotFound(f"There is no statement #{number} on this server (autocomplete lists them).")
+            raise NotFound(
+                t("There is no statement #{number} on this server (autocomplete lists them).", number=number)
+            )
         return found
 
     async def by_id(self, guild_id: int, statement_id: int) -> Statement:
         """A statement by database id (a button's), only if it belongs to this server."""
         found = await statement_rows.get_statement(self.db, guild_id, statement_id)
         if found is None:
-            raise NotFound("That statement does not exist on this server.")
+            raise NotFound(NO_SUCH_STATEMENT)
         return found
 
     async def suggest(self, guild_id: int, text: str) -> list[Statement]:
@@ -361,12 +403,18 @@ class Statements:
         signatures = await statement_rows.live_signatures(self.db, fresh.statement_id)
         return StatementView(
             fresh, await self.current_version(fresh), group.name if group else None,
-            count_signatures(signatures, fresh.version), self.is_closed(fresh),
+            count_signatures(signatures, fresh.version), self.is_closed(fresh), group,
         )  # fmt: skip
 
     async def view_by_id(self, guild_id: int, statement_id: int) -> StatementView:
         """``view`` of a statement of this server by id."""
         return await self.view(await self.by_id(guild_id, statement_id))
+
+    async def group_of(self, statement: Statement) -> Group | None:
+        """The statement's working group (its public posts and files speak the group's language), if any."""
+        if statement.group_id is None:
+            return None
+        return await group_rows.get_group(self.db, statement.guild_id, statement.group_id)
 
     async def signatures(self, statement: Statement) -> list[SignatureRow]:
         """The signatures that stand: organisations by name, then individuals."""
@@ -384,7 +432,9 @@ class Statements:
             self.db, statement.group_id, actor.user_id
         )
 
-    async def _require_editor(self, actor: Actor, statement: Statement, doing: str) -> None:
+    async def _require_editor(self, actor: Actor, statement: Statement, doing: Text) -> None:
+        """Refuse unless the actor may edit the statement; ``doing``: what they may not do to it, a Text
+        such as ``t("close")`` ("… or coordinators can close it.")."""
         if await self.can_edit(actor, statement):
             return
         group = (
@@ -392,23 +442,36 @@ class Statements:
             if statement.group_id is None
             else await group_rows.get_group(self.db, statement.guild_id, statement.group_id)
         )
-        whose = f", the conveners of {group.name}" if group else ""
-        raise NotAllowed(
-            f"Only the author of statement #{statement.number}{whose} or coordinators can {doing} it."
-        )
+        if group is not None:
+            raise NotAllowed(t(
+                "Only the author of statement #{number}, the conveners of {group} or coordinators can {doing} it.",
+                number=statement.number, group=group.name, doing=doing,
+            ))  # fmt: skip
+        raise NotAllowed(t(
+            "Only the author of statement #{number} or coordinators can {doing} it.",
+            number=statement.number, doing=doing,
+        ))  # fmt: skip
 
     async def _fresh(self, conn: Connection, actor: Actor, statement: Statement) -> Statement:
         found = await statement_rows.get_statement(conn, actor.guild_id, statement.statement_id)
         if found is None:
-            raise NotFound("That statement does not exist on this server.")
+            raise NotFound(NO_SUCH_STATEMENT)
         return found
 
-    def _require_open(self, statement: Statement, doing: str = "sign") -> None:
-        label = f"Statement #{statement.number}"
+    def _require_open(self, statement: Statement, doing: Text = SIGN) -> None:
+        """Refuse unless the statement is open now; ``doing``: what nobody can do to it once closed."""
         if statement.state == "draft":
-            raise Closed(f"{label} is a draft: it is not open for signature yet.")
+            raise Closed(
+                t(
+                    "Statement #{number} is a draft: it is not open for signature yet.",
+                    number=statement.number,
+                )
+            )
         if self.is_closed(statement):
-            raise Closed(f"{label} is closed; its signatories are final, nobody can {doing} it now.")
+            raise Closed(t(
+                "Statement #{number} is closed; its signatories are final, nobody can {doing} it now.",
+                number=statement.number, doing=doing,
+            ))  # fmt: skip
 
     # -- drafting and editing -------------------------------------------------------------------------
 
@@ -418,7 +481,7 @@ class Statements:
         """A new draft numbered next in the server; with a group, its text starts with the group's points
         decided as consensus or rough consensus (final text, by number), after the introduction."""
         title = clean_title(title)
-        intro = clean_typed(introduction or "", "The introduction")
+        intro = clean_typed(introduction or "", "introduction")
         found = await self.groups.resolve_optional(actor.guild_id, group)
         points: list[tuple[int, str]] = []
         if found is not None:
@@ -428,11 +491,15 @@ class Statements:
             points = [(it.number, it.text) for it in items]
         text = starting_text(intro, points)
         if len(text) > TEXT_MAX:
-            raise TooLong(
-                f"The introduction and the {len(points)} decided points of {found.name if found else 'the group'} "
-                f"make {len(text):,} characters; a statement's text is at most {TEXT_MAX:,}. Shorten the "
-                "introduction, or draft without the group and attach the text as a file with /statement edit."
-            )
+            raise TooLong(tn(
+                "The introduction and the {n} decided point of {group} make {count} characters; a statement's text "
+                "is at most {limit}. Shorten the introduction, or draft without the group and attach the text as a "
+                "file with /statement edit.",
+                "The introduction and the {n} decided points of {group} make {count} characters; a statement's "
+                "text is at most {limit}. Shorten the introduction, or draft without the group and attach the text "
+                "as a file with /statement edit.",
+                len(points), group=found.name if found else "", count=len(text), limit=TEXT_MAX,
+            ))  # fmt: skip
         now = to_unix(self.clock.now())
         async with self.db.transaction() as conn:
             await server_rows.ensure_guild(conn, actor.guild_id, now)
@@ -453,30 +520,41 @@ class Statements:
         replaced; an open statement's new text is a new version (recorded, posted, earlier signers asked to
         confirm). Its author, its group's conveners and coordinators; never once closed."""
         if text is not None and file is not None:
-            raise Invalid("Give the new text either typed or as a file, not both.")
+            raise Invalid(t("Give the new text either typed or as a file, not both."))
         new_title = clean_title(title) if title is not None else None
         new_text: str | None = None
         if file is not None:
             new_text = read_upload(*file)
         elif text is not None:
-            new_text = clean_typed(text, "The text")
+            new_text = clean_typed(text, "text")
             if not new_text:
-                raise Invalid("Give the new text (or attach it as a .md or .txt file).")
+                raise Invalid(t("Give the new text (or attach it as a .md or .txt file)."))
         if new_title is None and new_text is None:
-            raise Invalid("Give a new title, a new text, or a .md or .txt file with the text.")
+            raise Invalid(t("Give a new title, a new text, or a .md or .txt file with the text."))
         now = self.clock.now()
         async with self.db.transaction() as conn:
             fresh = await self._fresh(conn, actor, statement)
-            await self._require_editor(actor, fresh, "edit")
+            await self._require_editor(actor, fresh, t("edit"))
             if self.is_closed(fresh):
-                raise Closed(f"Statement #{fresh.number} is closed: its title and text are final.")
+                raise Closed(
+                    t("Statement #{number} is closed: its title and text are final.", number=fresh.number)
+                )
             current = await statement_rows.get_version(conn, fresh.statement_id, fresh.version)
             assert current is not None
             title_changed = new_title is not None and new_title != fresh.title
             text_changed = new_text is not None and new_text != current.text
             if not title_changed and not text_changed:
-                raise Conflict(f"That is already the {'text' if new_text is not None else 'title'} of statement "
-                               f"#{fresh.number}; nothing changed.")  # fmt: skip
+                raise Conflict(
+                    t(
+                        "That is already the text of statement #{number}; nothing changed.",
+                        number=fresh.number,
+                    )
+                    if new_text is not None
+                    else t(
+                        "That is already the title of statement #{number}; nothing changed.",
+                        number=fresh.number,
+                    )
+                )
             await server_rows.upsert_members(
                 conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now)
             )
@@ -514,18 +592,19 @@ class Statements:
         closes_at = to_unix(close_time(duration, closes, self.zone, now))
         async with self.db.transaction() as conn:
             fresh = await self._fresh(conn, actor, statement)
-            await self._require_editor(actor, fresh, "open")
+            await self._require_editor(actor, fresh, t("open"))
             if fresh.state == "open":
-                raise Conflict(f"Statement #{fresh.number} is already open for signature.")
+                raise Conflict(t("Statement #{number} is already open for signature.", number=fresh.number))
             if fresh.state == "closed":
-                raise Closed(f"Statement #{fresh.number} is closed; its signatories are final.")
+                raise Closed(_final(fresh))
             version = await statement_rows.get_version(conn, fresh.statement_id, fresh.version)
             assert version is not None
             if not version.text:
-                raise Invalid(
-                    f"Statement #{fresh.number} has no text yet: add it with /statement edit (attach a .md or .txt "
-                    "file for a long text)."
-                )
+                raise Invalid(t(
+                    "Statement #{number} has no text yet: add it with /statement edit (attach a .md or .txt file "
+                    "for a long text).",
+                    number=fresh.number,
+                ))  # fmt: skip
             await server_rows.upsert_members(
                 conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now)
             )
@@ -554,30 +633,38 @@ class Statements:
             raise NotAllowed(self._no_org(statement))
         org = rep.org()
         if org.state != "verified":
-            raise NotAllowed(
-                f"{org.name} is not verified, so it can't sign; a coordinator verifies it first."
-            )
+            raise NotAllowed(_not_verified(org.name))
         signed = await statement_rows.live_org_signature(self.db, statement.statement_id, org.org_id)
         if signed is not None:
             raise Conflict(self._already(statement, org.name, signed))
         return SignPrompt(statement, await self.current_version(statement), org)
 
-    def _no_org(self, statement: Statement) -> str:
-        also = " You can sign as an individual instead." if statement.individuals else ""
-        return (
+    def _no_org(self, statement: Statement) -> Text:
+        if statement.individuals:
+            return t(
+                "Only representatives of a verified member organisation can sign on its behalf, and you represent "
+                "none; ask to represent yours with /org join. You can sign as an individual instead."
+            )
+        return t(
             "Only representatives of a verified member organisation can sign on its behalf, and you represent "
-            f"none; ask to represent yours with /org join.{also}"
+            "none; ask to represent yours with /org join."
         )
 
-    def _already(self, statement: Statement, org_name: str, signed: SignatureRow) -> str:
+    def _already(self, statement: Statement, org_name: str, signed: SignatureRow) -> Text:
         day = from_unix(signed.signed_at).astimezone(self.zone).date().isoformat()
-        text = (
-            f"{org_name} already signed statement #{statement.number} (version {signed.version}, on {day}): one "
-            "signature per organisation."
-        )
         if signed.version < statement.version:
-            text += f" Confirm it for version {statement.version} with **Confirm our signature** on the statement."
-        return text
+            return t(
+                "{org} already signed statement #{number} (version {version_number}, on {day}): one signature per "
+                "organisation. Confirm it for version {current_number} with **Confirm our signature** on the "
+                "statement.",
+                org=org_name, number=statement.number, version_number=signed.version, day=day,
+                current_number=statement.version,
+            )  # fmt: skip
+        return t(
+            "{org} already signed statement #{number} (version {version_number}, on {day}): one signature per "
+            "organisation.",
+            org=org_name, number=statement.number, version_number=signed.version, day=day,
+        )  # fmt: skip
 
     async def sign_for_org(
         self, actor: Actor, statement_id: int, org_id: int, version: int, *, listed: bool
@@ -592,14 +679,13 @@ class Statements:
             if rep is None:
                 raise NotAllowed(self._no_org(statement))
             if rep.org_id != org_id:
-                raise NotAllowed(
-                    f"You represent {rep.name}, not the organisation this button was for; press **Sign on behalf "
-                    "of your organisation** again."
-                )
+                raise NotAllowed(t(
+                    "You represent {org}, not the organisation this button was for; press **Sign on behalf of your "
+                    "organisation** again.",
+                    org=rep.name,
+                ))  # fmt: skip
             if rep.state != "verified":
-                raise NotAllowed(
-                    f"{rep.name} is not verified, so it can't sign; a coordinator verifies it first."
-                )
+                raise NotAllowed(_not_verified(rep.name))
             signed = statement_rows.live_org_signature_now(conn, statement_id, org_id)
             if signed is not None:
                 raise Conflict(self._already(statement, rep.name, signed))
@@ -616,13 +702,15 @@ class Statements:
         def work(conn: sqlite3.Connection) -> Signed:
             statement = self._open_now(conn, actor, statement_id, None)
             if not statement.individuals:
-                raise NotAllowed(
-                    f"Statement #{statement.number} takes signatures from member organisations only, not from "
-                    "individuals."
-                )
+                raise NotAllowed(t(
+                    "Statement #{number} takes signatures from member organisations only, not from individuals.",
+                    number=statement.number,
+                ))  # fmt: skip
             signed = statement_rows.live_individual_signature_now(conn, statement_id, actor.user_id)
             if signed is not None:
-                raise Conflict(f"You already signed statement #{statement.number} as an individual.")
+                raise Conflict(
+                    t("You already signed statement #{number} as an individual.", number=statement.number)
+                )
             return self._insert_now(conn, actor, statement, now, org_id=None, org_name=None, listed=False)
 
         return await self.db.run(work)
@@ -632,13 +720,14 @@ class Statements:
     ) -> Statement:
         statement = statement_rows.statement_now(conn, actor.guild_id, statement_id)
         if statement is None:
-            raise NotFound("That statement does not exist on this server.")
+            raise NotFound(NO_SUCH_STATEMENT)
         self._require_open(statement)
         if version is not None and version != statement.version:
-            raise Conflict(
-                f"Statement #{statement.number} was amended since you pressed Sign: press **Sign on behalf of your "
-                f"organisation** again to sign version {statement.version}."
-            )
+            raise Conflict(t(
+                "Statement #{number} was amended since you pressed Sign: press **Sign on behalf of your "
+                "organisation** again to sign version {version_number}.",
+                number=statement.number, version_number=statement.version,
+            ))  # fmt: skip
         return statement
 
     def _insert_now(
@@ -660,7 +749,7 @@ class Statements:
             "pseudonym": pseudonym, "version": statement.version, "signed_at": unix, "record_index": index,
         })  # fmt: skip
         if added is None:  # the indexes refuse a second standing signature (nothing is written)
-            raise Conflict(f"Statement #{statement.number} already has this signature.")
+            raise Conflict(t("Statement #{number} already has this signature.", number=statement.number))
         return Signed(statement, statement.version, fp, org_name, listed)
 
     async def confirm(self, actor: Actor, statement_id: int) -> Confirmed:
@@ -670,8 +759,8 @@ class Statements:
         async with self.db.transaction() as conn:
             statement = await statement_rows.get_statement(conn, actor.guild_id, statement_id)
             if statement is None:
-                raise NotFound("That statement does not exist on this server.")
-            self._require_open(statement, "confirm signatures of")
+                raise NotFound(NO_SUCH_STATEMENT)
+            self._require_open(statement, t("confirm signatures of"))
             version = await statement_rows.get_version(conn, statement.statement_id, statement.version)
             assert version is not None
             rep = await org_rows.representation(conn, actor.guild_id, actor.user_id)
@@ -682,14 +771,21 @@ class Statements:
             own_pending = own is not None and own.version < statement.version
             pending = [s for s, due in ((org_sig, org_pending), (own, own_pending)) if s is not None and due]
             if not pending:
-                if org_sig is not None or own is not None:
-                    whose = org_sig.org_name if org_sig is not None else "Your signature"
-                    raise Conflict(f"{whose} is already on version {statement.version}, the current one; "
-                                   "nothing to confirm.")  # fmt: skip
-                raise NotFound(
-                    f"Neither your organisation nor you signed statement #{statement.number}, so there is nothing to "
-                    "confirm; sign it with the buttons on the statement."
-                )
+                if org_sig is not None:
+                    raise Conflict(t(
+                        "{org} is already on version {version_number}, the current one; nothing to confirm.",
+                        org=org_sig.org_name, version_number=statement.version,
+                    ))  # fmt: skip
+                if own is not None:
+                    raise Conflict(t(
+                        "Your signature is already on version {version_number}, the current one; nothing to confirm.",
+                        version_number=statement.version,
+                    ))  # fmt: skip
+                raise NotFound(t(
+                    "Neither your organisation nor you signed statement #{number}, so there is nothing to confirm; "
+                    "sign it with the buttons on the statement.",
+                    number=statement.number,
+                ))  # fmt: skip
             for sig in pending:
                 index = await _append(conn, actor.guild_id, record.signature(
                     statement=statement.number, fingerprint=version.fingerprint, action="given",
@@ -711,28 +807,32 @@ class Statements:
         async with self.db.transaction() as conn:
             fresh = await statement_rows.get_statement(conn, actor.guild_id, statement_id)
             if fresh is None:
-                raise NotFound("That statement does not exist on this server.")
-            label = f"statement #{fresh.number}"
+                raise NotFound(NO_SUCH_STATEMENT)
+            number = fresh.number
             if fresh.state == "draft":
-                raise Invalid(f"Statement #{fresh.number} is a draft: nobody has signed it yet.")
+                raise Invalid(t("Statement #{number} is a draft: nobody has signed it yet.", number=number))
             if self.is_closed(fresh):
-                raise Closed(f"Statement #{fresh.number} is closed; its signatories are final.")
+                raise Closed(_final(fresh))
             rep = await org_rows.representation(conn, actor.guild_id, actor.user_id)
             sig: SignatureRow | None
             if individual:
                 sig = await statement_rows.live_individual_signature(conn, fresh.statement_id, actor.user_id)
                 if sig is None:
-                    raise NotFound(f"You have not signed {label} as an individual.")
+                    raise NotFound(
+                        t("You have not signed statement #{number} as an individual.", number=number)
+                    )
             elif org is not None:
                 if org.guild_id != actor.guild_id:
-                    raise NotFound("That organisation does not exist on this server.")
+                    raise NotFound(t("That organisation does not exist on this server."))
                 if not self.policy.is_coordinator(actor) and (rep is None or rep.org_id != org.org_id):
-                    raise NotAllowed(
-                        f"Only representatives of {org.name} or a coordinator can withdraw its signature."
-                    )
+                    raise NotAllowed(t(
+                        "Only representatives of {org} or a coordinator can withdraw its signature.", org=org.name
+                    ))  # fmt: skip
                 sig = await statement_rows.live_org_signature(conn, fresh.statement_id, org.org_id)
                 if sig is None:
-                    raise NotFound(f"{org.name} has not signed {label}.")
+                    raise NotFound(
+                        t("{org} has not signed statement #{number}.", org=org.name, number=number)
+                    )
             else:
                 sig = None if rep is None else await statement_rows.live_org_signature(
                     conn, fresh.statement_id, rep.org_id)  # fmt: skip
@@ -741,14 +841,8 @@ class Statements:
                         conn, fresh.statement_id, actor.user_id
                     )
                 if sig is None:
-                    whose = f"{rep.name} has not signed" if rep is not None else "You have not signed"
-                    hint = (
-                        f" To withdraw an organisation's signature, name it: /statement withdraw statement:{fresh.number} "
-                        "organisation:…"
-                        if self.policy.is_coordinator(actor)
-                        else ""
-                    )
-                    raise NotFound(f"{whose} {label}, so there is no signature to withdraw.{hint}")
+                    raise NotFound(_nothing_to_withdraw(number, rep.name if rep else None,
+                                                        self.policy.is_coordinator(actor)))  # fmt: skip
             given = await statement_rows.get_version(conn, fresh.statement_id, sig.version)
             assert given is not None
             index = await _append(conn, actor.guild_id, record.signature(
@@ -757,7 +851,7 @@ class Statements:
             if not await statement_rows.withdraw_signature(
                 conn, sig.signature_id, actor.user_id, to_unix(now), index
             ):
-                raise Conflict("That signature was already withdrawn.")
+                raise Conflict(t("That signature was already withdrawn."))
             await server_rows.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)],
                                              to_unix(now))  # fmt: skip
         return Withdrawn(fresh, sig.org_name, sig.version)
@@ -770,11 +864,13 @@ class Statements:
         now = self.clock.now()
         async with self.db.transaction() as conn:
             fresh = await self._fresh(conn, actor, statement)
-            await self._require_editor(actor, fresh, "close")
+            await self._require_editor(actor, fresh, t("close"))
             if fresh.state == "draft":
-                raise Invalid(f"Statement #{fresh.number} is a draft: open it for signature first.")
+                raise Invalid(
+                    t("Statement #{number} is a draft: open it for signature first.", number=fresh.number)
+                )
             if fresh.state == "closed":
-                raise Conflict(f"Statement #{fresh.number} is already closed.")
+                raise Conflict(_already_closed(fresh))
             closed_at = min(to_unix(now), fresh.closes_at or to_unix(now))
             closed = await self._close(conn, fresh, actor.user_id, closed_at)
             await post_rows.cancel_posts(conn, (CLOSE,), fresh.statement_id, to_unix(now))
@@ -790,7 +886,7 @@ class Statements:
             statement=statement.number, version=version.version, fingerprint=version.fingerprint, state="closed",
         ), from_unix(closed_at))  # fmt: skip
         if not await statement_rows.close_statement(conn, statement.statement_id, by, closed_at, index):
-            raise Conflict(f"Statement #{statement.number} is already closed.")
+            raise Conflict(_already_closed(statement))
         closed = await statement_rows.get_statement(conn, statement.guild_id, statement.statement_id)
         assert closed is not None
         return closed
@@ -865,10 +961,53 @@ class Statements:
         return Amendment(statement, version, tuple(recipients.items()), await self.card(statement))
 
 
+def _final(statement: Statement) -> Text:
+    return t("Statement #{number} is closed; its signatories are final.", number=statement.number)
+
+
+def _already_closed(statement: Statement) -> Text:
+    return t("Statement #{number} is already closed.", number=statement.number)
+
+
+def _not_verified(org_name: str) -> Text:
+    return t("{org} is not verified, so it can't sign; a coordinator verifies it first.", org=org_name)
+
+
+def _nothing_to_withdraw(number: int, org_name: str | None, coordinator: bool) -> Text:
+    """Nothing of the member's (or of their organisation, ``org_name``) to withdraw; a coordinator is told how
+    to name an organisation."""
+    if org_name is not None and coordinator:
+        return t(
+            "{org} has not signed statement #{number}, so there is no signature to withdraw. To withdraw an "
+            "organisation's signature, name it: /statement withdraw statement:{number} organisation:…",
+            org=org_name, number=number,
+        )  # fmt: skip
+    if org_name is not None:
+        return t(
+            "{org} has not signed statement #{number}, so there is no signature to withdraw.",
+            org=org_name, number=number,
+        )  # fmt: skip
+    if coordinator:
+        return t(
+            "You have not signed statement #{number}, so there is no signature to withdraw. To withdraw an "
+            "organisation's signature, name it: /statement withdraw statement:{number} organisation:…",
+            number=number,
+        )
+    return t("You have not signed statement #{number}, so there is no signature to withdraw.", number=number)
+
+
 def _event_refused(org_name: str | None) -> Invalid:
+    if org_name:
+        return Invalid(t(
+            "{org} can't be listed by name: its name looks like a Discord id or mention, which the decision record "
+            "never holds. Choose **Counted only**, or ask a coordinator to rename it.",
+            org=org_name,
+        ))  # fmt: skip
     return Invalid(
-        f"{org_name or 'This organisation'} can't be listed by name: its name looks like a Discord id or mention, "
-        "which the decision record never holds. Choose **Counted only**, or ask a coordinator to rename it."
+        t(
+            "This organisation can't be listed by name: its name looks like a Discord id or mention, which the "
+            "decision record never holds. Choose **Counted only**, or ask a coordinator to rename it."
+        )
     )
 
 

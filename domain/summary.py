@@ -5,6 +5,7 @@ Order is deterministic and the date is a day, not a time, so two exports of the 
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,6 +20,7 @@ from domain.consensus import STANCE_CHOICES, STANCES, STATUS_LABELS, count_posit
 from domain.counting import ORGANISATIONS, PEOPLE, Breakdown, ScopedOrg
 from domain.errors import Invalid, NotFound
 from domain.groups import Group, WorkingGroups
+from domain.i18n import Text, t, tn
 from domain.permissions import Actor
 from domain.polls import mask_positions, poll_closed, results_shown
 from domain.statements import count_signatures
@@ -248,8 +250,8 @@ def _matches(status: str, wanted: str | None) -> bool:
 def check_status(status: str | None) -> None:
     """Refuse a status filter that is not a status (or ``decided``)."""
     if status is not None and status != "decided" and status not in STATUS_LABELS:
-        raise Invalid(f"“{status[:30]}” is not a status: open, consensus, rough_consensus, no_consensus, "
-                      "withdrawn, answered, dropped or decided.")  # fmt: skip
+        raise Invalid(t("“{status}” is not a status: open, consensus, rough_consensus, no_consensus, "
+                        "withdrawn, answered, dropped or decided.", status=status[:30]))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -514,13 +516,30 @@ def build_poll(poll: PollExportRow, record: Record, zone: ZoneInfo, now: int, na
     )  # fmt: skip
 
 
+_REPEATS = re.compile(r"every ([0-9]+) days until (.+)")
+
+
+def repeats(days: int, until: str) -> str:
+    """How a session repeats, as the summary's data holds it (English words: the JSON is for tools)."""
+    return f"every {days} days until {until}"
+
+
+def repeats_words(data: str) -> Text | str:
+    """How a session repeats (``repeats``' words), as words to say in a language."""
+    found = _REPEATS.fullmatch(data)
+    if found is None:
+        return data
+    # the same in both English forms, as it always said; translators get the plural forms
+    return tn("every {n} days until {date}", "every {n} days until {date}", int(found[1]), date=found[2])
+
+
 def build_session(s: SessionExportRow) -> SessionEntry:
     """A session in its own zone, with its repetition."""
     zone = ZoneInfo(s.zone)
     end = None if s.starts_at is None else s.starts_at + s.duration_min * 60
     return SessionEntry(
         number=s.number, title=s.title, start=_when(s.starts_at, zone), end=_when(end, zone), zone=s.zone,
-        repeats=f"every {s.recur_days} days until {s.recur_until}" if s.recur_days else None,
+        repeats=repeats(s.recur_days, str(s.recur_until)) if s.recur_days else None,
         moderators=s.moderators, note_taker=s.note_taker, location=s.location,
     )  # fmt: skip
 
@@ -584,10 +603,10 @@ async def build_summary(
     anonymous polls per organisation (without it, every ballot cast in them counts until they close)."""
     server = await export_rows.guild_name(db, guild_id)
     if server is None:
-        raise NotFound("The bot has no record of that server.")
+        raise NotFound(t("The bot has no record of that server."))
     check_status(status)
     if group is not None and group.guild_id != guild_id:
-        raise NotFound("That working group does not exist on this server.")
+        raise NotFound(t("That working group does not exist on this server."))
     groups: Sequence[GroupExportRow] = await export_rows.groups(db, guild_id)
     if group is not None:
         groups = [g for g in groups if g.group_id == group.group_id]

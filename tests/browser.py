@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,10 +39,14 @@ class PageReport:
     requests: list[str] = field(default_factory=list)
     screenshots: dict[str, bytes] = field(default_factory=dict)
     title: str = ""
+    values: dict[str, Any] = field(default_factory=dict)  # each expression asked for, evaluated in the page
 
 
-async def open_page(path: Path, widths: tuple[int, ...] = (1000, 390)) -> PageReport:
-    """Load a local file; collect console errors, exceptions and network requests; screenshot at each width."""
+async def open_page(
+    path: Path, widths: tuple[int, ...] = (1000, 390), *, evaluate: Sequence[str] = ()
+) -> PageReport:
+    """Load a local file; collect console errors, exceptions and network requests; screenshot at each width;
+    evaluate each JavaScript expression of ``evaluate`` in the loaded page (``report.values``)."""
     binary = chromium_path()
     assert binary is not None
     profile = tempfile.mkdtemp(prefix="caucus-chromium-")
@@ -64,7 +69,7 @@ async def open_page(path: Path, widths: tuple[int, ...] = (1000, 390)) -> PageRe
                 targets = await resp.json(content_type=None)
             page = next(t for t in targets if t.get("type") == "page")
             async with http.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as ws:
-                await _drive(ws, path, widths, report)
+                await _drive(ws, path, widths, report, evaluate)
     finally:
         process.kill()
         await process.wait()
@@ -73,7 +78,11 @@ async def open_page(path: Path, widths: tuple[int, ...] = (1000, 390)) -> PageRe
 
 
 async def _drive(
-    ws: aiohttp.ClientWebSocketResponse, path: Path, widths: tuple[int, ...], report: PageReport
+    ws: aiohttp.ClientWebSocketResponse,
+    path: Path,
+    widths: tuple[int, ...],
+    report: PageReport,
+    evaluate: Sequence[str] = (),
 ) -> None:
     counter = 0
     pending: dict[int, asyncio.Future[Any]] = {}
@@ -115,6 +124,9 @@ async def _drive(
         await asyncio.wait_for(loaded.wait(), 30)
         result = await call("Runtime.evaluate", expression="document.title", returnByValue=True)
         report.title = str(result.get("result", {}).get("value", ""))
+        for expression in evaluate:
+            result = await call("Runtime.evaluate", expression=expression, returnByValue=True)
+            report.values[expression] = result.get("result", {}).get("value")
         for width in widths:
             await call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
                        mobile=width < 600)  # fmt: skip

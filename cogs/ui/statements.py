@@ -1,5 +1,9 @@
 """How statements look: the card (the last part of a statement's post, with its buttons), the parts of its
-text, the whole text as ephemeral pages, the closing post, and the buttons, which work after restarts."""
+text, the whole text as ephemeral pages, the closing post, and the buttons, which work after restarts.
+
+Every builder takes the language it speaks (``lang``): a public post its working group's (or the server's),
+an answer the member's. The statement's title and text are what members wrote: never translated.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +15,16 @@ import discord
 from cogs.ui.boundary import Routed, guarded
 from cogs.ui.common import clip, when
 from cogs.ui.limits import Part, embed_pages, fit_embed, text_parts
+from domain.i18n import LANGUAGES, Text, t, tn
 from domain.orgs import REGION_SHORT, STAKEHOLDERS
 from domain.statements import Counts, Signed, StatementView, short
 
-SIGN = "Sign on behalf of your organisation"
-INDIVIDUAL = "Sign as an individual"
-CONFIRM = "Confirm our signature"
-WITHDRAW = "Withdraw our signature"
-LISTED = "Listed by name"
-COUNTED = "Counted only"
+SIGN = t("Sign on behalf of your organisation")
+INDIVIDUAL = t("Sign as an individual")
+CONFIRM = t("Confirm our signature")
+WITHDRAW = t("Withdraw our signature")
+LISTED = t("Listed by name")
+COUNTED = t("Counted only")
 STATE_COLOUR = {
     "draft": discord.Colour.gold(),
     "open": discord.Colour.blurple(),
@@ -31,175 +36,260 @@ def esc(text: str) -> str:
     return discord.utils.escape_markdown(text)
 
 
-def label(view: StatementView) -> str:
-    return f"Statement #{view.statement.number}"
+def code(text: str) -> str:
+    """A fingerprint as inline code (a value of a sentence)."""
+    return f"`{text}`"
 
 
-def state_text(view: StatementView) -> str:
+def channel(channel_id: int | None) -> str:
+    """A channel as Discord shows it (a value of a sentence)."""
+    return f"<#{channel_id}>"
+
+
+def fingerprint_code(view: StatementView) -> str:
+    return code(short(view.version.fingerprint))
+
+
+def state_text(view: StatementView) -> Text:
     """Draft, open until…, or closed when."""
     st = view.statement
     if st.state == "draft":
-        return "Draft: not open for signature yet"
+        return t("Draft: not open for signature yet")
     if st.state == "closed":
-        return f"Closed {when(st.closed_at)}"
+        return t("Closed {when}", when=when(st.closed_at))
     if view.closed:
-        return f"Closed at its deadline, {when(st.closes_at)}"
-    return f"Open for signature until {when(st.closes_at)}"
+        return t("Closed at its deadline, {when}", when=when(st.closes_at))
+    return t("Open for signature until {when}", when=when(st.closes_at))
 
 
-def version_text(view: StatementView) -> str:
-    return f"Version {view.version.version} · fingerprint `{short(view.version.fingerprint)}`"
+def version_text(view: StatementView) -> Text:
+    return t(
+        "Version {version_number} · fingerprint {fingerprint}",
+        version_number=view.version.version, fingerprint=fingerprint_code(view),
+    )  # fmt: skip
 
 
-def organisations_text(counts: Counts, version: int) -> str:
+def organisations_text(counts: Counts, version: int, lang: str = "en") -> str:
     """The live count of organisations: listed and counted only, and, after an amendment, confirmed and pending."""
-    text = f"**{counts.organisations}** signed ({counts.listed} listed by name, {counts.counted_only} counted only)"
+    text = t(
+        "**{count}** signed ({listed} listed by name, {counted} counted only)",
+        count=counts.organisations, listed=counts.listed, counted=counts.counted_only,
+    ).render(lang)  # fmt: skip
     if version > 1 or counts.pending:
-        text += (
-            f"\n**{counts.confirmed}** confirmed on version {version} · **{counts.pending}** pending "
-            "(signed an earlier version)"
-        )
+        text += "\n" + t(
+            "**{confirmed}** confirmed on version {version_number} · **{pending}** pending (signed an earlier "
+            "version)",
+            confirmed=counts.confirmed, version_number=version, pending=counts.pending,
+        ).render(lang)  # fmt: skip
     return text
 
 
-def individuals_text(counts: Counts, version: int) -> str:
-    text = f"**{counts.individuals}** signed (names shown only to coordinators)"
+def individuals_text(counts: Counts, version: int, lang: str = "en") -> str:
+    text = t("**{count}** signed (names shown only to coordinators)", count=counts.individuals).render(lang)
     if counts.individuals_pending:
-        text += (
-            f"\n**{counts.individuals_confirmed}** confirmed on version {version} · "
-            f"**{counts.individuals_pending}** pending"
-        )
+        text += "\n" + t(
+            "**{confirmed}** confirmed on version {version_number} · **{pending}** pending",
+            confirmed=counts.individuals_confirmed, version_number=version, pending=counts.individuals_pending,
+        ).render(lang)  # fmt: skip
     return text
 
 
-def breakdown(counts: Counts) -> tuple[str, str]:
+def breakdown(counts: Counts, lang: str = "en") -> tuple[str, str]:
     """Per region and per stakeholder group (organisations on the current version)."""
-    regions = " · ".join(f"{REGION_SHORT[k]} {n}" for k, n in counts.by_region.items())
-    groups = " · ".join(f"{STAKEHOLDERS[k]} {n}" for k, n in counts.by_stakeholder.items())
+    regions = " · ".join(
+        t("{label} {count}", label=REGION_SHORT[k], count=n).render(lang) for k, n in counts.by_region.items()
+    )
+    groups = " · ".join(
+        t("{label} {count}", label=STAKEHOLDERS[k], count=n).render(lang)
+        for k, n in counts.by_stakeholder.items()
+    )
     return regions, groups
 
 
-def card_embed(view: StatementView) -> discord.Embed:
-    """The statement's card: its state, version and fingerprint, the live counts, how to sign."""
+def card_embed(view: StatementView, lang: str = "en") -> discord.Embed:
+    """The statement's card in ``lang``: its state, version and fingerprint, the live counts, how to sign."""
     st, counts = view.statement, view.counts
     embed = discord.Embed(
-        title=clip(f"{label(view)} · {st.title}", 256),
+        title=clip(t("Statement #{number} · {title}", number=st.number, title=st.title).render(lang), 256),
         colour=STATE_COLOUR["closed" if view.closed else st.state],
     )
-    lines = [state_text(view), version_text(view)]
+    lines = [state_text(view).render(lang), version_text(view).render(lang)]
     if view.group_name:
-        lines.append(f"From the working group **{esc(view.group_name)}**")
+        lines.append(t("From the working group **{group}**", group=esc(view.group_name)).render(lang))
     if view.amended and not view.closed:
-        lines.append(
-            f"**Amended**: this is version {st.version}. Organisations and individuals who signed an earlier "
-            "version: read the new text above and press **Confirm our signature**."
-        )
+        lines.append(t(
+            "**Amended**: this is version {version_number}. Organisations and individuals who signed an earlier "
+            "version: read the new text above and press **{confirm}**.",
+            version_number=st.version, confirm=CONFIRM,
+        ).render(lang))  # fmt: skip
     embed.description = "\n".join(lines)
-    embed.add_field(name="Organisations", value=organisations_text(counts, st.version), inline=False)
+    embed.add_field(
+        name=t("Organisations").render(lang), value=organisations_text(counts, st.version, lang), inline=False
+    )
     if st.individuals:
-        embed.add_field(name="Individuals", value=individuals_text(counts, st.version), inline=False)
+        embed.add_field(
+            name=t("Individuals").render(lang), value=individuals_text(counts, st.version, lang), inline=False
+        )
     if not view.closed and st.state == "open":
         embed.add_field(
-            name="How to sign",
-            value=(
-                f"A representative of a verified member organisation presses **{SIGN}** (once per organisation) "
+            name=t("How to sign").render(lang),
+            value=t(
+                "A representative of a verified member organisation presses **{sign}** (once per organisation) "
                 "and chooses whether it is listed by name or counted only. Any representative, or a coordinator, "
-                f"can withdraw it: **{WITHDRAW}** or /statement withdraw."
-            ),
+                "can withdraw it: **{withdraw}** or /statement withdraw.",
+                sign=SIGN, withdraw=WITHDRAW,
+            ).render(lang),
             inline=False,
-        )
-    embed.set_footer(text=f"{label(view)} · /statement show for the whole text · /statement signatories")
+        )  # fmt: skip
+    embed.set_footer(
+        text=t(
+            "Statement #{number} · /statement show for the whole text · /statement signatories",
+            number=st.number,
+        ).render(lang)
+    )
     return fit_embed(embed)
 
 
-def superseded_embed(view: StatementView, version: int) -> discord.Embed:
+def superseded_embed(view: StatementView, version: int, lang: str = "en") -> discord.Embed:
     """An earlier version's card once the statement was amended: no buttons, a pointer to the new one."""
     st = view.statement
+    title = t(
+        "Statement #{number} · {title} · version {version_number}",
+        number=st.number, title=st.title, version_number=version,
+    )  # fmt: skip
     embed = discord.Embed(
-        title=clip(f"{label(view)} · {st.title} · version {version}", 256),
-        description=(
-            f"Replaced by version {st.version} (fingerprint `{short(view.version.fingerprint)}`), posted below: "
-            "sign or confirm your signature there."
-        ),
+        title=clip(title.render(lang), 256),
+        description=t(
+            "Replaced by version {version_number} (fingerprint {fingerprint}), posted below: sign or confirm your "
+            "signature there.",
+            version_number=st.version, fingerprint=fingerprint_code(view),
+        ).render(lang),
         colour=discord.Colour.dark_grey(),
-    )
+    )  # fmt: skip
     return fit_embed(embed)
 
 
-def card_key(view: StatementView) -> str:
-    """What the card's buttons depend on, as the post's view key: ``card:<id>:<flags>``."""
+def card_key(view: StatementView, lang: str = "en") -> str:
+    """What the card's buttons depend on, as the post's view key: ``card:<id>:<flags>:<language>``."""
     st = view.statement
     flags = ("i" if st.individuals else "") + ("c" if view.amended else "")
-    return f"card:{st.statement_id}:{flags or '-'}"
+    return f"card:{st.statement_id}:{flags or '-'}:{lang}"
 
 
-def post_parts(view: StatementView) -> list[Part]:
+def post_parts(view: StatementView, lang: str = "en") -> list[Part]:
     """A version's post: its text in as many messages as it takes, then the card (with the buttons)."""
     st = view.statement
-    amended = f" — version {st.version} (amended)" if st.version > 1 else ""
-    head = f"**{label(view)} · {esc(st.title)}**{amended}"
-    parts = text_parts(f"{head}\n\n{view.version.text}")
-    card: dict[str, Any] = dict(card_embed(view).to_dict())
-    return [*parts, Part(embeds=(card,), view=card_key(view))]
+    if st.version > 1:
+        head = t(
+            "**Statement #{number} · {title}** — version {version_number} (amended)",
+            number=st.number, title=esc(st.title), version_number=st.version,
+        )  # fmt: skip
+    else:
+        head = t("**Statement #{number} · {title}**", number=st.number, title=esc(st.title))
+    parts = text_parts(f"{head.render(lang)}\n\n{view.version.text}")
+    card: dict[str, Any] = dict(card_embed(view, lang).to_dict())
+    return [*parts, Part(embeds=(card,), view=card_key(view, lang))]
 
 
-def show_pages(view: StatementView) -> list[discord.Embed]:
+def show_pages(view: StatementView, lang: str = "en") -> list[discord.Embed]:
     """The whole text for one member: the card without buttons first, then the text over as many pages as it
     takes (each message within Discord's limits)."""
+    st, version = view.statement, view.version
     pages = embed_pages(
-        clip(f"{label(view)} · {view.statement.title}", 256),
-        view.version.text.split("\n") if view.version.text else [],
-        colour=STATE_COLOUR["closed" if view.closed else view.statement.state],
-        footer=f"{label(view)} · version {view.version.version} · {short(view.version.fingerprint)}",
-        empty="No text yet: add it with /statement edit (attach a .md or .txt file for a long text).",
-    )
-    head = card_embed(view)
+        t("Statement #{number} · {title}", number=st.number, title=st.title),
+        version.text.split("\n") if version.text else [],
+        colour=STATE_COLOUR["closed" if view.closed else st.state],
+        footer=t(
+            "Statement #{number} · version {version_number} · {fingerprint}",
+            number=st.number, version_number=version.version, fingerprint=short(version.fingerprint),
+        ),
+        empty=t("No text yet: add it with /statement edit (attach a .md or .txt file for a long text)."),
+        lang=lang,
+    )  # fmt: skip
+    head = card_embed(view, lang)
     head.add_field(
-        name="Fingerprint (SHA-256 of the text)", value=f"`{view.version.fingerprint}`", inline=False
+        name=t("Fingerprint (SHA-256 of the text)").render(lang),
+        value=f"`{version.fingerprint}`",
+        inline=False,
     )
-    head.add_field(name="Length", value=f"{len(view.version.text):,} characters", inline=False)
+    # the same in both English forms, as it always said; translators get the plural forms
+    length = tn("{n} characters", "{n} characters", len(version.text))
+    head.add_field(name=t("Length").render(lang), value=length.render(lang), inline=False)
     return [fit_embed(head), *pages]
 
 
-def closing_parts(view: StatementView, *, late: bool) -> list[Part]:
-    """The closing post: the final version, the counts, per region and stakeholder group."""
+def closing_parts(view: StatementView, *, late: bool, lang: str = "en") -> list[Part]:
+    """The closing post in ``lang``: the final version, the counts, per region and stakeholder group."""
     st, counts = view.statement, view.counts
-    when_closed = " (at its deadline, while the bot was offline: posted late)" if late else ""
+    title = esc(st.title)
+    closed = (
+        t(
+            "**Statement #{number} · {title}** is closed (at its deadline, while the bot was offline: posted late).",
+            number=st.number, title=title,
+        )
+        if late
+        else t("**Statement #{number} · {title}** is closed.", number=st.number, title=title)
+    )  # fmt: skip
     lines = [
-        f"**{label(view)} · {esc(st.title)}** is closed{when_closed}.",
-        f"Final version {st.version} · fingerprint `{short(view.version.fingerprint)}`",
-        f"**{counts.confirmed} organisation{'s' if counts.confirmed != 1 else ''}** signed the final version "
-        f"({counts.confirmed_listed} listed by name, {counts.confirmed - counts.confirmed_listed} counted only).",
-    ]
+        closed,
+        t("Final version {version_number} · fingerprint {fingerprint}", version_number=st.version,
+          fingerprint=fingerprint_code(view)),
+        tn(
+            "**{n} organisation** signed the final version ({listed} listed by name, {counted} counted only).",
+            "**{n} organisations** signed the final version ({listed} listed by name, {counted} counted only).",
+            counts.confirmed, listed=counts.confirmed_listed, counted=counts.confirmed - counts.confirmed_listed,
+        ),
+    ]  # fmt: skip
     if counts.pending:
-        lines.append(
-            f"{counts.pending} more signed an earlier version and did not confirm the final one: they are not "
-            "counted below."
-        )
-    if st.individuals:
-        lines.append(
-            f"Individuals: {counts.individuals_confirmed} on the final version"
-            + (f", {counts.individuals_pending} on an earlier one" if counts.individuals_pending else "")
-            + "."
-        )
-    regions, groups = breakdown(counts)
-    lines += [f"By region: {regions}", f"By stakeholder group: {groups}",
-              f"The signatory list: /statement signatories statement:{st.number} (Markdown, HTML, CSV or JSON)."]  # fmt: skip
-    return text_parts("\n".join(lines))
+        # the same in both English forms, as it always said; translators get the plural forms
+        lines.append(tn(
+            "{n} more signed an earlier version and did not confirm the final one: they are not counted below.",
+            "{n} more signed an earlier version and did not confirm the final one: they are not counted below.",
+            counts.pending,
+        ))  # fmt: skip
+    if st.individuals and counts.individuals_pending:
+        lines.append(t(
+            "Individuals: {count} on the final version, {pending} on an earlier one.",
+            count=counts.individuals_confirmed, pending=counts.individuals_pending,
+        ))  # fmt: skip
+    elif st.individuals:
+        lines.append(t("Individuals: {count} on the final version.", count=counts.individuals_confirmed))
+    regions, groups = breakdown(counts, lang)
+    lines += [
+        t("By region: {regions}", regions=regions),
+        t("By stakeholder group: {groups}", groups=groups),
+        t("The signatory list: /statement signatories statement:{number} (Markdown, HTML, CSV or JSON).",
+          number=st.number),
+    ]  # fmt: skip
+    return text_parts("\n".join(line.render(lang) for line in lines))
 
 
-def signed_text(signed: Signed) -> str:
+def signed_text(signed: Signed, lang: str = "en") -> str:
+    """What the member who signed is told (an answer: in their language)."""
     st = signed.statement
+    said = {"number": st.number, "version_number": signed.version, "fingerprint": code(short(signed.fingerprint)),
+            "withdraw": WITHDRAW}  # fmt: skip
     if signed.org_name is None:
-        who = "You signed"
-        how = " as an individual: your name is shown only to coordinators"
+        text = t(
+            "You signed statement #{number} (version {version_number}, fingerprint {fingerprint}) as an "
+            "individual: your name is shown only to coordinators. Withdraw it with **{withdraw}** or /statement "
+            "withdraw while the statement is open.",
+            **said,
+        )
+    elif signed.listed:
+        text = t(
+            "**{org}** signed statement #{number} (version {version_number}, fingerprint {fingerprint}), listed by "
+            "name. Withdraw it with **{withdraw}** or /statement withdraw while the statement is open.",
+            org=esc(signed.org_name), **said,
+        )  # fmt: skip
     else:
-        who = f"**{esc(signed.org_name)}** signed"
-        how = ", listed by name" if signed.listed else ", counted only (its name is not published)"
-    return (
-        f"{who} statement #{st.number} (version {signed.version}, fingerprint `{short(signed.fingerprint)}`){how}. "
-        f"Withdraw it with **{WITHDRAW}** or /statement withdraw while the statement is open."
-    )
+        text = t(
+            "**{org}** signed statement #{number} (version {version_number}, fingerprint {fingerprint}), counted "
+            "only (its name is not published). Withdraw it with **{withdraw}** or /statement withdraw while the "
+            "statement is open.",
+            org=esc(signed.org_name), **said,
+        )  # fmt: skip
+    return text.render(lang)
 
 
 # -- buttons ------------------------------------------------------------------------------------------
@@ -210,7 +300,8 @@ class CardButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"statement:card:(?P<action>sign|individual|confirm|withdraw):v1:(?P<statement_id>[0-9]{1,18})",
 ):
-    """A button of a statement's card; the custom_id holds only the statement's id."""
+    """A button of a statement's card; the custom_id holds only the statement's id (the label is in the
+    card's language)."""
 
     LABELS = {
         "sign": (SIGN, discord.ButtonStyle.primary),
@@ -219,10 +310,12 @@ class CardButton(
         "withdraw": (WITHDRAW, discord.ButtonStyle.secondary),
     }
 
-    def __init__(self, action: str, statement_id: int) -> None:
+    def __init__(self, action: str, statement_id: int, lang: str = "en") -> None:
         text, style = self.LABELS[action]
         super().__init__(
-            discord.ui.Button(label=text, style=style, custom_id=f"statement:card:{action}:v1:{statement_id}")
+            discord.ui.Button(
+                label=text.render(lang), style=style, custom_id=f"statement:card:{action}:v1:{statement_id}"
+            )
         )
         self.action = action
         self.statement_id = statement_id
@@ -248,14 +341,15 @@ class ChoiceButton(
     """Listed by name / Counted only, asked before an organisation signs: the statement, the organisation and
     the version the representative was shown (a button pressed after an amendment signs nothing)."""
 
-    def __init__(self, choice: str, statement_id: int, org_id: int, version: int) -> None:
+    def __init__(self, choice: str, statement_id: int, org_id: int, version: int, lang: str = "en") -> None:
         text, style = (
             (LISTED, discord.ButtonStyle.success)
             if choice == "listed"
             else (COUNTED, discord.ButtonStyle.primary)
         )
         super().__init__(discord.ui.Button(
-            label=text, style=style, custom_id=f"statement:choice:{choice}:v1:{statement_id}:{org_id}:{version}",
+            label=text.render(lang), style=style,
+            custom_id=f"statement:choice:{choice}:v1:{statement_id}:{org_id}:{version}",
         ))  # fmt: skip
         self.choice = choice
         self.statement_id = statement_id
@@ -278,29 +372,31 @@ class ChoiceButton(
 
 
 def card_view(key: str) -> discord.ui.View | None:
-    """The card's buttons from its view key (see ``card_key``); None for anything else."""
-    match = re.fullmatch(r"card:([0-9]{1,18}):([ic-]{1,2})", key)
+    """The card's buttons from its view key (see ``card_key``; a key kept before labels had a language has
+    none: English); None for anything else."""
+    match = re.fullmatch(r"card:([0-9]{1,18}):([ic-]{1,2})(?::([a-z]{2}))?", key)
     if match is None:
         return None
     statement_id, flags = int(match[1]), match[2]
+    lang = match[3] if match[3] in LANGUAGES else "en"
     view = discord.ui.View(timeout=None)
-    view.add_item(CardButton("sign", statement_id))
+    view.add_item(CardButton("sign", statement_id, lang))
     if "i" in flags:
-        view.add_item(CardButton("individual", statement_id))
+        view.add_item(CardButton("individual", statement_id, lang))
     if "c" in flags:
-        view.add_item(CardButton("confirm", statement_id))
-    view.add_item(CardButton("withdraw", statement_id))
+        view.add_item(CardButton("confirm", statement_id, lang))
+    view.add_item(CardButton("withdraw", statement_id, lang))
     return view
 
 
-def card_kwargs(view: StatementView) -> dict[str, Any]:
-    """What the card is edited to: its embed, and its buttons while it is open (none once closed)."""
-    buttons = None if view.closed or view.statement.state != "open" else card_view(card_key(view))
-    return {"embed": card_embed(view), "view": buttons}
+def card_kwargs(view: StatementView, lang: str = "en") -> dict[str, Any]:
+    """What the card is edited to, in ``lang``: its embed, and its buttons while it is open (none once closed)."""
+    buttons = None if view.closed or view.statement.state != "open" else card_view(card_key(view, lang))
+    return {"embed": card_embed(view, lang), "view": buttons}
 
 
-def choice_view(statement_id: int, org_id: int, version: int) -> discord.ui.View:
+def choice_view(statement_id: int, org_id: int, version: int, lang: str = "en") -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(ChoiceButton("listed", statement_id, org_id, version))
-    view.add_item(ChoiceButton("counted", statement_id, org_id, version))
+    view.add_item(ChoiceButton("listed", statement_id, org_id, version, lang))
+    view.add_item(ChoiceButton("counted", statement_id, org_id, version, lang))
     return view

@@ -108,6 +108,12 @@ class World:
 
 @pytest.fixture
 async def world(db: Database, clock: FakeClock) -> World:
+    return await make_world(db, clock)
+
+
+async def make_world(db: Database, clock: FakeClock) -> World:
+    """Coalition's organisations (verified, each with its representatives; one pending), its working group
+    Principles (Cora convenes it), and the use cases of statements on it."""
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(ZONE_NAME)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.e2e.conftest import Coalition, eventually
-from tests.e2e.fake_discord import FakeDiscord
+from tests.e2e.fake_discord import FakeDiscord, FakeMessage
 from tests.e2e.harness import ROOT, BotProcess
 
 
@@ -87,3 +87,49 @@ async def test_bad_input(fake: FakeDiscord, coalition: Coalition, bot: BotProces
     )
     result = cli_export(bot, c.guild.id, "md", tmp_path / "x.md", "--group", "Nope")
     assert result.returncode == 1 and "no working group" in result.stderr
+
+
+async def test_a_summary_in_a_language_is_the_same_from_discord_and_the_command_line(
+    fake: FakeDiscord, coalition: Coalition, bot: BotProcess, tmp_path: Path
+) -> None:
+    """The file is written in the language asked for (else the group's, else the server's), and caucus export
+    gives the same bytes for the same language; the answer stays in the member's language. Until the
+    catalogues are translated French reads English: its page says ``lang="fr"``; Arabic's says ``dir="rtl"``
+    and isolates every value."""
+    c = coalition
+    await (await fake.slash(c.guild, c.coco, "wg create", name="Principles")).response()
+    itx = await fake.slash(c.guild, c.alice, "consensus propose", kind="point", group="Principles",
+                           text="Open and interoperable")  # fmt: skip
+    await itx.response()
+    await (await fake.slash(c.guild, c.coco, "consensus decide", item="1", outcome="consensus")).response()
+
+    def attachment(message: FakeMessage) -> bytes:
+        files = [a.data for a in message.attachments]
+        assert len(files) == 1
+        return files[0]
+
+    for fmt in ("md", "html"):
+        itx = await fake.slash(c.guild, c.coco, "export summary", format=fmt, language="fr", locale="fr")
+        message = await itx.final()
+        assert itx.ephemeral and message.text.startswith("Summary of ")  # the member's language (French)
+        out = tmp_path / f"fr.{fmt}"
+        result = cli_export(bot, c.guild.id, fmt, out, "--language", "fr")
+        assert result.returncode == 0, result.stderr
+        assert out.read_bytes() == attachment(message), fmt
+    assert b'<html lang="fr" dir="ltr">' in out.read_bytes()
+
+    # a group that speaks Arabic: its summary is in Arabic unless asked otherwise, from both sides
+    await (await fake.slash(c.guild, c.coco, "wg language", group="Principles", language="ar")).response()
+    itx = await fake.slash(c.guild, c.coco, "export summary", group="Principles", format="html")
+    page = attachment(await itx.final())
+    assert b'<html lang="ar" dir="rtl">' in page and b"<bdi>Open and interoperable</bdi>" in page
+    result = cli_export(bot, c.guild.id, "html", tmp_path / "ar.html", "--group", "Principles")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "ar.html").read_bytes() == page
+    # the whole server: the server's language
+    itx = await fake.slash(c.guild, c.coco, "export summary", format="html")
+    assert b'<html lang="en">' in attachment(await itx.final())
+    # CSV and JSON are data: the same bytes in every language
+    itx = await fake.slash(c.guild, c.coco, "export summary", format="json", language="ar")
+    result = cli_export(bot, c.guild.id, "json", tmp_path / "x.json")
+    assert result.returncode == 0 and (tmp_path / "x.json").read_bytes() == attachment(await itx.final())

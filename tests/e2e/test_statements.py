@@ -209,16 +209,24 @@ async def test_a_statement_from_draft_to_signatories(fake: FakeDiscord, tmp_path
         assert db_rows(bot, "SELECT version, count(*) FROM statement_signatures WHERE withdrawn_at IS NULL "
                             "GROUP BY version") == [(1, 29), (2, 30)]  # fmt: skip
 
-        # the signatory list: the same bytes from /statement signatories and caucus signatories
-        for fmt in ("md", "html", "csv", "json"):
-            itx = await fake.slash(c.guild, c.coco, "statement signatories", statement="1", format=fmt)
+        # the signatory list: the same bytes from /statement signatories and caucus signatories, also in
+        # another language than the server's
+        for fmt, language in (("md", "fr"), ("html", "fr"), ("md", None), ("html", None), ("csv", None),
+                              ("json", None)):  # fmt: skip
+            asked = {"language": language} if language else {}
+            itx = await fake.slash(
+                c.guild, c.coco, "statement signatories", statement="1", format=fmt, **asked
+            )
             message = await itx.final()
             assert itx.ephemeral and len(message.attachments) == 1
             from_discord = message.attachments[0].data
+            told = ["--language", language] if language else []
             code, out, err = await run_cli(bot, "signatories", "--config", str(bot.config_path), "--guild",
-                                           str(c.guild.id), "--statement", "1", "--format", fmt)  # fmt: skip
+                                           str(c.guild.id), "--statement", "1", "--format", fmt, *told)  # fmt: skip
             assert code == 0, err
             assert out == from_discord, fmt
+            if fmt == "html":
+                assert (b'<html lang="fr" dir="ltr">' if language else b'<html lang="en">') in out
         listing = json.loads(from_discord)
         assert listing["counts"]["organisations"] == 59 and listing["counts"]["on_current_version"] == 30
         assert len(listing["organisations"]) == 39 and listing["counted_only"]["count"] == 20
@@ -506,6 +514,98 @@ async def test_a_burst_of_300_signatures(fake: FakeDiscord, tmp_path: Path) -> N
         await eventually(lambda: "**300** signed (300 listed by name, 0 counted only)" in card.text, timeout=10,
                          what="the card's count")  # fmt: skip
         assert fake.message_edits[card.id] < 60  # coalesced: not one edit per signature
+    finally:
+        assert await bot.stop() == 0
+    assert "Traceback" not in bot.log() and fake.unhandled == []
+
+
+async def test_statements_speak_each_readers_language(fake: FakeDiscord, tmp_path: Path) -> None:
+    """Answers follow the member's language, the card and the closing post the statement's working group's, the
+    direct messages asking to confirm each reader's own; the signatory list is written in the language asked for,
+    else the group's, the same from caucus signatories. Until the catalogues are translated every language reads
+    English: Arabic shows where a sentence was rendered in it, each value wrapped in Unicode isolates."""
+    fsi, pdi = "\u2068", "\u2069"
+    c = make_coalition(fake)
+    reps = [fake.add_member(c.guild, f"rep{n:03d}") for n in range(2)]
+    bot = BotProcess(fake, tmp_path)
+    await seed_orgs(bot.db_path, c.guild, reps)
+    await bot.start()
+    try:
+        await (await fake.slash(c.guild, c.coco, "wg create", name="Principles")).response()
+        await (await fake.slash(c.guild, c.coco, "wg language", group="Principles", language="ar")).response()
+        await (await fake.slash(c.guild, reps[0], "language set", language="ar")).response()
+        # the coordinator's client is French: every answer to him in French (English words for now)
+        itx = await fake.slash(
+            c.guild, c.coco, "statement draft", title="Joint", group="Principles", locale="fr"
+        )
+        await itx.response()
+        assert itx.ephemeral and "Draft **statement #1** created" in itx.text and fsi not in itx.text
+        itx = await fake.slash(
+            c.guild, c.coco, "statement edit", statement="1", text="We agree.", locale="fr"
+        )
+        assert "text changed" in (await itx.final()).text
+        itx = await fake.slash(c.guild, c.coco, "statement open", statement="1", duration="1h", locale="fr")
+        await itx.response()
+        assert "is open for signature until" in itx.text and fsi not in itx.text
+
+        # the card speaks the group's language
+        def card() -> FakeMessage | None:
+            found = [m for m in fake.messages(c.general) if m.buttons() and "/statement show for" in m.text]
+            return found[-1] if found else None
+
+        await eventually(lambda: card() is not None, what="the card")
+        first = card()
+        assert first is not None and f"Version {fsi}1{pdi} ·" in first.text
+        # a representative who chose Arabic is asked, and answered, in Arabic; one who chose nothing in English
+        prompt = await fake.click(first, button(first, SIGN), reps[0])
+        await prompt.response()
+        assert f"on behalf of **{fsi}Organisation 000{pdi}**?" in prompt.text
+        answer = await fake.click(prompt.message, button(prompt.message, "Listed by name"), reps[0])
+        await answer.response()
+        assert f"**{fsi}Organisation 000{pdi}** signed statement #{fsi}1{pdi}" in answer.text
+        prompt = await fake.click(first, button(first, SIGN), reps[1])
+        await prompt.response()
+        assert "on behalf of **Organisation 001**?" in prompt.text and fsi not in prompt.text
+        answer = await fake.click(prompt.message, button(prompt.message, "Counted only"), reps[1])
+        await answer.response()
+        assert "**Organisation 001** signed statement #1" in answer.text and fsi not in answer.text
+        await eventually(lambda: f"**{fsi}2{pdi}** signed" in first.text, what="the card's count")
+
+        # amended: each earlier signer is asked in their own language (a direct message has no client language:
+        # the one who chose nothing reads the server's)
+        itx = await fake.slash(c.guild, c.coco, "statement edit", statement="1", text="We agree, amended.")
+        assert "is amended" in (await itx.final()).text
+
+        def asked(member: FakeMember) -> str:
+            return next((m.text for m in fake.dms(member) if "was amended" in m.text), "")
+
+        await eventually(lambda: asked(reps[0]) and asked(reps[1]), what="the direct messages")
+        assert f"version {fsi}2{pdi}" in asked(reps[0]) and fsi not in asked(reps[1])
+
+        # the closing post: the group's language
+        itx = await fake.slash(c.guild, c.coco, "statement close", statement="1", locale="fr")
+        await itx.response()
+        assert "is closed; the closing post" in itx.text and fsi not in itx.text
+        await eventually(
+            lambda: any("is closed." in m.content and fsi in m.content for m in fake.messages(c.general)),
+            what="the closing post",
+        )
+
+        # the signatory list: the group's language unless asked otherwise; the same bytes from the command line
+        for fmt, language, tag in (("html", None, b'<html lang="ar" dir="rtl">'),
+                                   ("html", "en", b'<html lang="en">'), ("md", "ar", b"# Statement #\xe2\x81\xa81")):  # fmt: skip
+            asked_for = {"language": language} if language else {}
+            itx = await fake.slash(c.guild, c.coco, "statement signatories", statement="1", format=fmt,
+                                   locale="fr", **asked_for)  # fmt: skip
+            message = await itx.final()
+            assert message.text.startswith("Signatory list of statement #1.") and fsi not in message.text
+            data = message.attachments[0].data
+            assert tag in data, (fmt, language)
+            told = ["--language", language] if language else []
+            code, out, err = await run_cli(bot, "signatories", "--config", str(bot.config_path), "--guild",
+                                           str(c.guild.id), "--statement", "1", "--format", fmt, *told)  # fmt: skip
+            assert code == 0, err
+            assert out == data, (fmt, language)
     finally:
         assert await bot.stop() == 0
     assert "Traceback" not in bot.log() and fake.unhandled == []

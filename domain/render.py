@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import is_dataclass, replace
 from typing import Any
 
+from domain.consensus import STANCE_LABELS, STATUS_TEXTS, STATUS_WORDS
 from domain.counting import NO_ORG, ORGANISATIONS, Breakdown, Line
 from domain.i18n import RTL, Joined, Text, t, tn
 from domain.orgs import REGION_SHORT, REGIONS, STAKEHOLDERS, STATES
@@ -38,23 +39,10 @@ from domain.text import cell, defuse
 
 # (key, English label) of the stances, in order: the CSV's columns are the keys
 STANCES = (("agree", "agree"), ("stand_aside", "stand aside"), ("object", "object"), ("block", "block"))
-# The labels the exports show. (The consensus module's STATUS_LABELS and STANCE_LABELS become Texts of the
-# same message ids as it is wrapped; these are written out here so the extractor finds them.)
-STANCE_WORDS: dict[str, Text] = {
-    "agree": t("agree"), "stand_aside": t("stand aside"), "object": t("object"), "block": t("block"),
-}  # fmt: skip
+# The labels the exports show, in the reader's language: the consensus module's own
+STANCE_WORDS = STANCE_LABELS
+STATUS_NAMES = STATUS_TEXTS
 OBJECTION_STANCES: dict[str, Text] = {"object": t("Object"), "block": t("Block")}
-STATUS_NAMES: dict[str, Text] = {
-    "open": t("Open"), "consensus": t("Consensus"), "rough_consensus": t("Rough consensus"),
-    "no_consensus": t("No consensus"), "withdrawn": t("Withdrawn"), "answered": t("Answered"),
-    "dropped": t("Dropped"),
-}  # fmt: skip
-# the same statuses inside a sentence ("consensus; called by…")
-STATUS_WORDS: dict[str, Text] = {
-    "open": t("open"), "consensus": t("consensus"), "rough_consensus": t("rough consensus"),
-    "no_consensus": t("no consensus"), "withdrawn": t("withdrawn"), "answered": t("answered"),
-    "dropped": t("dropped"),
-}  # fmt: skip
 OBJECTION_STATES: dict[str, Text] = {
     "open": t("open"),
     "addressed": t("addressed"),

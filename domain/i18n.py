@@ -22,7 +22,7 @@ from __future__ import annotations
 import gettext
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, Literal
 
@@ -113,8 +113,15 @@ def _shown(key: str, value: Any, lang: str) -> str:
     ):
         shown = str(value)
     else:
-        shown = format_decimal(value, locale=BABEL_LOCALES[_known(lang)])
+        shown = _number(value, _known(lang))
     return f"{_FSI}{shown}{_PDI}" if lang in RTL else shown
+
+
+@lru_cache(
+    maxsize=4096, typed=True
+)  # Babel's formatting is slow and an export says the same counts thousands of times
+def _number(value: int | float, lang: str) -> str:
+    return str(format_decimal(value, locale=BABEL_LOCALES[lang]))
 
 
 def _known(lang: str) -> str:

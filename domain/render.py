@@ -18,7 +18,8 @@ import io
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import is_dataclass, replace
+from dataclasses import is_dataclass
+from functools import lru_cache
 from typing import Any
 
 from domain.consensus import STANCE_LABELS, STATUS_TEXTS, STATUS_WORDS
@@ -62,12 +63,14 @@ NONE = t("none")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
+@lru_cache(maxsize=8192)  # names recur in every point's positions: a summary escapes each once
 def md(text: str) -> str:
     """User text as inert Markdown: one line, Markdown and HTML characters escaped, pings broken."""
     flat = " ".join(text.split())
     return defuse(_MD_SPECIAL.sub(r"\\\1", flat).replace("<", "&lt;").replace(">", "&gt;"))
 
 
+@lru_cache(maxsize=8192)
 def h(text: str) -> str:
     """User text escaped for HTML."""
     return html.escape(defuse(text), quote=True)
@@ -124,10 +127,10 @@ def ht(text: Text | str, lang: str) -> str:
     values: list[str] = []
 
     def slot(value: Any) -> Any:
-        if isinstance(value, Text):
-            return replace(value, params={k: slot(v) for k, v in value.params.items()})
+        if isinstance(value, Text):  # built directly: dataclasses.replace is slow for 100,000 sentences
+            return Text(value.msgid, {k: slot(v) for k, v in value.params.items()}, value.plural, value.n)
         if isinstance(value, Joined):
-            return replace(value, items=tuple(slot(v) for v in value.items))
+            return Joined(tuple(slot(v) for v in value.items), value.style)
         if isinstance(value, str):
             values.append(value)
             return f"\ue000{len(values) - 1}\ue001"
@@ -321,9 +324,12 @@ def _md_point(p: Point, lang: str) -> list[str]:
         if o.note:
             line += f" — {md(o.note)}"
         lines.append(line)
+    stances: dict[str, str] = {}  # a point has hundreds of positions and four stances: each said once
     for pos in p.positions:
         reason = f": {md(pos.reason)}" if pos.reason else ""
-        lines.append(f"  - {md(pos.by)}: {render_value(_stance(pos.stance), lang)}{reason}")
+        if pos.stance not in stances:
+            stances[pos.stance] = render_value(_stance(pos.stance), lang)
+        lines.append(f"  - {md(pos.by)}: {stances[pos.stance]}{reason}")
     lines += _md_breakdown(p.breakdown, lang)
     return lines
 
@@ -614,9 +620,12 @@ def _html_point(p: Point, lang: str) -> str:
         who = ", ".join(x for x in (o.organisation, o.by) if x)
         note = f" — {hv(o.note, lang)}" if o.note else ""
         rows.append(f"<li>{ht(_objection(o.stance, who, o.revision, o.state, o.reason), lang)}{note}</li>")
+    stances: dict[str, str] = {}  # a point has hundreds of positions and four stances: each said once
     for pos in p.positions:
         reason = f": {hv(pos.reason, lang)}" if pos.reason else ""
-        rows.append(f"<li>{hv(pos.by, lang)}: {ht(_stance(pos.stance), lang)}{reason}</li>")
+        if pos.stance not in stances:
+            stances[pos.stance] = ht(_stance(pos.stance), lang)
+        rows.append(f"<li>{hv(pos.by, lang)}: {stances[pos.stance]}{reason}</li>")
     if rows:
         parts.append("<ul>" + "".join(rows) + "</ul>")
     parts.append(_html_breakdown(p.breakdown, lang))

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, fields
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -114,14 +115,29 @@ def row_as(cls: type[T], row: sqlite3.Row) -> T:
 def rows_as(cls: type[T], rows: Iterable[sqlite3.Row]) -> list[T]:
     """Rows as the frozen dataclass ``cls``, each field taken from the column of the same name."""
     names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
-    flags = [f.name for f in fields(cls) if f.type in ("bool", bool)]  # type: ignore[arg-type]
-    out = []
+    flags = [i for i, f in enumerate(fields(cls)) if f.type in ("bool", bool)]  # type: ignore[arg-type]
+    out: list[T] = []
+    pick: Callable[[sqlite3.Row], Any] | None = None
     for row in rows:
-        values = {name: row[name] for name in names}
-        for name in flags:
-            values[name] = bool(values[name])
-        out.append(cls(**values))
+        if pick is None:  # the columns' places, found once from the first row (an export has 100,000 rows)
+            columns = {column: i for i, column in enumerate(row.keys())}
+            missing = [name for name in names if name not in columns]
+            if missing:
+                raise IndexError(f"no column {missing[0]!r} for {cls.__name__}")
+            pick = (
+                itemgetter(*(columns[name] for name in names)) if len(names) > 1 else _one(columns[names[0]])
+            )
+        values = pick(row)
+        if flags:
+            values = list(values)
+            for i in flags:
+                values[i] = bool(values[i])
+        out.append(cls(*values))
     return out
+
+
+def _one(index: int) -> Callable[[sqlite3.Row], tuple[Any]]:
+    return lambda row: (row[index],)
 
 
 def _prepare_path(path: str | Path) -> str:

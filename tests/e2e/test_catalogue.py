@@ -425,3 +425,83 @@ async def test_every_command_and_button_refuses_bad_input(fake: FakeDiscord, tmp
         assert fake.unhandled == []
     finally:
         assert await bot.stop() == 0
+
+
+#: English function words that never appear in a French sentence (the bad values below hold none of them).
+ENGLISH_WORDS = (" the ", " is ", " you ", " not ", " must ", " can't ", " with ")
+
+
+def english_left(text: str) -> list[str]:
+    """The English function words in what the bot said (mentions, times, code and command names set aside)."""
+    said = re.sub(r"<[@#&:t][^>]*>|`[^`]*`|/[a-z]+(?: [a-z-]+)?", " ", text)
+    said = re.sub(r"[*_()\[\]·—:;,.!?«»“”\s]+", " ", f" {said.lower()} ")
+    return [word.strip() for word in ENGLISH_WORDS if word in said]
+
+
+def one_bad_value(option: dict[str, Any]) -> Any:
+    """One value of the option's kind that must be refused: over-long free text, another server's reference,
+    digits other than 0-9, a huge number, a binary file."""
+    if option["type"] == ATTACHMENT:
+        return ATTACHMENT_CASES[1]
+    if option["type"] in (INTEGER, NUMBER):
+        return 10**9
+    if option.get("max_length"):
+        return "x" * 6001
+    return "#2" if option["name"] in REFERENCES else OTHER_DIGITS[0]
+
+
+async def test_refusals_speak_french(fake: FakeDiscord, tmp_path: Path) -> None:
+    """The catalogue's refusals in another language: every command once with one bad value per kind of
+    option, and every button template once, each from a French client (``locale="fr"``): a clear sentence
+    with no English left in it, never an internal error, and nothing changes."""
+    assert english_left("The reason is empty; write something.") == ["the", "is"]  # the check can fail
+    c = make_coalition(fake)
+    other = make_coalition(fake, "Other coalition")
+    bot = BotProcess(fake, tmp_path)
+    await bot.start()
+    try:
+        await setup_servers(fake, c, other)
+        card = next(
+            m for m in fake.messages(c.general) if m.custom_ids() and m.custom_ids()[0].startswith("wg:")
+        )
+
+        def noted() -> bool:
+            messages = [r for table in ("polls", "items") for r in db_messages(bot.db_path, table)]
+            return len(snapshot(bot.db_path)["group_cards"]) == 3 and None not in messages
+
+        await eventually(noted, what="cards, polls and points noted")
+        before = snapshot(bot.db_path)
+        checked = 0
+
+        def french(text: str, where: str) -> None:
+            assert text.strip(), f"{where}: empty answer"
+            assert "Something went wrong" not in text, f"{where}: {text}"
+            assert english_left(text) == [], f"{where}: English left {english_left(text)} in {text}"
+
+        for path, options in leaves(fake.commands()):
+            required = {o["name"]: valid(o, c) for o in options if o.get("required")}
+            kinds: dict[tuple[int, bool, bool], dict[str, Any]] = {}
+            for option in options:  # one option of each kind: free text, reference, other text, number, file
+                if option["type"] in (STRING, INTEGER, NUMBER, ATTACHMENT):
+                    kind = (option["type"], bool(option.get("max_length")), option["name"] in REFERENCES)
+                    kinds.setdefault(kind, option)
+            for option in kinds.values():
+                values = {**required, option["name"]: one_bad_value(option)}
+                itx = await fake.slash(
+                    c.guild, c.coco, path, client_checks=False, options=values, locale="fr"
+                )
+                french(await answer_text(itx), f"/{path} {option['name']}")
+                checked += 1
+        for pattern in dynamic_templates():
+            # one id of each template (an id its template refuses never reaches the bot's code)
+            forged = next(
+                f for n in ("424242424242", "1") for f in forge(pattern, n) if re.fullmatch(pattern, f)
+            )
+            itx = await fake.click(card, forged, c.alice, check=False, inject=True, locale="fr")
+            french(await answer_text(itx), forged)
+            checked += 1
+        assert snapshot(bot.db_path) == before
+        assert checked >= 60, checked
+        assert "Traceback" not in bot.log()
+    finally:
+        assert await bot.stop() == 0

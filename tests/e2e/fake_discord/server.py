@@ -793,9 +793,16 @@ class FakeDiscord:
         return message.guild, self.channels[message.channel_id]
 
     async def click(
-        self, message: FakeMessage, custom_id: str, member: Actor, *, check: bool = True, inject: bool = False
+        self,
+        message: FakeMessage,
+        custom_id: str,
+        member: Actor,
+        *,
+        check: bool = True,
+        inject: bool = False,
+        locale: str = "en-US",
     ) -> Interaction:
-        """Press a button.
+        """Press a button (``locale``: the clicker's Discord language, as for ``slash``).
 
         ``check=False`` sends a custom_id that is not on the message (forged). Discord then sends the
         real message with the interaction, and discord.py silently drops a DynamicItem click whose
@@ -819,8 +826,9 @@ class FakeDiscord:
             button = {"type": 2, "style": 1, "label": custom_id, "custom_id": custom_id}
             override["components"] = [*override["components"], {"type": 1, "components": [button]}]
         return self._dispatch_interaction(
-            MESSAGE_COMPONENT, guild, member, channel, data, message=message, message_payload=override
-        )
+            MESSAGE_COMPONENT, guild, member, channel, data, message=message, message_payload=override,
+            locale=locale,
+        )  # fmt: skip
 
     async def select(
         self,
@@ -830,6 +838,7 @@ class FakeDiscord:
         member: Actor,
         *,
         check: bool = True,
+        locale: str = "en-US",
     ) -> Interaction:
         """Pick ``values`` in a select menu (strings, or users/roles/channels for entity selects)."""
         comp = message.component(custom_id)
@@ -847,7 +856,9 @@ class FakeDiscord:
         }
         if resolved:
             data["resolved"] = resolved
-        return self._dispatch_interaction(MESSAGE_COMPONENT, guild, member, channel, data, message=message)
+        return self._dispatch_interaction(
+            MESSAGE_COMPONENT, guild, member, channel, data, message=message, locale=locale
+        )
 
     def _select_values(
         self, component_type: int, values: list[Any], guild: FakeGuild | None, channel: FakeChannel
@@ -886,7 +897,8 @@ class FakeDiscord:
     ) -> Interaction:
         """Submit the modal that ``opened_by`` answered with: ``{field_custom_id: value}``.
 
-        Text inputs take str; selects inside labels take a list of str.
+        Text inputs take str; selects inside labels take a list of str. The submission carries the
+        locale of the interaction that opened the modal (the same client).
         """
         modal = opened_by.modal
         if modal is None:
@@ -909,8 +921,9 @@ class FakeDiscord:
         guild = opened_by.guild
         channel = self.channels[opened_by.channel_id]
         return self._dispatch_interaction(
-            MODAL_SUBMIT, guild, member, channel, data, message=opened_by.source_message
-        )
+            MODAL_SUBMIT, guild, member, channel, data, message=opened_by.source_message,
+            locale=opened_by.payload.get("locale", "en-US"),
+        )  # fmt: skip
 
     @staticmethod
     def _check_modal_field(comp: dict[str, Any], value: Any) -> None:

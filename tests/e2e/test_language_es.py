@@ -126,7 +126,9 @@ async def test_a_latin_american_member_goes_through_the_whole_flow_in_spanish(
         await eventually(lambda: any("ha terminado" in m.text for m in fake.messages(home)), timeout=15,
                          what="the end of the comment period")  # fmt: skip
         notice = next(m for m in fake.messages(home) if "ha terminado" in m.text)
-        assert_spanish(notice.text, "listo para la decisión", "/consensus decide 1")
+        assert_spanish(
+            notice.text, "está listo para que decidan quienes convocan el grupo", "/consensus decide 1"
+        )
 
         # bob reads the point: positions, the objection register, who has not responded.
         shown = await say(await fake.slash(c.guild, c.bob, "consensus show", item="1", locale=LATAM),

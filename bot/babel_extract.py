@@ -5,7 +5,9 @@ translator (cogs/languages.py) but which are written as plain keyword arguments 
 Configured in pyproject.toml ([tool.babel.extractors] and [[tool.babel.mappings]]); run with
 ``pybabel extract -F pyproject.toml -k t -k tn:1,2 -o domain/locale/caucus.pot bot cogs domain``.
 Strings of the command tree carry the extracted comment ``discord: at most 100 characters`` so the
-catalogue checks can hold each translation to Discord's limit.
+catalogue checks can hold each translation to Discord's limit. Sentences written inside an f-string
+(``f"## {t('Sessions').render(lang)}"``) are found here too: on Python 3.11 Babel's own extractor sees an
+f-string as one token and never looks inside it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,21 @@ def extract(
     for node in ast.walk(tree):
         for lineno, text in _command_strings(node):
             yield lineno, None, text, [DISCORD_NOTE]
+        if isinstance(node, ast.JoinedStr):
+            yield from _inside_fstring(node, keywords)
+
+
+def _inside_fstring(node: ast.JoinedStr, keywords: Mapping[str, Any]) -> Iterator[Any]:
+    """The ``t()``/``tn()`` calls inside an f-string, as Babel's Python extractor yields calls (a message
+    is one string, or a tuple of the positional arguments with None for those that are not strings)."""
+    for sub in ast.walk(node):
+        if not (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in keywords):
+            continue
+        args = [
+            a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in sub.args
+        ]
+        if args and args[0] is not None:
+            yield sub.lineno, sub.func.id, args[0] if len(args) == 1 else tuple(args), []
 
 
 def _literal(node: ast.AST | None) -> str | None:

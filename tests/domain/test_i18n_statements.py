@@ -333,7 +333,7 @@ async def test_the_summary_in_arabic_reads_right_to_left(org_world: Summary) -> 
     assert f"{FSI}2{PDI}" in page  # numbers of our sentences isolated by the Text layer
     assert "<bdi><code>" in page  # the record's root, as code, isolated
     markdown = render_summary(summary, "md", "ar")[0][1].decode()
-    assert markdown.startswith(f"# Summary of {FSI}{summary.server_name}{PDI}")
+    assert markdown.startswith(f"# ملخّص {FSI}{summary.server_name}{PDI}")
     assert f"{FSI}{summary.time_zone}{PDI}" in markdown and "<bdi>" not in markdown
     english = render_summary(summary, "html")[0][1].decode()
     assert english.startswith('<!DOCTYPE html>\n<html lang="en"><head>') and "<bdi>" not in english
@@ -371,7 +371,7 @@ async def test_the_signatory_list_in_french_and_in_arabic(
     assert '<html lang="ar" dir="rtl">' in arabic and '<div class="text" dir="auto">' in arabic
     assert "<td><bdi>Open Rights</bdi></td>" in arabic and f"{FSI}4{PDI}" in arabic
     assert f"<bdi><code>{found.fingerprint}</code></bdi>" in arabic
-    assert render_list(found, "md", "ar")[1].decode().startswith(f"# Statement #{FSI}1{PDI}: {FSI}")
+    assert render_list(found, "md", "ar")[1].decode().startswith(f"# البيان #{FSI}1{PDI}: {FSI}")
     english = render_list(found, "html")[1].decode()
     assert '<html lang="en"><head>' in english and "<bdi>" not in english
 

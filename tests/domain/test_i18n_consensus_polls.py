@@ -170,7 +170,7 @@ def test_the_hint_is_clauses_with_plural_forms_joined_by_a_pattern(stand_in: Non
     french = said.render("fr")
     assert french.startswith("⟦⟦⟦⟦⟦no blocks⟧") and "⟦3 group members not responded⟧" in french
     arabic = said.render("ar")
-    assert f"{FSI}31{PDI} of {FSI}34{PDI} agree" in arabic  # every number isolated in right-to-left text
+    assert f"يوافق {FSI}31{PDI} من أصل {FSI}34{PDI}" in arabic  # every number isolated in right-to-left text
 
     per_org = org_hint(Tally(agree=22), 25, 3)
     assert str(per_org) == (

@@ -179,10 +179,10 @@ class StatementsCog(commands.GroupCog, group_name="statement", group_description
         who = await actor(itx)
         done = await self.bot.statements.draft(who, title, group=group, introduction=introduction)
         view = await self.bot.statements.view(done.statement)
-        said = [t(
-            "Draft **statement #{number}** created: {count} characters, fingerprint {fingerprint}.",
-            number=view.statement.number, count=len(view.version.text),
-            fingerprint=code(short(view.version.fingerprint)),
+        said = [tn(
+            "Draft **statement #{number}** created: {n} character, fingerprint {fingerprint}.",
+            "Draft **statement #{number}** created: {n} characters, fingerprint {fingerprint}.",
+            len(view.version.text), number=view.statement.number, fingerprint=code(short(view.version.fingerprint)),
         )]  # fmt: skip
         if done.group is not None and done.points:
             # the same in both English forms, as it always said; translators get the plural forms

@@ -345,8 +345,9 @@ async def test_home_channel_refusing_falls_back_here(
 
 
 async def test_each_reader_is_answered_in_their_language(fake: FakeDiscord, tmp_path: Path) -> None:
-    # Until the catalogues are translated every language reads English; Arabic shows which language a
-    # sentence was rendered in: each value in it is wrapped in Unicode isolates.
+    # Bob (a French client) is answered in French, Alice (who chose Arabic) in Arabic, Coco (an English
+    # client) in English; the group's card, its reminder and its notice speak the group's language (Arabic).
+    # Arabic renderings also wrap each value in Unicode isolates.
     fsi, pdi = "\u2068", "\u2069"
     c = make_coalition(fake)
     home = fake.add_channel(c.guild, "principles")
@@ -367,21 +368,25 @@ async def test_each_reader_is_answered_in_their_language(fake: FakeDiscord, tmp_
                                group="Principles", deadline="12s", locale="fr")  # a French client  # fmt: skip
         await itx.response()
         said = (await itx.final()).text
-        assert itx.ephemeral and said.startswith("Proposed Point #1 in <#") and fsi not in said
+        # his client's language (French puts a no-break space before ':')
+        assert itx.ephemeral and said.startswith("Proposition publiée\u00a0: Point #1, dans <#")
+        assert fsi not in said
         card = next(m for m in fake.messages(home) if "Keep it open" in m.text)
-        assert f"Point #{fsi}1" in card.text  # the card speaks the group's language
-        assert [label for label, _, _ in card.buttons()] == ["Agree", "Stand aside", "Object", "Block"]
+        assert f"النقطة #{fsi}1{pdi}" in card.text  # the card speaks the group's language
+        assert [label for label, _, _ in card.buttons()] == ["موافقة", "تنحٍّ", "اعتراض", "اعتراض مانع"]
 
-        said = await click_and_reply(fake, card, "Agree", c.bob)
-        assert said == "Recorded: agree on Point #1."  # bob chose nothing: his client's language
-        itx = await fake.click(card, button(card, "Object"), c.alice)
+        # a click carries the clicker's client language (en-US here): bob chose nothing, so English
+        said = await click_and_reply(fake, card, "موافقة", c.bob)
+        assert said == "Recorded: agree on Point #1."
+        itx = await fake.click(card, button(card, "اعتراض"), c.alice)
         await itx.response()
-        assert itx.modal is not None and fsi in itx.modal["title"]  # her own choice, Arabic
+        assert itx.modal is not None  # her own choice, Arabic
+        assert itx.modal["title"].startswith("اعتراض: ") and fsi in itx.modal["title"]
         submit = await fake.submit_modal(itx, c.alice, {"reason": "Needs encryption."})
         await submit.response()
-        assert submit.ephemeral and "Recorded:" in submit.text and fsi in submit.text
-        await eventually(lambda: f"Object {fsi}1" in card.text, what="card refreshed in the group's language")
-        assert f"Agree {fsi}1" in card.text and f"{fsi}1{pdi} objection open" in card.text  # and the hint
+        assert submit.ephemeral and submit.text.startswith("سُجّل: ") and fsi in submit.text
+        await eventually(lambda: f"اعتراض {fsi}1" in card.text, what="card refreshed in the group's language")
+        assert f"موافقة {fsi}1" in card.text and "اعتراض واحد مفتوح" in card.text  # and the hint (n=1)
 
         itx = await fake.slash(c.guild, c.coco, "consensus objection", item="1", state="addressed",
                                options={"member": c.alice})  # fmt: skip
@@ -389,20 +394,22 @@ async def test_each_reader_is_answered_in_their_language(fake: FakeDiscord, tmp_
         assert itx.ephemeral and "is marked **addressed**" in itx.text and fsi not in itx.text
         await eventually(lambda: fake.dms(c.alice), what="objector told")
         dm = fake.dms(c.alice)[-1].text
-        assert "Your objection on" in dm and fsi in dm  # in the objector's own language
+        assert "اعتراضك على" in dm and fsi in dm  # in the objector's own language
 
-        await eventually(lambda: any("Reminder" in m.text for m in fake.messages(home)), timeout=10,
+        reminded = "تذكير: تنتهي فترة التعليق على"  # "Reminder: the comment period on … ends"
+        await eventually(lambda: any(reminded in m.text for m in fake.messages(home)), timeout=10,
                          what="reminder")  # fmt: skip
-        reminder = next(m for m in fake.messages(home) if "Reminder" in m.text)
+        reminder = next(m for m in fake.messages(home) if reminded in m.text)
         assert fsi in reminder.text and reminder.pings() == {c.carol.id, c.coco.id}  # the silent, in Arabic
-        await eventually(lambda: any("has ended" in m.text for m in fake.messages(home)), timeout=10,
+        ended = "انتهت فترة التعليق على"  # "The comment period on … has ended"
+        await eventually(lambda: any(ended in m.text for m in fake.messages(home)), timeout=10,
                          what="notice")  # fmt: skip
-        notice = next(m for m in fake.messages(home) if "has ended" in m.text)
+        notice = next(m for m in fake.messages(home) if ended in m.text)
         assert fsi in notice.text and notice.pings() == {c.coco.id}
 
         itx = await fake.slash(c.guild, c.bob, "consensus show", item="1", locale="fr")
         await itx.response()
-        assert "Positions on revision 1" in itx.text and fsi not in itx.text
+        assert "Positions sur la révision 1" in itx.text and fsi not in itx.text
     finally:
         assert await bot.stop() == 0
     assert "Traceback" not in bot.log()

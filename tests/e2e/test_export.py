@@ -93,9 +93,9 @@ async def test_a_summary_in_a_language_is_the_same_from_discord_and_the_command_
     fake: FakeDiscord, coalition: Coalition, bot: BotProcess, tmp_path: Path
 ) -> None:
     """The file is written in the language asked for (else the group's, else the server's), and caucus export
-    gives the same bytes for the same language; the answer stays in the member's language. Until the
-    catalogues are translated French reads English: its page says ``lang="fr"``; Arabic's says ``dir="rtl"``
-    and isolates every value."""
+    gives the same bytes for the same language; the answer stays in the member's language. A French file
+    reads French ("Synthèse de …") and its page says ``lang="fr"``; an Arabic one reads Arabic ("ملخّص …"),
+    its page says ``dir="rtl"`` and isolates every value."""
     c = coalition
     await (await fake.slash(c.guild, c.coco, "wg create", name="Principles")).response()
     itx = await fake.slash(c.guild, c.alice, "consensus propose", kind="point", group="Principles",
@@ -111,11 +111,12 @@ async def test_a_summary_in_a_language_is_the_same_from_discord_and_the_command_
     for fmt in ("md", "html"):
         itx = await fake.slash(c.guild, c.coco, "export summary", format=fmt, language="fr", locale="fr")
         message = await itx.final()
-        assert itx.ephemeral and message.text.startswith("Summary of ")  # the member's language (French)
+        assert itx.ephemeral and message.text.startswith("Synthèse de ")  # the member's language (French)
         out = tmp_path / f"fr.{fmt}"
         result = cli_export(bot, c.guild.id, fmt, out, "--language", "fr")
         assert result.returncode == 0, result.stderr
         assert out.read_bytes() == attachment(message), fmt
+        assert "Synthèse de ".encode() in out.read_bytes(), fmt  # the file's language (French)
     assert b'<html lang="fr" dir="ltr">' in out.read_bytes()
 
     # a group that speaks Arabic: its summary is in Arabic unless asked otherwise, from both sides
@@ -123,12 +124,14 @@ async def test_a_summary_in_a_language_is_the_same_from_discord_and_the_command_
     itx = await fake.slash(c.guild, c.coco, "export summary", group="Principles", format="html")
     page = attachment(await itx.final())
     assert b'<html lang="ar" dir="rtl">' in page and b"<bdi>Open and interoperable</bdi>" in page
+    assert "ملخّص ".encode() in page and b"Summary of" not in page
     result = cli_export(bot, c.guild.id, "html", tmp_path / "ar.html", "--group", "Principles")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "ar.html").read_bytes() == page
     # the whole server: the server's language
     itx = await fake.slash(c.guild, c.coco, "export summary", format="html")
-    assert b'<html lang="en">' in attachment(await itx.final())
+    page = attachment(await itx.final())
+    assert b'<html lang="en">' in page and b"Summary of " in page
     # CSV and JSON are data: the same bytes in every language
     itx = await fake.slash(c.guild, c.coco, "export summary", format="json", language="ar")
     result = cli_export(bot, c.guild.id, "json", tmp_path / "x.json")

@@ -344,8 +344,9 @@ async def test_deleted_card_is_forgotten(fake: FakeDiscord, coalition: Coalition
 async def test_answers_follow_the_members_language_and_cards_the_groups(
     fake: FakeDiscord, coalition: Coalition, bot: BotProcess
 ) -> None:
-    # Until the catalogues are translated every language reads English; Arabic shows which language a
-    # sentence was rendered in: each value in it is wrapped in Unicode isolates.
+    # Bob (a French client) is answered in French, Alice (who chose Arabic) in Arabic, Coco in English; the
+    # public card speaks the group's language: the server's (English), then Arabic once the group speaks it.
+    # Arabic renderings also wrap each value in Unicode isolates.
     fsi, pdi = "\u2068", "\u2069"
     c = coalition
     itx = await fake.slash(c.guild, c.coco, "wg create", name="Principles", locale="fr")
@@ -355,19 +356,20 @@ async def test_answers_follow_the_members_language_and_cards_the_groups(
 
     itx = await fake.slash(c.guild, c.bob, "wg join", group="Principles", locale="fr")  # a French client
     await itx.response()
-    assert itx.ephemeral and itx.text == "You joined **Principles**."
+    assert itx.ephemeral and itx.text == "Vous avez rejoint **Principles**."
 
     await (await fake.slash(c.guild, c.alice, "language set", language="ar")).response()
     itx = await fake.slash(c.guild, c.alice, "wg join", group="Principles")
     await itx.response()
-    assert itx.ephemeral and itx.text == f"You joined **{fsi}Principles{pdi}**."  # her own choice
+    assert itx.ephemeral and itx.text == f"انضممت إلى **{fsi}Principles{pdi}**."  # her own choice
     await eventually(lambda: f"<@{c.alice.id}>" in card.text, what="card refreshed")
     assert fsi not in card.text  # the public card speaks the group's language (the server's)
     itx = await fake.slash(c.guild, c.alice, "wg list")
     await itx.response()
-    assert f"{fsi}2{pdi} members" in itx.text and f"{fsi}1{pdi} group ·" in itx.text
+    # Arabic's dual and singular forms say the number in words: "two members", "one group"
+    assert "عضوان" in itx.text and "مجموعة واحدة ·" in itx.text and fsi in itx.text
 
     itx = await fake.slash(c.guild, c.coco, "wg language", group="Principles", language="ar")
     await itx.response()
-    assert fsi not in itx.text  # the coordinator is answered in his own language
-    await eventually(lambda: f"Working group #{fsi}1{pdi}" in card.text, what="card in the group's language")
+    assert itx.text.startswith("The public posts of ") and fsi not in itx.text  # coco's own language: English
+    await eventually(lambda: f"مجموعة العمل #{fsi}1{pdi}" in card.text, what="card in the group's language")

@@ -408,8 +408,8 @@ async def test_list_pages_through_ninety_with_filters(fake: FakeDiscord, world: 
 
 async def test_each_sentence_goes_to_its_readers_language(fake: FakeDiscord, world: World) -> None:
     """A reply follows the member's language (/language set, else their Discord client's), a direct message
-    the recipient's, a public post the server's. Arabic wraps every value in isolates, so where they show tells
-    which language a sentence was rendered in (the catalogues are filled later: the words are English now)."""
+    the recipient's, a public post the server's: Alice (who chose Arabic) reads Arabic, Bob (a French client)
+    French, the server's posts and Bob's direct message English. Arabic also wraps every value in isolates."""
     c, bot = world.c, world.bot
     isolated = "**\u2068Rights Watch\u2069**"
     for member in (c.alice, c.coco):
@@ -417,26 +417,27 @@ async def test_each_sentence_goes_to_its_readers_language(fake: FakeDiscord, wor
     itx = await fake.slash(c.guild, c.alice, "org register", name="Rights Watch", country="FR", region="weog",
                            stakeholder="civil_society")  # fmt: skip
     await itx.response()
-    assert itx.ephemeral and f"{isolated} is registered and waits" in itx.text, itx.text
+    # "… is registered and waits": in her own language
+    assert itx.ephemeral and f"سُجّلت {isolated} وهي بانتظار" in itx.text, itx.text
     # the coordinator chose Arabic, but the announcement is for everyone: the server's language
     verified = await fake.slash(c.guild, c.coco, "org verify", org="Rights Watch")
     await verified.response()
     assert not verified.ephemeral and "**Rights Watch** is verified by" in verified.text
     assert "\u2068" not in verified.text
-    # Bob's client is French: his reply and his refusals come back (in French once it is translated)
+    # Bob's client is French: his reply and his refusals come back in French
     joined = await fake.slash(c.guild, c.bob, "org join", org="Rights Watch", locale="fr")
     await joined.response()
-    assert joined.ephemeral and "You asked to represent **Rights Watch**." in joined.text
+    assert joined.ephemeral and "Vous avez demandé à représenter **Rights Watch**." in joined.text
     await refused(await fake.slash(c.guild, c.bob, "org join", org="Rights Watch", locale="fr"),
-                  "You already asked to represent Rights Watch")  # fmt: skip
+                  "Vous avez déjà demandé à représenter Rights Watch")  # fmt: skip
     # Alice, the voice, gets the request in her language, and her click answers in it
     await eventually(lambda: any(m.buttons() for m in fake.dms(c.alice)), what="the voice's direct message")
     ask = next(m for m in fake.dms(c.alice) if m.buttons())
-    assert f"asks to represent {isolated}" in ask.text
-    assert {label for label, _, _ in ask.buttons()} == {"Approve", "Decline"}
-    click = await fake.click(ask, button(ask, "Approve"), c.alice)
+    assert ask.text.startswith("يطلب ") and f"تمثيل {isolated}" in ask.text  # "… asks to represent …"
+    assert {label for label, _, _ in ask.buttons()} == {"قبول", "رفض"}  # "Approve", "Decline"
+    click = await fake.click(ask, button(ask, "قبول"), c.alice)
     await click.response()
-    assert f"\u2068<@{c.bob.id}>\u2069 now represents {isolated}." in click.text
+    assert f"أصبح \u2068<@{c.bob.id}>\u2069 من ممثّلي {isolated}" in click.text  # "… now represents …"
     # Bob chose nothing, and a direct message has no client locale: the server's language
     await eventually(
         lambda: any("You now represent" in m.text for m in fake.dms(c.bob)), what="Bob's message"

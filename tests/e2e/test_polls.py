@@ -394,9 +394,9 @@ async def test_refusals_change_nothing(fake: FakeDiscord, coalition: Coalition, 
 async def test_a_poll_speaks_its_groups_language_and_answers_each_voter_in_theirs(
     fake: FakeDiscord, coalition: Coalition, bot: BotProcess
 ) -> None:
-    # Until the catalogues are translated every language reads English; Arabic shows which language a
-    # sentence was rendered in: each value in it is wrapped in Unicode isolates.
-    fsi = "\u2068"
+    # The group chose Arabic: the card and the closing post read Arabic (each value wrapped in Unicode
+    # isolates); Alice chose Arabic and is answered in it, Bob's client is English, then French.
+    fsi, pdi = "\u2068", "\u2069"
     c = coalition
     await (await fake.slash(c.guild, c.coco, "wg create", name="Venue")).response()
     for m in (c.alice, c.bob):
@@ -405,18 +405,20 @@ async def test_a_poll_speaks_its_groups_language_and_answers_each_voter_in_their
     await (await fake.slash(c.guild, c.alice, "language set", language="ar")).response()
 
     msg = await create(fake, c.guild, c.coco, question="Where?", options="Geneva; Nairobi", group="Venue")
-    assert f"Poll #{fsi}1" in msg.text and [label for label, _, _ in msg.buttons()] == ["Geneva", "Nairobi"]
+    assert msg.text.startswith(f"الاستطلاع #{fsi}1{pdi} · مفتوح")  # "Poll #1 · open": the group's Arabic
+    assert [label for label, _, _ in msg.buttons()] == ["Geneva", "Nairobi"]
     assert await vote(fake, msg, "Geneva", c.bob) == "Your ballot on Poll #1: **Geneva**."  # his client's
-    said = await vote(fake, msg, "Nairobi", c.alice)
-    assert "**Nairobi**" in said and fsi in said  # her own choice
+    said = await vote(fake, msg, "Nairobi", c.alice)  # her own choice: "Your ballot on Poll #1: **Nairobi**."
+    assert said == f"صوتك في {fsi}الاستطلاع #{fsi}1{pdi}{pdi}: {fsi}**Nairobi**{pdi}."
 
     itx = await fake.slash(c.guild, c.bob, "poll results", poll="1", locale="fr")
     await itx.response()
-    assert itx.ephemeral and "Poll #1 · results (open)" in itx.text and fsi not in itx.text
+    assert itx.ephemeral and "Sondage #1 · résultats (en cours)" in itx.text and fsi not in itx.text
     itx = await fake.slash(c.guild, c.coco, "poll close", poll="1")
     await itx.response()
     said = (await itx.final()).text
     assert said.startswith("Poll #1 is closed; the result is posted") and fsi not in said
-    posts = [m for m in fake.messages(c.general) if "has closed" in m.text]
-    assert len(posts) == 1 and f"Poll #{fsi}1" in posts[0].text  # the closing post: the group's language
+    closed = f"أُغلق {fsi}الاستطلاع #{fsi}1{pdi}{pdi}."  # "Poll #1 has closed.": the group's language
+    posts = [m for m in fake.messages(c.general) if closed in m.text]
+    assert len(posts) == 1
     assert posts[0].attachments and posts[0].attachments[0].data.startswith(PNG)

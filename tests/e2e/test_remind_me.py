@@ -100,9 +100,11 @@ async def test_a_leaver_whose_departure_the_bot_missed_gets_no_dm(fake: FakeDisc
 async def test_reminders_speak_the_groups_language_in_the_channel_and_each_readers_by_dm(
     fake: FakeDiscord, tmp_path: Path
 ) -> None:
-    # Until the catalogues are translated every language reads English; a sentence rendered in Arabic has
-    # each value wrapped in Unicode isolates, which shows which language each copy was rendered in.
+    # The group chose Arabic: its card, button labels included, and its reminder in the channel read Arabic (each
+    # value wrapped in Unicode isolates); Alice chose Arabic and is answered and reminded in it; Bob chose nothing
+    # and reads English (a direct message has no client language: he reads the server's).
     fsi, pdi = "\u2068", "\u2069"
+    reminder_ar = "تذكير: تبدأ جلسة"  # "Reminder: ... starts"
     c = make_coalition(fake)
     room = fake.add_channel(c.guild, "roadmap")
     bot = BotProcess(fake, tmp_path)
@@ -115,19 +117,32 @@ async def test_reminders_speak_the_groups_language_in_the_channel_and_each_reade
                                duration="30m", group="Roadmap", reminders="6s")  # fmt: skip
         await itx.response()
         card = itx.message
-        assert card is not None and f"Session #{fsi}" in card.text  # a public card: the group's language
+        assert card is not None and f"الجلسة #{fsi}1{pdi}" in card.text  # "Session #1": the group's language
+        labels = [label for label, _, _ in card.buttons()]
+        assert labels == ["ذكّرني", "إضافة إلى التقويم"]  # "Remind me", "Add to calendar"
+        said = {}
         for member in (c.alice, c.bob):
-            click = await fake.click(card, button(card, "Remind me"), member)
+            click = await fake.click(card, button(card, "ذكّرني"), member)
             await click.response()
-            assert "I will also remind you" in click.text
-            assert (fsi in click.text) == (member is c.alice)  # each answered in their own language
+            said[member.id] = click.text
+        # each answered in their own language: "Done: I will also remind you of “Roadmap call” by direct message."
+        assert f"تم: سأذكّرك أيضًا بـ«{fsi}Roadmap call{pdi}» برسالة مباشرة." in said[c.alice.id]
+        assert "Done: I will also remind you of “Roadmap call”" in said[c.bob.id]
+        assert fsi not in said[c.bob.id]
 
-        await eventually(lambda: reminders(fake, c.alice) and reminders(fake, c.bob), timeout=15,
+        def reminders_ar(member) -> list[FakeMessage]:
+            return [m for m in fake.dms(member) if reminder_ar in m.text]
+
+        await eventually(lambda: reminders_ar(c.alice) and reminders(fake, c.bob), timeout=15,
                          what="both reminders")  # fmt: skip
-        assert f"**{fsi}Roadmap call{pdi}**" in reminders(fake, c.alice)[0].text  # Alice reads Arabic
-        assert "Reminder: **Roadmap call** starts <t:" in reminders(fake, c.bob)[0].text  # Bob, English
-        channel = [m for m in fake.messages(room) if "Reminder:" in m.text]
-        assert len(channel) == 1 and f"**{fsi}Roadmap call{pdi}**" in channel[0].text  # the group's Arabic
+        assert reminders(fake, c.alice) == [] and len(reminders_ar(c.alice)) == 1  # Alice reads Arabic
+        assert reminders_ar(c.alice)[0].text.startswith(f"{reminder_ar} **{fsi}Roadmap call{pdi}** {fsi}<t:")
+        assert reminders_ar(c.bob) == [] and len(reminders(fake, c.bob)) == 1  # Bob, English
+        assert reminders(fake, c.bob)[0].text.startswith("Reminder: **Roadmap call** starts <t:")
+        assert fsi not in reminders(fake, c.bob)[0].text
+        channel = [m for m in fake.messages(room) if reminder_ar in m.text]  # the group's Arabic
+        assert len(channel) == 1 and f"{reminder_ar} **{fsi}Roadmap call{pdi}** {fsi}<t:" in channel[0].text
+        assert not [m for m in fake.messages(room) if "Reminder:" in m.text]
     finally:
         assert await bot.stop() == 0
     assert "Traceback" not in bot.log(), bot.log()

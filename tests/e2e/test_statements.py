@@ -522,9 +522,10 @@ async def test_a_burst_of_300_signatures(fake: FakeDiscord, tmp_path: Path) -> N
 async def test_statements_speak_each_readers_language(fake: FakeDiscord, tmp_path: Path) -> None:
     """Answers follow the member's language, the card and the closing post the statement's working group's, the
     direct messages asking to confirm each reader's own; the signatory list is written in the language asked for,
-    else the group's, the same from caucus signatories. Until the catalogues are translated every language reads
-    English: Arabic shows where a sentence was rendered in it, each value wrapped in Unicode isolates."""
+    else the group's, the same from caucus signatories. The group reads Arabic (each value wrapped in Unicode
+    isolates), the coordinator's client is French, one representative chose Arabic, the other nothing (English)."""
     fsi, pdi = "\u2068", "\u2069"
+    sign_ar = "التوقيع باسم منظمتك"  # the card's "Sign on behalf of your organisation" button
     c = make_coalition(fake)
     reps = [fake.add_member(c.guild, f"rep{n:03d}") for n in range(2)]
     bot = BotProcess(fake, tmp_path)
@@ -534,71 +535,88 @@ async def test_statements_speak_each_readers_language(fake: FakeDiscord, tmp_pat
         await (await fake.slash(c.guild, c.coco, "wg create", name="Principles")).response()
         await (await fake.slash(c.guild, c.coco, "wg language", group="Principles", language="ar")).response()
         await (await fake.slash(c.guild, reps[0], "language set", language="ar")).response()
-        # the coordinator's client is French: every answer to him in French (English words for now)
+        # the coordinator's client is French: every answer to him in French
         itx = await fake.slash(
             c.guild, c.coco, "statement draft", title="Joint", group="Principles", locale="fr"
         )
         await itx.response()
-        assert itx.ephemeral and "Draft **statement #1** created" in itx.text and fsi not in itx.text
+        assert itx.ephemeral and "Brouillon de la **déclaration #1** créé\xa0:" in itx.text
+        assert fsi not in itx.text
         itx = await fake.slash(
             c.guild, c.coco, "statement edit", statement="1", text="We agree.", locale="fr"
         )
-        assert "text changed" in (await itx.final()).text
+        assert "Déclaration #1\xa0: texte modifié. Version 1," in (await itx.final()).text
         itx = await fake.slash(c.guild, c.coco, "statement open", statement="1", duration="1h", locale="fr")
         await itx.response()
-        assert "is open for signature until" in itx.text and fsi not in itx.text
+        assert "La déclaration #1 est ouverte à la signature jusqu’au" in itx.text and fsi not in itx.text
 
         # the card speaks the group's language
+        footer = "/statement show للنص الكامل"  # "/statement show for the whole text"
+
         def card() -> FakeMessage | None:
-            found = [m for m in fake.messages(c.general) if m.buttons() and "/statement show for" in m.text]
+            found = [m for m in fake.messages(c.general) if m.buttons() and footer in m.text]
             return found[-1] if found else None
 
         await eventually(lambda: card() is not None, what="the card")
         first = card()
-        assert first is not None and f"Version {fsi}1{pdi} ·" in first.text
+        assert first is not None and f"النسخة {fsi}1{pdi} · البصمة" in first.text  # "Version 1 · fingerprint"
+        assert [label for label, _, _ in first.buttons()] == [sign_ar, "سحب توقيعنا"]  # Sign, Withdraw
         # a representative who chose Arabic is asked, and answered, in Arabic; one who chose nothing in English
-        prompt = await fake.click(first, button(first, SIGN), reps[0])
+        prompt = await fake.click(first, button(first, sign_ar), reps[0])
         await prompt.response()
-        assert f"on behalf of **{fsi}Organisation 000{pdi}**?" in prompt.text
-        answer = await fake.click(prompt.message, button(prompt.message, "Listed by name"), reps[0])
+        assert f"باسم **{fsi}Organisation 000{pdi}**؟" in prompt.text  # "on behalf of **Organisation 000**?"
+        assert prompt.message is not None
+        assert [label for label, _, _ in prompt.message.buttons()] == ["مُدرجة بالاسم", "محتسبة فقط"]
+        listed = button(prompt.message, "مُدرجة بالاسم")  # "Listed by name"
+        answer = await fake.click(prompt.message, listed, reps[0])
         await answer.response()
-        assert f"**{fsi}Organisation 000{pdi}** signed statement #{fsi}1{pdi}" in answer.text
-        prompt = await fake.click(first, button(first, SIGN), reps[1])
+        # "**Organisation 000** signed statement #1"
+        assert f"وقّعت **{fsi}Organisation 000{pdi}** على البيان #{fsi}1{pdi}" in answer.text
+        prompt = await fake.click(first, button(first, sign_ar), reps[1])
         await prompt.response()
         assert "on behalf of **Organisation 001**?" in prompt.text and fsi not in prompt.text
         answer = await fake.click(prompt.message, button(prompt.message, "Counted only"), reps[1])
         await answer.response()
         assert "**Organisation 001** signed statement #1" in answer.text and fsi not in answer.text
-        await eventually(lambda: f"**{fsi}2{pdi}** signed" in first.text, what="the card's count")
+        signed = f"وقّعت **{fsi}2{pdi}**"  # "**2** signed"
+        await eventually(lambda: signed in first.text, what="the card's count")
 
         # amended: each earlier signer is asked in their own language (a direct message has no client language:
         # the one who chose nothing reads the server's)
         itx = await fake.slash(c.guild, c.coco, "statement edit", statement="1", text="We agree, amended.")
-        assert "is amended" in (await itx.final()).text
+        assert "Statement #1 is amended" in (await itx.final()).text  # no client language: English
 
-        def asked(member: FakeMember) -> str:
-            return next((m.text for m in fake.dms(member) if "was amended" in m.text), "")
+        def asked(member: FakeMember, amended: str) -> str:
+            return next((m.text for m in fake.dms(member) if amended in m.text), "")
 
-        await eventually(lambda: asked(reps[0]) and asked(reps[1]), what="the direct messages")
-        assert f"version {fsi}2{pdi}" in asked(reps[0]) and fsi not in asked(reps[1])
+        await eventually(lambda: asked(reps[0], "عُدِّل البيان") and asked(reps[1], "was amended"),
+                         what="the direct messages")  # fmt: skip
+        # "Statement #1 “Joint” in Coalition was amended: version 2 ..."
+        amended = f"عُدِّل البيان #{fsi}1{pdi} «{fsi}Joint{pdi}» في {fsi}Coalition{pdi}: تحلّ النسخة {fsi}2{pdi}"
+        assert asked(reps[0], amended)
+        assert "Statement #1 “Joint” in Coalition was amended: version 2" in asked(reps[1], "was amended")
+        assert fsi not in asked(reps[1], "was amended")
 
         # the closing post: the group's language
         itx = await fake.slash(c.guild, c.coco, "statement close", statement="1", locale="fr")
         await itx.response()
-        assert "is closed; the closing post" in itx.text and fsi not in itx.text
+        assert "La déclaration #1 est close\u202f; la publication de clôture" in itx.text
+        assert fsi not in itx.text
+        closed = f"أُغلق **البيان #{fsi}1{pdi} · {fsi}Joint{pdi}**."  # "**Statement #1 · Joint** is closed."
         await eventually(
-            lambda: any("is closed." in m.content and fsi in m.content for m in fake.messages(c.general)),
+            lambda: any(m.content.startswith(closed) for m in fake.messages(c.general)),
             what="the closing post",
         )
 
         # the signatory list: the group's language unless asked otherwise; the same bytes from the command line
-        for fmt, language, tag in (("html", None, b'<html lang="ar" dir="rtl">'),
-                                   ("html", "en", b'<html lang="en">'), ("md", "ar", b"# Statement #\xe2\x81\xa81")):  # fmt: skip
+        for fmt, language, tag in (("html", None, b'<html lang="ar" dir="rtl">'), ("html", "en", b'<html lang="en">'),
+                                   ("md", "ar", f"# البيان #{fsi}1{pdi}: {fsi}Joint{pdi}".encode())):  # fmt: skip
             asked_for = {"language": language} if language else {}
             itx = await fake.slash(c.guild, c.coco, "statement signatories", statement="1", format=fmt,
                                    locale="fr", **asked_for)  # fmt: skip
             message = await itx.final()
-            assert message.text.startswith("Signatory list of statement #1.") and fsi not in message.text
+            assert message.text.startswith("Liste des signataires de la déclaration #1.")
+            assert fsi not in message.text
             data = message.attachments[0].data
             assert tag in data, (fmt, language)
             told = ["--language", language] if language else []

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import Invalid
-from domain.i18n import Text, t, tn
+from domain.i18n import Joined, Text, joined, t, tn
 from domain.text import quote, require_ascii_digits, strip_controls
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -45,6 +45,28 @@ def human(delta: timedelta) -> Text:
                 "second": t("a second")}[unit]  # fmt: skip
     return {
         "year": tn("{n} year", "{n} years", count),
+        "day": tn("{n} day", "{n} days", count),
+        "hour": tn("{n} hour", "{n} hours", count),
+        "minute": tn("{n} minute", "{n} minutes", count),
+        "second": tn("{n} second", "{n} seconds", count),
+    }[unit]
+
+
+def spoken(delta: timedelta) -> Text | Joined:
+    """A duration in words, each unit with its plural forms: ``1 day``, ``1 hour and 30 minutes``."""
+    seconds = max(int(delta.total_seconds()), 0)
+    parts: list[Text] = []
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(_units(unit, count))
+    if not parts:
+        return tn("{n} minute", "{n} minutes", 0)
+    return parts[0] if len(parts) == 1 else joined(parts)
+
+
+def _units(unit: str, count: int) -> Text:
+    return {
         "day": tn("{n} day", "{n} days", count),
         "hour": tn("{n} hour", "{n} hours", count),
         "minute": tn("{n} minute", "{n} minutes", count),

@@ -16,8 +16,8 @@ from cogs.ui.boundary import Routed, guarded
 from cogs.ui.common import clip
 from cogs.ui.limits import embed_pages, fit_embed
 from domain.agenda import ImportPreview, Occurrence, Session, wall_start
-from domain.i18n import BABEL_LOCALES, LANGUAGES, Text, t, tn
-from domain.timeparse import format_duration
+from domain.i18n import BABEL_LOCALES, LANGUAGES, Text, joined, t, tn
+from domain.timeparse import spoken
 
 
 def long_date(day: date, lang: str) -> str:
@@ -67,7 +67,7 @@ def offsets_text(session: Session) -> Text:
     offsets = json.loads(session.offsets)
     if not offsets:
         return t("only at the start")
-    shown = ", ".join(format_duration(timedelta(seconds=o)) for o in offsets)
+    shown = joined(spoken(timedelta(seconds=o)) for o in offsets)  # "1 day and 1 hour", in the reader's words
     return t("{offsets} before, and at the start", offsets=shown)
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from domain.consensus import parse_deadline
 from domain.errors import Invalid
+from domain.i18n import joined, t
 from domain.polls import close_time
 from domain.refs import number_of
 from domain.text import has_other_digits, quote, strip_controls, well_formed
@@ -26,6 +27,7 @@ from domain.timeparse import (
     parse_offsets,
     parse_when,
     parse_zone,
+    spoken,
 )
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -329,3 +331,24 @@ def test_quote_and_digits() -> None:
 def test_well_formed_text_drops_lone_surrogates_and_joins_split_pairs() -> None:
     assert well_formed("a\ud800b\udfffc") == "abc"
     assert well_formed("\ud83d\ude00") == "😀"  # a pair decoded as two code points
+
+
+@pytest.mark.parametrize(
+    ("delta", "lang", "said"),
+    [
+        (timedelta(days=1), "en", "1 day"),
+        (timedelta(hours=1, minutes=30), "en", "1 hour and 30 minutes"),
+        (timedelta(seconds=6), "fr", "6 secondes"),
+        (timedelta(days=2, hours=3), "es", "2 días y 3 horas"),
+        (timedelta(minutes=10), "pt", "10 minutos"),
+        (timedelta(hours=1), "ar", "ساعة واحدة"),  # Arabic says "one hour" without the number
+    ],
+)
+def test_a_reminder_offset_is_said_in_words_of_the_language(delta: timedelta, lang: str, said: str) -> None:
+    # as the session card says it (the reminders' sentence), in the reader's language
+    shown = t("{offsets} before, and at the start", offsets=joined([spoken(delta)])).render(lang)
+    assert said in shown and "{" not in shown
+    assert (
+        shown != t("{offsets} before, and at the start", offsets=joined([spoken(delta)])).render("en")
+        or lang == "en"
+    )

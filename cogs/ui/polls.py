@@ -12,7 +12,7 @@ from cogs.ui.boundary import Routed
 from cogs.ui.common import clip, mention, when
 from cogs.ui.counting import breakdown_fields, mode_tag
 from cogs.ui.limits import CONTENT, FIELD_VALUE, describe, embed_pages, fit_embed, fit_list
-from domain.i18n import Text, t, tn
+from domain.i18n import Text, joined, t, tn
 from domain.polls import Ballot, Poll, PollView, Results
 from domain.text import is_ascii_number
 
@@ -329,14 +329,15 @@ def results_pages(results: Results, lang: str) -> list[discord.Embed]:
         if view.per_org:
             voters = [
                 t("**{org}** (cast by {member}): {choices}", org=_md(b.name), member=mention(b.cast_by, lang),
-                  choices=", ".join(_md(labels[p]) for p in _positions(b.picks) if p in labels)).render(lang)
+                  choices=joined(_md(labels[p]) for p in _positions(b.picks) if p in labels)).render(lang)
                 for b in results.org_ballots
             ]  # fmt: skip
         else:
             voters = [
-                f"<@{v.user_id}>: " + ", ".join(_md(labels[p]) for p in _positions(v.picks) if p in labels)
+                t("{member}: {choices}", member=f"<@{v.user_id}>",
+                  choices=joined(_md(labels[p]) for p in _positions(v.picks) if p in labels)).render(lang)
                 for v in results.voters
-            ]
+            ]  # fmt: skip
         together = "\n".join(voters) or t("nobody yet").render(lang)
         who_chose = t("Who chose what").render(lang)
         if len(together) <= FIELD_VALUE:

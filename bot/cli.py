@@ -42,12 +42,12 @@ async def _run_bot(config: Config) -> int:
 
     import discord
 
-    from bot.client import Caucus
+    from bot.client import make_bot
     from storage.db import MigrationError
     from storage.polls import BallotKeyError
     from storage.record import RecordKeyError
 
-    bot = Caucus(config)
+    bot = make_bot(config)
     loop = asyncio.get_running_loop()
     stopping: list[asyncio.Task[None]] = []
 

@@ -280,7 +280,7 @@ class Caucus(commands.Bot):
         log.info("stopped cleanly")
 
 
-class ShardedCaucus(Caucus, commands.AutoShardedBot):  # type: ignore[misc]
+class ShardedCaucus(Caucus, commands.AutoShardedBot):
     """The bot on several gateway connections, one per shard of [discord] shard_ids (every shard by default):
     discord.py's AutoShardedBot, IDENTIFY with ``shard: [id, count]``, each shard's servers on its socket."""
 

@@ -82,6 +82,8 @@ async def test_three_shards_in_one_process(fake: FakeDiscord, tmp_path: Path) ->
             (c2.guild.id, "sent", 1)
         ]
         assert await bot.stop() == 0
+        # shard_count given and gateway_url set: nobody needed to ask the API where the gateway is
+        assert not any(r.path == "/gateway/bot" for r in fake.requests)
     finally:
         if bot.process is not None and bot.process.returncode is None:
             await bot.stop()

@@ -131,7 +131,7 @@ class Caucus(commands.Bot):
         #: The shards this process runs: its servers' scheduled work is its own.
         self.held_shards = (
             Shards(config.discord.shard_count, config.discord.shards)
-            if config.discord.shard_count
+            if config.discord.shard_count is not None
             else Shards()
         )
         self.clock: Clock = clock or SystemClock()

@@ -46,13 +46,13 @@ class PostBook:
         self.started_at = _started(clock)
 
     async def recover(self) -> tuple[int, int]:
-        """At start-up: posts claimed by a process that died go back to pending once.
+        """At start-up: posts of this process's servers claimed by a process that died go back to pending once.
 
         Posts due before this moment were due while the bot was down: they go out marked late.
         """
         self.started_at = _started(self.clock)
         async with self.db.transaction() as conn:
-            return await post_rows.recover_claimed(conn, MAX_ATTEMPTS, to_unix(self.clock.now()))
+            return await post_rows.recover_claimed(conn, MAX_ATTEMPTS, to_unix(self.clock.now()), self.shards)
 
     async def run_due(
         self, until: int, handlers: dict[str, Handler], *, batch: int = 200, failed: list[int] | None = None

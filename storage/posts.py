@@ -63,14 +63,20 @@ async def cancel_posts(conn: aiosqlite.Connection, kinds: Iterable[str], ref_id:
     )
 
 
-async def recover_claimed(conn: aiosqlite.Connection, max_attempts: int, now: int) -> tuple[int, int]:
-    """After a crash: claimed posts go back to pending once (re-sent at most once); beyond that, skipped."""
+async def recover_claimed(
+    conn: aiosqlite.Connection, max_attempts: int, now: int, shards: Shards | None = None
+) -> tuple[int, int]:
+    """After a crash: claimed posts (of servers on ``shards`` only, when given: another process's claims are
+    its own) go back to pending once (re-sent at most once); beyond that, skipped."""
     retry = await conn.execute(
-        "UPDATE scheduled_posts SET state = 'pending' WHERE state = 'claimed' AND attempts < :max",
+        "UPDATE scheduled_posts SET state = 'pending' "  # noqa: S608
+        f"WHERE state = 'claimed' AND attempts < :max{on_shards(shards)}",
         {"max": max_attempts},
     )
     give_up = await conn.execute(
-        "UPDATE scheduled_posts SET state = 'skipped', done_at = :now WHERE state = 'claimed'", {"now": now}
+        "UPDATE scheduled_posts SET state = 'skipped', done_at = :now "  # noqa: S608
+        f"WHERE state = 'claimed'{on_shards(shards)}",
+        {"now": now},
     )
     await conn.execute(
         "DELETE FROM post_parts WHERE post_id IN "

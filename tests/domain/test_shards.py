@@ -109,3 +109,28 @@ async def test_a_process_purges_only_the_servers_of_its_shards(db: Database, clo
     assert await purge_removed_servers(db, clock, timedelta(days=30), Shards(2, (1,))) == [gone[1]]
     assert await purge_removed_servers(db, clock, timedelta(days=30), Shards(2, (1,))) == []
     assert await purge_removed_servers(db, clock, timedelta(days=30), Shards.all_of(2)) == [gone[0]]
+
+
+async def test_a_process_recovers_only_the_claims_of_its_shards(db: Database, clock: FakeClock) -> None:
+    """At start-up a process takes back the posts its own dead predecessor claimed, never those another
+    process (alive, holding other shards) is sending right now."""
+    now = to_unix(clock.now())
+    guilds = [guild_on(s, 2, 0) for s in range(2)]
+    async with db.transaction() as conn:
+        for ref_id, guild_id in enumerate(guilds):
+            await server_rows.ensure_guild(conn, guild_id, now)
+            await post_rows.add_posts(conn, guild_id, "demo", ref_id, [now])
+    raw = sqlite3.connect(db.path)
+    try:
+        with raw:
+            raw.execute("UPDATE scheduled_posts SET state = 'claimed', attempts = 1")
+
+        def states() -> list[tuple[int, str]]:
+            return raw.execute("SELECT guild_id, state FROM scheduled_posts ORDER BY guild_id").fetchall()
+
+        assert await PostBook(db, clock, Shards(2, (1,))).recover() == (1, 0)
+        assert states() == [(guilds[0], "claimed"), (guilds[1], "pending")]
+        assert await PostBook(db, clock, Shards.all_of(2)).recover() == (1, 0)
+        assert states() == [(guilds[0], "pending"), (guilds[1], "pending")]
+    finally:
+        raw.close()

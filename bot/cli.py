@@ -42,12 +42,12 @@ async def _run_bot(config: Config) -> int:
 
     import discord
 
-    from bot.client import Caucus
+    from bot.client import make_bot
     from storage.db import MigrationError
     from storage.polls import BallotKeyError
     from storage.record import RecordKeyError
 
-    bot = Caucus(config)
+    bot = make_bot(config)
     loop = asyncio.get_running_loop()
     stopping: list[asyncio.Task[None]] = []
 
@@ -110,9 +110,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     guilds = ", ".join(map(str, config.discord.guild_ids)) or "global"
     for warning in config.warnings:
         print(f"caucus: warning: {warning}", file=sys.stderr)
+    count = config.discord.shard_count
+    gateway = (
+        "one gateway connection" if count is None else f"shards {list(config.discord.shards)} of {count}"
+    )
     print(
         f"config OK ({config.source}): database {config.storage.path}, commands synced to {guilds}, "
-        f"time zone {config.schedule.timezone}"
+        f"time zone {config.schedule.timezone}, {gateway}"
     )
     return 0
 

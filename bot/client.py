@@ -1,4 +1,5 @@
-"""The Caucus bot: wiring of config, storage, scheduler and cogs around discord.py's commands.Bot."""
+"""The Caucus bot: wiring of config, storage, scheduler and cogs around discord.py's commands.Bot (or its
+AutoShardedBot when [discord] shard_count is set)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from domain.polls import Polls, load_ballot_key
 from domain.posts import PostBook
 from domain.privacy import Identities, Privacy
 from domain.record import Record, load_signing_key
+from domain.shards import Shards
 from domain.signatories import Signatories
 from domain.statements import Statements
 from domain.summary import Summaries
@@ -90,7 +92,10 @@ class CaucusTree(app_commands.CommandTree["Caucus"]):
 
 
 class Caucus(commands.Bot):
-    """The bot. ``db`` and ``scheduler`` exist from setup_hook on."""
+    """The bot on one gateway connection. ``db`` and ``scheduler`` exist from setup_hook on.
+
+    Build it with ``make_bot``: with [discord] shard_count set, that is a ShardedCaucus.
+    """
 
     db: Database
     scheduler: Scheduler
@@ -120,12 +125,24 @@ class Caucus(commands.Bot):
             tree_cls=CaucusTree,
             guild_ready_timeout=config.discord.guild_ready_timeout,
             max_messages=1000,
+            **self.shard_options(config),
         )
         self.config = config
+        #: The shards this process runs: its servers' scheduled work is its own.
+        self.held_shards = (
+            Shards(config.discord.shard_count, config.discord.shards)
+            if config.discord.shard_count is not None
+            else Shards()
+        )
         self.clock: Clock = clock or SystemClock()
         self.started_monotonic = time.monotonic()
         self.updaters: list[MessageUpdater] = []
         apply_endpoints(config.discord.api_base_url, config.discord.gateway_url)
+
+    @staticmethod
+    def shard_options(config: Config) -> dict[str, Any]:
+        """Keyword arguments for discord.py's client: none on one connection."""
+        return {}
 
     async def open_storage(self) -> None:
         """Open and migrate the database, read the record's signing key (before connecting: a broken
@@ -168,13 +185,17 @@ class Caucus(commands.Bot):
         )
         self.scheduler = Scheduler()
         self.scheduler.start()
-        self.posts = PostDispatcher(self.scheduler, PostBook(self.db, self.clock), self.clock)
+        self.posts = PostDispatcher(
+            self.scheduler, PostBook(self.db, self.clock, self.held_shards), self.clock
+        )
         for extension in COGS:
             await self.load_extension(extension)
         await self.posts.start()
-        await self.sync_commands()
+        if self.held_shards.registers_commands:
+            await self.sync_commands()
         if self.config.discord.api_base_url and not self.config.discord.gateway_url:
-            # discord.py's non-sharded client never asks /gateway/bot; a self-hosted API says where its gateway is.
+            # discord.py never asks /gateway/bot when it knows its shard count (one connection, or [discord]
+            # shard_count): a self-hosted API says where its gateway is.
             _, url, _ = await self.http.get_bot_gateway()
             discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
             log.info("gateway from the API: %s", url)
@@ -203,7 +224,10 @@ class Caucus(commands.Bot):
             log.info("synced %d commands to %s", len(synced), guild.id if guild else "global")
 
     async def on_ready(self) -> None:
-        log.info("ready as %s in %d servers", self.user.id if self.user else "?", len(self.guilds))
+        log.info(
+            "ready as %s in %d servers on shards %s of %d",
+            self.user.id if self.user else "?", len(self.guilds), list(self.held_shards.ids), self.held_shards.count,
+        )  # fmt: skip
         await self.change_presence(
             activity=discord.Activity(type=discord.ActivityType.watching, name="for consensus")
         )
@@ -254,3 +278,18 @@ class Caucus(commands.Bot):
         if getattr(self, "db", None) is not None:
             await self.db.close()
         log.info("stopped cleanly")
+
+
+class ShardedCaucus(Caucus, commands.AutoShardedBot):
+    """The bot on several gateway connections, one per shard of [discord] shard_ids (every shard by default):
+    discord.py's AutoShardedBot, IDENTIFY with ``shard: [id, count]``, each shard's servers on its socket."""
+
+    @staticmethod
+    def shard_options(config: Config) -> dict[str, Any]:
+        return {"shard_count": config.discord.shard_count, "shard_ids": list(config.discord.shards)}
+
+
+def make_bot(config: Config, *, clock: Clock | None = None) -> Caucus:
+    """The bot for this config: one connection as always, or AutoShardedBot when shard_count is set."""
+    cls = ShardedCaucus if config.discord.shard_count is not None else Caucus
+    return cls(config, clock=clock)

@@ -24,6 +24,17 @@ class DiscordConfig:
     api_base_url: str = ""
     gateway_url: str = ""
     guild_ready_timeout: float = 2.0
+    #: None: one gateway connection, as a bot in fewer than 2,500 servers has. Otherwise Discord's shard count.
+    shard_count: int | None = None
+    #: The shards this process runs (all of them when shard_count is set and this is empty).
+    shard_ids: tuple[int, ...] = ()
+
+    @property
+    def shards(self) -> tuple[int, ...]:
+        """The shard ids this process runs: (0,) without sharding."""
+        if self.shard_count is None:
+            return (0,)
+        return self.shard_ids or tuple(range(self.shard_count))
 
 
 @dataclass(frozen=True)
@@ -106,7 +117,15 @@ class ConfigError(Exception):
 
 
 _KNOWN: dict[str, set[str]] = {
-    "discord": {"token", "guild_ids", "api_base_url", "gateway_url", "guild_ready_timeout"},
+    "discord": {
+        "token",
+        "guild_ids",
+        "api_base_url",
+        "gateway_url",
+        "guild_ready_timeout",
+        "shard_count",
+        "shard_ids",
+    },
     "storage": {"path", "purge_after_days"},
     "schedule": {"timezone", "reminder_offsets", "digest_time", "digest_channel"},
     "agenda": {"default_channel", "discord_events", "digest_time", "digest_channel"},
@@ -212,6 +231,51 @@ def _guild_ids(reader: _Reader, raw: Any) -> list[int]:
     return ids
 
 
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _shards(reader: _Reader, d: dict[str, Any]) -> tuple[int | None, tuple[int, ...]]:
+    """[discord] shard_count and shard_ids: Discord's shards, and those this process runs."""
+    count = d.get("shard_count")
+    count_ok = count is None or (_is_whole(count) and count >= 1)
+    if not count_ok:
+        reader.problems.append(
+            f"[discord] shard_count must be a whole number of shards, 1 or more (leave it out for one "
+            f"connection), got {count!r}"
+        )
+    raw = d.get("shard_ids", [])
+    if not isinstance(raw, list) or not all(_is_whole(i) for i in raw):
+        reader.problems.append(
+            f"[discord] shard_ids must be a list of shard numbers, e.g. [0, 1, 2], got {raw!r}"
+        )
+        raw = []
+    if not count_ok:
+        return None, ()
+    if count is None:
+        if raw:
+            reader.problems.append("[discord] shard_ids needs shard_count: the shards are numbered out of it")
+        return None, ()
+    ids: list[int] = []
+    for shard_id in raw:
+        if not 0 <= shard_id < count:
+            reader.problems.append(
+                f"[discord] shard_ids: {shard_id} is not a shard of {count} (from 0 to {count - 1})"
+            )
+        elif shard_id in ids:
+            reader.problems.append(f"[discord] shard_ids: {shard_id} is listed twice")
+        else:
+            ids.append(shard_id)
+    if ids and len(ids) == len(raw) and set(ids) != set(range(count)):
+        # several processes cannot share one SQLite file: each would send the same scheduled posts
+        reader.problems.append(
+            f"[discord] shard_ids runs only some of the {count} shards: running only some shards needs "
+            "[storage] url = postgresql://…, which is not available yet; list every shard or leave "
+            "shard_ids out"
+        )
+    return count, tuple(sorted(ids))
+
+
 def _discord(reader: _Reader, d: dict[str, Any], env: dict[str, str]) -> DiscordConfig:
     before = len(reader.problems)
     file_token = reader.string(d, "discord", "token", "").strip()
@@ -242,12 +306,15 @@ def _discord(reader: _Reader, d: dict[str, Any], env: dict[str, str]) -> Discord
             f"[discord] guild_ready_timeout must be a number of seconds from 0 to 60, got {ready_timeout!r}"
         )
         ready_timeout = 2.0
+    shard_count, shard_ids = _shards(reader, d)
     return DiscordConfig(
         token=token,
         guild_ids=tuple(guild_ids),
         api_base_url=api_base_url,
         gateway_url=gateway_url,
         guild_ready_timeout=float(ready_timeout),
+        shard_count=shard_count,
+        shard_ids=shard_ids,
     )
 
 

@@ -27,9 +27,11 @@ class Servers(commands.Cog):
         self.bot.scheduler.every("servers:purge", PURGE_EVERY, self.purge)
 
     async def purge(self) -> None:
-        """Delete the data of servers the bot left more than [storage] purge_after_days ago."""
+        """Delete the data of servers the bot left more than [storage] purge_after_days ago (on its shards)."""
         days = self.bot.config.storage.purge_after_days
-        for guild_id in await self.bot.privacy.purge_removed_servers(timedelta(days=days)):
+        for guild_id in await self.bot.privacy.purge_removed_servers(
+            timedelta(days=days), self.bot.held_shards
+        ):
             log.info("purged the data of server %d (removed more than %d days ago)", guild_id, days)
 
     @commands.Cog.listener()

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from domain.clock import Clock, to_unix
+from domain.shards import Shards
 from storage import posts as post_rows
 from storage.db import Database
 from storage.posts import PartRow, Post
@@ -35,21 +36,23 @@ def _started(clock: Clock) -> int:
 
 
 class PostBook:
-    """The database side of scheduling: what is due, claiming, finishing."""
+    """The database side of scheduling: what is due, claiming, finishing — for the servers on ``shards``
+    (those whose events this process receives; every server when it runs every shard)."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, shards: Shards | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.shards = shards or Shards()
         self.started_at = _started(clock)
 
     async def recover(self) -> tuple[int, int]:
-        """At start-up: posts claimed by a process that died go back to pending once.
+        """At start-up: posts of this process's servers claimed by a process that died go back to pending once.
 
         Posts due before this moment were due while the bot was down: they go out marked late.
         """
         self.started_at = _started(self.clock)
         async with self.db.transaction() as conn:
-            return await post_rows.recover_claimed(conn, MAX_ATTEMPTS, to_unix(self.clock.now()))
+            return await post_rows.recover_claimed(conn, MAX_ATTEMPTS, to_unix(self.clock.now()), self.shards)
 
     async def run_due(
         self, until: int, handlers: dict[str, Handler], *, batch: int = 200, failed: list[int] | None = None
@@ -65,7 +68,7 @@ class PostBook:
             now = to_unix(self.clock.now())
             async with self.db.transaction() as conn:
                 posts = await post_rows.claim_due(
-                    conn, until, now, self.started_at, int(LATE_AFTER.total_seconds()), batch
+                    conn, until, now, self.started_at, int(LATE_AFTER.total_seconds()), batch, self.shards
                 )
             for post in posts:
                 if await self._send(post, handlers) is None and failed is not None:
@@ -115,5 +118,5 @@ class PostBook:
             await post_rows.part_sent(conn, post_id, seq, message_id)
 
     async def due_times(self, until: int, *, after: int = -1, limit: int = 1000) -> list[int]:
-        """Distinct times at which pending posts fall due, up to ``until``."""
-        return await post_rows.due_times(self.db, until, after=after, limit=limit)
+        """Distinct times at which pending posts of this process's servers fall due, up to ``until``."""
+        return await post_rows.due_times(self.db, until, after=after, limit=limit, shards=self.shards)

@@ -21,6 +21,7 @@ from domain.clock import Clock, to_unix
 from domain.i18n import t
 from domain.permissions import Actor
 from domain.polls import ballot_key
+from domain.shards import Shards
 from storage import privacy as privacy_rows
 from storage.db import Connection, Database
 
@@ -123,9 +124,10 @@ class Privacy:
         }
         return (json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n").encode("utf-8")
 
-    async def purge_removed_servers(self, after: timedelta) -> list[int]:
-        """Delete the data of servers removed longer than ``after`` ago, and forget what was cached about them."""
-        purged = await purge_removed_servers(self.db, self.clock, after)
+    async def purge_removed_servers(self, after: timedelta, shards: Shards | None = None) -> list[int]:
+        """Delete the data of servers removed longer than ``after`` ago (those on ``shards``, when given: this
+        process's), and forget what was cached about them."""
+        purged = await purge_removed_servers(self.db, self.clock, after, shards)
         for guild_id in purged:
             self._forget_server(guild_id)
         return purged
@@ -146,7 +148,10 @@ class Privacy:
         return Erasure(changed)
 
 
-async def purge_removed_servers(db: Database, clock: Clock, after: timedelta) -> list[int]:
-    """Delete the data of servers the bot was removed from longer than ``after`` ago (not those it came back to)."""
+async def purge_removed_servers(
+    db: Database, clock: Clock, after: timedelta, shards: Shards | None = None
+) -> list[int]:
+    """Delete the data of servers the bot was removed from longer than ``after`` ago (not those it came back
+    to; only those on ``shards``, when given)."""
     async with db.transaction() as conn:
-        return await privacy_rows.purge_removed(conn, to_unix(clock.now() - after))
+        return await privacy_rows.purge_removed(conn, to_unix(clock.now() - after), shards)

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from domain.errors import Unavailable
+from domain.shards import Shards
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,18 @@ Params = Mapping[str, Any] | tuple[Any, ...]
 T = TypeVar("T")
 #: The connection a transaction hands to storage functions (domain code passes it on, never uses it).
 Connection = aiosqlite.Connection
+
+
+def on_shards(shards: Shards | None, column: str = "guild_id") -> str:
+    """An ``AND …`` clause keeping rows whose server is on one of these shards: ``domain.shards.shard_of`` in
+    SQL. Empty without sharding (``None`` or one shard: every server is on it, and the query keeps its plan).
+    The ids are validated integers, written as literals.
+    """
+    if shards is None or shards.count == 1:
+        return ""
+    ids = ", ".join(str(int(i)) for i in shards.ids)
+    # parenthesised: in SQL (SQLite and PostgreSQL alike) % binds tighter than >>
+    return f" AND (({column} >> 22) % {int(shards.count)}) IN ({ids})"
 
 
 @dataclass(frozen=True)

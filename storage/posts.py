@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from storage.db import Database, Source, fetch_all, row_as, rows_as
+from domain.shards import Shards
+from storage.db import Database, Source, fetch_all, on_shards, row_as, rows_as
 
 _COLUMNS = "post_id, guild_id, kind, ref_id, due_at, state, attempts, late"
 
@@ -62,14 +63,20 @@ async def cancel_posts(conn: aiosqlite.Connection, kinds: Iterable[str], ref_id:
     )
 
 
-async def recover_claimed(conn: aiosqlite.Connection, max_attempts: int, now: int) -> tuple[int, int]:
-    """After a crash: claimed posts go back to pending once (re-sent at most once); beyond that, skipped."""
+async def recover_claimed(
+    conn: aiosqlite.Connection, max_attempts: int, now: int, shards: Shards | None = None
+) -> tuple[int, int]:
+    """After a crash: claimed posts (of servers on ``shards`` only, when given: another process's claims are
+    its own) go back to pending once (re-sent at most once); beyond that, skipped."""
     retry = await conn.execute(
-        "UPDATE scheduled_posts SET state = 'pending' WHERE state = 'claimed' AND attempts < :max",
+        "UPDATE scheduled_posts SET state = 'pending' "  # noqa: S608
+        f"WHERE state = 'claimed' AND attempts < :max{on_shards(shards)}",
         {"max": max_attempts},
     )
     give_up = await conn.execute(
-        "UPDATE scheduled_posts SET state = 'skipped', done_at = :now WHERE state = 'claimed'", {"now": now}
+        "UPDATE scheduled_posts SET state = 'skipped', done_at = :now "  # noqa: S608
+        f"WHERE state = 'claimed'{on_shards(shards)}",
+        {"now": now},
     )
     await conn.execute(
         "DELETE FROM post_parts WHERE post_id IN "
@@ -78,24 +85,35 @@ async def recover_claimed(conn: aiosqlite.Connection, max_attempts: int, now: in
     return retry.rowcount, give_up.rowcount
 
 
-async def due_times(db: Database, until: int, *, after: int = -1, limit: int = 1000) -> list[int]:
-    """The distinct times of pending posts due before ``until``, after ``after``, in order."""
+async def due_times(
+    db: Database, until: int, *, after: int = -1, limit: int = 1000, shards: Shards | None = None
+) -> list[int]:
+    """The distinct times of pending posts due before ``until``, after ``after``, in order (of servers on
+    ``shards`` only, when given)."""
     rows = await db.fetchall(
-        "SELECT DISTINCT due_at FROM scheduled_posts WHERE state = 'pending' AND due_at <= :until "
-        "AND due_at > :after ORDER BY due_at LIMIT :limit",
+        "SELECT DISTINCT due_at FROM scheduled_posts WHERE state = 'pending' AND due_at <= :until "  # noqa: S608
+        f"AND due_at > :after{on_shards(shards)} ORDER BY due_at LIMIT :limit",
         {"until": until, "after": after, "limit": limit},
     )
     return [int(r[0]) for r in rows]
 
 
 async def claim_due(
-    conn: aiosqlite.Connection, until: int, now: int, started_at: int, late_after: int, limit: int
+    conn: aiosqlite.Connection,
+    until: int,
+    now: int,
+    started_at: int,
+    late_after: int,
+    limit: int,
+    shards: Shards | None = None,
 ) -> list[Post]:
-    """Claim up to ``limit`` pending posts due before ``until`` in one statement (late: due while down, or overdue)."""
+    """Claim up to ``limit`` pending posts due before ``until`` in one statement (late: due while down, or
+    overdue); of servers on ``shards`` only, when given."""
     cursor = await conn.execute(
         "UPDATE scheduled_posts SET state = 'claimed', attempts = attempts + 1, claimed_at = :now, "  # noqa: S608
         "late = (due_at < :started OR :now - due_at > :late_after) WHERE post_id IN (SELECT post_id "
-        "FROM scheduled_posts WHERE state = 'pending' AND due_at <= :until ORDER BY due_at, post_id LIMIT :limit) "
+        f"FROM scheduled_posts WHERE state = 'pending' AND due_at <= :until{on_shards(shards)} "
+        "ORDER BY due_at, post_id LIMIT :limit) "
         f"RETURNING {_COLUMNS}",
         {"until": until, "now": now, "started": started_at, "late_after": late_after, "limit": limit},
     )

@@ -7,10 +7,11 @@ from typing import Any
 
 import aiosqlite
 
+from domain.shards import Shards
 from storage import counting as counting_rows
 from storage import orgs as org_rows
 from storage import statements as statement_rows
-from storage.db import Database, fetch_all
+from storage.db import Database, fetch_all, on_shards
 from storage.servers import ANONYMISED_NAME
 
 _ITEM = "item_id IN (SELECT item_id FROM items WHERE guild_id = :g)"
@@ -196,11 +197,14 @@ async def anonymise(
     return changed
 
 
-async def purge_removed(conn: aiosqlite.Connection, before: int) -> list[int]:
-    """Delete every server the bot was removed from before ``before``, with everything it held."""
+async def purge_removed(conn: aiosqlite.Connection, before: int, shards: Shards | None = None) -> list[int]:
+    """Delete every server the bot was removed from before ``before`` (on ``shards`` only, when given), with
+    everything it held."""
     rows = await (
         await conn.execute(
-            "SELECT guild_id FROM guilds WHERE removed_at IS NOT NULL AND removed_at < :b", {"b": before}
+            "SELECT guild_id FROM guilds WHERE removed_at IS NOT NULL AND removed_at < :b"  # noqa: S608
+            f"{on_shards(shards)}",
+            {"b": before},
         )
     ).fetchall()
     ids = [int(r[0]) for r in rows]

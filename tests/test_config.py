@@ -86,6 +86,18 @@ def test_missing_token_names_the_key() -> None:
         ({"agenda": {"default_channel": -1}}, "[agenda] default_channel"),
         ({"agenda": {"discord_events": "yes"}}, "[agenda] discord_events"),
         ({"nonsense": {}}, "[nonsense]"),
+        ({"discord": {"shard_count": 0}}, "[discord] shard_count"),
+        ({"discord": {"shard_count": -2}}, "[discord] shard_count"),
+        ({"discord": {"shard_count": "3"}}, "[discord] shard_count"),
+        ({"discord": {"shard_count": 2.5}}, "[discord] shard_count"),
+        ({"discord": {"shard_count": True}}, "[discord] shard_count"),
+        ({"discord": {"shard_count": 3, "shard_ids": [0, 1, 3]}}, "[discord] shard_ids"),  # out of range
+        ({"discord": {"shard_count": 3, "shard_ids": [0, -1, 1, 2]}}, "[discord] shard_ids"),
+        ({"discord": {"shard_count": 3, "shard_ids": [0, 1, 1, 2]}}, "[discord] shard_ids"),  # twice
+        ({"discord": {"shard_count": 3, "shard_ids": "0-2"}}, "[discord] shard_ids"),
+        ({"discord": {"shard_count": 3, "shard_ids": [0, "1", 2]}}, "[discord] shard_ids"),
+        ({"discord": {"shard_ids": [0]}}, "[discord] shard_ids"),  # without shard_count
+        ({"discord": {"shard_count": 3, "shard_ids": [1]}}, "[discord] shard_ids"),  # only some shards
     ],
 )
 def test_each_bad_value_names_its_key(data: dict, key: str) -> None:
@@ -141,3 +153,43 @@ def test_example_config_is_valid() -> None:
     example = Path(__file__).resolve().parents[1] / "config.example.toml"
     config = load_config(example, env=ENV)
     assert config.storage.path == "caucus.db"
+
+
+def test_shards() -> None:
+    one = parse_config({}, env=ENV).discord
+    assert (one.shard_count, one.shard_ids, one.shards) == (None, (), (0,))
+    every = parse_config({"discord": {"shard_count": 3}}, env=ENV).discord
+    assert (every.shard_count, every.shard_ids, every.shards) == (3, (), (0, 1, 2))
+    listed = parse_config({"discord": {"shard_count": 3, "shard_ids": [2, 0, 1]}}, env=ENV).discord
+    assert (listed.shard_count, listed.shards) == (3, (0, 1, 2))
+    assert parse_config({"discord": {"shard_count": 1, "shard_ids": [0]}}, env=ENV).discord.shards == (0,)
+    assert parse_config({"discord": {"shard_count": 2, "shard_ids": []}}, env=ENV).discord.shards == (0, 1)
+
+
+def test_running_only_some_shards_is_refused_until_postgresql() -> None:
+    lines = problems({"discord": {"shard_count": 4, "shard_ids": [0, 1]}})
+    assert lines == [
+        "[discord] shard_ids runs only some of the 4 shards: running only some shards needs [storage] url = "
+        "postgresql://…, which is not available yet; list every shard or leave shard_ids out"
+    ]
+    # every problem of the key at once, each by its key
+    lines = problems({"discord": {"shard_count": 3, "shard_ids": [3, 1, 1]}})
+    assert lines == [
+        "[discord] shard_ids: 3 is not a shard of 3 (from 0 to 2)",
+        "[discord] shard_ids: 1 is listed twice",
+    ]
+
+
+def test_check_config_refuses_some_shards_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    path = tmp_path / "config.toml"
+    path.write_text('[discord]\ntoken = "t"\nshard_count = 2\nshard_ids = [1]\n', encoding="utf-8")
+    assert main(["check-config", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "[discord] shard_ids runs only some of the 2 shards" in err and "postgresql://" in err
+    path.write_text('[discord]\ntoken = "t"\nshard_count = 2\nshard_ids = [1, 0]\n', encoding="utf-8")
+    assert main(["check-config", "--config", str(path)]) == 0
+    assert "shards [0, 1] of 2" in capsys.readouterr().out

@@ -38,8 +38,11 @@ class Coalition:
     carol: FakeMember
 
 
-def make_coalition(fake: FakeDiscord, name: str = "Coalition") -> Coalition:
-    guild = fake.add_guild(name)
+def make_coalition(
+    fake: FakeDiscord, name: str = "Coalition", *, shard: tuple[int, int] | None = None
+) -> Coalition:
+    """``shard=(id, count)``: a server whose events go to that shard."""
+    guild = fake.add_guild(name, shard=shard)
     role = fake.add_role(guild, "Coordinator")
     return Coalition(
         guild=guild,

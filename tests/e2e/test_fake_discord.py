@@ -642,3 +642,150 @@ async def test_answer_lost_after_the_message_was_created(world: World) -> None:
         r.status for r in fake.requests if r.method == "POST" and r.path == f"/channels/{channel.id}/messages"
     ]
     assert statuses == [500, 200] and seen == ["once only"]  # the hook ran once, when it was created
+
+
+# -- sharding -------------------------------------------------------------------------------------
+
+
+def make_sharded_bot(shard_count: int | None = None) -> commands.AutoShardedBot:
+    """A bot on discord.py's AutoShardedBot; ``None``: the shard count GET /gateway/bot recommends."""
+    intents = discord.Intents.default()
+    intents.members = True
+    bot = commands.AutoShardedBot(
+        command_prefix="!", intents=intents, help_command=None, shard_count=shard_count,
+        guild_ready_timeout=0.2,
+    )  # fmt: skip
+
+    async def before_identify_hook(shard_id: int | None, *, initial: bool = False) -> None:
+        return None  # discord.py waits 5 s between shards for Discord's IDENTIFY limit; the fake has none
+
+    bot.before_identify_hook = before_identify_hook  # type: ignore[method-assign]
+
+    @bot.tree.command(description="Which shard answers")
+    async def whoami(interaction: discord.Interaction) -> None:
+        shard = interaction.guild.shard_id if interaction.guild else "dm"
+        await interaction.response.send_message(f"shard {shard}", ephemeral=True)
+
+    async def setup_hook() -> None:
+        await bot.tree.sync()
+
+    async def on_ready() -> None:
+        await bot.change_presence(activity=discord.Game("consensus"))
+
+    bot.setup_hook = setup_hook  # type: ignore[method-assign]
+    bot.add_listener(on_ready)
+    return bot
+
+
+@pytest.fixture
+async def sharded(fake: FakeDiscord) -> AsyncIterator[tuple[commands.AutoShardedBot, list[FakeGuild]]]:
+    fake.recommended_shards = 2
+    guilds = [fake.add_guild(f"Guild {n}", shard=(n % 2, 2)) for n in range(4)]
+    for guild in guilds:
+        fake.add_member(guild, "alice")
+    old_base = discord.http.Route.BASE
+    old_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    discord.http.Route.BASE = fake.api_base_url
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL("ws://127.0.0.1:9/not-used")
+    bot = make_sharded_bot()
+    task = asyncio.create_task(bot.start(TOKEN))
+    try:
+        await fake.wait_ready(10)
+        yield bot, guilds
+    finally:
+        await bot.close()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        discord.http.Route.BASE = old_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old_gateway
+    assert fake.unhandled == []
+    assert fake.server_errors == []
+
+
+def test_guild_ids_can_be_picked_on_a_shard(fake: FakeDiscord) -> None:
+    for count in (1, 2, 3, 7):
+        for shard_id in range(count):
+            guild = fake.add_guild(f"{shard_id} of {count}", shard=(shard_id, count))
+            assert (guild.id >> 22) % count == shard_id
+    ids = list(fake.guilds)
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+
+
+async def test_sharded_identify_ready_and_routing(
+    fake: FakeDiscord, sharded: tuple[commands.AutoShardedBot, list[FakeGuild]]
+) -> None:
+    bot, guilds = sharded
+    # no shard_count: discord.py asked /gateway/bot, which said 2 shards and where the gateway is
+    assert any(r.path == "/gateway/bot" for r in fake.requests)
+    assert sorted(p["shard"] for p in fake.gateway.identify_payloads) == [[0, 2], [1, 2]]
+    assert fake.identify_count == 2 and set(fake.sessions) == {0, 1}
+    for shard_id in (0, 1):
+        session = fake.session(shard_id)
+        assert session.events("READY")[0]["shard"] == [shard_id, 2]
+        mine = [g.id for g in guilds if (g.id >> 22) % 2 == shard_id]
+        assert sorted(session.guild_ids) == mine
+        assert sorted(int(g["id"]) for g in session.events("READY")[0]["guilds"]) == mine
+    assert fake.ready_count == 1 and fake.gateway.is_ready
+    assert {g.id for g in bot.guilds} == {g.id for g in guilds}
+    for guild in guilds:
+        itx = await (await fake.slash(guild, guild.member("alice"), "whoami")).response()
+        assert itx.text == f"shard {fake.shard_of(guild)}"
+        session = fake.session(fake.shard_of(guild))
+        assert any(e["id"] == str(itx.id) for e in session.events("INTERACTION_CREATE"))
+    dm = await (await fake.slash(None, guilds[1].member("alice"), "whoami")).response()
+    assert dm.text == "shard dm"
+    assert any(e["id"] == str(dm.id) for e in fake.session(0).events("INTERACTION_CREATE"))
+    late = fake.add_guild("Late", shard=(1, 2))  # GUILD_CREATE on shard 1 only
+    assert fake.session(1).guild_ids[-1] == late.id and late.id not in fake.session(0).guild_ids
+    assert await fake.wait_until(lambda: bot.get_guild(late.id) is not None, timeout=5)
+
+
+async def test_one_shard_drops_and_resumes_alone(
+    fake: FakeDiscord, sharded: tuple[commands.AutoShardedBot, list[FakeGuild]]
+) -> None:
+    bot, guilds = sharded
+    await fake.drop_gateway(shard=1)
+    carol = fake.add_member(guilds[1], "carol")  # on shard 1 while it is down: replayed on resume
+    assert await fake.wait_until(lambda: fake.session(1).resume_count == 1 and fake.gateway.connected, 10)
+    assert fake.session(0).resume_count == 0 and fake.identify_count == 2
+    itx = await (await fake.slash(guilds[1], carol, "whoami")).response()
+    assert itx.text == "shard 1"
+    itx = await (await fake.slash(guilds[0], guilds[0].member("alice"), "whoami")).response()
+    assert itx.text == "shard 0"
+
+
+async def identify_raw(fake: FakeDiscord, shard: object) -> int | None:
+    """IDENTIFY on a raw websocket; the close code the fake answered with (None: it sent READY)."""
+    async with aiohttp.ClientSession() as session, session.ws_connect(fake.gateway_url) as ws:
+        hello = await ws.receive_json()
+        assert hello["op"] == 10
+        data: dict[str, object] = {"token": TOKEN, "intents": 1, "properties": {}}
+        if shard is not None:
+            data["shard"] = shard
+        await ws.send_json({"op": 2, "d": data})
+        msg = await ws.receive()
+        if msg.type == aiohttp.WSMsgType.TEXT:
+            assert msg.json()["t"] == "READY"
+            return None
+        return ws.close_code
+
+
+async def test_invalid_shards_are_refused_as_discord_does(fake: FakeDiscord) -> None:
+    fake.add_guild("One", shard=(0, 2))
+    assert await identify_raw(fake, [2, 2]) == 4010  # id out of range
+    assert await identify_raw(fake, [0, 0]) == 4010
+    assert await identify_raw(fake, "0") == 4010
+    assert fake.sessions == {}
+    async with aiohttp.ClientSession() as session, session.ws_connect(fake.gateway_url) as ws:
+        await ws.receive_json()
+        await ws.send_json({"op": 2, "d": {"token": TOKEN, "intents": 1, "shard": [1, 2], "properties": {}}})
+        ready = await ws.receive_json()
+        assert ready["t"] == "READY" and ready["d"]["shard"] == [1, 2] and ready["d"]["guilds"] == []
+        # a live session of 2 shards: another count is refused
+        assert await identify_raw(fake, [0, 3]) == 4010
+        assert await identify_raw(fake, None) == 4010  # no shard is [0, 1]
+    assert fake.gateway.refused == [4010, 4010, 4010, 4010, 4010]
+    # nothing live any more: the bot may come back with another shard count
+    assert await identify_raw(fake, [0, 1]) is None and set(fake.sessions) == {0}
+    fake.gateway.max_guilds_per_shard = 0
+    assert await identify_raw(fake, None) == 4011  # "sharding required"

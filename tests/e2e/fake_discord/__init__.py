@@ -4,6 +4,7 @@ See tests/e2e/README.md for how to drive it.
 """
 
 from .errors import ClientWouldReject, FakeDiscordError, InteractionFailed, SchemaError
+from .gateway import ShardSession, shard_of
 from .interaction import Interaction
 from .models import (
     FakeAttachment,
@@ -40,4 +41,6 @@ __all__ = [
     "PresenceUpdate",
     "RecordedRequest",
     "SchemaError",
+    "ShardSession",
+    "shard_of",
 ]

@@ -82,26 +82,47 @@ class Connection:
                 return
 
 
-class Gateway:
-    """Holds the single session of the (one-shard) bot and its event buffer."""
+#: Close codes Discord uses for a bad ``shard`` in IDENTIFY.
+INVALID_SHARD = 4010
+SHARDING_REQUIRED = 4011
 
-    def __init__(self, fake: FakeDiscord) -> None:
-        self.fake = fake
-        self.session_id: str | None = None
-        self.seq = 0
-        self.buffer: list[dict[str, Any]] = []
-        self.intents = 0
-        self.active: Connection | None = None
-        self.connections = 0
-        self.identify_count = 0
-        self.resume_count = 0
-        self.ready_count = 0
-        self._ready_connection = -1
-        self.presences: list[PresenceUpdate] = []
-        self.identify_payloads: list[dict[str, Any]] = []
-        self._all: set[Connection] = set()
+#: Events about one guild whose guild id is the payload's ``id`` (the others carry ``guild_id``).
+_GUILD_ID_IS_ID = {"GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"}
 
-    # -- state --------------------------------------------------------------------------------
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """Discord's rule: a guild's events go to shard ``(guild_id >> 22) % shard_count``."""
+    return (guild_id >> 22) % shard_count
+
+
+def guild_of_event(event: str, data: dict[str, Any]) -> int | None:
+    """The guild an event is about, or None (DMs, READY...): those go to shard 0, as on Discord."""
+    raw = data.get("id") if event in _GUILD_ID_IS_ID else data.get("guild_id")
+    return int(raw) if raw is not None else None
+
+
+@dataclass(eq=False)
+class ShardSession:
+    """One shard's gateway session: what IDENTIFY created, its sequence, its buffer for RESUME."""
+
+    shard_id: int
+    shard_count: int
+    session_id: str | None = None
+    seq: int = 0
+    buffer: list[dict[str, Any]] = field(default_factory=list)
+    intents: int = 0
+    active: Connection | None = None
+    identify_count: int = 0
+    resume_count: int = 0
+    ready_count: int = 0
+    identify_payloads: list[dict[str, Any]] = field(default_factory=list)
+    #: The guild ids sent in GUILD_CREATE on this session, in order (READY's and later joins).
+    guild_ids: list[int] = field(default_factory=list)
+    _ready_connection: int = -1
+
+    @property
+    def shard(self) -> tuple[int, int]:
+        return (self.shard_id, self.shard_count)
 
     @property
     def connected(self) -> bool:
@@ -111,22 +132,121 @@ class Gateway:
     def is_ready(self) -> bool:
         return self.connected and self.active is not None and self._ready_connection == self.active.number
 
+    def events(self, event: str) -> list[dict[str, Any]]:
+        """The data of every ``event`` dispatched on the current session (its RESUME buffer)."""
+        return [p["d"] for p in self.buffer if p["t"] == event]
+
+
+class Gateway:
+    """The bot's gateway sessions, one per shard ([0, 1] for a bot that does not shard).
+
+    The attributes of a one-shard bot (``session_id``, ``seq``, ``buffer``, ``intents``, ``active``) are
+    those of shard 0; the counters (``identify_count``, ``resume_count``) add up every shard's.
+    ``ready_count`` counts the times the whole bot became ready: every shard's session sent a presence on
+    its current connection.
+    """
+
+    def __init__(self, fake: FakeDiscord) -> None:
+        self.fake = fake
+        self.sessions: dict[int, ShardSession] = {}
+        #: Refuse IDENTIFY (close 4011, "sharding required") when a session would hold more guilds.
+        self.max_guilds_per_shard: int | None = None
+        self.connections = 0
+        self.ready_count = 0
+        self.presences: list[PresenceUpdate] = []
+        self.identify_payloads: list[dict[str, Any]] = []
+        #: Close codes with which IDENTIFYs were refused (4004, 4010, 4011), in order.
+        self.refused: list[int] = []
+        self._all: set[Connection] = set()
+
+    # -- state --------------------------------------------------------------------------------
+
+    @property
+    def shard_count(self) -> int:
+        """The shard count of the current sessions (1 before any IDENTIFY)."""
+        for session in self.sessions.values():
+            return session.shard_count
+        return 1
+
+    def session_of(self, guild_id: int | None) -> ShardSession | None:
+        """The session a guild's events go to (shard 0 for DMs), if that shard identified."""
+        shard_id = 0 if guild_id is None else shard_of(guild_id, self.shard_count)
+        return self.sessions.get(shard_id)
+
+    def _main(self) -> ShardSession | None:
+        return self.sessions.get(0)
+
+    @property
+    def session_id(self) -> str | None:
+        main = self._main()
+        return main.session_id if main else None
+
+    @property
+    def seq(self) -> int:
+        main = self._main()
+        return main.seq if main else 0
+
+    @property
+    def buffer(self) -> list[dict[str, Any]]:
+        main = self._main()
+        return main.buffer if main else []
+
+    @property
+    def intents(self) -> int:
+        main = self._main()
+        return main.intents if main else 0
+
+    @property
+    def active(self) -> Connection | None:
+        main = self._main()
+        return main.active if main else None
+
+    @property
+    def identify_count(self) -> int:
+        return sum(s.identify_count for s in self.sessions.values())
+
+    @property
+    def resume_count(self) -> int:
+        return sum(s.resume_count for s in self.sessions.values())
+
+    def _complete(self) -> bool:
+        return bool(self.sessions) and len(self.sessions) == self.shard_count
+
+    @property
+    def connected(self) -> bool:
+        return self._complete() and all(s.connected for s in self.sessions.values())
+
+    @property
+    def is_ready(self) -> bool:
+        return self._complete() and all(s.is_ready for s in self.sessions.values())
+
     # -- sending ------------------------------------------------------------------------------
 
     def dispatch(self, event: str, data: dict[str, Any]) -> bool:
-        """Send a DISPATCH (buffered for RESUME). Returns False if no session or intent filtered it."""
-        if self.session_id is None:
+        """Send a DISPATCH to the session of the event's guild (shard 0 for DMs), buffered for RESUME.
+
+        Returns False if that shard has no session or its intents filter the event.
+        """
+        session = self.session_of(guild_of_event(event, data))
+        if session is None:
+            return False
+        return self._send(session, event, data)
+
+    def _send(self, session: ShardSession, event: str, data: dict[str, Any]) -> bool:
+        if session.session_id is None:
             return False
         needed = EVENT_INTENTS.get(event)
         if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE"):
             needed = GUILD_MESSAGES if data.get("guild_id") else DIRECT_MESSAGES
-        if needed is not None and not self.intents & needed:
+        if needed is not None and not session.intents & needed:
             return False
-        self.seq += 1
-        payload = {"op": DISPATCH, "t": event, "s": self.seq, "d": data}
-        self.buffer.append(payload)
-        if self.active is not None:
-            self.active.send(payload)
+        session.seq += 1
+        payload = {"op": DISPATCH, "t": event, "s": session.seq, "d": data}
+        session.buffer.append(payload)
+        if event == "GUILD_CREATE":
+            session.guild_ids.append(int(data["id"]))
+        if session.active is not None:
+            session.active.send(payload)
         return True
 
     # -- websocket handler --------------------------------------------------------------------
@@ -150,11 +270,18 @@ class Gateway:
                     await self._on_frame(conn, frame)
         finally:
             conn.send(None)
-            if self.active is conn:
-                self.active = None
+            for session in self.sessions.values():
+                if session.active is conn:
+                    session.active = None
             self._all.discard(conn)
             self.fake.notify()
         return ws
+
+    def _session_on(self, conn: Connection) -> ShardSession | None:
+        for session in self.sessions.values():
+            if session.active is conn:
+                return session
+        return None
 
     async def _on_frame(self, conn: Connection, frame: dict[str, Any]) -> None:
         op = frame.get("op")
@@ -169,49 +296,91 @@ class Gateway:
             self.presences.append(
                 PresenceUpdate(time=time.monotonic(), data=data or {}, connection=conn.number)
             )
-            if conn is self.active and not conn.presence_seen:
+            session = self._session_on(conn)
+            if session is not None and not conn.presence_seen:
                 conn.presence_seen = True
-                self._ready_connection = conn.number
-                self.ready_count += 1
+                session._ready_connection = conn.number
+                session.ready_count += 1
+                if self.is_ready:
+                    self.ready_count += 1
             self.fake.notify()
         elif op == REQUEST_GUILD_MEMBERS:
             self._request_members(data or {})
         else:
             log.debug("fake gateway ignoring op %s", op)
 
-    def _take_over(self, conn: Connection) -> None:
-        old = self.active
+    def _take_over(self, session: ShardSession, conn: Connection) -> None:
+        old = session.active
         if old is not None and old is not conn:
             old.send(None)
             asyncio.get_running_loop().create_task(old.ws.close(code=4000))
         self.connections += 1
         conn.number = self.connections
-        self.active = conn
+        session.active = conn
+
+    def _shard_problem(self, shard: Any) -> tuple[int, bytes] | None:
+        """Why Discord would refuse this ``shard`` in IDENTIFY: (close code, reason), or None."""
+        valid = (
+            isinstance(shard, list)
+            and len(shard) == 2
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in shard)
+            and shard[1] >= 1
+            and 0 <= shard[0] < shard[1]
+        )
+        if not valid:
+            return INVALID_SHARD, b"Invalid shard."
+        shard_id, count = shard
+        live = {s.shard_count for s in self.sessions.values() if s.connected and s.shard_id != shard_id}
+        if live and live != {count}:
+            return INVALID_SHARD, b"Invalid shard."
+        limit = self.max_guilds_per_shard
+        if limit is not None and sum(shard_of(g, count) == shard_id for g in self.fake.guilds) > limit:
+            return SHARDING_REQUIRED, b"Sharding required."
+        return None
 
     async def _identify(self, conn: Connection, data: dict[str, Any]) -> None:
         if data.get("token") != self.fake.token:
+            self.refused.append(4004)
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return
-        self.identify_count += 1
+        shard = data.get("shard", [0, 1])
+        problem = self._shard_problem(shard)
+        if problem is not None:
+            self.refused.append(problem[0])
+            await conn.ws.close(code=problem[0], message=problem[1])
+            self.fake.notify()
+            return
+        shard_id, count = shard
+        if count != self.shard_count:
+            # the bot came back with another shard count: the old sessions (none still connected) are gone
+            self.sessions.clear()
+        session = self.sessions.get(shard_id)
+        if session is None:
+            session = self.sessions[shard_id] = ShardSession(shard_id=shard_id, shard_count=count)
+        session.identify_count += 1
+        session.identify_payloads.append(data)
         self.identify_payloads.append(data)
-        self.intents = int(data.get("intents", 0))
-        self.session_id = secrets.token_hex(16)
-        self.seq = 0
-        self.buffer = []
-        self._take_over(conn)
+        session.intents = int(data.get("intents", 0))
+        session.session_id = secrets.token_hex(16)
+        session.seq = 0
+        session.buffer = []
+        session.guild_ids = []
+        self._take_over(session, conn)
         fake = self.fake
-        for guild in fake.guilds.values():
+        guilds = [g for g in fake.guilds.values() if shard_of(g.id, count) == shard_id]
+        for guild in guilds:
             guild.available = True
-        self.dispatch(
+        self._send(
+            session,
             "READY",
             {
                 "v": 10,
                 "user": {**fake.bot_user.to_dict(), "verified": True, "mfa_enabled": False, "flags": 0},
-                "guilds": [{"id": str(g.id), "unavailable": True} for g in fake.guilds.values()],
-                "session_id": self.session_id,
+                "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
+                "session_id": session.session_id,
                 "session_type": "normal",
                 "resume_gateway_url": fake.gateway_url,
-                "shard": [0, 1],
+                "shard": [shard_id, count],
                 "application": {"id": str(fake.application_id), "flags": 0},
                 "private_channels": [],
                 "relationships": [],
@@ -221,27 +390,30 @@ class Gateway:
                 "guild_join_requests": [],
             },
         )
-        for guild in fake.guilds.values():
-            self.dispatch("GUILD_CREATE", guild.to_dict())
+        for guild in guilds:
+            self._send(session, "GUILD_CREATE", guild.to_dict())
         fake.notify()
 
     async def _resume(self, conn: Connection, data: dict[str, Any]) -> None:
         seq = data.get("seq")
+        session = next(
+            (s for s in self.sessions.values() if s.session_id and s.session_id == data.get("session_id")),
+            None,
+        )
         if (
             data.get("token") != self.fake.token
-            or self.session_id is None
-            or data.get("session_id") != self.session_id
+            or session is None
             or not isinstance(seq, int)
-            or seq > self.seq
+            or seq > session.seq
         ):
             conn.send({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
             return
-        self.resume_count += 1
-        self._take_over(conn)
-        for payload in self.buffer:
+        session.resume_count += 1
+        self._take_over(session, conn)
+        for payload in session.buffer:
             if payload["s"] > seq:
                 conn.send(payload)
-        self.dispatch("RESUMED", {})
+        self._send(session, "RESUMED", {})
         self.fake.notify()
 
     def _request_members(self, data: dict[str, Any]) -> None:
@@ -279,30 +451,39 @@ class Gateway:
 
     # -- faults -------------------------------------------------------------------------------
 
-    async def drop(self, code: int | None = 4000) -> None:
-        """Close the bot's socket (so it RESUMEs). ``code=None`` kills the TCP connection instead."""
-        conn = self.active
-        self.active = None
-        if conn is None:
-            return
-        conn.send(None)
-        if code is None:
-            if isinstance(conn.transport, asyncio.WriteTransport):
-                conn.transport.abort()
-            return
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(conn.ws.close(code=code, message=b"fake drop"), timeout=2.0)
+    def _targets(self, shard: int | None) -> list[ShardSession]:
+        if shard is None:
+            return list(self.sessions.values())
+        return [self.sessions[shard]] if shard in self.sessions else []
 
-    def invalidate(self, resumable: bool = False) -> None:
-        if self.active is not None:
-            self.active.send({"op": INVALID_SESSION, "d": resumable, "s": None, "t": None})
-        if not resumable:
-            self.session_id = None
-            self.buffer = []
+    async def drop(self, code: int | None = 4000, *, shard: int | None = None) -> None:
+        """Close the bot's socket (so it RESUMEs) — every shard's, or ``shard``'s. ``code=None`` kills the TCP
+        connection instead."""
+        for session in self._targets(shard):
+            conn = session.active
+            session.active = None
+            if conn is None:
+                continue
+            conn.send(None)
+            if code is None:
+                if isinstance(conn.transport, asyncio.WriteTransport):
+                    conn.transport.abort()
+                continue
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.ws.close(code=code, message=b"fake drop"), timeout=2.0)
 
-    def request_reconnect(self) -> None:
-        if self.active is not None:
-            self.active.send({"op": RECONNECT, "d": None, "s": None, "t": None})
+    def invalidate(self, resumable: bool = False, *, shard: int | None = None) -> None:
+        for session in self._targets(shard):
+            if session.active is not None:
+                session.active.send({"op": INVALID_SESSION, "d": resumable, "s": None, "t": None})
+            if not resumable:
+                session.session_id = None
+                session.buffer = []
+
+    def request_reconnect(self, *, shard: int | None = None) -> None:
+        for session in self._targets(shard):
+            if session.active is not None:
+                session.active.send({"op": RECONNECT, "d": None, "s": None, "t": None})
 
     async def close_all(self) -> None:
         for conn in list(self._all):

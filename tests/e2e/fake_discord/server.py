@@ -17,7 +17,7 @@ from aiohttp import web
 
 from . import commands as cmds
 from .errors import ClientWouldReject, SchemaError
-from .gateway import MESSAGE_CONTENT, Gateway
+from .gateway import MESSAGE_CONTENT, Gateway, ShardSession, shard_of
 from .interaction import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -118,6 +118,8 @@ class FakeDiscord:
         #: Called with each message the bot creates, once stored and before the bot gets the answer.
         self.on_message_created: list[Callable[[FakeMessage], None]] = []
         self.gateway = Gateway(self)
+        #: The shard count GET /gateway/bot recommends.
+        self.recommended_shards = 1
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._runner: web.AppRunner | None = None
         self._port = 0
@@ -254,12 +256,14 @@ class FakeDiscord:
         everyone_permissions: int = DEFAULT_EVERYONE,
         locale: str = "en-US",
         channels: Iterable[str] = ("general",),
+        shard: tuple[int, int] | None = None,
     ) -> FakeGuild:
         """A guild with @everyone, the bot's managed role, the bot, an owner and text channels.
 
-        Dispatched as GUILD_CREATE if the bot is connected.
+        ``shard=(id, count)`` picks a guild id on that shard. Dispatched as GUILD_CREATE if the bot is
+        connected (on the guild's shard).
         """
-        gid = self._ids()
+        gid = self._ids.on_shard(*shard) if shard is not None else self._ids()
         owner_user = owner if isinstance(owner, FakeUser) else self.add_user(owner)
         bot_role = FakeRole(
             id=self._ids(), guild_id=gid, name=self.bot_user.username, permissions=bot_permissions,
@@ -417,17 +421,32 @@ class FakeDiscord:
         """Send any gateway event to the bot (sequenced and buffered for RESUME)."""
         return self.gateway.dispatch(event, data)
 
-    async def drop_gateway(self, code: int | None = 4000) -> None:
-        """Close the bot's websocket; it should reconnect and RESUME. ``code=None`` aborts TCP."""
-        await self.gateway.drop(code)
+    async def drop_gateway(self, code: int | None = 4000, *, shard: int | None = None) -> None:
+        """Close the bot's websocket (every shard's, or ``shard``'s); it should reconnect and RESUME.
+        ``code=None`` aborts TCP."""
+        await self.gateway.drop(code, shard=shard)
 
-    def invalidate_session(self, resumable: bool = False) -> None:
-        """Send op 9; with ``resumable=False`` the bot must IDENTIFY again (after ~5 s)."""
-        self.gateway.invalidate(resumable)
+    def invalidate_session(self, resumable: bool = False, *, shard: int | None = None) -> None:
+        """Send op 9 (on every shard, or ``shard``); with ``resumable=False`` the bot must IDENTIFY again
+        (after ~5 s)."""
+        self.gateway.invalidate(resumable, shard=shard)
 
-    def request_reconnect(self) -> None:
-        """Send op 7 RECONNECT."""
-        self.gateway.request_reconnect()
+    def request_reconnect(self, *, shard: int | None = None) -> None:
+        """Send op 7 RECONNECT (on every shard, or ``shard``)."""
+        self.gateway.request_reconnect(shard=shard)
+
+    def session(self, shard_id: int = 0) -> ShardSession:
+        """The gateway session of one shard (KeyError if that shard never identified)."""
+        return self.gateway.sessions[shard_id]
+
+    @property
+    def sessions(self) -> dict[int, ShardSession]:
+        """Every shard's gateway session, by shard id ({0: ...} for a bot that does not shard)."""
+        return self.gateway.sessions
+
+    def shard_of(self, guild: FakeGuild | int) -> int:
+        """The shard a guild's events go to, out of the current sessions' shard count."""
+        return shard_of(as_id(guild), self.gateway.shard_count)
 
     @property
     def identify_count(self) -> int:

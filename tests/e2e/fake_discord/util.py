@@ -26,6 +26,15 @@ class SnowflakeGenerator:
         self._last = candidate
         return candidate
 
+    def on_shard(self, shard_id: int, shard_count: int) -> int:
+        """The next snowflake whose guild events go to shard ``shard_id`` of ``shard_count`` (Discord's
+        ``(id >> 22) % shard_count``): its time moves on by at most ``shard_count - 1`` milliseconds."""
+        moment = self() >> 22
+        moment += (shard_id - moment) % shard_count
+        candidate = max(moment << 22, self._last + 1)
+        self._last = candidate
+        return candidate
+
 
 def snowflake_time(snowflake: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000, tz=dt.UTC)

@@ -238,10 +238,12 @@ def _is_whole(value: Any) -> bool:
 def _shards(reader: _Reader, d: dict[str, Any]) -> tuple[int | None, tuple[int, ...]]:
     """[discord] shard_count and shard_ids: Discord's shards, and those this process runs."""
     count = d.get("shard_count")
+    if _is_whole(count) and count == 0:
+        count = None  # 0, as PRODUCT.md writes it: one connection, every shard in this process
     count_ok = count is None or (_is_whole(count) and count >= 1)
     if not count_ok:
         reader.problems.append(
-            f"[discord] shard_count must be a whole number of shards, 1 or more (leave it out for one "
+            f"[discord] shard_count must be a whole number of shards, 1 or more (0 or left out: one "
             f"connection), got {count!r}"
         )
     raw = d.get("shard_ids", [])

@@ -86,7 +86,6 @@ def test_missing_token_names_the_key() -> None:
         ({"agenda": {"default_channel": -1}}, "[agenda] default_channel"),
         ({"agenda": {"discord_events": "yes"}}, "[agenda] discord_events"),
         ({"nonsense": {}}, "[nonsense]"),
-        ({"discord": {"shard_count": 0}}, "[discord] shard_count"),
         ({"discord": {"shard_count": -2}}, "[discord] shard_count"),
         ({"discord": {"shard_count": "3"}}, "[discord] shard_count"),
         ({"discord": {"shard_count": 2.5}}, "[discord] shard_count"),
@@ -158,6 +157,10 @@ def test_example_config_is_valid() -> None:
 def test_shards() -> None:
     one = parse_config({}, env=ENV).discord
     assert (one.shard_count, one.shard_ids, one.shards) == (None, (), (0,))
+    zero = parse_config(
+        {"discord": {"shard_count": 0, "shard_ids": []}}, env=ENV
+    ).discord  # PRODUCT.md's default
+    assert (zero.shard_count, zero.shards) == (None, (0,))
     every = parse_config({"discord": {"shard_count": 3}}, env=ENV).discord
     assert (every.shard_count, every.shard_ids, every.shards) == (3, (), (0, 1, 2))
     listed = parse_config({"discord": {"shard_count": 3, "shard_ids": [2, 0, 1]}}, env=ENV).discord

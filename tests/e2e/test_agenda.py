@@ -277,6 +277,10 @@ async def test_recurring_session_keeps_paris_time_across_dst(
 async def test_digest(fake: FakeDiscord, coalition: Coalition, tmp_path: Path) -> None:
     c = coalition
     digest_room = fake.add_channel(c.guild, "daily")
+    now = datetime.now(UTC)
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    if midnight - now < timedelta(minutes=5):  # the digest and its session must fall on one day
+        await asyncio.sleep((midnight - now).total_seconds() + 1)
     at = (datetime.now(UTC) + timedelta(seconds=6)).strftime("%H:%M:%S")
     bot = BotProcess(fake, tmp_path, agenda={"digest_time": at, "digest_channel": digest_room.id})
     await bot.start()

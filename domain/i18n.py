@@ -55,13 +55,16 @@ class Text:
     plural: str | None = None
     n: int | None = None
 
-    def render(self, lang: str = "en") -> str:
-        """The sentence in ``lang`` (an unknown language: English)."""
+    def pattern(self, lang: str) -> str:
+        """The sentence's pattern in ``lang``, placeholders not filled in (the plural form chosen by ``n``)."""
         translations = catalogue(lang if lang in LANGUAGES else "en")
         if self.plural is not None and self.n is not None:
-            pattern = translations.ngettext(self.msgid, self.plural, self.n)
-        else:
-            pattern = translations.gettext(self.msgid)
+            return translations.ngettext(self.msgid, self.plural, self.n)
+        return translations.gettext(self.msgid)
+
+    def render(self, lang: str = "en") -> str:
+        """The sentence in ``lang`` (an unknown language: English)."""
+        pattern = self.pattern(lang)
         values = {key: _shown(key, value, lang) for key, value in self.params.items()}
         if self.n is not None and "n" not in values:
             values["n"] = _shown("n", self.n, lang)
@@ -99,6 +102,12 @@ def render(value: Text | str, lang: str) -> str:
     return value.render(lang) if isinstance(value, Text) else value
 
 
+def shown_value(key: str, value: Any, lang: str) -> str:
+    """A placeholder's value as a sentence shows it in ``lang`` (numbers the language's way, isolated in
+    right-to-left text)."""
+    return _shown(key, value, lang)
+
+
 def _shown(key: str, value: Any, lang: str) -> str:
     if isinstance(value, Text):
         shown = value.render(lang)
@@ -117,9 +126,8 @@ def _shown(key: str, value: Any, lang: str) -> str:
     return f"{_FSI}{shown}{_PDI}" if lang in RTL else shown
 
 
-@lru_cache(
-    maxsize=4096, typed=True
-)  # Babel's formatting is slow and an export says the same counts thousands of times
+# Babel's formatting is slow, and an export says the same counts thousands of times
+@lru_cache(maxsize=4096, typed=True)
 def _number(value: int | float, lang: str) -> str:
     return str(format_decimal(value, locale=BABEL_LOCALES[lang]))
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from domain.consensus import STANCE_LABELS, STATUS_TEXTS, STATUS_WORDS
 from domain.counting import NO_ORG, ORGANISATIONS, Breakdown, Line
-from domain.i18n import RTL, Joined, Text, t, tn
+from domain.i18n import RTL, Joined, Text, shown_value, t, tn
 from domain.orgs import REGION_SHORT, REGIONS, STAKEHOLDERS, STATES
 from domain.summary import (
     SCHEMA,
@@ -124,6 +124,40 @@ def ht(text: Text | str, lang: str) -> str:
     right-to-left page), ``Markup`` values as written."""
     if not isinstance(text, Text):
         return h(text)
+    if _has_list(text):
+        return _ht_slotted(text, lang)
+    return _ht_direct(text, lang)
+
+
+def _has_list(text: Text) -> bool:
+    return any(isinstance(v, Joined) or (isinstance(v, Text) and _has_list(v)) for v in text.params.values())
+
+
+def _ht_direct(text: Text, lang: str) -> str:
+    """``ht`` for a sentence without lists: the pattern escaped, then each value filled in escaped (the same
+    bytes as ``_ht_slotted``, without rendering and searching the sentence twice: an export has 100,000)."""
+    pattern = html.escape(text.pattern(lang), quote=True)
+    values = {key: _ht_value(key, value, lang) for key, value in text.params.items()}
+    if text.n is not None and "n" not in values:
+        values["n"] = _ht_value("n", text.n, lang)
+    return pattern.format(**values) if values else pattern
+
+
+def _ht_value(key: str, value: Any, lang: str) -> str:
+    rtl = is_rtl(lang)
+    if isinstance(value, Markup):
+        return f"<bdi>{value}</bdi>" if rtl else str(value)
+    if isinstance(value, str):
+        return hv(value, lang)
+    if isinstance(value, Text):
+        inner = _ht_direct(value, lang)
+        return f"\u2068{inner}\u2069" if rtl else inner
+    return html.escape(shown_value(key, value, lang), quote=True)
+
+
+def _ht_slotted(text: Text, lang: str) -> str:
+    """``ht`` by rendering the sentence with a marker for each text value, escaping it, then putting each
+    value in (escaped) where its marker is: lists of values are formatted by the language around them."""
     values: list[str] = []
 
     def slot(value: Any) -> Any:

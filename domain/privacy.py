@@ -54,8 +54,11 @@ class Identities:
 
     async def storage_id(self, conn: Connection | Database, guild_id: int, user_id: int) -> int:
         """The id the record keeps for a member: their pseudonym once anonymised, else their Discord id."""
+        erased = await self._erased_in(conn, guild_id)
+        if not erased:  # most servers have erased nobody: a click pays no HMAC
+            return user_id
         alias = self.pseudonym(guild_id, user_id)
-        return alias if alias in await self._erased_in(conn, guild_id) else user_id
+        return alias if alias in erased else user_id
 
     async def reveal(
         self, conn: Connection | Database, guild_id: int, present: Iterable[int]

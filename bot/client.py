@@ -224,10 +224,12 @@ class Caucus(commands.Bot):
             log.info("synced %d commands to %s", len(synced), guild.id if guild else "global")
 
     async def on_ready(self) -> None:
-        log.info(
-            "ready as %s in %d servers on shards %s of %d",
-            self.user.id if self.user else "?", len(self.guilds), list(self.held_shards.ids), self.held_shards.count,
-        )  # fmt: skip
+        me = self.user.id if self.user else "?"
+        if self.config.discord.shard_count is None:
+            log.info("ready as %s in %d servers", me, len(self.guilds))
+        else:
+            log.info("ready as %s in %d servers on shards %s of %d", me, len(self.guilds),
+                     list(self.held_shards.ids), self.held_shards.count)  # fmt: skip
         await self.change_presence(
             activity=discord.Activity(type=discord.ActivityType.watching, name="for consensus")
         )

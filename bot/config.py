@@ -126,7 +126,7 @@ _KNOWN: dict[str, set[str]] = {
         "shard_count",
         "shard_ids",
     },
-    "storage": {"path", "purge_after_days"},
+    "storage": {"path", "purge_after_days", "url"},
     "schedule": {"timezone", "reminder_offsets", "digest_time", "digest_channel"},
     "agenda": {"default_channel", "discord_events", "digest_time", "digest_channel"},
     "record": {"channel", "daily_time"},
@@ -330,6 +330,13 @@ def _storage(reader: _Reader, s: dict[str, Any]) -> StorageConfig:
             f"[storage] purge_after_days must be a whole number of days from 1 to 3650, got {purge_days!r}"
         )
         purge_days = 30
+    url = reader.string(s, "storage", "url", "").strip()
+    if url:
+        # PRODUCT.md names the key; its engine is not built yet, so a set url must not quietly mean SQLite
+        reader.problems.append(
+            "[storage] url: only the SQLite file at [storage] path is available in this version; "
+            'PostgreSQL is not built yet: leave url empty ("")'
+        )
     return StorageConfig(path=path, purge_after_days=purge_days)
 
 

@@ -97,6 +97,8 @@ def test_missing_token_names_the_key() -> None:
         ({"discord": {"shard_count": 3, "shard_ids": [0, "1", 2]}}, "[discord] shard_ids"),
         ({"discord": {"shard_ids": [0]}}, "[discord] shard_ids"),  # without shard_count
         ({"discord": {"shard_count": 3, "shard_ids": [1]}}, "[discord] shard_ids"),  # only some shards
+        ({"storage": {"url": "postgresql://caucus@db/caucus"}}, "[storage] url"),  # not built yet
+        ({"storage": {"url": 5}}, "[storage] url"),
     ],
 )
 def test_each_bad_value_names_its_key(data: dict, key: str) -> None:
@@ -196,3 +198,8 @@ def test_check_config_refuses_some_shards_with_exit_2(
     path.write_text('[discord]\ntoken = "t"\nshard_count = 2\nshard_ids = [1, 0]\n', encoding="utf-8")
     assert main(["check-config", "--config", str(path)]) == 0
     assert "shards [0, 1] of 2" in capsys.readouterr().out
+
+
+def test_an_empty_storage_url_is_the_sqlite_file() -> None:
+    config = parse_config({"storage": {"url": "", "path": "coalition.db"}}, env=ENV)
+    assert config.storage.path == "coalition.db"

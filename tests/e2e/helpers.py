@@ -39,6 +39,21 @@ async def refused(itx: Interaction, *fragments: str) -> str:
     return itx.text
 
 
+def labels(message: FakeMessage) -> list[str | None]:
+    """The labels of a message's buttons, in order."""
+    return [label for label, _, _ in message.buttons()]
+
+
+def description_in(commands: list[dict[str, Any]], path: str, locale: str) -> str:
+    """The description Discord shows a client in ``locale`` for ``/path`` (a command or a subcommand), from
+    the synced commands."""
+    top, *sub = path.split()
+    node = next(c for c in commands if c["name"] == top)
+    for name in sub:
+        node = next(o for o in node.get("options", []) if o["name"] == name)
+    return str((node.get("description_localizations") or {}).get(locale))
+
+
 def button(message: FakeMessage, label: str) -> str:
     """The custom_id of the button with this label."""
     return next(cid for text, cid, _ in message.buttons() if text == label)

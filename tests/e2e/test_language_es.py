@@ -10,10 +10,10 @@ import re
 from pathlib import Path
 
 from tests.e2e.conftest import eventually, make_coalition
-from tests.e2e.fake_discord import FakeDiscord, FakeMessage
+from tests.e2e.fake_discord import FakeDiscord
 from tests.e2e.fake_discord.interaction import Interaction
 from tests.e2e.harness import BotProcess
-from tests.e2e.helpers import button, db_rows
+from tests.e2e.helpers import button, db_rows, labels
 
 LATAM, SPAIN = "es-419", "es-ES"
 #: English words that no Spanish sentence of the bot holds: function words, and the words of the bot's own
@@ -51,10 +51,6 @@ async def answered(itx: Interaction) -> str:
     if itx.type == 5:
         return (await itx.final()).text
     return itx.text
-
-
-def labels(message: FakeMessage) -> list[str]:
-    return [label for label, _, _ in message.buttons()]
 
 
 async def test_a_latin_american_member_goes_through_the_whole_flow_in_spanish(

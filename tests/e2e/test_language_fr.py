@@ -15,7 +15,7 @@ from tests.e2e.fake_discord import FakeDiscord, FakeMessage
 from tests.e2e.fake_discord.interaction import Interaction
 from tests.e2e.fake_discord.models import embeds_text
 from tests.e2e.harness import BotProcess
-from tests.e2e.helpers import button, refused
+from tests.e2e.helpers import button, description_in, labels, refused
 
 FR = "fr"  # the locale a French Discord client sends
 NB = "\u00a0"  # French puts a no-break space before a colon…
@@ -45,19 +45,6 @@ def french(text: str, *words: str) -> str:
     for word in words:
         assert word in text, (word, text)
     return text
-
-
-def labels(message: FakeMessage) -> list[str | None]:
-    return [label for label, _, _ in message.buttons()]
-
-
-def described(commands: list[dict[str, Any]], path: str) -> str:
-    """The French description Discord shows for ``/path`` (a command or a subcommand)."""
-    top, *sub = path.split()
-    node = next(c for c in commands if c["name"] == top)
-    for name in sub:
-        node = next(o for o in node.get("options", []) if o["name"] == name)
-    return str((node.get("description_localizations") or {}).get(FR))
 
 
 async def answered(itx: Interaction) -> str:
@@ -93,8 +80,10 @@ async def test_french_members_and_a_group_set_to_french(fake: FakeDiscord, tmp_p
     try:
         # a French client sees the commands described in French; their names stay English
         commands = fake.commands(c.guild) or fake.commands()
-        assert described(commands, "wg create") == "Créer un groupe de travail (coordinateurs)"
-        assert described(commands, "consensus propose").startswith("Proposer un point de consensus possible")
+        assert description_in(commands, "wg create", FR) == "Créer un groupe de travail (coordinateurs)"
+        assert description_in(commands, "consensus propose", FR).startswith(
+            "Proposer un point de consensus possible"
+        )
 
         card = await french_group(fake, c, home)
         await eventually(lambda: "Groupe de travail #1" in "\n".join(embeds_text(card.embeds)), what="card")

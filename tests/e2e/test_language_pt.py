@@ -16,7 +16,7 @@ from tests.e2e.conftest import Coalition, eventually, make_coalition
 from tests.e2e.fake_discord import FakeDiscord, FakeMessage
 from tests.e2e.fake_discord.models import embeds_text
 from tests.e2e.harness import BotProcess
-from tests.e2e.helpers import button, db_rows, refused
+from tests.e2e.helpers import button, db_rows, description_in, labels, refused
 
 PT = "pt-BR"  # the locale a Brazilian Portuguese Discord client sends
 #: English function words that never appear in a Portuguese sentence (the texts typed below avoid them).
@@ -47,19 +47,6 @@ def portuguese(text: str, *words: str) -> str:
     return text
 
 
-def labels(message: FakeMessage) -> list[str | None]:
-    return [label for label, _, _ in message.buttons()]
-
-
-def localised(commands: list[dict[str, Any]], path: str) -> str:
-    """The pt-BR description Discord shows for ``/path`` (a command or a subcommand)."""
-    top, *sub = path.split()
-    node = next(c for c in commands if c["name"] == top)
-    for name in sub:
-        node = next(o for o in node.get("options", []) if o["name"] == name)
-    return str((node.get("description_localizations") or {}).get(PT))
-
-
 async def portuguese_group(fake: FakeDiscord, c: Coalition, home: Any) -> FakeMessage:
     """Principles (in Portuguese: Princípios) with coco as convener and every member in it; its card."""
     itx = await fake.slash(c.guild, c.coco, "wg create", name="Princípios", home_channel=home)
@@ -82,8 +69,8 @@ async def test_a_group_set_to_portuguese_and_brazilian_members(fake: FakeDiscord
     try:
         # a Brazilian client sees the commands described in Portuguese; their names stay English
         commands = fake.commands(c.guild) or fake.commands()
-        assert localised(commands, "wg create") == "Criar um grupo de trabalho (coordenadores)"
-        assert localised(commands, "consensus propose").startswith(
+        assert description_in(commands, "wg create", PT) == "Criar um grupo de trabalho (coordenadores)"
+        assert description_in(commands, "consensus propose", PT).startswith(
             "Apresentar uma proposta de possível consenso"
         )
 

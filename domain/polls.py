@@ -28,7 +28,7 @@ from domain.i18n import Text, t, tn
 from domain.permissions import Actor
 from domain.refs import by_number, found
 from domain.text import cell, strip_controls
-from domain.timeparse import parse_duration, parse_future
+from domain.timeparse import EndRules, end_time
 from storage import counting as counting_rows
 from storage import groups as group_rows
 from storage import polls as poll_rows
@@ -170,22 +170,18 @@ def clean_options(options: Iterable[str]) -> list[str]:
     return labels
 
 
+#: What a poll says of its end.
+END_RULES = EndRules(
+    both=t("Give either a duration or a close time, not both."),
+    closes_within=t("a poll closes at most {limit} from now"),
+    runs_within=t("a poll runs at most {limit}"),
+    no_time=t("A poll must run for some time; give a duration like 30m, 2h or 3d."),
+)
+
+
 def close_time(duration: str | None, closes: str | None, zone: ZoneInfo, now: datetime) -> datetime:
     """When a poll closes: after a duration (default 24 h), or at a wall time in ``zone``; at most 90 days away."""
-    duration = duration.strip() if duration else None
-    closes = closes.strip() if closes else None
-    if duration and closes:
-        raise Invalid(t("Give either a duration or a close time, not both."))
-    if closes:
-        return parse_future(
-            closes, zone, now, within=LONGEST, rule=t("a poll closes at most {limit} from now")
-        )
-    if not duration:
-        return now + DEFAULT_DURATION
-    delta = parse_duration(duration, longest=LONGEST, rule=t("a poll runs at most {limit}"))
-    if delta <= timedelta(0):
-        raise Invalid(t("A poll must run for some time; give a duration like 30m, 2h or 3d."))
-    return now + delta
+    return end_time(duration, closes, zone, now, default=DEFAULT_DURATION, longest=LONGEST, rules=END_RULES)
 
 
 def poll_closed(closed_at: int | None, closes_at: int, now: int) -> bool:

@@ -45,7 +45,7 @@ from domain.orgs import REGIONS, STAKEHOLDERS, Org
 from domain.permissions import Actor
 from domain.refs import number_of
 from domain.text import quote, strip_controls
-from domain.timeparse import parse_duration, parse_future
+from domain.timeparse import EndRules, end_time
 from storage import consensus as consensus_rows
 from storage import groups as group_rows
 from storage import orgs as org_rows
@@ -198,23 +198,19 @@ def starting_text(introduction: str, points: Sequence[tuple[int, str]]) -> str:
     return "\n\n".join(blocks)
 
 
+#: What a sign-on says of its end.
+END_RULES = EndRules(
+    both=t("Give either a duration or a closing time, not both."),
+    closes_within=t("a statement closes at most {limit} from now"),
+    runs_within=t("a sign-on runs at most {limit}"),
+    no_time=t("A sign-on must run for some time; give a duration like 2d or 1w."),
+)
+
+
 def close_time(duration: str | None, closes: str | None, zone: ZoneInfo, now: datetime) -> datetime:
     """When a sign-on ends: after a duration (default 7 days) or at a wall time in ``zone``; at most 90 days
     away (the rules of polls)."""
-    duration = duration.strip() if duration else None
-    closes = closes.strip() if closes else None
-    if duration and closes:
-        raise Invalid(t("Give either a duration or a closing time, not both."))
-    if closes:
-        return parse_future(
-            closes, zone, now, within=LONGEST, rule=t("a statement closes at most {limit} from now")
-        )
-    if not duration:
-        return now + DEFAULT_DURATION
-    delta = parse_duration(duration, longest=LONGEST, rule=t("a sign-on runs at most {limit}"))
-    if delta <= timedelta(0):
-        raise Invalid(t("A sign-on must run for some time; give a duration like 2d or 1w."))
-    return now + delta
+    return end_time(duration, closes, zone, now, default=DEFAULT_DURATION, longest=LONGEST, rules=END_RULES)
 
 
 @dataclass(frozen=True)

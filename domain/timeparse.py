@@ -8,7 +8,7 @@ its instant falls outside what a datetime holds (9999-12-31 23:59 in a zone west
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -300,3 +300,34 @@ def parse_future(
             t("{when} is too far ahead: {rule}.", when=quote(shown), rule=_ruled(rule, human(within)))
         )
     return when
+
+
+@dataclass(frozen=True)
+class EndRules:
+    """What a feature that runs until a deadline (a poll, a sign-on) says about its end, each sentence
+    whole: both given, the longest wall time, the longest duration, a duration of nothing."""
+
+    both: Text
+    closes_within: Text
+    runs_within: Text
+    no_time: Text
+
+
+def end_time(
+    duration: str | None, closes: str | None, zone: ZoneInfo, now: datetime, *,
+    default: timedelta, longest: timedelta, rules: EndRules,
+) -> datetime:  # fmt: skip
+    """When something typed as a duration or a closing wall time in ``zone`` ends: ``default`` after now when
+    neither is given; at most ``longest`` away."""
+    duration = duration.strip() if duration else None
+    closes = closes.strip() if closes else None
+    if duration and closes:
+        raise Invalid(rules.both)
+    if closes:
+        return parse_future(closes, zone, now, within=longest, rule=rules.closes_within)
+    if not duration:
+        return now + default
+    delta = parse_duration(duration, longest=longest, rule=rules.runs_within)
+    if delta <= timedelta(0):
+        raise Invalid(rules.no_time)
+    return now + delta

@@ -180,6 +180,17 @@ def _ht_slotted(text: Text, lang: str) -> str:
     return _SLOT.sub(filled, shown)
 
 
+def page_head(title: Text, css: str, lang: str) -> list[str]:
+    """The opening of a self-contained HTML page in ``lang``: doctype, language and direction, its title, its
+    style, and the title again as the page's heading."""
+    return [
+        "<!DOCTYPE html>", f'{html_open(lang)}<head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{h(title.render(lang))}</title><style>{html_style(css, lang)}</style></head><body>",
+        f"<h1>{ht(title, lang)}</h1>",
+    ]  # fmt: skip
+
+
 def code(text: str) -> Markup:
     """A fingerprint, a root or a command as HTML code."""
     return Markup(f"<code>{h(text)}</code>")
@@ -723,13 +734,7 @@ def _headers(labels: Sequence[Text], lang: str) -> str:
 
 def render_html(s: Summary, lang: str = "en") -> str:
     """One self-contained, printable HTML page in ``lang`` (no scripts, no external resources)."""
-    title = t("Summary of {server}", server=s.server_name)
-    out = [
-        "<!DOCTYPE html>", f'{html_open(lang)}<head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{h(title.render(lang))}</title><style>{html_style(_CSS, lang)}</style></head><body>",
-        f"<h1>{ht(title, lang)}</h1>",
-    ]  # fmt: skip
+    out = page_head(t("Summary of {server}", server=s.server_name), _CSS, lang)
     out += [f'<p class="meta">{ht(line, lang)}</p>' for line in _heading_lines(s, s.group_filter)]
     for sec in s.sections:
         out.append(f"<section><h2>{ht(_section_title(sec), lang)}</h2>")

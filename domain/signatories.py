@@ -32,7 +32,7 @@ from domain.i18n import render as in_language
 from domain.orgs import REGIONS, STAKEHOLDERS, country_name
 from domain.permissions import Actor
 from domain.record import Record
-from domain.render import Markup, code, ht, html_open, html_style, hv, is_rtl, semicolons
+from domain.render import Markup, code, ht, hv, is_rtl, page_head, semicolons
 from domain.statements import Counts, Statement, Statements, count_signatures, short
 from domain.text import cell, defuse
 from storage import export as export_rows
@@ -416,13 +416,7 @@ text-align:left;vertical-align:top}.earlier{color:#777}ul{padding-left:1.2rem}
 
 def render_html(s: SignatoryList, lang: str = "en") -> str:
     """One self-contained, printable HTML page in ``lang`` (no scripts, no external resources)."""
-    title = t("Statement #{number}: {title}", number=s.number, title=s.title)
-    out = [
-        "<!DOCTYPE html>", f'{html_open(lang)}<head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{h(title.render(lang))}</title><style>{html_style(_CSS, lang)}</style></head><body>",
-        f"<h1>{ht(title, lang)}</h1>",
-    ]  # fmt: skip
+    out = page_head(t("Statement #{number}: {title}", number=s.number, title=s.title), _CSS, lang)
     meta = [
         hv(s.server_name, lang),
         ht(_state_line(s), lang),

@@ -174,13 +174,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         config = load_config(args.config, env={"DISCORD_TOKEN": "not-needed-for-export"})
     except ConfigError as exc:
         return _fail(exc.problems)
-    if not Path(config.storage.path).exists():
+    if not config.storage.url and not Path(config.storage.path).exists():
         return _fail([f"[storage] path: the database {config.storage.path!r} does not exist"])
 
     async def run() -> list[tuple[str, bytes]]:
         zone = parse_zone(config.schedule.timezone)
         clock = SystemClock()
-        db = await Database.open(config.storage.path)
+        db = await Database.open(config.storage.path, url=config.storage.url)
         try:
             groups = WorkingGroups(db, clock, Policy(config.permissions.coordinator_roles), zone)
             # with the ballot key next to the database (never created here), open anonymous polls per
@@ -244,14 +244,14 @@ def cmd_signatories(args: argparse.Namespace) -> int:
         config = load_config(args.config, env={"DISCORD_TOKEN": "not-needed-for-signatories"})
     except ConfigError as exc:
         return _fail(exc.problems)
-    if not Path(config.storage.path).exists():
+    if not config.storage.url and not Path(config.storage.path).exists():
         return _fail([f"[storage] path: the database {config.storage.path!r} does not exist"])
 
     async def run() -> bytes:
         zone = parse_zone(config.schedule.timezone)
         clock = SystemClock()
         policy = Policy(config.permissions.coordinator_roles)
-        db = await Database.open(config.storage.path)
+        db = await Database.open(config.storage.path, url=config.storage.url)
         try:
             groups = WorkingGroups(db, clock, policy, zone)
             statements = Statements(db, clock, groups, zone)

@@ -148,7 +148,7 @@ class Caucus(commands.Bot):
         """Open and migrate the database, read the record's signing key (before connecting: a broken
         database or key stops the bot at once)."""
         if getattr(self, "db", None) is None:
-            self.db = await Database.open(self.config.storage.path)
+            self.db = await Database.open(self.config.storage.path, url=self.config.storage.url)
         if getattr(self, "record_key", None) is None:
             # the decision record's Ed25519 key lives next to the database, like the ballot key
             self.record_key = load_signing_key(self.db.path)
@@ -156,7 +156,10 @@ class Caucus(commands.Bot):
     async def setup_hook(self) -> None:
         self.started_monotonic = time.monotonic()
         await self.open_storage()
-        log.info("database %s at schema version %d", self.config.storage.path, await self.db.user_version())
+        where = (
+            "PostgreSQL" if self.config.storage.url else self.config.storage.path
+        )  # a url may hold a password
+        log.info("database %s at schema version %d", where, await self.db.user_version())
         self.policy = Policy(self.config.permissions.coordinator_roles)
         self.zone = parse_zone(self.config.schedule.timezone)
         self.groups = WorkingGroups(self.db, self.clock, self.policy, self.zone)

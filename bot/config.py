@@ -39,8 +39,9 @@ class DiscordConfig:
 
 @dataclass(frozen=True)
 class StorageConfig:
-    path: str = "caucus.db"
+    path: str = "caucus.db"  # the SQLite file; with a url, where the key files live (<path>.ballot-key …)
     purge_after_days: int = 30
+    url: str = ""  # postgresql://…: the PostgreSQL database instead of the SQLite file
 
 
 @dataclass(frozen=True)
@@ -268,14 +269,21 @@ def _shards(reader: _Reader, d: dict[str, Any]) -> tuple[int | None, tuple[int, 
             reader.problems.append(f"[discord] shard_ids: {shard_id} is listed twice")
         else:
             ids.append(shard_id)
-    if ids and len(ids) == len(raw) and set(ids) != set(range(count)):
+    return count, tuple(sorted(ids))
+
+
+def _check_processes(reader: _Reader, discord: DiscordConfig, storage: StorageConfig) -> None:
+    """Only some shards in this process means other processes run the rest: they need one PostgreSQL."""
+    count, ids = discord.shard_count, discord.shard_ids
+    if any(p.startswith("[discord] shard") for p in reader.problems):
+        return  # the shards themselves are wrong: that is said already
+    if count and ids and set(ids) != set(range(count)) and not storage.url:
         # several processes cannot share one SQLite file: each would send the same scheduled posts
         reader.problems.append(
-            f"[discord] shard_ids runs only some of the {count} shards: running only some shards needs "
-            "[storage] url = postgresql://…, which is not available yet; list every shard or leave "
-            "shard_ids out"
+            f"[discord] shard_ids runs only some of the {count} shards: the other processes need the same "
+            'database, so set [storage] url = "postgresql://…" (several processes cannot share one SQLite '
+            "file), or list every shard, or leave shard_ids out"
         )
-    return count, tuple(sorted(ids))
 
 
 def _discord(reader: _Reader, d: dict[str, Any], env: dict[str, str]) -> DiscordConfig:
@@ -332,12 +340,13 @@ def _storage(reader: _Reader, s: dict[str, Any]) -> StorageConfig:
         purge_days = 30
     url = reader.string(s, "storage", "url", "").strip()
     if url:
-        # PRODUCT.md names the key; its engine is not built yet, so a set url must not quietly mean SQLite
-        reader.problems.append(
-            "[storage] url: only the SQLite file at [storage] path is available in this version; "
-            'PostgreSQL is not built yet: leave url empty ("")'
-        )
-    return StorageConfig(path=path, purge_after_days=purge_days)
+        parsed = urlparse(url)
+        if parsed.scheme not in ("postgresql", "postgres") or not (parsed.hostname or parsed.path.strip("/")):
+            reader.problems.append(
+                "[storage] url must be a PostgreSQL address such as "
+                '"postgresql://caucus@db.example.org/caucus", or empty for the SQLite file at [storage] path'
+            )
+    return StorageConfig(path=path, purge_after_days=purge_days, url=url)
 
 
 def _schedule(reader: _Reader, sch: dict[str, Any]) -> ScheduleConfig:
@@ -434,6 +443,7 @@ def parse_config(
 
     discord = _discord(reader, sections["discord"], env)
     storage = _storage(reader, sections["storage"])
+    _check_processes(reader, discord, storage)
     schedule = _schedule(reader, sections["schedule"])
     agenda = _agenda(reader, sections)
     record = _record(reader, sections["record"])

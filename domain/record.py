@@ -33,7 +33,6 @@ import hashlib
 import hmac
 import json
 import re
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,7 +53,7 @@ from domain.posts import Post
 from storage import posts as post_rows
 from storage import record as record_rows
 from storage import servers as server_rows
-from storage.db import Connection, Database
+from storage.db import Connection, Database, SyncConnection
 from storage.record import CheckpointRow, EntryRow, RecordKeyError
 
 __all__ = [
@@ -350,7 +349,7 @@ async def append(conn: Connection, guild_id: int, event: Event, now: datetime) -
     return index
 
 
-def append_now(conn: sqlite3.Connection, guild_id: int, event: Event, now: datetime) -> int:
+def append_now(conn: SyncConnection, guild_id: int, event: Event, now: datetime) -> int:
     """``append`` on a plain sqlite3 connection, for a decision taken in one hop on the writer's thread
     (``Database.run``); the server must already have its row (what the decision is about needs it)."""
     index = record_rows.next_index_now(conn, guild_id)

@@ -28,7 +28,6 @@ every individual by a random pseudonym (``anon-`` and 16 hex digits) kept with t
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -52,7 +51,7 @@ from storage import orgs as org_rows
 from storage import posts as post_rows
 from storage import servers as server_rows
 from storage import statements as statement_rows
-from storage.db import Connection, Database
+from storage.db import Connection, Database, SyncConnection
 from storage.servers import UPSERT_MEMBER
 from storage.statements import MessageRow, SignatureRow, VersionRow
 from storage.statements import StatementRow as Statement
@@ -669,7 +668,7 @@ class Statements:
         only: checked and written in one transaction (the signature and its record entry together)."""
         now = self.clock.now()
 
-        def work(conn: sqlite3.Connection) -> Signed:
+        def work(conn: SyncConnection) -> Signed:
             statement = self._open_now(conn, actor, statement_id, version)
             rep = org_rows.representation_now(conn, actor.guild_id, actor.user_id)
             if rep is None:
@@ -695,7 +694,7 @@ class Statements:
         """Sign the statement's current version as an individual (when it allows individuals), once."""
         now = self.clock.now()
 
-        def work(conn: sqlite3.Connection) -> Signed:
+        def work(conn: SyncConnection) -> Signed:
             statement = self._open_now(conn, actor, statement_id, None)
             if not statement.individuals:
                 raise NotAllowed(t(
@@ -712,7 +711,7 @@ class Statements:
         return await self.db.run(work)
 
     def _open_now(
-        self, conn: sqlite3.Connection, actor: Actor, statement_id: int, version: int | None
+        self, conn: SyncConnection, actor: Actor, statement_id: int, version: int | None
     ) -> Statement:
         statement = statement_rows.statement_now(conn, actor.guild_id, statement_id)
         if statement is None:
@@ -727,7 +726,7 @@ class Statements:
         return statement
 
     def _insert_now(
-        self, conn: sqlite3.Connection, actor: Actor, statement: Statement, now: datetime, *, org_id: int | None,
+        self, conn: SyncConnection, actor: Actor, statement: Statement, now: datetime, *, org_id: int | None,
         org_name: str | None, listed: bool,
     ) -> Signed:  # fmt: skip
         fp = statement_rows.fingerprint_now(conn, statement.statement_id, statement.version)
@@ -1008,7 +1007,7 @@ def _event_refused(org_name: str | None) -> Invalid:
 
 
 def _append_now(
-    conn: sqlite3.Connection, guild_id: int, event: record.Event, now: datetime, org: str | None
+    conn: SyncConnection, guild_id: int, event: record.Event, now: datetime, org: str | None
 ) -> int:
     try:
         return record.append_now(conn, guild_id, event, now)

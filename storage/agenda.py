@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import aiosqlite
-
-from storage.db import Database, Source, fetch_all, row_as, rows_as, search_params
+from storage.db import Connection, Database, Source, fetch_all, new_id, row_as, rows_as, search_params
 
 _SESSION = (
     "s.session_id, s.guild_id, s.number, s.uid, s.title, s.start_local, s.zone, s.duration_min, s.group_id, "
@@ -50,18 +48,17 @@ class OccurrenceRow:
     ends_at: int
 
 
-async def insert_session(conn: aiosqlite.Connection, values: dict[str, object]) -> int:
+async def insert_session(conn: Connection, values: dict[str, object]) -> int:
     """Insert a session numbered next in its server; returns its id."""
     cursor = await conn.execute(
         "INSERT INTO sessions (guild_id, number, uid, title, start_local, zone, duration_min, group_id, channel_id, "
         "moderators, note_taker, location, notes, recur_days, recur_until, offsets, created_by, created_at) VALUES "
         "(:guild_id, (SELECT coalesce(max(number), 0) + 1 FROM sessions WHERE guild_id = :guild_id), :uid, :title, "
         ":start_local, :zone, :duration_min, :group_id, :channel_id, :moderators, :note_taker, :location, :notes, "
-        ":recur_days, :recur_until, :offsets, :created_by, :created_at)",
+        ":recur_days, :recur_until, :offsets, :created_by, :created_at) RETURNING session_id",
         values,
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    return await new_id(cursor)
 
 
 _EDITABLE = (
@@ -70,7 +67,7 @@ _EDITABLE = (
 )  # fmt: skip
 
 
-async def update_session(conn: aiosqlite.Connection, session_id: int, values: dict[str, object]) -> None:
+async def update_session(conn: Connection, session_id: int, values: dict[str, object]) -> None:
     """Change a session's fields (only the editable ones)."""
     fields = [k for k in values if k in _EDITABLE]
     if not fields:
@@ -82,14 +79,14 @@ async def update_session(conn: aiosqlite.Connection, session_id: int, values: di
     )
 
 
-async def set_event(conn: aiosqlite.Connection, session_id: int, event_id: int | None) -> None:
+async def set_event(conn: Connection, session_id: int, event_id: int | None) -> None:
     """Remember the Discord scheduled event mirroring the session."""
     await conn.execute(
         "UPDATE sessions SET event_id = :e WHERE session_id = :s", {"s": session_id, "e": event_id}
     )
 
 
-async def delete_session(conn: aiosqlite.Connection, session_id: int) -> None:
+async def delete_session(conn: Connection, session_id: int) -> None:
     """Delete a session with its occurrences and subscribers."""
     await conn.execute("DELETE FROM sessions WHERE session_id = :s", {"s": session_id})
 
@@ -109,7 +106,7 @@ async def get_session_by_number(db: Database, guild_id: int, number: int) -> Ses
 
 
 async def replace_occurrences(
-    conn: aiosqlite.Connection, session_id: int, spans: Iterable[tuple[int, int]], now: int
+    conn: Connection, session_id: int, spans: Iterable[tuple[int, int]], now: int
 ) -> list[OccurrenceRow]:
     """Cancel the pending reminders of the session's occurrences and replace the occurrences."""
     await conn.execute(
@@ -184,7 +181,7 @@ async def search_sessions(db: Database, guild_id: int, text: str, limit: int = 2
     return [row_as(SessionRow, r) for r in rows]
 
 
-async def subscribe(conn: aiosqlite.Connection, session_id: int, user_id: int) -> bool:
+async def subscribe(conn: Connection, session_id: int, user_id: int) -> bool:
     """Add a "Remind me" subscriber; False when already subscribed."""
     cursor = await conn.execute(
         "INSERT INTO session_subscribers (session_id, user_id) VALUES (:s, :u) ON CONFLICT DO NOTHING",
@@ -193,7 +190,7 @@ async def subscribe(conn: aiosqlite.Connection, session_id: int, user_id: int) -
     return cursor.rowcount == 1
 
 
-async def unsubscribe(conn: aiosqlite.Connection, session_id: int, user_id: int) -> bool:
+async def unsubscribe(conn: Connection, session_id: int, user_id: int) -> bool:
     """Remove a subscriber; False when they were not subscribed."""
     cursor = await conn.execute(
         "DELETE FROM session_subscribers WHERE session_id = :s AND user_id = :u",
@@ -202,7 +199,7 @@ async def unsubscribe(conn: aiosqlite.Connection, session_id: int, user_id: int)
     return cursor.rowcount == 1
 
 
-async def unsubscribe_from_group(conn: aiosqlite.Connection, group_id: int, user_id: int) -> int:
+async def unsubscribe_from_group(conn: Connection, group_id: int, user_id: int) -> int:
     """Remove a member from the reminder lists of every session of a group; how many they were on."""
     cursor = await conn.execute(
         "DELETE FROM session_subscribers WHERE user_id = :u "
@@ -212,7 +209,7 @@ async def unsubscribe_from_group(conn: aiosqlite.Connection, group_id: int, user
     return cursor.rowcount
 
 
-async def unsubscribe_everywhere(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> int:
+async def unsubscribe_everywhere(conn: Connection, guild_id: int, user_id: int) -> int:
     """Remove a member from the reminder lists of every session of a server; how many they were on."""
     cursor = await conn.execute(
         "DELETE FROM session_subscribers WHERE user_id = :u "
@@ -233,20 +230,18 @@ async def subscribers(db: Database, session_id: int) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-async def insert_import(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, payload: str, now: int
-) -> int:
+async def insert_import(conn: Connection, guild_id: int, user_id: int, payload: str, now: int) -> int:
     """Keep a previewed import until it is confirmed."""
     cursor = await conn.execute(
-        "INSERT INTO agenda_imports (guild_id, user_id, payload, created_at) VALUES (:g, :u, :p, :now)",
+        "INSERT INTO agenda_imports (guild_id, user_id, payload, created_at) VALUES (:g, :u, :p, :now) "
+        "RETURNING import_id",
         {"g": guild_id, "u": user_id, "p": payload, "now": now},
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    return await new_id(cursor)
 
 
 async def take_import(
-    conn: aiosqlite.Connection, guild_id: int, import_id: int, now: int
+    conn: Connection, guild_id: int, import_id: int, now: int
 ) -> tuple[int, str, int] | None:
     """Mark a pending import as done and return (user id, payload, created_at); None if unknown or done."""
     rows = await fetch_all(

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import aiosqlite
-
 from storage import counting as counting_rows
 from storage.counting import Standing
-from storage.db import Database, Source, fetch_one, row_as, rows_as, search_params
+from storage.db import (
+    Connection,
+    Database,
+    Source,
+    SyncConnection,
+    fetch_one,
+    inserted_id,
+    row_as,
+    rows_as,
+    search_params,
+)
 from storage.servers import UPSERT_MEMBER
 
 _ITEM = (
@@ -90,7 +97,7 @@ class RevisionRow:
 
 
 async def insert_item(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     guild_id: int,
     kind: str,
@@ -105,7 +112,7 @@ async def insert_item(
     cursor = await conn.execute(
         "INSERT INTO items (guild_id, number, kind, group_id, author_id, created_at, deadline_at, counting) "
         "VALUES (:g, (SELECT coalesce(max(number), 0) + 1 FROM items WHERE guild_id = :g), :kind, :group, :author, "
-        ":now, :deadline, :counting)",
+        ":now, :deadline, :counting) RETURNING item_id",
         {
             "g": guild_id,
             "kind": kind,
@@ -116,7 +123,7 @@ async def insert_item(
             "counting": counting,
         },
     )
-    item_id = cursor.lastrowid
+    item_id = await inserted_id(cursor)
     assert item_id is not None
     await conn.execute(
         "INSERT INTO item_revisions (item_id, revision, text, author_id, created_at) VALUES (:id, 1, :t, :a, :now)",
@@ -180,7 +187,7 @@ async def search_items(db: Database, guild_id: int, text: str, limit: int = 25) 
     return [row_as(ItemRow, r) for r in rows]
 
 
-async def set_message(conn: aiosqlite.Connection, item_id: int, channel_id: int, message_id: int) -> None:
+async def set_message(conn: Connection, item_id: int, channel_id: int, message_id: int) -> None:
     """Remember where the item's message is."""
     await conn.execute(
         "UPDATE items SET channel_id = :c, message_id = :m WHERE item_id = :id",
@@ -188,7 +195,7 @@ async def set_message(conn: aiosqlite.Connection, item_id: int, channel_id: int,
     )
 
 
-async def add_revision(conn: aiosqlite.Connection, item_id: int, text: str, author_id: int, now: int) -> int:
+async def add_revision(conn: Connection, item_id: int, text: str, author_id: int, now: int) -> int:
     """A new revision becomes current; returns its number."""
     await conn.execute("UPDATE items SET revision = revision + 1 WHERE item_id = :id", {"id": item_id})
     await conn.execute(
@@ -204,7 +211,7 @@ async def add_revision(conn: aiosqlite.Connection, item_id: int, text: str, auth
 
 
 async def set_status(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     item_id: int,
     status: str,
     *,
@@ -239,7 +246,7 @@ _WITHDRAW_OBJECTION = (
 
 
 def record_position(
-    conn: sqlite3.Connection,
+    conn: SyncConnection,
     *,
     guild_id: int,
     item_id: int,
@@ -276,7 +283,7 @@ def record_position(
 
 
 async def resolve_objection(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     item_id: int,
     revision: int,
     user_id: int,
@@ -294,7 +301,7 @@ async def resolve_objection(
     return cursor.rowcount == 1
 
 
-async def objection_stance(conn: aiosqlite.Connection, item_id: int, revision: int, user_id: int) -> str:
+async def objection_stance(conn: Connection, item_id: int, revision: int, user_id: int) -> str:
     """The stance (object or block) of a member's objection."""
     row = await fetch_one(
         conn, "SELECT stance FROM objections WHERE item_id = :i AND revision = :r AND user_id = :u",
@@ -305,7 +312,7 @@ async def objection_stance(conn: aiosqlite.Connection, item_id: int, revision: i
 
 
 async def set_objection_record(
-    conn: aiosqlite.Connection, item_id: int, revision: int, user_id: int, index: int
+    conn: Connection, item_id: int, revision: int, user_id: int, index: int
 ) -> None:
     """Which record entry holds the ruling on a member's objection."""
     await conn.execute(
@@ -314,7 +321,7 @@ async def set_objection_record(
     )
 
 
-async def set_item_record(conn: aiosqlite.Connection, item_id: int, index: int | None) -> None:
+async def set_item_record(conn: Connection, item_id: int, index: int | None) -> None:
     """Which record entry holds the item's outcome (None: it is open again)."""
     await conn.execute("UPDATE items SET record_index = :x WHERE item_id = :i", {"i": item_id, "x": index})
 

@@ -8,13 +8,10 @@ Every write of a member's id for this feature goes through a function of this mo
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
-from storage.db import Database, Source, fetch_all, fetch_one, rows_as
+from storage.db import Connection, Database, Source, SyncConnection, fetch_all, fetch_one, rows_as
 from storage.orgs import RepresentationRow, representation_now
 
 #: Every column of this feature that holds a member's id (storage/privacy.py rewrites them), with the
@@ -169,7 +166,7 @@ async def frozen_poll_scope(db: Source, poll_id: int) -> list[ScopedOrg]:
     return rows_as(ScopedOrg, rows)
 
 
-async def freeze_item_scope(conn: aiosqlite.Connection, item_id: int, org_ids: Iterable[int]) -> None:
+async def freeze_item_scope(conn: Connection, item_id: int, org_ids: Iterable[int]) -> None:
     """Keep which organisations counted for a point as it is decided (replacing an earlier decision's)."""
     await conn.execute("DELETE FROM item_org_scope WHERE item_id = :i", {"i": item_id})
     await conn.executemany(
@@ -178,12 +175,12 @@ async def freeze_item_scope(conn: aiosqlite.Connection, item_id: int, org_ids: I
     )
 
 
-async def thaw_item_scope(conn: aiosqlite.Connection, item_id: int) -> None:
+async def thaw_item_scope(conn: Connection, item_id: int) -> None:
     """The point is open again: its scope is live again."""
     await conn.execute("DELETE FROM item_org_scope WHERE item_id = :i", {"i": item_id})
 
 
-async def freeze_poll_scope(conn: aiosqlite.Connection, poll_id: int, org_ids: Iterable[int]) -> None:
+async def freeze_poll_scope(conn: Connection, poll_id: int, org_ids: Iterable[int]) -> None:
     """Keep which organisations counted for a poll as it closes."""
     await conn.executemany(
         "INSERT INTO poll_org_scope (poll_id, org_id) VALUES (:p, :o) ON CONFLICT DO NOTHING",
@@ -224,7 +221,7 @@ _WITHDRAW_ORG_OBJECTION = (
 )
 
 
-def org_in_group(conn: sqlite3.Connection, org_id: int, group_id: int) -> bool:
+def org_in_group(conn: SyncConnection, org_id: int, group_id: int) -> bool:
     """Whether the organisation has a current representative who is a current member of the group."""
     found = conn.execute(
         f"SELECT {_IN_GROUP} FROM orgs o WHERE o.org_id = :o",  # noqa: S608 (a fixed fragment)
@@ -233,7 +230,7 @@ def org_in_group(conn: sqlite3.Connection, org_id: int, group_id: int) -> bool:
     return bool(found and found[0])
 
 
-def _voice_of(conn: sqlite3.Connection, org_id: int) -> int | None:
+def _voice_of(conn: SyncConnection, org_id: int) -> int | None:
     found = conn.execute(
         "SELECT r.user_id FROM org_voices v JOIN org_reps r ON r.rep_id = v.rep_id "
         "WHERE v.org_id = :o AND v.ended_at IS NULL",
@@ -243,7 +240,7 @@ def _voice_of(conn: sqlite3.Connection, org_id: int) -> int | None:
 
 
 def record_org_position(
-    conn: sqlite3.Connection,
+    conn: SyncConnection,
     *,
     guild_id: int,
     item_id: int,
@@ -327,7 +324,7 @@ async def position_orgs(db: Database, guild_id: int, item_id: int) -> list[Posit
 
 
 async def resolve_org_objection(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     item_id: int,
     revision: int,
     org_id: int,
@@ -346,7 +343,7 @@ async def resolve_org_objection(
 
 
 async def set_org_objection_record(
-    conn: aiosqlite.Connection, item_id: int, revision: int, org_id: int, index: int
+    conn: Connection, item_id: int, revision: int, org_id: int, index: int
 ) -> None:
     """Which record entry holds the ruling on an organisation's objection."""
     await conn.execute(
@@ -398,7 +395,7 @@ async def secret_ballots(db: Source, poll_id: int) -> list[tuple[bytes, int]]:
     return [(bytes(r[0]), int(r[1])) for r in rows]
 
 
-async def drop_secret_ballots(conn: aiosqlite.Connection, poll_id: int, keys: Sequence[bytes]) -> int:
+async def drop_secret_ballots(conn: Connection, poll_id: int, keys: Sequence[bytes]) -> int:
     """Remove these ballots of an anonymous poll (those of organisations that no longer count, at close);
     the tally's triggers follow."""
     cursor = await conn.executemany(

@@ -1,4 +1,10 @@
-"""The SQLite connection: one write connection behind a lock, BEGIN IMMEDIATE transactions, migrations."""
+"""The database: one contract, two engines.
+
+SQLite (the default, nothing to install): one write connection behind a lock, BEGIN IMMEDIATE transactions.
+PostgreSQL (``[storage] url``, for hosts running several processes): ``storage.postgres``. Storage functions
+take a ``Database`` and the ``Connection`` of its transaction and write SQL both engines read alike; where
+the engines differ, a function asks ``db.engine``.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,12 @@ import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass, fields
 from importlib import resources
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar, cast
 
 import aiosqlite
 
@@ -27,8 +33,44 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 Params = Mapping[str, Any] | tuple[Any, ...]
 T = TypeVar("T")
-#: The connection a transaction hands to storage functions (domain code passes it on, never uses it).
-Connection = aiosqlite.Connection
+
+
+class Row(Protocol):
+    """A result row: by position or by column name (``sqlite3.Row`` and ``storage.postgres.PgRow``)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+    def keys(self) -> list[str]: ...
+
+
+class Cursor(Protocol):
+    """What a statement run inside a transaction gives back."""
+
+    @property
+    def rowcount(self) -> int: ...
+    async def fetchone(self) -> Row | None: ...
+    async def fetchall(self) -> Iterable[Row]: ...
+
+
+class Connection(Protocol):
+    """The connection a transaction hands to storage functions (domain code passes it on, never uses it)."""
+
+    async def execute(self, sql: str, parameters: Params = ..., /) -> Cursor: ...
+    async def executemany(self, sql: str, parameters: Iterable[Params], /) -> Cursor: ...
+
+
+class SyncCursor(Protocol):
+    """A statement's result inside ``Database.run``: on the database's own thread, no awaiting."""
+
+    @property
+    def rowcount(self) -> int: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class SyncConnection(Protocol):
+    """The connection ``Database.run`` hands its function: one transaction, run in one hop."""
+
+    def execute(self, sql: str, parameters: Params = ..., /) -> SyncCursor: ...
 
 
 def on_shards(shards: Shards | None, column: str = "guild_id") -> str:
@@ -120,17 +162,17 @@ def search_params(text: str) -> dict[str, str]:
     return {"num": digits if is_number else "\x00", "p": pattern}
 
 
-def row_as(cls: type[T], row: sqlite3.Row) -> T:
+def row_as(cls: type[T], row: Row) -> T:
     """One row as the frozen dataclass ``cls``, mapped by column name (0/1 columns of ``bool`` fields become bools)."""
     return rows_as(cls, (row,))[0]
 
 
-def rows_as(cls: type[T], rows: Iterable[sqlite3.Row]) -> list[T]:
+def rows_as(cls: type[T], rows: Iterable[Row]) -> list[T]:
     """Rows as the frozen dataclass ``cls``, each field taken from the column of the same name."""
     names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
     flags = [i for i, f in enumerate(fields(cls)) if f.type in ("bool", bool)]  # type: ignore[arg-type]
     out: list[T] = []
-    pick: Callable[[sqlite3.Row], Any] | None = None
+    pick: Callable[[Row], Any] | None = None
     for row in rows:
         if pick is None:  # the columns' places, found once from the first row (an export has 100,000 rows)
             columns = {column: i for i, column in enumerate(row.keys())}
@@ -149,7 +191,7 @@ def rows_as(cls: type[T], rows: Iterable[sqlite3.Row]) -> list[T]:
     return out
 
 
-def _one(index: int) -> Callable[[sqlite3.Row], tuple[Any]]:
+def _one(index: int) -> Callable[[Row], tuple[Any]]:
     return lambda row: (row[index],)
 
 
@@ -161,10 +203,86 @@ def _prepare_path(path: str | Path) -> str:
 
 
 class Database:
+    """The contract every engine keeps: write transactions one at a time, reads beside them.
+
+    ``path`` is where the database's key files live (``<path>.ballot-key``, ``<path>.record-key``): the
+    SQLite file itself, or ``[storage] path`` beside a PostgreSQL database. ``engine`` names the engine.
+    """
+
+    engine: ClassVar[str]
+    path: str
+
+    @classmethod
+    async def open(
+        cls, path: str | Path, *, url: str = "", migrations: Iterable[Migration] | None = None
+    ) -> Database:
+        """Open and migrate the database: PostgreSQL at ``url`` when set, else the SQLite file at ``path``."""
+        if url:
+            from storage.postgres import PostgresDatabase  # psycopg is loaded only where it is used
+
+            return await PostgresDatabase.connect(url, keys_at=_prepare_path(path), migrations=migrations)
+        return await SqliteDatabase.connect(path, migrations=migrations)
+
+    async def close(self) -> None:
+        """Close every connection; safe to call twice."""
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """BEGIN … COMMIT around the block, ROLLBACK if it raises; one writer at a time."""
+        raise NotImplementedError
+
+    async def run(self, work: Callable[[SyncConnection], T]) -> T:
+        """``work(conn)`` inside one write transaction, run on the database's thread in one hop.
+
+        For hot paths (a click): the write lock is held for one trip to the database's thread instead of one
+        per statement, each of which would wait for a turn on a busy event loop.
+        """
+        raise NotImplementedError
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        """Rows of a read query, outside any write transaction."""
+        raise NotImplementedError
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row of a read query, or None."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or None."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def user_version(self) -> int:
+        """The schema version recorded in the database."""
+        raise NotImplementedError
+
+    async def table_names(self) -> set[str]:
+        """The names of the tables the schema holds."""
+        raise NotImplementedError
+
+    async def get_state(self, key: str) -> str | None:
+        """A value from the bot_state table."""
+        value = await self.fetchval("SELECT value FROM bot_state WHERE key = :key", {"key": key})
+        return None if value is None else str(value)
+
+    async def set_state(self, key: str, value: str) -> None:
+        """Store a value in the bot_state table."""
+        async with self.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO bot_state (key, value) VALUES (:key, :value) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                {"key": key, "value": value},
+            )
+
+
+class SqliteDatabase(Database):
     """One write connection guarded by a lock, and one read-only connection for queries.
 
     ``path`` is the absolute path of the database file.
     """
+
+    engine = "sqlite"
 
     def __init__(self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
         self.path = path
@@ -173,7 +291,9 @@ class Database:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | Path, *, migrations: Iterable[Migration] | None = None) -> Database:
+    async def connect(
+        cls, path: str | Path, *, migrations: Iterable[Migration] | None = None
+    ) -> SqliteDatabase:
         """Open (creating if needed) and migrate the database at ``path``."""
         path = _prepare_path(path)
         writer = await aiosqlite.connect(path, isolation_level=None)
@@ -191,22 +311,20 @@ class Database:
         return cls(path, writer, reader)
 
     async def close(self) -> None:
-        """Close both connections; safe to call twice."""
         async with self._lock:
             for conn in (self._reader, self._writer):
                 with suppress(ValueError):
                     await conn.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT around the block, ROLLBACK if it raises; one writer at a time."""
+    async def transaction(self) -> AsyncIterator[Connection]:
         async with self._lock:
             try:
                 await self._writer.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise _translate(exc) from exc
             try:
-                yield self._writer
+                yield cast(Connection, self._writer)
             except BaseException as exc:
                 if self._writer.in_transaction:
                     await self._writer.execute("ROLLBACK")
@@ -220,13 +338,7 @@ class Database:
                     await self._writer.execute("ROLLBACK")
                 raise _translate(exc) from exc
 
-    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """``work(conn)`` inside BEGIN IMMEDIATE … COMMIT, all on the writer's thread in one hop.
-
-        For hot paths (a click): the write lock is held for one trip to the SQLite thread instead of one
-        per statement, each of which would wait for a turn on a busy event loop.
-        """
-
+    async def run(self, work: Callable[[SyncConnection], T]) -> T:
         def transaction(conn: sqlite3.Connection) -> T:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -248,56 +360,53 @@ class Database:
                     raise _translate(exc) from exc
                 raise
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         """Rows of a read query, on the read-only connection."""
         async with self._reader.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
-    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        """The first row of a read query, or None."""
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         async with self._reader.execute(sql, params) as cursor:
-            return await cursor.fetchone()
-
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        """The first column of the first row, or None."""
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
+            row: Row | None = await cursor.fetchone()
+            return row
 
     async def user_version(self) -> int:
-        """The schema version recorded in the database."""
         return int(await self.fetchval("PRAGMA user_version") or 0)
 
-    async def get_state(self, key: str) -> str | None:
-        """A value from the bot_state table."""
-        value = await self.fetchval("SELECT value FROM bot_state WHERE key = :key", {"key": key})
-        return None if value is None else str(value)
-
-    async def set_state(self, key: str, value: str) -> None:
-        """Store a value in the bot_state table."""
-        async with self.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO bot_state (key, value) VALUES (:key, :value) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                {"key": key, "value": value},
-            )
+    async def table_names(self) -> set[str]:
+        return {str(r[0]) for r in await self.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
-#: Where a read runs: the read-only connection (a Database), or the open transaction's connection.
-Source = Database | aiosqlite.Connection
+#: Where a read runs: the reader (a Database), or the open transaction's connection.
+Source = Database | Connection
 
 
-async def fetch_one(source: Source, sql: str, params: Params = ()) -> sqlite3.Row | None:
+async def fetch_one(source: Source, sql: str, params: Params = ()) -> Row | None:
     """The first row of a query, inside the caller's transaction (a connection) or on the reader (a Database)."""
     if isinstance(source, Database):
         return await source.fetchone(sql, params)
     return await (await source.execute(sql, params)).fetchone()
 
 
-async def fetch_all(source: Source, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+async def fetch_all(source: Source, sql: str, params: Params = ()) -> list[Row]:
     """Every row of a query, inside the caller's transaction (a connection) or on the reader (a Database)."""
     if isinstance(source, Database):
         return await source.fetchall(sql, params)
     return list(await (await source.execute(sql, params)).fetchall())
+
+
+async def inserted_id(cursor: Cursor) -> int | None:
+    """The id an ``INSERT … RETURNING <id>`` gave, or None when ``ON CONFLICT DO NOTHING`` inserted nothing."""
+    rows = list(await cursor.fetchall())  # read to the end: SQLite finishes the statement only then
+    return None if not rows else int(rows[0][0])
+
+
+async def new_id(cursor: Cursor) -> int:
+    """The id an ``INSERT … RETURNING <id>`` without a conflict clause gave."""
+    found = await inserted_id(cursor)
+    if found is None:
+        raise RuntimeError("the INSERT returned no id")
+    return found
 
 
 def _translate(exc: sqlite3.Error) -> Exception:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
-import aiosqlite
-
-from storage.db import Database, Source, fetch_one, row_as, rows_as
+from storage.db import Connection, Database, Row, Source, fetch_one, inserted_id, row_as, rows_as
 
 _GROUP_COLUMNS = (
     "group_id, guild_id, name, description, home_channel_id, due_at, role_id, created_by, created_at, "
@@ -49,7 +46,7 @@ class GroupListRow:
     convener_ids: tuple[int, ...]
 
 
-def _group(row: sqlite3.Row) -> GroupRow:
+def _group(row: Row) -> GroupRow:
     return row_as(GroupRow, row)
 
 
@@ -59,7 +56,7 @@ def name_key(name: str) -> str:
 
 
 async def insert_group(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     guild_id: int,
     name: str,
@@ -73,7 +70,7 @@ async def insert_group(
     cursor = await conn.execute(
         "INSERT INTO groups (guild_id, name, name_key, description, home_channel_id, due_at, created_by, created_at) "
         "VALUES (:guild_id, :name, :key, :description, :home, :due, :by, :now) "
-        "ON CONFLICT (guild_id, name_key) DO NOTHING",
+        "ON CONFLICT (guild_id, name_key) DO NOTHING RETURNING group_id",
         {
             "guild_id": guild_id,
             "name": name,
@@ -85,7 +82,7 @@ async def insert_group(
             "now": now,
         },
     )
-    return cursor.lastrowid if cursor.rowcount == 1 else None
+    return await inserted_id(cursor)
 
 
 async def get_group(db: Source, guild_id: int, group_id: int) -> GroupRow | None:
@@ -152,7 +149,7 @@ async def members_of(db: Database, group_id: int, *, include_departed: bool = Fa
     return rows_as(MemberRow, rows)
 
 
-async def membership(conn: aiosqlite.Connection, group_id: int, user_id: int) -> bool | None:
+async def membership(conn: Connection, group_id: int, user_id: int) -> bool | None:
     """None if not a member, else whether the member is a convener (inside a transaction)."""
     row = await (
         await conn.execute(
@@ -174,7 +171,7 @@ async def is_convener(db: Database, group_id: int, user_id: int) -> bool:
 
 
 async def add_member(
-    conn: aiosqlite.Connection, group_id: int, user_id: int, *, convener: bool, added_by: int, now: int
+    conn: Connection, group_id: int, user_id: int, *, convener: bool, added_by: int, now: int
 ) -> bool:
     """Add a member; False when already in the group (nothing changes)."""
     cursor = await conn.execute(
@@ -185,7 +182,7 @@ async def add_member(
     return cursor.rowcount == 1
 
 
-async def remove_member(conn: aiosqlite.Connection, group_id: int, user_id: int) -> bool:
+async def remove_member(conn: Connection, group_id: int, user_id: int) -> bool:
     """Remove a member; False when they were not in the group."""
     cursor = await conn.execute(
         "DELETE FROM group_members WHERE group_id = :g AND user_id = :u", {"g": group_id, "u": user_id}
@@ -193,7 +190,7 @@ async def remove_member(conn: aiosqlite.Connection, group_id: int, user_id: int)
     return cursor.rowcount == 1
 
 
-async def set_convener(conn: aiosqlite.Connection, group_id: int, user_id: int, convener: bool) -> None:
+async def set_convener(conn: Connection, group_id: int, user_id: int, convener: bool) -> None:
     """Make an existing member a convener or not."""
     await conn.execute(
         "UPDATE group_members SET is_convener = :c WHERE group_id = :g AND user_id = :u",
@@ -201,7 +198,7 @@ async def set_convener(conn: aiosqlite.Connection, group_id: int, user_id: int, 
     )
 
 
-async def archive_group(conn: aiosqlite.Connection, group_id: int, by: int, now: int) -> bool:
+async def archive_group(conn: Connection, group_id: int, by: int, now: int) -> bool:
     """Archive a group; False when it already was."""
     cursor = await conn.execute(
         "UPDATE groups SET archived_at = :now, archived_by = :by WHERE group_id = :g AND archived_at IS NULL",
@@ -210,12 +207,12 @@ async def archive_group(conn: aiosqlite.Connection, group_id: int, by: int, now:
     return cursor.rowcount == 1
 
 
-async def set_role(conn: aiosqlite.Connection, group_id: int, role_id: int | None) -> None:
+async def set_role(conn: Connection, group_id: int, role_id: int | None) -> None:
     """Record the Discord role kept in step with the group (None: no role)."""
     await conn.execute("UPDATE groups SET role_id = :r WHERE group_id = :g", {"g": group_id, "r": role_id})
 
 
-async def add_card(conn: aiosqlite.Connection, group_id: int, channel_id: int, message_id: int) -> None:
+async def add_card(conn: Connection, group_id: int, channel_id: int, message_id: int) -> None:
     """Remember a message showing the group's card."""
     await conn.execute(
         "INSERT INTO group_cards (group_id, channel_id, message_id) VALUES (:g, :c, :m) ON CONFLICT DO NOTHING",
@@ -232,7 +229,7 @@ async def cards_of(db: Database, group_id: int, limit: int = 20) -> list[tuple[i
     return [(int(r[0]), int(r[1])) for r in rows]
 
 
-async def forget_card(conn: aiosqlite.Connection, message_id: int) -> None:
+async def forget_card(conn: Connection, message_id: int) -> None:
     """A card message that is gone."""
     await conn.execute("DELETE FROM group_cards WHERE message_id = :m", {"m": message_id})
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
-from storage.db import Source, fetch_all
+from storage.db import Connection, Source, fetch_all
 
 
 async def member_choices(db: Source, guild_id: int) -> dict[int, str]:
@@ -16,7 +14,7 @@ async def member_choices(db: Source, guild_id: int) -> dict[int, str]:
 
 
 async def set_member_choice(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, language: str | None, now: int
+    conn: Connection, guild_id: int, user_id: int, language: str | None, now: int
 ) -> None:
     """Record a member's language (None: back to their Discord language)."""
     if language is None:
@@ -31,7 +29,7 @@ async def set_member_choice(
     )
 
 
-async def set_group_language(conn: aiosqlite.Connection, group_id: int, language: str | None) -> None:
+async def set_group_language(conn: Connection, group_id: int, language: str | None) -> None:
     """A working group's language for its public posts (None: the server's)."""
     await conn.execute(
         "UPDATE groups SET language = :l WHERE group_id = :id", {"id": group_id, "l": language}

@@ -6,15 +6,12 @@ Every write of a member's id for this feature goes through a function of this mo
 from __future__ import annotations
 
 import json
-import sqlite3
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-import aiosqlite
-
-from storage.db import Database, row_as, rows_as
+from storage.db import Connection, Database, Row, SyncConnection, inserted_id, new_id, row_as, rows_as
 
 # Every column of this feature that holds a member's id (anonymise() replaces them).
 MEMBER_ID_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -137,16 +134,16 @@ class ImportRow:
     created_at: int
 
 
-DB = Database | aiosqlite.Connection
+DB = Database | Connection
 
 
-async def _all(db: DB, sql: str, params: Mapping[str, Any]) -> list[sqlite3.Row]:
+async def _all(db: DB, sql: str, params: Mapping[str, Any]) -> list[Row]:
     if isinstance(db, Database):
         return await db.fetchall(sql, params)
     return list(await (await db.execute(sql, params)).fetchall())
 
 
-async def _one(db: DB, sql: str, params: Mapping[str, Any]) -> sqlite3.Row | None:
+async def _one(db: DB, sql: str, params: Mapping[str, Any]) -> Row | None:
     rows = await _all(db, sql, params)
     return rows[0] if rows else None
 
@@ -160,17 +157,17 @@ def name_key(name: str) -> str:
 # -- organisations ---------------------------------------------------------------------------------
 
 
-async def insert_org(conn: aiosqlite.Connection, values: Mapping[str, Any]) -> int | None:
+async def insert_org(conn: Connection, values: Mapping[str, Any]) -> int | None:
     """Insert an organisation; None when its name is taken in this server (in any letter case)."""
     cursor = await conn.execute(
         "INSERT INTO orgs (guild_id, name, name_key, acronym, country, region, stakeholder, website, state, "
         "created_by, created_at, verified_by, verified_at) VALUES (:guild_id, :name, :name_key, :acronym, "
         ":country, :region, :stakeholder, :website, :state, :created_by, :created_at, :verified_by, :verified_at) "
-        "ON CONFLICT (guild_id, name_key) DO NOTHING",
+        "ON CONFLICT (guild_id, name_key) DO NOTHING RETURNING org_id",
         {"verified_by": None, "verified_at": None, "state": "pending", **values,
          "name_key": name_key(str(values["name"]))},
     )  # fmt: skip
-    return cursor.lastrowid if cursor.rowcount == 1 else None
+    return await inserted_id(cursor)
 
 
 async def get_org(db: DB, guild_id: int, org_id: int) -> OrgRow | None:
@@ -230,7 +227,7 @@ async def search_orgs(
     return rows_as(OrgRow, rows)
 
 
-async def update_org(conn: aiosqlite.Connection, org_id: int, values: Mapping[str, Any]) -> None:
+async def update_org(conn: Connection, org_id: int, values: Mapping[str, Any]) -> None:
     """Change an organisation's details (name, acronym, country, region, stakeholder, website)."""
     allowed = {"name", "acronym", "country", "region", "stakeholder", "website"}
     fields = {k: v for k, v in values.items() if k in allowed}
@@ -243,7 +240,7 @@ async def update_org(conn: aiosqlite.Connection, org_id: int, values: Mapping[st
                        {**fields, "org_id": org_id})  # fmt: skip
 
 
-async def mark_verified(conn: aiosqlite.Connection, org_id: int, by: int, now: int) -> bool:
+async def mark_verified(conn: Connection, org_id: int, by: int, now: int) -> bool:
     """A pending (or departed) organisation becomes verified; False when it already was."""
     cursor = await conn.execute(
         "UPDATE orgs SET state = 'verified', verified_by = :by, verified_at = :now "
@@ -253,7 +250,7 @@ async def mark_verified(conn: aiosqlite.Connection, org_id: int, by: int, now: i
     return cursor.rowcount == 1
 
 
-async def mark_left(conn: aiosqlite.Connection, org_id: int, by: int, now: int) -> bool:
+async def mark_left(conn: Connection, org_id: int, by: int, now: int) -> bool:
     """The organisation leaves the coalition (its representations must have ended); False if it had."""
     cursor = await conn.execute(
         "UPDATE orgs SET state = 'left', left_by = :by, left_at = :now WHERE org_id = :o AND state != 'left'",
@@ -296,19 +293,17 @@ async def open_rep_of(db: DB, guild_id: int, user_id: int) -> RepRow | None:
     return None if row is None else row_as(RepRow, row)
 
 
-async def insert_request(
-    conn: aiosqlite.Connection, org_id: int, guild_id: int, user_id: int, now: int
-) -> int | None:
+async def insert_request(conn: Connection, org_id: int, guild_id: int, user_id: int, now: int) -> int | None:
     """A member asks to represent an organisation; None when they already have an open request or representation."""
     cursor = await conn.execute(
         "INSERT INTO org_reps (org_id, guild_id, user_id, state, requested_at) VALUES (:o, :g, :u, 'requested', :now) "
-        "ON CONFLICT (guild_id, user_id) WHERE state IN ('requested', 'active') DO NOTHING",
+        "ON CONFLICT (guild_id, user_id) WHERE state IN ('requested', 'active') DO NOTHING RETURNING rep_id",
         {"o": org_id, "g": guild_id, "u": user_id, "now": now},
     )
-    return cursor.lastrowid if cursor.rowcount == 1 else None
+    return await inserted_id(cursor)
 
 
-async def approve_request(conn: aiosqlite.Connection, rep_id: int, by: int, now: int) -> bool:
+async def approve_request(conn: Connection, rep_id: int, by: int, now: int) -> bool:
     """A pending request becomes a representation from ``now``; False when it was no longer pending."""
     cursor = await conn.execute(
         "UPDATE org_reps SET state = 'active', decided_by = :by, started_at = :now "
@@ -318,7 +313,7 @@ async def approve_request(conn: aiosqlite.Connection, rep_id: int, by: int, now:
     return cursor.rowcount == 1
 
 
-async def close_request(conn: aiosqlite.Connection, rep_id: int, state: str, by: int, now: int) -> bool:
+async def close_request(conn: Connection, rep_id: int, state: str, by: int, now: int) -> bool:
     """A pending request is declined (by someone else) or withdrawn (by the member); False if not pending."""
     assert state in ("declined", "withdrawn")
     cursor = await conn.execute(
@@ -340,7 +335,7 @@ async def current_voice(db: DB, org_id: int) -> VoiceRow | None:
     return None if row is None else row_as(VoiceRow, row)
 
 
-async def set_voice(conn: aiosqlite.Connection, org_id: int, rep_id: int | None, now: int) -> None:
+async def set_voice(conn: Connection, org_id: int, rep_id: int | None, now: int) -> None:
     """The organisation's voice is this (current) representation from ``now`` on; None: no voice."""
     await conn.execute(
         "UPDATE org_voices SET ended_at = :now WHERE org_id = :o AND ended_at IS NULL",
@@ -353,7 +348,7 @@ async def set_voice(conn: aiosqlite.Connection, org_id: int, rep_id: int | None,
         )
 
 
-async def end_representation(conn: aiosqlite.Connection, rep: RepRow, by: int, now: int) -> int | None:
+async def end_representation(conn: Connection, rep: RepRow, by: int, now: int) -> int | None:
     """End a current representation. If it was the voice, the voice passes to the longest-serving
     remaining representative (or to nobody); returns the user id of that new voice, else None."""
     successor: int | None = None
@@ -374,7 +369,7 @@ async def end_representation(conn: aiosqlite.Connection, rep: RepRow, by: int, n
     return successor
 
 
-async def end_all(conn: aiosqlite.Connection, org_id: int, by: int, now: int) -> tuple[list[int], int]:
+async def end_all(conn: Connection, org_id: int, by: int, now: int) -> tuple[list[int], int]:
     """End every representation of an organisation, its voice and its pending requests (it leaves):
     returns the user ids whose representation ended, and how many requests were declined."""
     ended = [r.user_id for r in await reps_of(conn, org_id, ("active",))]
@@ -419,7 +414,7 @@ async def representation(
     return None if row is None else row_as(RepresentationRow, row)
 
 
-def representation_now(conn: sqlite3.Connection, guild_id: int, user_id: int) -> RepresentationRow | None:
+def representation_now(conn: SyncConnection, guild_id: int, user_id: int) -> RepresentationRow | None:
     """Whom the member represents now, on a plain sqlite3 connection (inside Database.run on a click)."""
     row = conn.execute(_REPRESENTATION_NOW, {"g": guild_id, "u": user_id}).fetchone()
     return None if row is None else row_as(RepresentationRow, row)
@@ -448,21 +443,17 @@ async def counted_orgs(db: DB, guild_id: int) -> list[OrgRow]:
 # -- imports --------------------------------------------------------------------------------------
 
 
-async def insert_import(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, payload: str, now: int
-) -> int:
+async def insert_import(conn: Connection, guild_id: int, user_id: int, payload: str, now: int) -> int:
     """Keep a previewed import until it is confirmed."""
     cursor = await conn.execute(
-        "INSERT INTO org_imports (guild_id, user_id, payload, created_at) VALUES (:g, :u, :p, :now)",
+        "INSERT INTO org_imports (guild_id, user_id, payload, created_at) VALUES (:g, :u, :p, :now) "
+        "RETURNING import_id",
         {"g": guild_id, "u": user_id, "p": payload, "now": now},
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    return await new_id(cursor)
 
 
-async def take_import(
-    conn: aiosqlite.Connection, guild_id: int, import_id: int, now: int
-) -> ImportRow | None:
+async def take_import(conn: Connection, guild_id: int, import_id: int, now: int) -> ImportRow | None:
     """Mark a pending import of this server as done and return it; None if unknown, another server's or done."""
     row = await _one(
         conn,
@@ -501,7 +492,7 @@ async def rows_about(db: Database, guild_id: int, user_id: int) -> list[dict[str
     )
     flags = ("is_voice_now", "registered", "verified", "recorded_leaving")
 
-    def entry(row: sqlite3.Row) -> dict[str, Any]:
+    def entry(row: Row) -> dict[str, Any]:
         values: dict[str, Any] = dict(row)
         for key in flags:
             if key in values:
@@ -513,7 +504,7 @@ async def rows_about(db: Database, guild_id: int, user_id: int) -> list[dict[str
     return [entry(r) for r in [*reps, *recorded]]
 
 
-async def anonymise(conn: aiosqlite.Connection, guild_id: int, user_id: int, pseudo_id: int, now: int) -> int:
+async def anonymise(conn: Connection, guild_id: int, user_id: int, pseudo_id: int, now: int) -> int:
     """The member stops representing (the voice passing on) and their open request is withdrawn, under their
     Discord id or under the pseudonym (what they did since an earlier erasure). Their id in this feature's
     columns (MEMBER_ID_COLUMNS) becomes the pseudonym with every other feature's, in storage/privacy.py.
@@ -529,6 +520,6 @@ async def anonymise(conn: aiosqlite.Connection, guild_id: int, user_id: int, pse
     return changed
 
 
-async def set_org_record(conn: aiosqlite.Connection, org_id: int, index: int) -> None:
+async def set_org_record(conn: Connection, org_id: int, index: int) -> None:
     """Which record entry holds the organisation's (latest) verification."""
     await conn.execute("UPDATE orgs SET record_index = :x WHERE org_id = :o", {"o": org_id, "x": index})

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiosqlite
-
 from storage import counting as counting_rows
-from storage.db import Database, Source, fetch_all, fetch_one, row_as, rows_as, search_params
+from storage.db import (
+    Connection,
+    Database,
+    Row,
+    Source,
+    SyncConnection,
+    fetch_all,
+    fetch_one,
+    inserted_id,
+    row_as,
+    rows_as,
+    search_params,
+)
 from storage.keys import load_or_create_secret
 from storage.orgs import RepresentationRow, representation_now
 from storage.servers import UPSERT_MEMBER
@@ -96,7 +105,7 @@ def load_or_create_key(db_path: str | Path) -> bytes:
 
 
 async def insert_poll(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     guild_id: int,
     question: str,
@@ -119,14 +128,14 @@ async def insert_poll(
         "INSERT INTO polls (guild_id, number, question, author_id, group_id, role_id, role_name, option_count, "
         "choices, anonymous, hide_results, key_check, created_at, closes_at, counting) VALUES (:g, "
         "(SELECT coalesce(max(number), 0) + 1 FROM polls WHERE guild_id = :g), :q, :a, :group, :role, :role_name, "
-        ":n, :choices, :anon, :hide, :check, :now, :closes, :counting)",
+        ":n, :choices, :anon, :hide, :check, :now, :closes, :counting) RETURNING poll_id",
         {
             "g": guild_id, "q": question, "a": author_id, "group": group_id, "role": role_id,
             "role_name": role_name, "n": len(labels), "choices": choices, "anon": int(anonymous),
             "hide": int(hide_results), "check": key_check, "now": now, "closes": closes_at, "counting": counting,
         },
     )  # fmt: skip
-    poll_id = cursor.lastrowid
+    poll_id = await inserted_id(cursor)
     assert poll_id is not None
     await conn.executemany(
         "INSERT INTO poll_options (poll_id, position, label) VALUES (:p, :n, :label)",
@@ -193,7 +202,7 @@ async def search_polls(db: Database, guild_id: int, text: str, limit: int = 25) 
     return [row_as(PollRow, r) for r in rows]
 
 
-async def set_message(conn: aiosqlite.Connection, poll_id: int, channel_id: int, message_id: int) -> None:
+async def set_message(conn: Connection, poll_id: int, channel_id: int, message_id: int) -> None:
     """Remember where the poll's message is."""
     await conn.execute(
         "UPDATE polls SET channel_id = :c, message_id = :m WHERE poll_id = :id",
@@ -273,7 +282,7 @@ _SAVE_ORG = (
 
 
 def record_vote(
-    conn: sqlite3.Connection,
+    conn: SyncConnection,
     *,
     guild_id: int,
     poll_id: int,
@@ -335,8 +344,8 @@ def record_vote(
 
 
 def _record_org_vote(
-    conn: sqlite3.Connection,
-    row: sqlite3.Row,
+    conn: SyncConnection,
+    row: Row,
     *,
     guild_id: int,
     user_id: int,
@@ -418,7 +427,7 @@ async def voters(db: Database, guild_id: int, poll_id: int) -> list[VoterRow]:
 # -- closing, announcing, nudging --------------------------------------------------------------
 
 
-async def close_poll(conn: aiosqlite.Connection, poll_id: int, closed_at: int, closed_by: int | None) -> bool:
+async def close_poll(conn: Connection, poll_id: int, closed_at: int, closed_by: int | None) -> bool:
     """Close a poll; False when it already was closed (so exactly one caller closes it)."""
     cursor = await conn.execute(
         "UPDATE polls SET closed_at = :at, closed_by = :by WHERE poll_id = :id AND closed_at IS NULL",
@@ -427,16 +436,14 @@ async def close_poll(conn: aiosqlite.Connection, poll_id: int, closed_at: int, c
     return cursor.rowcount == 1
 
 
-async def forget_voter_keys(conn: aiosqlite.Connection, poll_id: int) -> None:
+async def forget_voter_keys(conn: Connection, poll_id: int) -> None:
     """After close: an anonymous poll's voter keys become random, so not even the key file links a ballot."""
     await conn.execute(
         "UPDATE poll_secret_ballots SET voter_key = randomblob(32) WHERE poll_id = :p", {"p": poll_id}
     )
 
 
-async def claim_announcement(
-    conn: aiosqlite.Connection, poll_id: int, now: int, *, again: bool = False
-) -> bool:
+async def claim_announcement(conn: Connection, poll_id: int, now: int, *, again: bool = False) -> bool:
     """Take the job of posting a closed poll's result; False when someone already has.
 
     ``again``: the deadline's post, tried again after a crash, may take it back for a poll closed at its
@@ -450,12 +457,12 @@ async def claim_announcement(
     return cursor.rowcount == 1
 
 
-async def release_announcement(conn: aiosqlite.Connection, poll_id: int) -> None:
+async def release_announcement(conn: Connection, poll_id: int) -> None:
     """The result post failed: let the next attempt post it."""
     await conn.execute("UPDATE polls SET announced_at = NULL WHERE poll_id = :id", {"id": poll_id})
 
 
-async def claim_nudge(conn: aiosqlite.Connection, poll_id: int, now: int, every: int) -> bool:
+async def claim_nudge(conn: Connection, poll_id: int, now: int, every: int) -> bool:
     """Record a nudge; False when the last one was less than ``every`` seconds ago."""
     cursor = await conn.execute(
         "UPDATE polls SET nudged_at = :now WHERE poll_id = :id AND (nudged_at IS NULL OR nudged_at <= :now - :every)",
@@ -464,6 +471,6 @@ async def claim_nudge(conn: aiosqlite.Connection, poll_id: int, now: int, every:
     return cursor.rowcount == 1
 
 
-async def set_poll_record(conn: aiosqlite.Connection, poll_id: int, index: int) -> None:
+async def set_poll_record(conn: Connection, poll_id: int, index: int) -> None:
     """Which record entry holds the poll's final result."""
     await conn.execute("UPDATE polls SET record_index = :x WHERE poll_id = :p", {"p": poll_id, "x": index})

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import aiosqlite
-
 from domain.shards import Shards
-from storage.db import Database, Source, fetch_all, on_shards, row_as, rows_as
+from storage.db import Connection, Database, Row, Source, fetch_all, on_shards, row_as, rows_as
 
 _COLUMNS = "post_id, guild_id, kind, ref_id, due_at, state, attempts, late"
 
@@ -38,13 +35,11 @@ class PartRow:
     message_id: int | None
 
 
-def _post(r: sqlite3.Row) -> Post:
+def _post(r: Row) -> Post:
     return row_as(Post, r)
 
 
-async def add_posts(
-    conn: aiosqlite.Connection, guild_id: int, kind: str, ref_id: int, due: Iterable[int]
-) -> None:
+async def add_posts(conn: Connection, guild_id: int, kind: str, ref_id: int, due: Iterable[int]) -> None:
     """Plan posts of one kind for one thing; a post already planned for the same time is kept as it is."""
     await conn.executemany(
         "INSERT INTO scheduled_posts (guild_id, kind, ref_id, due_at) VALUES (:g, :k, :r, :d) "
@@ -54,7 +49,7 @@ async def add_posts(
     )
 
 
-async def cancel_posts(conn: aiosqlite.Connection, kinds: Iterable[str], ref_id: int, now: int) -> None:
+async def cancel_posts(conn: Connection, kinds: Iterable[str], ref_id: int, now: int) -> None:
     """Cancel the pending posts of these kinds for one thing."""
     await conn.executemany(
         "UPDATE scheduled_posts SET state = 'cancelled', done_at = :now "
@@ -64,7 +59,7 @@ async def cancel_posts(conn: aiosqlite.Connection, kinds: Iterable[str], ref_id:
 
 
 async def recover_claimed(
-    conn: aiosqlite.Connection, max_attempts: int, now: int, shards: Shards | None = None
+    conn: Connection, max_attempts: int, now: int, shards: Shards | None = None
 ) -> tuple[int, int]:
     """After a crash: claimed posts (of servers on ``shards`` only, when given: another process's claims are
     its own) go back to pending once (re-sent at most once); beyond that, skipped."""
@@ -99,7 +94,7 @@ async def due_times(
 
 
 async def claim_due(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     until: int,
     now: int,
     started_at: int,
@@ -121,7 +116,7 @@ async def claim_due(
     return sorted((_post(r) for r in rows), key=lambda p: (p.due_at, p.post_id))
 
 
-async def finish(conn: aiosqlite.Connection, post_id: int, state: str, now: int) -> None:
+async def finish(conn: Connection, post_id: int, state: str, now: int) -> None:
     """Record that a claimed post was sent or skipped; its parts are forgotten."""
     await conn.execute(
         "UPDATE scheduled_posts SET state = :state, done_at = :now WHERE post_id = :id AND state = 'claimed'",
@@ -130,7 +125,7 @@ async def finish(conn: aiosqlite.Connection, post_id: int, state: str, now: int)
     await conn.execute("DELETE FROM post_parts WHERE post_id = :id", {"id": post_id})
 
 
-async def release(conn: aiosqlite.Connection, post_id: int, max_attempts: int, now: int) -> None:
+async def release(conn: Connection, post_id: int, max_attempts: int, now: int) -> None:
     """A claimed post that failed to send: pending again while attempts remain, else skipped."""
     await conn.execute(
         "UPDATE scheduled_posts SET state = CASE WHEN attempts < :max THEN 'pending' ELSE 'skipped' END, "
@@ -165,7 +160,7 @@ async def parts_of(source: Source, post_id: int) -> list[PartRow]:
 
 
 async def add_parts(
-    conn: aiosqlite.Connection, post_id: int, parts: Iterable[tuple[int, bool, int, str]]
+    conn: Connection, post_id: int, parts: Iterable[tuple[int, bool, int, str]]
 ) -> list[PartRow]:
     """Decide a post's parts, (target, direct, part, payload) in sending order, unless already decided.
 
@@ -183,7 +178,7 @@ async def add_parts(
     return await parts_of(conn, post_id)
 
 
-async def part_sent(conn: aiosqlite.Connection, post_id: int, seq: int, message_id: int) -> None:
+async def part_sent(conn: Connection, post_id: int, seq: int, message_id: int) -> None:
     """Record that one part of a post is out (message_id 0: given up, such as a DM to closed DMs)."""
     await conn.execute(
         "UPDATE post_parts SET message_id = :m WHERE post_id = :id AND seq = :seq",

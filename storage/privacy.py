@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
-
 from domain.shards import Shards
 from storage import counting as counting_rows
 from storage import orgs as org_rows
 from storage import statements as statement_rows
-from storage.db import Database, fetch_all, on_shards
+from storage.db import Connection, Database, fetch_all, on_shards
 from storage.servers import ANONYMISED_NAME
 
 _ITEM = "item_id IN (SELECT item_id FROM items WHERE guild_id = :g)"
@@ -117,14 +115,14 @@ async def rows_about(db: Database, guild_id: int, user_id: int) -> dict[str, lis
     }
 
 
-async def erased_in(db: Database | aiosqlite.Connection, guild_id: int) -> list[int]:
+async def erased_in(db: Database | Connection, guild_id: int) -> list[int]:
     """The pseudonyms of this server's anonymised members."""
     sql = "SELECT pseudo_id FROM erasures WHERE guild_id = :g"
     params = {"g": guild_id}
     return [int(r["pseudo_id"]) for r in await fetch_all(db, sql, params)]
 
 
-async def open_anonymous_polls(conn: aiosqlite.Connection, guild_id: int) -> list[int]:
+async def open_anonymous_polls(conn: Connection, guild_id: int) -> list[int]:
     """Ids of this server's anonymous polls that still hold voter keys (not closed yet)."""
     rows = await (
         await conn.execute(
@@ -136,7 +134,7 @@ async def open_anonymous_polls(conn: aiosqlite.Connection, guild_id: int) -> lis
 
 
 async def anonymise(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     guild_id: int,
     user_id: int,
     pseudo_id: int,
@@ -197,7 +195,7 @@ async def anonymise(
     return changed
 
 
-async def purge_removed(conn: aiosqlite.Connection, before: int, shards: Shards | None = None) -> list[int]:
+async def purge_removed(conn: Connection, before: int, shards: Shards | None = None) -> list[int]:
     """Delete every server the bot was removed from before ``before`` (on ``shards`` only, when given), with
     everything it held."""
     rows = await (

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiosqlite
-
-from storage.db import Database, row_as, rows_as
+from storage.db import Connection, Database, SyncConnection, row_as, rows_as
 from storage.keys import load_or_create_secret
 
 log = logging.getLogger(__name__)
@@ -45,7 +42,7 @@ _CHECKPOINT = "checkpoint_id, guild_id, tree_size, root_hash, note, created_at, 
 # -- entries ------------------------------------------------------------------------------------
 
 
-async def next_index(conn: aiosqlite.Connection, guild_id: int) -> int:
+async def next_index(conn: Connection, guild_id: int) -> int:
     """The index the next entry of this server takes (0, 1, 2…); call inside the appending transaction."""
     cursor = await conn.execute(
         "SELECT COALESCE(MAX(idx) + 1, 0) FROM record_entries WHERE guild_id = :g", {"g": guild_id}
@@ -55,7 +52,7 @@ async def next_index(conn: aiosqlite.Connection, guild_id: int) -> int:
 
 
 async def insert_entry(
-    conn: aiosqlite.Connection, guild_id: int, idx: int, entry: bytes, leaf_hash: bytes, now: int
+    conn: Connection, guild_id: int, idx: int, entry: bytes, leaf_hash: bytes, now: int
 ) -> None:
     """Store one entry at its index (the primary key refuses a second entry at the same place)."""
     await conn.execute(
@@ -65,7 +62,7 @@ async def insert_entry(
     )
 
 
-def next_index_now(conn: sqlite3.Connection, guild_id: int) -> int:
+def next_index_now(conn: SyncConnection, guild_id: int) -> int:
     """``next_index`` on a plain sqlite3 connection (a click's transaction inside Database.run)."""
     row = conn.execute(
         "SELECT COALESCE(MAX(idx) + 1, 0) FROM record_entries WHERE guild_id = :g", {"g": guild_id}
@@ -74,7 +71,7 @@ def next_index_now(conn: sqlite3.Connection, guild_id: int) -> int:
 
 
 def insert_entry_now(
-    conn: sqlite3.Connection, guild_id: int, idx: int, entry: bytes, leaf_hash: bytes, now: int
+    conn: SyncConnection, guild_id: int, idx: int, entry: bytes, leaf_hash: bytes, now: int
 ) -> None:
     """``insert_entry`` on a plain sqlite3 connection."""
     conn.execute(
@@ -123,7 +120,7 @@ async def latest_checkpoint(db: Database, guild_id: int) -> CheckpointRow | None
 
 
 async def add_checkpoint(
-    conn: aiosqlite.Connection, guild_id: int, tree_size: int, root_hash: bytes, note: str, now: int
+    conn: Connection, guild_id: int, tree_size: int, root_hash: bytes, note: str, now: int
 ) -> CheckpointRow:
     """Store a signed checkpoint; one of the same size already stored is kept (and returned) as it is."""
     await conn.execute(
@@ -141,7 +138,7 @@ async def add_checkpoint(
 
 
 async def set_posted(
-    conn: aiosqlite.Connection, guild_id: int, tree_size: int, channel_id: int, message_id: int
+    conn: Connection, guild_id: int, tree_size: int, channel_id: int, message_id: int
 ) -> None:
     """Remember where a checkpoint was last posted."""
     await conn.execute(

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import aiosqlite
-
-from storage.db import Database
+from storage.db import Connection, Database
 
 
-async def upsert_guild(conn: aiosqlite.Connection, guild_id: int, name: str, now: int) -> None:
+async def upsert_guild(conn: Connection, guild_id: int, name: str, now: int) -> None:
     """Record a server the bot is in (or is back in): removed_at is cleared."""
     await conn.execute(
         "INSERT INTO guilds (guild_id, name, joined_at) VALUES (:guild_id, :name, :now) "
@@ -18,7 +16,7 @@ async def upsert_guild(conn: aiosqlite.Connection, guild_id: int, name: str, now
     )
 
 
-async def ensure_guild(conn: aiosqlite.Connection, guild_id: int, now: int) -> None:
+async def ensure_guild(conn: Connection, guild_id: int, now: int) -> None:
     """Make sure a server has a row (named by its id until GUILD_CREATE tells its name)."""
     await conn.execute(
         "INSERT INTO guilds (guild_id, name, joined_at) VALUES (:g, :name, :now) ON CONFLICT (guild_id) DO NOTHING",
@@ -26,7 +24,7 @@ async def ensure_guild(conn: aiosqlite.Connection, guild_id: int, now: int) -> N
     )
 
 
-async def mark_guild_removed(conn: aiosqlite.Connection, guild_id: int, now: int) -> None:
+async def mark_guild_removed(conn: Connection, guild_id: int, now: int) -> None:
     """Note the time the bot was removed from a server (its data is purged later, not now)."""
     await conn.execute(
         "UPDATE guilds SET removed_at = :now WHERE guild_id = :guild_id AND removed_at IS NULL",
@@ -48,7 +46,7 @@ UPSERT_MEMBER = (
 
 
 async def upsert_members(
-    conn: aiosqlite.Connection, guild_id: int, members: Iterable[tuple[int, str]], now: int
+    conn: Connection, guild_id: int, members: Iterable[tuple[int, str]], now: int
 ) -> None:
     """Record members as present with their current display names."""
     await conn.executemany(
@@ -60,7 +58,7 @@ async def upsert_members(
     )
 
 
-async def mark_member_left(conn: aiosqlite.Connection, guild_id: int, user_id: int, now: int) -> None:
+async def mark_member_left(conn: Connection, guild_id: int, user_id: int, now: int) -> None:
     """Note that a member left the server (also one the bot had not recorded yet); their past record stays."""
     await conn.execute(
         "INSERT INTO members (guild_id, user_id, display_name, seen_at, left_at) "

@@ -7,14 +7,23 @@ connection and end in ``_now``.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
-from storage.db import Database, Source, fetch_all, fetch_one, row_as, rows_as, search_params
+from storage.db import (
+    Connection,
+    Database,
+    Source,
+    SyncConnection,
+    fetch_all,
+    fetch_one,
+    inserted_id,
+    new_id,
+    row_as,
+    rows_as,
+    search_params,
+)
 
 _SCOPE = "guild_id = :g"
 _BY_STATEMENT = "statement_id IN (SELECT statement_id FROM statements WHERE guild_id = :g)"
@@ -125,16 +134,17 @@ class MessageRow:
 
 
 async def insert_statement(
-    conn: aiosqlite.Connection, *, guild_id: int, title: str, group_id: int | None, author_id: int, text: str,
+    conn: Connection, *, guild_id: int, title: str, group_id: int | None, author_id: int, text: str,
     fingerprint: str, now: int,
 ) -> int:  # fmt: skip
     """A draft numbered next in its server, with its first version; returns its id."""
     cursor = await conn.execute(
         "INSERT INTO statements (guild_id, number, title, group_id, author_id, created_at) VALUES (:g, "
-        "(SELECT coalesce(max(number), 0) + 1 FROM statements WHERE guild_id = :g), :t, :group, :a, :now)",
+        "(SELECT coalesce(max(number), 0) + 1 FROM statements WHERE guild_id = :g), :t, :group, :a, :now) "
+        "RETURNING statement_id",
         {"g": guild_id, "t": title, "group": group_id, "a": author_id, "now": now},
     )
-    statement_id = cursor.lastrowid
+    statement_id = await inserted_id(cursor)
     assert statement_id is not None
     await conn.execute(
         "INSERT INTO statement_versions (statement_id, version, text, fingerprint, created_by, created_at) "
@@ -153,7 +163,7 @@ async def get_statement(db: Source, guild_id: int, statement_id: int) -> Stateme
     return None if row is None else row_as(StatementRow, row)
 
 
-def statement_now(conn: sqlite3.Connection, guild_id: int, statement_id: int) -> StatementRow | None:
+def statement_now(conn: SyncConnection, guild_id: int, statement_id: int) -> StatementRow | None:
     """``get_statement`` on a plain sqlite3 connection (inside Database.run)."""
     row = conn.execute(
         f"SELECT {_STATEMENT} FROM statements s WHERE s.guild_id = :g AND s.statement_id = :id",  # noqa: S608
@@ -190,7 +200,7 @@ async def statements_of(db: Database, guild_id: int) -> list[StatementRow]:
     return rows_as(StatementRow, rows)
 
 
-async def set_title(conn: aiosqlite.Connection, statement_id: int, title: str) -> None:
+async def set_title(conn: Connection, statement_id: int, title: str) -> None:
     """Change a statement's title (it is not part of the text signed)."""
     await conn.execute(
         "UPDATE statements SET title = :t WHERE statement_id = :s", {"s": statement_id, "t": title}
@@ -198,7 +208,7 @@ async def set_title(conn: aiosqlite.Connection, statement_id: int, title: str) -
 
 
 async def set_draft_text(
-    conn: aiosqlite.Connection, statement_id: int, text: str, fingerprint: str, by: int, now: int
+    conn: Connection, statement_id: int, text: str, fingerprint: str, by: int, now: int
 ) -> bool:
     """Replace the text of a draft (its one version); False when it is no longer a draft."""
     cursor = await conn.execute(
@@ -211,7 +221,7 @@ async def set_draft_text(
 
 
 async def add_version(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     statement_id: int,
     version: int,
     text: str,
@@ -222,17 +232,17 @@ async def add_version(
     """A new version of an open statement, which becomes its current one; returns the version's id."""
     cursor = await conn.execute(
         "INSERT INTO statement_versions (statement_id, version, text, fingerprint, created_by, created_at) "
-        "VALUES (:s, :v, :text, :fp, :by, :now)",
+        "VALUES (:s, :v, :text, :fp, :by, :now) RETURNING version_id",
         {"s": statement_id, "v": version, "text": text, "fp": fingerprint, "by": by, "now": now},
     )
+    version_id = await new_id(cursor)
     await conn.execute(
         "UPDATE statements SET version = :v WHERE statement_id = :s", {"s": statement_id, "v": version}
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    return version_id
 
 
-async def set_version_index(conn: aiosqlite.Connection, statement_id: int, version: int, index: int) -> None:
+async def set_version_index(conn: Connection, statement_id: int, version: int, index: int) -> None:
     """Remember the decision record's entry of a version."""
     await conn.execute(
         "UPDATE statement_versions SET record_index = :i WHERE statement_id = :s AND version = :v",
@@ -257,7 +267,7 @@ async def get_version_by_id(db: Source, version_id: int) -> VersionRow | None:
     return None if row is None else row_as(VersionRow, row)
 
 
-def fingerprint_now(conn: sqlite3.Connection, statement_id: int, version: int) -> str | None:
+def fingerprint_now(conn: SyncConnection, statement_id: int, version: int) -> str | None:
     """The fingerprint of one version, on a plain sqlite3 connection."""
     row = conn.execute(
         "SELECT fingerprint FROM statement_versions WHERE statement_id = :s AND version = :v",
@@ -276,7 +286,7 @@ async def versions(db: Source, statement_id: int) -> list[VersionRow]:
 
 
 async def open_statement(
-    conn: aiosqlite.Connection, statement_id: int, *, by: int, now: int, closes_at: int, individuals: bool,
+    conn: Connection, statement_id: int, *, by: int, now: int, closes_at: int, individuals: bool,
     channel_id: int,
 ) -> bool:  # fmt: skip
     """A draft opens for signature; False when it was no longer a draft."""
@@ -296,7 +306,7 @@ async def open_statement(
 
 
 async def close_statement(
-    conn: aiosqlite.Connection, statement_id: int, by: int | None, closed_at: int, index: int
+    conn: Connection, statement_id: int, by: int | None, closed_at: int, index: int
 ) -> bool:
     """An open statement closes (``by`` None: at its deadline) with its record entry; False when it was
     not open."""
@@ -308,7 +318,7 @@ async def close_statement(
     return cursor.rowcount == 1
 
 
-async def claim_announcement(conn: aiosqlite.Connection, statement_id: int, post_id: int) -> bool:
+async def claim_announcement(conn: Connection, statement_id: int, post_id: int) -> bool:
     """Take the job of announcing a closed statement for one scheduled post (again for the same post: a
     retry); False when another post has it or the statement is not closed."""
     cursor = await conn.execute(
@@ -323,7 +333,7 @@ async def claim_announcement(conn: aiosqlite.Connection, statement_id: int, post
 
 
 async def add_messages(
-    conn: aiosqlite.Connection, statement_id: int, version: int, parts: Iterable[tuple[int, int, int, bool]]
+    conn: Connection, statement_id: int, version: int, parts: Iterable[tuple[int, int, int, bool]]
 ) -> None:
     """Remember the messages of one version's post: (part, channel id, message id, is the card)."""
     await conn.executemany(
@@ -348,7 +358,7 @@ async def messages(db: Source, statement_id: int) -> list[MessageRow]:
 # -- signatures -----------------------------------------------------------------------------------
 
 
-def live_org_signature_now(conn: sqlite3.Connection, statement_id: int, org_id: int) -> SignatureRow | None:
+def live_org_signature_now(conn: SyncConnection, statement_id: int, org_id: int) -> SignatureRow | None:
     """The organisation's signature on a statement that stands (not withdrawn), on a plain connection."""
     row = conn.execute(
         f"{_SIGNATURES} WHERE x.statement_id = :s AND x.org_id = :o AND x.withdrawn_at IS NULL",
@@ -358,7 +368,7 @@ def live_org_signature_now(conn: sqlite3.Connection, statement_id: int, org_id: 
 
 
 def live_individual_signature_now(
-    conn: sqlite3.Connection, statement_id: int, user_id: int
+    conn: SyncConnection, statement_id: int, user_id: int
 ) -> SignatureRow | None:
     """The member's own signature as an individual that stands, on a plain connection."""
     row = conn.execute(
@@ -369,15 +379,17 @@ def live_individual_signature_now(
     return None if row is None else row_as(SignatureRow, row)
 
 
-def insert_signature_now(conn: sqlite3.Connection, values: dict[str, Any]) -> int | None:
+def insert_signature_now(conn: SyncConnection, values: dict[str, Any]) -> int | None:
     """Store a signature; None when one already stands for this organisation (or this individual)."""
     cursor = conn.execute(
         "INSERT INTO statement_signatures (statement_id, guild_id, org_id, signer_id, listed, recorded_name, "
         "pseudonym, version, signed_at, record_index) VALUES (:statement_id, :guild_id, :org_id, :signer_id, "
-        ":listed, :recorded_name, :pseudonym, :version, :signed_at, :record_index) ON CONFLICT DO NOTHING",
+        ":listed, :recorded_name, :pseudonym, :version, :signed_at, :record_index) ON CONFLICT DO NOTHING "
+        "RETURNING signature_id",
         values,
     )
-    return cursor.lastrowid if cursor.rowcount == 1 else None
+    row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 async def live_signatures(db: Source, statement_id: int) -> list[SignatureRow]:
@@ -411,9 +423,7 @@ async def live_individual_signature(db: Source, statement_id: int, user_id: int)
     return None if row is None else row_as(SignatureRow, row)
 
 
-async def withdraw_signature(
-    conn: aiosqlite.Connection, signature_id: int, by: int, now: int, index: int
-) -> bool:
+async def withdraw_signature(conn: Connection, signature_id: int, by: int, now: int, index: int) -> bool:
     """A standing signature is withdrawn (kept, marked); False when it already was."""
     cursor = await conn.execute(
         "UPDATE statement_signatures SET withdrawn_by = :by, withdrawn_at = :now, withdraw_index = :i "
@@ -424,7 +434,7 @@ async def withdraw_signature(
 
 
 async def confirm_signature(
-    conn: aiosqlite.Connection, signature_id: int, version: int, by: int, now: int, index: int
+    conn: Connection, signature_id: int, version: int, by: int, now: int, index: int
 ) -> bool:
     """A standing signature given to an earlier version is confirmed for ``version``; False otherwise."""
     cursor = await conn.execute(
@@ -495,7 +505,7 @@ async def rows_about(db: Database, guild_id: int, user_id: int) -> list[dict[str
     return out
 
 
-async def anonymise(conn: aiosqlite.Connection, guild_id: int, user_id: int, pseudo_id: int, now: int) -> int:
+async def anonymise(conn: Connection, guild_id: int, user_id: int, pseudo_id: int, now: int) -> int:
     """Before the member's ids become the pseudonym (storage/privacy.py): where both their Discord id and
     their pseudonym hold a standing individual signature on one statement (only a stale process could
     make that), the pseudonym's is marked withdrawn, so that one signature per individual stands."""

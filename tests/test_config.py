@@ -97,7 +97,8 @@ def test_missing_token_names_the_key() -> None:
         ({"discord": {"shard_count": 3, "shard_ids": [0, "1", 2]}}, "[discord] shard_ids"),
         ({"discord": {"shard_ids": [0]}}, "[discord] shard_ids"),  # without shard_count
         ({"discord": {"shard_count": 3, "shard_ids": [1]}}, "[discord] shard_ids"),  # only some shards
-        ({"storage": {"url": "postgresql://caucus@db/caucus"}}, "[storage] url"),  # not built yet
+        ({"storage": {"url": "mysql://caucus@db/caucus"}}, "[storage] url"),
+        ({"storage": {"url": "postgresql://"}}, "[storage] url"),
         ({"storage": {"url": 5}}, "[storage] url"),
     ],
 )
@@ -171,12 +172,21 @@ def test_shards() -> None:
     assert parse_config({"discord": {"shard_count": 2, "shard_ids": []}}, env=ENV).discord.shards == (0, 1)
 
 
-def test_running_only_some_shards_is_refused_until_postgresql() -> None:
+def test_running_only_some_shards_needs_postgresql() -> None:
     lines = problems({"discord": {"shard_count": 4, "shard_ids": [0, 1]}})
     assert lines == [
-        "[discord] shard_ids runs only some of the 4 shards: running only some shards needs [storage] url = "
-        "postgresql://…, which is not available yet; list every shard or leave shard_ids out"
+        "[discord] shard_ids runs only some of the 4 shards: the other processes need the same database, so "
+        'set [storage] url = "postgresql://…" (several processes cannot share one SQLite file), or list every '
+        "shard, or leave shard_ids out"
     ]
+    config = parse_config(
+        {
+            "discord": {"shard_count": 4, "shard_ids": [2, 3]},
+            "storage": {"url": "postgresql://caucus@db/caucus"},
+        },
+        env=ENV,
+    )
+    assert (config.discord.shards, config.storage.url) == ((2, 3), "postgresql://caucus@db/caucus")
     # every problem of the key at once, each by its key
     lines = problems({"discord": {"shard_count": 3, "shard_ids": [3, 1, 1]}})
     assert lines == [

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tests import engines
 from tests.e2e.fake_discord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +57,7 @@ class BotProcess:
                 "gateway_url": fake.gateway_url,
                 "guild_ready_timeout": 0.2,
             },
-            "storage": {"path": str(self.db_path)},
+            "storage": {"path": str(self.db_path), "url": engines.url_for(self.db_path)},
             "logging": {"level": "INFO"},
         }
         for section, keys in overrides.items():

@@ -11,6 +11,7 @@ from typing import Any
 
 from storage.db import Database
 from storage.orgs import name_key
+from tests import engines
 from tests.e2e.fake_discord import FakeDiscord, FakeMember, FakeMessage
 from tests.e2e.fake_discord.interaction import Interaction
 from tests.e2e.fake_discord.models import FakeGuild
@@ -20,11 +21,7 @@ from tests.e2e.harness import BotProcess
 def db_rows(where: BotProcess | Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Rows from the bot's database, read through a connection of our own (WAL: safe while it runs)."""
     path = where.db_path if isinstance(where, BotProcess) else where
-    raw = sqlite3.connect(path, timeout=30)
-    try:
-        return raw.execute(sql, params).fetchall()
-    finally:
-        raw.close()
+    return engines.raw_rows(path, sql, params)
 
 
 async def refused(itx: Interaction, *fragments: str) -> str:

@@ -1,0 +1,408 @@
+"""The PostgreSQL engine: the contract of ``storage.db.Database`` on psycopg 3 and its connection pool.
+
+For hosts that run several bot processes on one database. Each process keeps one write connection behind
+an ``asyncio.Lock`` (as SQLite's one writer), and every write transaction first takes one transaction-level
+advisory lock, so write transactions of every process run one at a time: a rule that reads then writes
+sees what the last writer committed, whatever process it ran in, exactly as ``BEGIN IMMEDIATE`` gives on
+SQLite. Reads go to a small pool beside the writer. psycopg's calls block, so they run on threads (as
+aiosqlite's do): a ``run`` (a click) is one hop to the writer's thread.
+
+Storage functions write SQL once, in the dialect both engines read: ``:name`` and ``?`` parameters become
+psycopg's, ``%`` is escaped, and ``LIKE`` becomes ``ILIKE`` (SQLite's LIKE ignores ASCII letter case).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from functools import lru_cache
+from importlib import resources
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import ClientCursor
+from psycopg.adapt import Dumper, Loader
+from psycopg.rows import RowMaker
+from psycopg_pool import ConnectionPool
+
+from domain.errors import Unavailable
+from storage.db import Connection, Database, Migration, MigrationError, Params, Row, SyncConnection
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: The advisory lock every write transaction takes (one writer at a time across every process).
+WRITE_LOCK = 0x43415543  # "CAUC"
+#: The advisory lock held while migrating (processes starting together migrate once).
+MIGRATION_LOCK = 0x43415544
+LOCK_TIMEOUT = "15s"  # as SQLite's busy timeout: a writer waits this long for another before failing
+READERS = 4
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+# -- SQL: one dialect written, psycopg's read -----------------------------------------------------
+
+_LITERAL = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_LIKE = re.compile(r"\bLIKE\b")
+
+
+@lru_cache(maxsize=4096)
+def translate(sql: str) -> str:
+    """``sql`` as psycopg takes it: ``:name`` → ``%(name)s``, ``?`` → ``%s``, ``%`` → ``%%``, LIKE → ILIKE.
+
+    String literals and quoted names are left as they are (but for ``%``, which psycopg reads everywhere).
+    """
+    out: list[str] = []
+    last = 0
+    for match in _LITERAL.finditer(sql):
+        out.append(_code(sql[last : match.start()]))
+        out.append(match.group(0).replace("%", "%%"))
+        last = match.end()
+    out.append(_code(sql[last:]))
+    return "".join(out)
+
+
+def _code(part: str) -> str:
+    part = part.replace("%", "%%").replace("?", "%s")
+    part = _NAMED.sub(r"%(\1)s", part)
+    return _LIKE.sub("ILIKE", part)
+
+
+# -- rows and values ------------------------------------------------------------------------------
+
+
+class PgRow(Sequence[Any]):
+    """A row by position or by column name, as ``sqlite3.Row``."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, values: tuple[Any, ...], index: dict[str, int]) -> None:
+        self._values = values
+        self._index = index
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return self._values[self._index[key]]
+        return self._values[key]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        return tuple(self._values) == (tuple(other) if isinstance(other, PgRow | tuple) else other)
+
+    def __hash__(self) -> int:
+        return hash(self._values)
+
+    def __repr__(self) -> str:
+        return f"PgRow{self._values!r}"
+
+    def keys(self) -> list[str]:
+        """The column names, in order."""
+        return list(self._index)
+
+
+def _rows(cursor: psycopg.Cursor[Any]) -> RowMaker[PgRow]:
+    description = cursor.description or []
+    index = {column.name: i for i, column in enumerate(description)}
+    return lambda values: PgRow(tuple(values), index)
+
+
+class _IntFromBool(Dumper):
+    """Python's True and False as 1 and 0: flags are integer columns on both engines, as in SQLite."""
+
+    oid = psycopg.adapters.types["int8"].oid
+
+    def dump(self, obj: Any) -> bytes:
+        return b"1" if obj else b"0"
+
+
+class _NumberFromNumeric(Loader):
+    """NUMERIC (what ``sum()`` of integers gives) as an int when whole, else a float: SQLite's answers."""
+
+    def load(self, data: Any) -> int | float:
+        text = bytes(data).decode()
+        return float(text) if any(c in text for c in ".eEN") else int(text)
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    conn.adapters.register_dumper(bool, _IntFromBool)
+    conn.adapters.register_loader("numeric", _NumberFromNumeric)
+    conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+    conn.execute("SET TIME ZONE 'UTC'")
+
+
+def _open(url: str) -> psycopg.Connection[Any]:
+    conn: psycopg.Connection[Any] = psycopg.Connection.connect(
+        url, autocommit=True, cursor_factory=ClientCursor, row_factory=_rows
+    )
+    _configure(conn)
+    return conn
+
+
+# -- connections handed to storage functions ------------------------------------------------------
+
+
+class PgSyncConnection:
+    """The connection ``run``'s function gets: statements run at once, on the writer's thread."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, parameters: Params = (), /) -> psycopg.Cursor[Any]:
+        return self._conn.execute(translate(sql), parameters)
+
+    def executemany(self, sql: str, parameters: Iterable[Params], /) -> psycopg.Cursor[Any]:
+        cursor = self._conn.cursor()
+        cursor.executemany(translate(sql), parameters)
+        return cursor
+
+
+class PgCursor:
+    """A statement's outcome inside a transaction, its rows read on the writer's thread."""
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows = rows
+        self._rowcount = rowcount
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    async def fetchone(self) -> Row | None:
+        return self._rows.pop(0) if self._rows else None
+
+    async def fetchall(self) -> Iterable[Row]:
+        rows, self._rows = self._rows, []
+        return rows
+
+
+class PgConnection:
+    """The connection ``transaction()`` yields: each statement one hop to the writer's thread."""
+
+    def __init__(self, db: PostgresDatabase, conn: psycopg.Connection[Any]) -> None:
+        self._db = db
+        self._sync = PgSyncConnection(conn)
+
+    async def execute(self, sql: str, parameters: Params = (), /) -> PgCursor:
+        def work() -> PgCursor:
+            cursor = self._sync.execute(sql, parameters)
+            return PgCursor(cursor.fetchall() if cursor.description else [], cursor.rowcount)
+
+        return await self._db._on_writer(work)
+
+    async def executemany(self, sql: str, parameters: Iterable[Params], /) -> PgCursor:
+        batch = list(parameters)
+
+        def work() -> PgCursor:
+            return PgCursor([], self._sync.executemany(sql, batch).rowcount)
+
+        return await self._db._on_writer(work)
+
+
+# -- the database ---------------------------------------------------------------------------------
+
+
+def load_migrations() -> list[Migration]:
+    """PostgreSQL's numbered migrations, in order with no gaps; the first is 0014 (SQLite's 0001–0014)."""
+    found: list[Migration] = []
+    for entry in (resources.files("storage.migrations") / "postgresql").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    for expected, migration in enumerate(found, start=found[0].version if found else 1):
+        if migration.version != expected:
+            raise MigrationError(f"migration {expected:04d} is missing (found {migration.version:04d})")
+    return found
+
+
+def apply_migrations(conn: psycopg.Connection[Any], migrations: Iterable[Migration]) -> int:
+    """Apply every migration newer than the database's version, each in its own transaction."""
+    conn.execute(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, "
+            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        current = int(row[0]) if row else 0
+        for migration in migrations:
+            if migration.version <= current:
+                continue
+            try:
+                with conn.transaction():
+                    conn.execute(migration.sql.replace("%", "%%"), ())
+                    conn.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                        (migration.version, migration.name),
+                    )
+            except psycopg.Error as exc:
+                raise MigrationError(
+                    f"migration {migration.version:04d}_{migration.name} failed: {exc}; "
+                    f"the database stays at version {current}"
+                ) from exc
+            log.info("applied migration %04d_%s", migration.version, migration.name)
+            current = migration.version
+        return current
+    finally:
+        conn.execute(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+
+
+def is_connection_failure(exc: BaseException) -> bool:
+    """True when the server is unreachable or went away: a condition to report, not a bug."""
+    return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError) and not isinstance(
+        exc, psycopg.errors.QueryCanceled
+    )
+
+
+def _unavailable(exc: BaseException) -> Unavailable:
+    log.error("storage failure: %s", type(exc).__name__)
+    return Unavailable(
+        "The bot cannot save right now (its database is unreachable); please try again in a minute."
+    )
+
+
+class PostgresDatabase(Database):
+    """One write connection (and lock) per process, the advisory write lock shared by every process."""
+
+    engine = "postgresql"
+
+    def __init__(
+        self, url: str, keys_at: str, writer: psycopg.Connection[Any], readers: ConnectionPool
+    ) -> None:
+        self.path = keys_at
+        self.url = url
+        self._writer = writer
+        self._readers = readers
+        self._lock = asyncio.Lock()
+        self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="caucus-pg-writer")
+        self._read_threads = ThreadPoolExecutor(READERS, thread_name_prefix="caucus-pg-reader")
+
+    @classmethod
+    async def connect(
+        cls, url: str, *, keys_at: str, migrations: Iterable[Migration] | None = None
+    ) -> PostgresDatabase:
+        """Connect to ``url`` and migrate it; key files stay at ``keys_at`` (``[storage] path``)."""
+
+        def start() -> tuple[psycopg.Connection[Any], ConnectionPool]:
+            writer = _open(url)
+            try:
+                apply_migrations(writer, load_migrations() if migrations is None else migrations)
+                pool = ConnectionPool(
+                    url,
+                    min_size=1,
+                    max_size=READERS,
+                    open=True,
+                    kwargs={"autocommit": True, "cursor_factory": ClientCursor, "row_factory": _rows},
+                    configure=_configure,
+                )
+            except BaseException:
+                writer.close()
+                raise
+            return writer, pool
+
+        try:
+            writer, pool = await asyncio.to_thread(start)
+        except psycopg.OperationalError as exc:
+            raise MigrationError(f"cannot connect to PostgreSQL: {exc}") from exc
+        return cls(url, keys_at, writer, pool)
+
+    async def close(self) -> None:
+        async with self._lock:
+
+            def stop() -> None:
+                self._readers.close()
+                self._writer.close()
+
+            await asyncio.to_thread(stop)
+            self._write_thread.shutdown(wait=False)
+            self._read_threads.shutdown(wait=False)
+
+    async def _on_writer(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._write_thread, work)
+
+    def _begin(self) -> None:
+        if self._writer.closed or self._writer.broken:
+            log.warning("the write connection was lost; reconnecting")
+            self._writer = _open(self.url)
+        self._writer.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+
+    def _end(self, commit: bool) -> None:
+        if self._writer.closed or self._writer.broken:
+            return
+        self._writer.execute("COMMIT" if commit else "ROLLBACK")
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        async with self._lock:
+            try:
+                await self._on_writer(self._begin)
+            except psycopg.Error as exc:
+                if is_connection_failure(exc):
+                    raise _unavailable(exc) from exc
+                raise
+            try:
+                yield PgConnection(self, self._writer)
+            except BaseException as exc:
+                await self._on_writer(lambda: self._end(False))
+                if is_connection_failure(exc):
+                    raise _unavailable(exc) from exc
+                raise
+            try:
+                await self._on_writer(lambda: self._end(True))
+            except psycopg.Error as exc:
+                if is_connection_failure(exc):
+                    raise _unavailable(exc) from exc
+                raise
+
+    async def run(self, work: Callable[[SyncConnection], T]) -> T:
+        def transaction() -> T:
+            self._begin()
+            try:
+                result = work(PgSyncConnection(self._writer))
+            except BaseException:
+                self._end(False)
+                raise
+            self._end(True)
+            return result
+
+        async with self._lock:
+            try:
+                return await self._on_writer(transaction)
+            except psycopg.Error as exc:
+                if is_connection_failure(exc):
+                    raise _unavailable(exc) from exc
+                raise
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        """Rows of a read query, on a pooled connection (what committed transactions wrote)."""
+
+        def read() -> list[Row]:
+            with self._readers.connection() as conn:
+                return list(conn.execute(translate(sql), params).fetchall())  # type: ignore[arg-type]
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._read_threads, read)
+        except psycopg.Error as exc:
+            if is_connection_failure(exc):
+                raise _unavailable(exc) from exc
+            raise
+
+    async def user_version(self) -> int:
+        return int(await self.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations") or 0)
+
+    async def table_names(self) -> set[str]:
+        rows = await self.fetchall(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+        return {str(r[0]) for r in rows}

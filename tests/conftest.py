@@ -23,6 +23,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: a test of SQLite's own machinery (its file, PRAGMAs)")
+    config.addinivalue_line(
+        "markers", "postgresql_only: a test that needs a PostgreSQL server (several processes, migrate-db)"
+    )
     if config.getoption("--engine") == "postgresql":
         engines.use_postgres(os.environ.get("CAUCUS_TEST_POSTGRES") or engines.start_cluster())
 
@@ -32,10 +35,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not engines.on_postgres():
-        return
-    kept = [item for item in items if item.get_closest_marker("sqlite_only") is None]
-    left = [item for item in items if item.get_closest_marker("sqlite_only") is not None]
+    """Each run takes the tests of its engine: SQLite's own machinery only on SQLite, and what needs a
+    PostgreSQL server (several processes, migrate-db) only on PostgreSQL."""
+    other = "sqlite_only" if engines.on_postgres() else "postgresql_only"
+    kept = [item for item in items if item.get_closest_marker(other) is None]
+    left = [item for item in items if item.get_closest_marker(other) is not None]
     if left:
         config.hook.pytest_deselected(items=left)
         items[:] = kept

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, load_config, masked_url
 from domain.i18n import LANGUAGES
 
 #: The language of an export's Markdown and HTML (CSV and JSON are data, the same in every language).
@@ -114,8 +114,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     gateway = (
         "one gateway connection" if count is None else f"shards {list(config.discord.shards)} of {count}"
     )
+    database = (
+        f"PostgreSQL {masked_url(config.storage.url)} (key files beside {config.storage.path})"
+        if config.storage.url
+        else config.storage.path
+    )
     print(
-        f"config OK ({config.source}): database {config.storage.path}, commands synced to {guilds}, "
+        f"config OK ({config.source}): database {database}, commands synced to {guilds}, "
         f"time zone {config.schedule.timezone}, {gateway}"
     )
     return 0
@@ -133,6 +138,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
         config = load_config(args.config, env={"DISCORD_TOKEN": "not-needed-for-backup"})
     except ConfigError as exc:
         return _fail(exc.problems)
+    if config.storage.url:
+        print(
+            "caucus: backup copies the SQLite file, and this configuration uses PostgreSQL ([storage] url): "
+            "back it up with pg_dump, and keep a copy of the key files beside [storage] path "
+            f"({key_path(config.storage.path)}, {signing_key_path(config.storage.path)})",
+            file=sys.stderr,
+        )
+        return 1
     copied = []
     try:
         backup_database(config.storage.path, args.destination)

@@ -53,9 +53,16 @@ class About(commands.Cog):
         )
         embed.add_field(
             name=t("Data").render(lang),
-            value=t(
-                "SQLite file {path} (schema v{version_number})",
-                path=f"`{self.bot.db.path}`", version_number=held.schema_version,
+            value=(
+                t(
+                    "PostgreSQL database (schema v{version_number}); its key files beside {path}",
+                    path=f"`{self.bot.db.path}`", version_number=held.schema_version,
+                )
+                if self.bot.db.engine == "postgresql"
+                else t(
+                    "SQLite file {path} (schema v{version_number})",
+                    path=f"`{self.bot.db.path}`", version_number=held.schema_version,
+                )
             ).render(lang),
             inline=False,
         )  # fmt: skip

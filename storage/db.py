@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Protocol, TypeVar, cast
 import aiosqlite
 
 from domain.errors import Unavailable
+from domain.i18n import t
 from domain.shards import Shards
 
 log = logging.getLogger(__name__)
@@ -413,7 +414,7 @@ def _translate(exc: sqlite3.Error) -> Exception:
     if is_storage_failure(exc):
         log.error("storage failure: %s", exc)
         return Unavailable(
-            "The bot cannot save right now (its storage is full or locked); please try again in a minute."
+            t("The bot cannot save right now (its storage is full or locked); please try again in a minute.")
         )
     return exc
 

@@ -30,6 +30,7 @@ from psycopg.rows import RowMaker
 from psycopg_pool import ConnectionPool
 
 from domain.errors import Unavailable
+from domain.i18n import t
 from storage.db import Connection, Database, Migration, MigrationError, Params, Row, SyncConnection
 
 log = logging.getLogger(__name__)
@@ -268,7 +269,7 @@ def is_connection_failure(exc: BaseException) -> bool:
 def _unavailable(exc: BaseException) -> Unavailable:
     log.error("storage failure: %s", type(exc).__name__)
     return Unavailable(
-        "The bot cannot save right now (its database is unreachable); please try again in a minute."
+        t("The bot cannot save right now (its database is unreachable); please try again in a minute.")
     )
 
 

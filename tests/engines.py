@@ -49,6 +49,8 @@ def url_for(path: str | Path) -> str:
     if ENGINE != "postgresql":
         return ""
     name = "t_" + hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:20]  # noqa: S324 (a name)
+    if name in _created:  # made for this test already: no trip to the server (a snapshot asks often)
+        return _server + name
     import psycopg
 
     with psycopg.connect(_server + "postgres", autocommit=True) as admin:
@@ -103,11 +105,14 @@ class Raw:
         if ENGINE == "postgresql":
             import psycopg
 
-            from storage.postgres import _rows
+            from storage.postgres import _configure, _rows
 
             self._pg = psycopg.connect(
                 url_for(path), autocommit=autocommit, cursor_factory=psycopg.ClientCursor, row_factory=_rows
             )
+            _configure(self._pg)  # as the bot's connections: flags as 0/1, whole sums as ints, UTC
+            if not autocommit:
+                self._pg.commit()  # _configure's SETs opened a transaction; the test's own starts clean
         else:
             self._sqlite = sqlite3.connect(path, timeout=30, isolation_level=None if autocommit else "")
 
@@ -156,6 +161,38 @@ def closing_raw(path: str | Path, *, autocommit: bool = False) -> Iterator[Raw]:
         raw.commit()
     finally:
         raw.close()
+
+
+def columns_of(path: str | Path) -> dict[str, list[str]]:
+    """The bot's tables in the database at ``path``, sorted, each with its columns in order (one query);
+    each engine's own bookkeeping (SQLite's ``sqlite_*``, PostgreSQL's ``schema_migrations``) left out."""
+    if ENGINE == "postgresql":
+        sql = (
+            "SELECT c.table_name, c.column_name FROM information_schema.columns c "
+            "JOIN information_schema.tables t USING (table_schema, table_name) "
+            "WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' "
+            "AND c.table_name <> 'schema_migrations' ORDER BY c.table_name, c.ordinal_position"
+        )
+    else:
+        sql = (
+            "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p "
+            "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY m.name, p.cid"
+        )
+    found: dict[str, list[str]] = {}
+    for table, column in raw_rows(path, sql):
+        found.setdefault(str(table), []).append(str(column))
+    return dict(sorted(found.items()))
+
+
+def table_names(path: str | Path) -> list[str]:
+    """The bot's tables in the database at ``path``, sorted (as ``columns_of``)."""
+    return list(columns_of(path))
+
+
+def column_names(path: str | Path, table: str) -> list[str]:
+    """The columns of ``table`` in the database at ``path``, in their order (SQLite's ``PRAGMA table_info``,
+    PostgreSQL's ``information_schema.columns``)."""
+    return columns_of(path).get(table, [])
 
 
 def integrity_errors() -> tuple[type[Exception], ...]:

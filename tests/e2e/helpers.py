@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections import Counter
 from collections.abc import Awaitable, Iterable
 from pathlib import Path
 from typing import Any
 
-from storage.db import Database
 from storage.orgs import name_key
 from tests import engines
 from tests.e2e.fake_discord import FakeDiscord, FakeMember, FakeMessage
@@ -115,29 +113,24 @@ async def seed_orgs(path: Path, guild: FakeGuild, reps: Iterable[FakeMember], *,
     """Verified organisations, one per representative (who is its voice), written into the bot's database
     before it starts (faster than 2 commands each): ``Organisation <n>`` from ``first`` on, over the five
     regions and six stakeholder groups in turn."""
-    db = await Database.open(path)  # creates and migrates the file as the bot would
+    db = await engines.open_db(path)  # creates and migrates the database as the bot would
     await db.close()
-    raw = sqlite3.connect(path)
-    try:
-        raw.execute("INSERT OR IGNORE INTO guilds (guild_id, name, joined_at) VALUES (?, ?, 1700000000)",
+    with engines.closing_raw(path) as raw:
+        raw.execute("INSERT INTO guilds (guild_id, name, joined_at) VALUES (?, ?, 1700000000) ON CONFLICT DO NOTHING",
                     (guild.id, guild.name))  # fmt: skip
         for n, rep in enumerate(reps, start=first):
             region = SEED_REGIONS[n % 5]
-            cursor = raw.execute(
+            org_id = raw.rows(
                 "INSERT INTO orgs (guild_id, name, name_key, acronym, country, region, stakeholder, state, created_by, "
                 "created_at, verified_by, verified_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'verified', ?, 1700000000, ?, "
-                "1700000000)",
+                "1700000000) RETURNING org_id",
                 (guild.id, org_name(n), name_key(org_name(n)), f"O{n}", SEED_COUNTRIES[region], region,
                  SEED_STAKEHOLDERS[n % 6], rep.id, rep.id),
-            )  # fmt: skip
-            org_id = cursor.lastrowid
-            rep_id = raw.execute(
+            )[0][0]  # fmt: skip
+            rep_id = raw.rows(
                 "INSERT INTO org_reps (org_id, guild_id, user_id, state, requested_at, decided_by, started_at) "
-                "VALUES (?, ?, ?, 'active', 1700000000, ?, 1700000000)",
+                "VALUES (?, ?, ?, 'active', 1700000000, ?, 1700000000) RETURNING rep_id",
                 (org_id, guild.id, rep.id, rep.id),
-            ).lastrowid
+            )[0][0]
             raw.execute("INSERT INTO org_voices (org_id, rep_id, started_at) VALUES (?, ?, 1700000000)",
                         (org_id, rep_id))  # fmt: skip
-        raw.commit()
-    finally:
-        raw.close()

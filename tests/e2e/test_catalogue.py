@@ -25,7 +25,6 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-import sqlite3
 import time
 import unicodedata
 from collections.abc import Iterator
@@ -35,6 +34,7 @@ from typing import Any
 import discord
 
 import cogs
+from tests import engines
 from tests.e2e.conftest import Coalition, eventually, make_coalition
 from tests.e2e.fake_discord import FakeDiscord
 from tests.e2e.fake_discord.models import walk_components
@@ -51,7 +51,7 @@ REFERENCES = {
     "statement",
     "organisation",
 }  # naming this server's things
-SKIP_TABLES = {"bot_state", "sqlite_sequence"}
+SKIP_TABLES = {"bot_state"}  # each engine's own tables are not listed (engines.table_names)
 
 SURROGATE = "\ud800"  # JSON carries it as "\ud800"; discord.py decodes it; UTF-8 (and SQLite) cannot hold it
 ZERO_WIDTH = "\u200b\u200d\u2060\ufeff" * 1000  # 4,000 invisible characters
@@ -167,38 +167,26 @@ def valid(option: dict[str, Any], c: Coalition) -> Any:
 
 def posts_in_flight(db: Path) -> bool:
     """Whether a scheduled post is being sent, or due and about to be."""
-    raw = sqlite3.connect(db)
-    try:
-        return bool(raw.execute(
-            "SELECT count(*) FROM scheduled_posts WHERE state = 'claimed' "
-            "OR (state = 'pending' AND due_at <= CAST(strftime('%s', 'now') AS INTEGER))"
-        ).fetchone()[0])  # fmt: skip
-    finally:
-        raw.close()
+    return bool(engines.raw_rows(db, "SELECT count(*) FROM scheduled_posts WHERE state = 'claimed' "
+                                 "OR (state = 'pending' AND due_at <= ?)", (int(time.time()),))[0][0])  # fmt: skip
 
 
 def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
-    raw = sqlite3.connect(db)
-    try:
-        tables = [r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        state = {}
-        for table in tables:
+    state = {}
+    tables = engines.columns_of(db)
+    with engines.closing_raw(db) as raw:
+        for table, all_columns in tables.items():
             if table in SKIP_TABLES:
                 continue
-            columns = [r[1] for r in raw.execute(f"PRAGMA table_info({table})") if r[1] != "seen_at"]
-            state[table] = raw.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY 1, 2").fetchall()
-        return state
-    finally:
-        raw.close()
+            columns = [c for c in all_columns if c != "seen_at"]
+            order = ", ".join(str(n) for n in range(1, len(columns) + 1))  # every column: ties in no order
+            state[table] = raw.rows(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")  # noqa: S608
+    return state
 
 
 def db_messages(db: Path, table: str) -> list[int | None]:
     """The message id noted for each row of ``table``."""
-    raw = sqlite3.connect(db)
-    try:
-        return [r[0] for r in raw.execute(f"SELECT message_id FROM {table}")]  # noqa: S608
-    finally:
-        raw.close()
+    return [r[0] for r in engines.raw_rows(db, f"SELECT message_id FROM {table}")]  # noqa: S608
 
 
 def unclean(state: dict[str, list[tuple[Any, ...]]]) -> list[str]:

@@ -221,7 +221,7 @@ async def test_polls_per_organisation_open_and_anonymous(fake: FakeDiscord, worl
                   "only its voice, member000, votes for Organisation 000")  # fmt: skip
     await refused(await fake.click(poll, button(poll, "Geneva"), world.unaffiliated[0]),
                   "you represent no organisation, so you can't vote in it")  # fmt: skip
-    assert db_rows(bot, "SELECT count(*), sum(picks = 1) FROM poll_org_votes") == [(15, 10)]
+    assert db_rows(bot, "SELECT count(*), count(*) FILTER (WHERE picks = 1) FROM poll_org_votes") == [(15, 10)]
 
     await bot.restart()  # the vote buttons still work after a restart; the voice changes hands mid-poll
     itx = await fake.slash(c.guild, world.voice(0), "org voice", org=org_name(0), member=world.others[0])

@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests import engines
 from tests.e2e.conftest import Coalition
 from tests.e2e.fake_discord import FakeDiscord
 from tests.e2e.harness import ROOT, BotProcess
@@ -40,11 +43,7 @@ async def test_about_and_clean_restart(fake: FakeDiscord, coalition: Coalition, 
     itx = await fake.slash(coalition.guild, coalition.bob, "about")
     await itx.response()
     assert "5 members seen" in itx.text
-    raw = sqlite3.connect(bot.db_path)
-    try:
-        assert raw.execute("SELECT count(*) FROM guilds").fetchone()[0] == 1
-    finally:
-        raw.close()
+    assert engines.raw_rows(bot.db_path, "SELECT count(*) FROM guilds") == [(1,)]
 
 
 async def test_sigint_also_stops_cleanly(fake: FakeDiscord, coalition: Coalition, bot: BotProcess) -> None:
@@ -160,6 +159,7 @@ def test_wrong_token_is_reported_without_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.sqlite_only  # `caucus backup` copies the SQLite file (PostgreSQL has pg_dump)
 async def test_backup_while_bot_runs(
     fake: FakeDiscord, coalition: Coalition, bot: BotProcess, tmp_path: Path
 ) -> None:

@@ -88,7 +88,7 @@ def extracted() -> set[str]:
     """The message ids the code holds now, as `pybabel extract -F pyproject.toml` finds them."""
     method_map = [("**.py", extract)]
     found: set[str] = set()
-    for folder in ("bot", "cogs", "domain"):
+    for folder in ("bot", "cogs", "domain", "storage"):
         for _, _, message, _, _ in extract_from_dir(
             ROOT / folder, method_map, keywords={"t": None, "tn": (1, 2)}, comment_tags=()
         ):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests import engines
 from tests.e2e.conftest import Coalition, eventually, make_coalition
 from tests.e2e.fake_discord import FakeDiscord, FakeMessage, InteractionFailed
 from tests.e2e.harness import ROOT, BotProcess
@@ -88,6 +88,7 @@ async def test_rate_limited_edits_lose_no_update(
     assert fake.rate_limited_count >= 1
 
 
+@pytest.mark.sqlite_only  # locks the SQLite file, and `caucus backup` copies it
 async def test_locked_database_and_backup_during_a_burst(
     fake: FakeDiscord, coalition: Coalition, bot: BotProcess, tmp_path: Path
 ) -> None:
@@ -113,28 +114,64 @@ async def test_locked_database_and_backup_during_a_burst(
     assert db_rows(tmp_path / "copy.db", "PRAGMA integrity_check") == [("ok",)]
 
 
+@pytest.mark.postgresql_only  # SQLite's counterpart: test_locked_database_and_backup_during_a_burst
+async def test_write_lock_held_elsewhere_during_a_burst(
+    fake: FakeDiscord, coalition: Coalition, bot: BotProcess
+) -> None:
+    """Another process holds PostgreSQL's write lock for 2 s (as a second bot's write would): every click of
+    a burst waits its turn and is answered and counted, none fails."""
+    from storage.postgres import WRITE_LOCK
+
+    c = coalition
+    members = [fake.add_member(c.guild, f"l{n}") for n in range(60)]
+    msg = await propose(fake, c)
+    agree = button(msg, "Agree")
+    locker = subprocess.Popen([sys.executable, "-c", (
+        "import psycopg, time, sys; c = psycopg.connect(sys.argv[1]); "
+        f"c.execute('SELECT pg_advisory_xact_lock({WRITE_LOCK})'); print('locked', flush=True); time.sleep(2); "
+        "c.rollback()"
+    ), engines.url_for(bot.db_path)], stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
+    clicks = [await fake.click(msg, agree, m) for m in members]
+    results = await asyncio.gather(*(i.response(timeout=3.0) for i in clicks), return_exceptions=True)
+    assert not [r for r in results if isinstance(r, InteractionFailed)]
+    assert all("Something went wrong" not in i.text and "cannot save" not in i.text for i in clicks)
+    assert locker.wait(10) == 0
+    assert db_rows(bot.db_path, "SELECT count(*) FROM positions")[0][0] == 60
+
+
 async def test_storage_failure_is_a_clear_error_and_the_bot_recovers(
     fake: FakeDiscord, coalition: Coalition, bot: BotProcess
 ) -> None:
-    """The database itself refuses writes as a full disk does (SQLITE_FULL's message), then recovers."""
+    """The database itself refuses writes as a full disk does (SQLite: SQLITE_FULL's message; PostgreSQL:
+    SQLSTATE 53100 disk_full), then recovers."""
     c = coalition
     msg = await propose(fake, c)
-    raw = sqlite3.connect(bot.db_path)
-    raw.execute("CREATE TRIGGER disk_full BEFORE INSERT ON positions BEGIN "
-                "SELECT RAISE(ABORT, 'database or disk is full'); END")  # fmt: skip
-    raw.commit()
+    with engines.closing_raw(bot.db_path) as raw:
+        if engines.on_postgres():
+            raw.execute("CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                        "RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; "
+                        "END $$")  # fmt: skip
+            raw.execute(
+                "CREATE TRIGGER disk_full BEFORE INSERT ON positions FOR EACH ROW EXECUTE FUNCTION disk_full()"
+            )
+        else:
+            raw.execute("CREATE TRIGGER disk_full BEFORE INSERT ON positions BEGIN "
+                        "SELECT RAISE(ABORT, 'database or disk is full'); END")  # fmt: skip
     itx = await fake.click(msg, button(msg, "Agree"), c.bob)
     await itx.response()
     assert itx.ephemeral and "cannot save right now" in itx.text
-    raw.execute("DROP TRIGGER disk_full")
-    raw.commit()
-    raw.close()
+    with engines.closing_raw(bot.db_path) as raw:
+        raw.execute(
+            "DROP TRIGGER disk_full ON positions" if engines.on_postgres() else "DROP TRIGGER disk_full"
+        )
     itx = await fake.click(msg, button(msg, "Agree"), c.bob)
     await itx.response()
     assert "Recorded: agree" in itx.text
     assert bot.process is not None and bot.process.returncode is None
 
 
+@pytest.mark.sqlite_only  # fills the disk under the SQLite file (PostgreSQL's files are the server's)
 async def test_a_really_full_disk(fake: FakeDiscord, coalition: Coalition, tmp_path: Path) -> None:
     """The database on a tiny tmpfs that fills up: clear errors, then recovery once space is freed."""
     mount = tmp_path / "tiny"

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from tests import engines
 from tests.e2e.conftest import Coalition, eventually, make_coalition
 from tests.e2e.fake_discord import FakeChannel, FakeDiscord, FakeMember, FakeMessage
 from tests.e2e.harness import BotProcess
@@ -151,11 +151,9 @@ async def test_a_crash_after_claiming_a_poll_result_and_before_posting_it(
     assert await bot.stop() == 0
     closes_at = db_rows(bot, "SELECT closes_at FROM polls")[0][0]
     await asyncio.sleep(max(0.0, closes_at + 0.5 - time.time()))
-    raw = sqlite3.connect(bot.db_path)
-    with raw:
+    with engines.closing_raw(bot.db_path) as raw:
         raw.execute("UPDATE polls SET closed_at = closes_at, announced_at = closes_at")
         raw.execute("UPDATE scheduled_posts SET state = 'claimed', attempts = 1 WHERE kind = 'poll_close'")
-    raw.close()
     await bot.start()
     try:
         await eventually(

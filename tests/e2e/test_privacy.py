@@ -81,7 +81,9 @@ async def test_export_and_anonymise(fake: FakeDiscord, coalition: Coalition, bot
     )
     # she goes on under her pseudonym: changing her position replaces the anonymous one, never a second count
     await (await fake.click(msg, agree, c.carol)).response()
-    assert db_rows(bot, "SELECT count(*), count(*) FILTER (WHERE stance = 'agree') FROM positions") == [(2, 2)]
+    assert db_rows(bot, "SELECT count(*), count(*) FILTER (WHERE stance = 'agree') FROM positions") == [
+        (2, 2)
+    ]
     assert db_rows(bot, "SELECT count(*) FROM positions WHERE user_id = ?", (c.carol.id,)) == [(0,)]
     itx = await fake.slash(c.guild, c.carol, "privacy export")
     data = json.loads((await itx.final()).attachments[0].data)
@@ -103,7 +105,9 @@ async def test_server_data_purged_after_removal(fake: FakeDiscord, tmp_path: Pat
         assert await bot.stop() == 0
     # 31 days later (moved back in the database), the next start purges it; the other server stays
     with engines.closing_raw(bot.db_path) as raw:
-        raw.execute("UPDATE guilds SET removed_at = removed_at - 31 * 86400 WHERE guild_id = ?", (c.guild.id,))
+        raw.execute(
+            "UPDATE guilds SET removed_at = removed_at - 31 * 86400 WHERE guild_id = ?", (c.guild.id,)
+        )
     await bot.start()
     try:
         await eventually(lambda: not db_rows(bot, "SELECT 1 FROM guilds WHERE guild_id = ?", (c.guild.id,)),

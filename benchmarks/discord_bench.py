@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 import statistics
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.bare_bot import CUSTOM_ID, DEFER_ID
 from benchmarks.report import percentile
+from tests import engines
 from tests.e2e.conftest import Coalition, make_coalition
 from tests.e2e.fake_discord import FakeDiscord, FakeMember, FakeMessage, Interaction
 from tests.e2e.harness import ROOT, BotProcess
@@ -142,50 +143,48 @@ class BareRun:
     start_seconds: float
 
 
-def build_world(fake: FakeDiscord, members: int) -> tuple[Coalition, list[FakeMember]]:
-    """One coalition server with ``members`` extra distinct members (created before any bot connects)."""
-    coalition = make_coalition(fake)
+def build_world(
+    fake: FakeDiscord, members: int, name: str = "Coalition", *, shard: tuple[int, int] | None = None
+) -> tuple[Coalition, list[FakeMember]]:
+    """One coalition server with ``members`` extra distinct members (created before any bot connects);
+    ``shard=(id, count)``: a server whose events go to that shard."""
+    coalition = make_coalition(fake, name, shard=shard)
     crowd = [fake.add_member(coalition.guild, f"member{n}") for n in range(members)]
     return coalition, crowd
 
 
 async def seed_org_pairs(path: Path, guild_id: int, members: list[FakeMember]) -> int:
     """Before the bot starts: one verified organisation per two of ``members`` (in the five regions), both
-    its representatives, the first its voice, written as the migrations define them. Returns how many."""
-    from storage.db import Database
-
-    db = await Database.open(path)  # creates and migrates the file
-    try:
-        now = int(time.time()) - 60
-        regions = ("african", "asia_pacific", "eastern_european", "grulac", "weog")
-        async with db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO guilds (guild_id, name, joined_at) VALUES (:g, 'Coalition', :now)",
-                {"g": guild_id, "now": now},
-            )
-            for n in range(len(members) // 2):
-                cursor = await conn.execute(
-                    "INSERT INTO orgs (guild_id, name, name_key, country, region, stakeholder, state, created_by, "
-                    "created_at, verified_by, verified_at) VALUES (:g, :name, :key, 'FR', :region, 'civil_society', "
-                    "'verified', 1, :now, 1, :now)",
-                    {"g": guild_id, "name": f"Organisation {n}", "key": f"organisation {n}", "region": regions[n % 5],
-                     "now": now},
-                )  # fmt: skip
-                org_id = cursor.lastrowid
-                for k, member in enumerate(members[2 * n : 2 * n + 2]):
-                    rep = await conn.execute(
-                        "INSERT INTO org_reps (org_id, guild_id, user_id, state, requested_at, decided_by, started_at) "
-                        "VALUES (:o, :g, :u, 'active', :now, 1, :now)",
-                        {"o": org_id, "g": guild_id, "u": member.id, "now": now},
+    its representatives, the first its voice, written as the migrations define them (on the run's engine,
+    ``tests.engines``). Returns how many."""
+    db = await engines.open_db(path)  # creates and migrates the database as the bot would
+    await db.close()
+    now = int(time.time()) - 60
+    regions = ("african", "asia_pacific", "eastern_european", "grulac", "weog")
+    with engines.closing_raw(path) as raw:
+        raw.execute(
+            "INSERT INTO guilds (guild_id, name, joined_at) VALUES (?, 'Coalition', ?) ON CONFLICT DO NOTHING",
+            (guild_id, now),
+        )
+        for n in range(len(members) // 2):
+            org_id = raw.rows(
+                "INSERT INTO orgs (guild_id, name, name_key, country, region, stakeholder, state, created_by, "
+                "created_at, verified_by, verified_at) VALUES (?, ?, ?, 'FR', ?, 'civil_society', 'verified', 1, ?, "
+                "1, ?) RETURNING org_id",
+                (guild_id, f"Organisation {n}", f"organisation {n}", regions[n % 5], now, now),
+            )[0][0]  # fmt: skip
+            for k, member in enumerate(members[2 * n : 2 * n + 2]):
+                rep_id = raw.rows(
+                    "INSERT INTO org_reps (org_id, guild_id, user_id, state, requested_at, decided_by, started_at) "
+                    "VALUES (?, ?, ?, 'active', ?, 1, ?) RETURNING rep_id",
+                    (org_id, guild_id, member.id, now, now),
+                )[0][0]
+                if k == 0:
+                    raw.execute(
+                        "INSERT INTO org_voices (org_id, rep_id, started_at) VALUES (?, ?, ?)",
+                        (org_id, rep_id, now),
                     )
-                    if k == 0:
-                        await conn.execute(
-                            "INSERT INTO org_voices (org_id, rep_id, started_at) VALUES (:o, :r, :now)",
-                            {"o": org_id, "r": rep.lastrowid, "now": now},
-                        )
-        return len(members) // 2
-    finally:
-        await db.close()
+    return len(members) // 2
 
 
 def rss_mb(pid: int) -> float:
@@ -256,28 +255,32 @@ async def slash_message(
     return itx.message
 
 
+def agree_ids(message: FakeMessage) -> list[str]:
+    """The Agree button of a point's card; a card without one (the bot answered with an error) stops the run
+    with what the bot said."""
+    found = [cid for _, cid, _ in message.buttons() if cid and cid.endswith(":agree")]
+    if not found:
+        raise RuntimeError(f"no Agree button on the bot's answer: {message.text[:300]!r}")
+    return found
+
+
 def db_value(path: Path, sql: str, params: tuple[object, ...] = ()) -> int:
-    conn = sqlite3.connect(path, timeout=15)
-    try:
-        row = conn.execute(sql, params).fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
-    finally:
-        conn.close()
+    """One number from the bot's database (SQLite or PostgreSQL: ``tests.engines``), read apart from the bot."""
+    rows = engines.raw_rows(path, sql, params)
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
 def prefill_ballots(path: Path, poll_id: int, count: int) -> None:
     """``count`` ballots from made-up voters (user ids 1..count, never a real snowflake), split over two
-    options; the migration's triggers keep poll_counts and polls.ballots in step, as for a real vote."""
-    conn = sqlite3.connect(path, timeout=15, isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(
-            "INSERT INTO poll_votes (poll_id, user_id, picks, updated_at) VALUES (?, ?, ?, ?)",
-            ((poll_id, uid, 1 + (uid % 2), 1_700_000_000) for uid in range(1, count + 1)),
+    options, in one statement both engines read; the migration's triggers keep poll_counts and
+    polls.ballots in step, as for a real vote."""
+    with engines.closing_raw(path) as raw:
+        raw.execute(
+            "WITH RECURSIVE voter (uid) AS (SELECT 1 UNION ALL SELECT uid + 1 FROM voter WHERE uid < ?) "
+            "INSERT INTO poll_votes (poll_id, user_id, picks, updated_at) "
+            "SELECT ?, uid, 1 + uid % 2, 1700000000 FROM voter",
+            (count, poll_id),
         )
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
 
 
 async def warm_up(fake: FakeDiscord, message: FakeMessage, custom_id: str, members: list[FakeMember]) -> None:
@@ -312,11 +315,11 @@ async def run_caucus(
             warm_point = await slash_message(
                 fake, c.guild, c.coco, "consensus propose", kind="point", text="Warm-up point"
             )
-            agree = [cid for _, cid, _ in warm_point.buttons() if cid and cid.endswith(":agree")]
+            agree = agree_ids(warm_point)
             await warm_up(fake, warm_point, agree[0], [c.alice, c.bob, c.carol])
             warm_org = await slash_message(fake, c.guild, c.coco, "consensus propose", kind="point",
                                            text="Warm-up per organisation", count="organisations")  # fmt: skip
-            agree = [cid for _, cid, _ in warm_org.buttons() if cid and cid.endswith(":agree")]
+            agree = agree_ids(warm_org)
             await warm_up(fake, warm_org, agree[0], [crowd[0], crowd[1], c.alice])
             for n in range(repeat):
                 poll_msg = await slash_message(
@@ -324,21 +327,22 @@ async def run_caucus(
                 )
                 poll_ids = [cid for _, cid, _ in poll_msg.buttons() if cid]
                 poll = await burst(fake, poll_msg, poll_ids, crowd[:clicks])
-                poll.recorded = db_value(
-                    bot.db_path, "SELECT ballots FROM polls WHERE poll_id = ?", (poll_id_of(poll_ids[0]),)
-                )
                 point_msg = await slash_message(
                     fake, c.guild, c.coco, "consensus propose", kind="point", text=f"Burst point {n + 1}"
                 )
-                agree = [cid for _, cid, _ in point_msg.buttons() if cid and cid.endswith(":agree")]
+                agree = agree_ids(point_msg)
                 point = await burst(fake, point_msg, agree, crowd[:clicks])
+                # let the coalesced edits go out before the next burst, and count them; what is recorded is
+                # read after them, so a click answered too late (its vote still recorded) is counted too
+                await asyncio.gather(settle_edits(fake, poll_msg), settle_edits(fake, point_msg))
+                poll.recorded = db_value(
+                    bot.db_path, "SELECT ballots FROM polls WHERE poll_id = ?", (poll_id_of(poll_ids[0]),)
+                )
                 point.recorded = db_value(
                     bot.db_path,
                     "SELECT count(*) FROM positions WHERE item_id = ?",
                     (int(agree[0].split(":")[3]),),
                 )
-                # let the coalesced edits go out before the next burst, and count them
-                await asyncio.gather(settle_edits(fake, poll_msg), settle_edits(fake, point_msg))
                 poll.edits = fake.message_edits[poll_msg.id]
                 point.edits = fake.message_edits[point_msg.id]
                 run.poll.runs.append(poll)
@@ -347,16 +351,16 @@ async def run_caucus(
                 # member represents (in the same transaction); half of them speak for their organisation
                 org_msg = await slash_message(fake, c.guild, c.coco, "consensus propose", kind="point",
                                               text=f"Burst point per organisation {n + 1}", count="organisations")  # fmt: skip
-                agree = [cid for _, cid, _ in org_msg.buttons() if cid and cid.endswith(":agree")]
+                agree = agree_ids(org_msg)
                 org_point = await burst(fake, org_msg, agree, crowd[:clicks])
                 item_id = int(agree[0].split(":")[3])
+                await settle_edits(fake, org_msg)
                 org_point.recorded = db_value(
                     bot.db_path, "SELECT count(*) FROM positions WHERE item_id = ?", (item_id,)
                 )
                 run.org_positions += db_value(
                     bot.db_path, "SELECT count(*) FROM org_positions WHERE item_id = ?", (item_id,)
                 )
-                await settle_edits(fake, org_msg)
                 org_point.edits = fake.message_edits[org_msg.id]
                 run.org_point.runs.append(org_point)
             run.rss_after_mb = rss_mb(pid)
@@ -510,4 +514,204 @@ async def run_signatures(folder: Path, signers: int, repeat: int) -> SignatureRu
             if code != 0:
                 print(f"the bot exited with {code}; its log: {bot.log_path}", file=sys.stderr)
         run.log_tracebacks = bot.log().count("Traceback")
+        return run
+
+
+# -- several servers at once, on one or several bot processes ---------------------------------------
+
+
+@dataclass
+class ServersRun:
+    """Bursts on ``servers`` servers at once (each server's own poll, clicked by its own members), answered by
+    ``processes`` bot processes sharing one database, each holding its share of ``shards`` shards."""
+
+    servers: int
+    processes: int
+    shards: int
+    #: a Burst per round, every server's clicks together: acknowledged within Discord's 3 s
+    bursts: Bursts = field(default_factory=Bursts)
+    #: the same rounds counting every answer the bot sent, in time or refused as too late (Unknown
+    #: interaction): ``acked`` is how many it answered at all, ``rate`` its answering throughput
+    answers: Bursts = field(default_factory=Bursts)
+    #: per round: ballots in the database ÷ (first dispatch → the last ballot recorded), /s
+    record_rates: list[float] = field(default_factory=list)
+    #: per round: first dispatch → every ballot recorded (or the last one seen), s
+    record_spans: list[float] = field(default_factory=list)
+    per_process: list[int] = field(default_factory=list)  # servers each process held
+    start_seconds: float = 0.0
+    log_tracebacks: int = 0
+    late_answers: int = 0  # answers refused as too late (Unknown interaction), counted in the logs
+
+    @property
+    def record_rate(self) -> float:
+        return statistics.median(self.record_rates) if self.record_rates else float("nan")
+
+
+async def shards_ready(fake: FakeDiscord, holders: dict[int, BotProcess], timeout: float = 60.0) -> None:
+    """Wait until each shard's session is ready (its process said so on the gateway), as test_processes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        waiting = [s for s in holders if not ((session := fake.gateway.sessions.get(s)) and session.is_ready)]
+        if not waiting:
+            return
+        for bot in set(holders.values()):
+            if bot.process is not None and bot.process.returncode is not None:
+                raise RuntimeError(f"bot exited with {bot.process.returncode}:\n{bot.log()[-4000:]}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"shards {waiting} not ready within {timeout}s")
+        await asyncio.sleep(0.05)
+
+
+async def watch_ballots(
+    path: Path, poll_ids: list[int], expected: int, stop: asyncio.Event, quiet: float = 10.0
+) -> tuple[int, float]:
+    """Sample the ballots of these polls in the database every 0.1 s, on one connection of our own and a
+    thread of its own (the fake shares this event loop), until ``expected`` are there, or none came for
+    ``quiet`` s after ``stop``; returns (ballots, when the count was last seen rising: monotonic)."""
+    sql = f"SELECT coalesce(sum(ballots), 0) FROM polls WHERE poll_id IN ({', '.join('?' * len(poll_ids))})"
+    loop = asyncio.get_running_loop()
+    thread = ThreadPoolExecutor(1, thread_name_prefix="bench-ballots")  # SQLite: one connection, one thread
+    raw = await loop.run_in_executor(thread, lambda: engines.Raw(path, autocommit=True))
+
+    def count() -> int:
+        rows = raw.rows(sql, tuple(poll_ids))
+        return int(rows[0][0] or 0) if rows else 0
+
+    seen, rose = 0, time.monotonic()
+    try:
+        while True:
+            value = await loop.run_in_executor(thread, count)
+            now = time.monotonic()
+            if value != seen:
+                seen, rose = value, now
+            if seen >= expected or (stop.is_set() and now - rose > quiet):
+                return seen, rose
+            await asyncio.sleep(0.1)
+    finally:
+        await loop.run_in_executor(thread, raw.close)
+        thread.shutdown(wait=False)
+
+
+async def clicks_and_answers(
+    fake: FakeDiscord,
+    plan: list[tuple[FakeMessage, str, FakeMember]],
+    quiet: float = 10.0,
+    limit: float = 300.0,
+) -> tuple[Burst, Burst, list[Interaction]]:
+    """Each (message, button, member) clicked, all dispatched at once; wait until the bot answered every one,
+    in time or too late (the fake refuses an answer after 3 s, and marks the click failed, as Discord), or
+    gave none for ``quiet`` s. Returns the clicks acknowledged in time, and every answer (a late answer's
+    time is when it was seen refused: sampled every 50 ms)."""
+    started = time.perf_counter()
+    itxs: list[Interaction] = list(
+        await asyncio.gather(*(fake.click(message, custom_id, m) for message, custom_id, m in plan))
+    )
+    dispatch = time.perf_counter() - started
+    first = min(i.dispatched_at for i in itxs)
+    answered_at: dict[int, float] = {}
+    pending = set(range(len(itxs)))
+    last_change = time.monotonic()
+    while pending:
+        now = time.monotonic()
+        done = [n for n in pending if itxs[n].acknowledged or itxs[n].failed]
+        for n in done:
+            itx = itxs[n]
+            answered_at[n] = itx.dispatched_at + itx.ack_latency if itx.ack_latency is not None else now
+        pending.difference_update(done)
+        if done:
+            last_change = now
+        elif now - last_change > quiet or now - first > limit:
+            break
+        await asyncio.sleep(0.05)
+    acked = [i for i in itxs if i.acknowledged and i.ack_latency is not None]
+    in_time = Burst(
+        clicks=len(itxs), acked=len(acked), latencies=[i.ack_latency or 0.0 for i in acked],
+        span=max((i.dispatched_at + (i.ack_latency or 0.0) for i in acked), default=first) - first,
+        dispatch=dispatch,
+    )  # fmt: skip
+    every = Burst(
+        clicks=len(itxs), acked=len(answered_at), latencies=[t - itxs[n].dispatched_at for n, t in answered_at.items()],
+        span=max(answered_at.values(), default=first) - first, dispatch=dispatch,
+    )  # fmt: skip
+    return in_time, every, itxs
+
+
+async def run_servers(
+    folder: Path, servers: int, clicks: int, repeat: int, *, processes: int, shards: int = 2
+) -> ServersRun:
+    """``servers`` servers (split evenly over ``shards`` shards), each with ``clicks`` distinct members; bot
+    processes sharing one database (PostgreSQL or SQLite, as ``tests.engines`` runs), one holding every
+    shard or one per shard; ``repeat`` rounds, each a fresh poll in every server and every member of every
+    server clicking at once (interleaved across servers)."""
+    if processes not in (1, shards):
+        raise ValueError("one process holding every shard, or one process per shard")
+    folder.mkdir(parents=True, exist_ok=True)
+    async with FakeDiscord(token=TOKEN) as fake:
+        worlds = [
+            build_world(fake, clicks, f"Coalition {k}", shard=(k % shards, shards)) for k in range(servers)
+        ]
+        shared = folder / "shared" / "caucus.db"  # the key files' place, the same for every process
+        shared.parent.mkdir(exist_ok=True)
+        storage = {"path": str(shared), "url": engines.url_for(shared)}
+        held = [list(range(shards))] if processes == 1 else [[s] for s in range(shards)]
+        for n in range(len(held)):
+            (folder / f"process{n}").mkdir(exist_ok=True)
+        bots = [
+            BotProcess(fake, folder / f"process{n}", discord={"shard_count": shards, "shard_ids": ids},
+                       storage=storage)
+            for n, ids in enumerate(held)
+        ]  # fmt: skip
+        run = ServersRun(servers, processes, shards)
+        run.per_process = [sum((c.guild.id >> 22) % shards in ids for c, _ in worlds) for ids in held]
+        started = time.perf_counter()
+        await asyncio.gather(*(bot.start(wait_ready=False) for bot in bots))
+        try:
+            await shards_ready(fake, {s: bot for bot, ids in zip(bots, held, strict=True) for s in ids})
+            run.start_seconds = time.perf_counter() - started
+            await asyncio.sleep(1.0)
+
+            async def warm(c: Coalition) -> None:
+                msg = await slash_message(
+                    fake, c.guild, c.coco, "poll create", question="Warm-up?", options="A; B"
+                )
+                await warm_up(fake, msg, msg.buttons()[0][1] or "", [c.alice, c.bob, c.carol])
+
+            await asyncio.gather(*(warm(c) for c, _ in worlds))
+            for n in range(repeat):
+                messages = await asyncio.gather(*(
+                    slash_message(fake, c.guild, c.coco, "poll create", question=f"Burst {n + 1}?", options="Yes; No")
+                    for c, _ in worlds
+                ))  # fmt: skip
+                buttons = [[cid for _, cid, _ in m.buttons() if cid] for m in messages]
+                poll_ids = [poll_id_of(ids[0]) for ids in buttons]
+                plan = [
+                    (messages[k], buttons[k][i % len(buttons[k])], crowd[i])
+                    for i in range(clicks)
+                    for k, (_, crowd) in enumerate(worlds)
+                ]
+                expected = len(plan)
+                answered = asyncio.Event()
+                watcher = asyncio.create_task(watch_ballots(shared, poll_ids, expected, answered))
+                try:
+                    result, answers, itxs = await clicks_and_answers(fake, plan)
+                finally:
+                    answered.set()
+                recorded, last = await watcher
+                first = min(i.dispatched_at for i in itxs)
+                result.recorded = answers.recorded = recorded
+                span = last - first
+                run.record_spans.append(span)
+                run.record_rates.append(recorded / span if span > 0 else float("nan"))
+                await asyncio.gather(*(settle_edits(fake, m) for m in messages))
+                result.edits = max(fake.message_edits[m.id] for m in messages)
+                run.bursts.runs.append(result)
+                run.answers.runs.append(answers)
+        finally:
+            codes = await asyncio.gather(*(bot.stop() for bot in bots), return_exceptions=True)
+            for bot, code in zip(bots, codes, strict=True):
+                if code != 0:
+                    print(f"a bot exited with {code}; its log: {bot.log_path}", file=sys.stderr)
+        logs = [bot.log() for bot in bots]
+        run.log_tracebacks = sum(log.count("Traceback") for log in logs)
+        run.late_answers = sum(log.count("Unknown interaction") for log in logs)
         return run

@@ -1,4 +1,5 @@
-"""In-process benchmarks on a real SQLite file: raw upserts, 10,000 pending reminders, the summary export."""
+"""In-process benchmarks on a real SQLite file: raw upserts, 10,000 pending reminders, the summary export;
+the upserts also on PostgreSQL (``tests.engines`` picks the engine, ``engines.using``)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from domain.render import render
 from domain.summary import build_summary
 from storage import posts as post_rows
 from storage.consensus import UPSERT_POSITION  # the statement a click runs: the floor under it
-from storage.db import Database
+from storage.db import Database, SyncConnection
 from storage.posts import Post
+from tests import engines
 
 GUILD = 4242
 NOW = 1_760_000_000
@@ -34,12 +36,12 @@ async def _guild(db: Database) -> None:
         )
 
 
-# -- 3. upserts: the floor (plain sqlite3) and our path (Database.run) ------------------------------
+# -- 3. upserts: the floor (plain sqlite3, plain psycopg) and our path (Database.run) --------------
 
 
 async def _point_database(path: Path) -> Database:
-    """A migrated database with one server and one point to take positions on."""
-    db = await Database.open(path)
+    """A migrated database (of the run's engine) with one server and one point to take positions on."""
+    db = await engines.open_db(path)
     await _guild(db)
     async with db.transaction() as conn:
         await conn.execute(
@@ -82,15 +84,39 @@ def plain_sqlite_upserts(path: Path, count: int) -> float:
     return count / elapsed
 
 
+def plain_postgres_upserts(path: Path, count: int) -> float:
+    """The floor on PostgreSQL (inside ``engines.using("postgresql")``): ``count`` position upserts by distinct
+    members on one plain psycopg connection, one BEGIN … COMMIT each, one after another (no advisory lock)."""
+
+    async def prepare() -> None:
+        await (await _point_database(path)).close()
+
+    asyncio.run(prepare())
+    with engines.closing_raw(path, autocommit=True) as raw:
+        started = time.perf_counter()
+        for n in range(count):
+            raw.execute("BEGIN")
+            raw.execute(UPSERT_POSITION, {"i": 1, "r": 1, "u": 10_000 + n, "s": "agree", "reason": None,
+                                          "now": NOW + n})  # fmt: skip
+            raw.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+    return count / elapsed
+
+
 async def database_run_upserts(path: Path, count: int) -> float:
     """Our path: ``count`` clicks' upserts started at once, each one ``Database.run`` transaction (one hop
-    to the SQLite thread under the write lock), as a burst of clicks runs them."""
+    to the database's thread under the write lock; on PostgreSQL also its advisory lock), as a burst of
+    clicks runs them; on the run's engine."""
     db = await _point_database(path)
     try:
 
-        def upsert(n: int) -> Callable[[sqlite3.Connection], None]:
+        def upsert(n: int) -> Callable[[SyncConnection], None]:
             params = {"i": 1, "r": 1, "u": 10_000 + n, "s": "agree", "reason": None, "now": NOW + n}
-            return lambda conn: conn.execute(UPSERT_POSITION, params) and None
+
+            def work(conn: SyncConnection) -> None:
+                conn.execute(UPSERT_POSITION, params)
+
+            return work
 
         started = time.perf_counter()
         await asyncio.gather(*(db.run(upsert(n)) for n in range(count)))

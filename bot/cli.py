@@ -1,4 +1,4 @@
-"""The `caucus` command line: run, check-config, backup, export, signatories, verify."""
+"""The `caucus` command line: run, check-config, backup, export, signatories, verify, migrate-db."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from bot import __version__
 from bot.config import Config, ConfigError, load_config, masked_url
@@ -325,6 +325,106 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate_db(args: argparse.Namespace) -> int:
+    """Copy the SQLite database of the config into an empty PostgreSQL database, checked row for row."""
+    from pathlib import Path
+
+    from domain.polls import _key_check
+    from domain.record import NoteError, Signer, open_note, origin_of
+
+    try:
+        config = load_config(args.config, env={"DISCORD_TOKEN": "not-needed-for-migrate-db"})
+    except ConfigError as exc:
+        return _fail(exc.problems)
+    if not Path(config.storage.path).is_file():
+        return _fail(
+            [f"[storage] path: the SQLite database {config.storage.path!r} does not exist: nothing to copy"]
+        )
+    try:
+        from storage.migrate import KeyChecks, MigrateError, masked, migrate_to_postgres
+    except ImportError:
+        print("caucus: migrate-db needs psycopg: pip install 'caucus[postgresql]'", file=sys.stderr)
+        return 1
+
+    def signed(guild_id: int, seed: bytes, note: str) -> bool:
+        try:
+            open_note(note, [Signer(origin_of(guild_id), seed).verifier])
+        except NoteError:
+            return False
+        return True
+
+    try:
+        done = asyncio.run(
+            migrate_to_postgres(config.storage.path, args.to, KeyChecks(ballot=_key_check, record=signed))
+        )
+    except MigrateError as exc:
+        print(f"caucus: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"caucus: migrate-db failed: {exc}", file=sys.stderr)
+        return 1
+    upgraded = (
+        f"; brought up from version {done.upgraded_from} first" if done.upgraded_from != done.version else ""
+    )
+    print(
+        f"copied {done.source} (SQLite, version {done.version}{upgraded}) to {done.target} in {done.seconds:.2f} s"
+    )
+    print(
+        f"{len(done.tables)} tables, {done.rows} row{'s' if done.rows != 1 else ''}, each table checked row for row (the same count and the same "
+        "digest of its rows on both engines):"
+    )
+    for line in _wrapped(f"{t.name} {t.rows}" for t in sorted(done.tables, key=lambda t: t.name)):
+        print(f"  {line}")
+    if done.next_ids:
+        for line in _wrapped((f"{table} {next_id}" for table, next_id in done.next_ids), first="next ids: "):
+            print(f"  {line}")
+    for key in done.keys:
+        print(f"  {key.what} {key.path}: {key.note}")
+    url = masked(args.to)
+    where = config.source if not config.source.startswith("defaults") else "config.toml, none exists yet"
+    print()
+    print(f"Now change the config ({where}):")
+    print("  [storage]")
+    hint = "  # put the password back where *** stands" if url != args.to else ""
+    print(f"  url = {_toml_string(url)}{hint}")
+    print(f"  path = {_toml_string(config.storage.path)}  # keep it: the key files stay there, as files")
+    present = [str(key.path) for key in done.keys if key.present]
+    if present:
+        print(
+            f"Copy the key files ({', '.join(present)}) to every host that runs a Caucus process, at that same "
+            "[storage] path, before starting it."
+        )
+    else:
+        print(
+            "No key file exists yet: the first process to start makes them beside [storage] path; copy them from "
+            "there to every other host that runs a Caucus process before starting it."
+        )
+    print(
+        "Keep the bot on SQLite stopped from now on: what it would write there is not in PostgreSQL. The SQLite "
+        "file is not read once url is set; keep it as a backup."
+    )
+    return 0
+
+
+def _wrapped(items: Iterable[str], *, first: str = "", width: int = 104) -> list[str]:
+    """``items`` joined by commas in lines of at most ``width`` characters, never splitting an item."""
+    lines: list[str] = []
+    line = first
+    for item in items:
+        piece = item if line in ("", first) else f", {item}"
+        if len(line) + len(piece) > width and line not in ("", first):
+            lines.append(line + ",")
+            line, piece = "", item
+        line += piece
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _toml_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="caucus", description="Caucus: consensus for coalitions on Discord."
@@ -399,6 +499,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="an earlier checkpoint or export: check the record only grew",
     )
     verify.set_defaults(func=cmd_verify)
+    migrate = sub.add_parser(
+        "migrate-db",
+        help="copy the SQLite database into an empty PostgreSQL database, checked row for row (stop the bot first)",
+    )
+    with_config(migrate)
+    migrate.add_argument(
+        "--to",
+        required=True,
+        metavar="URL",
+        help="the empty PostgreSQL database, postgresql://user@host/name",
+    )
+    migrate.set_defaults(func=cmd_migrate_db)
     return parser
 
 

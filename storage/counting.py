@@ -303,8 +303,9 @@ async def positions_apart(db: Database, guild_id: int, item_id: int, revision: i
     """Members' own positions on a revision that do not count per organisation: (by representatives who are
     not their organisation's voice now, by members who represent no organisation now)."""
     row = await db.fetchone(
-        "SELECT coalesce(sum(r.rep_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM org_voices v "
-        "WHERE v.rep_id = r.rep_id AND v.ended_at IS NULL)), 0), coalesce(sum(r.rep_id IS NULL), 0) "
+        "SELECT coalesce(sum(CASE WHEN r.rep_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM org_voices v "
+        "WHERE v.rep_id = r.rep_id AND v.ended_at IS NULL) THEN 1 ELSE 0 END), 0), "
+        "coalesce(sum(CASE WHEN r.rep_id IS NULL THEN 1 ELSE 0 END), 0) "
         "FROM positions p LEFT JOIN org_reps r ON r.guild_id = :g AND r.user_id = p.user_id AND r.state = 'active' "
         "WHERE p.item_id = :i AND p.revision = :r",
         {"g": guild_id, "i": item_id, "r": revision},

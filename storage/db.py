@@ -155,12 +155,14 @@ def is_storage_failure(exc: BaseException) -> bool:
 
 def search_params(text: str) -> dict[str, str]:
     """``num`` and ``p`` for a number-or-text search: a typed number's digits, and a LIKE pattern (escaped)."""
-    # what was typed may hold lone surrogates (no UTF-8 for SQLite) and digits other than 0-9: neither is a number
-    text = text.encode("utf-8", "replace").decode("utf-8").strip()
+    # what was typed may hold lone surrogates (no UTF-8 for SQLite), NULs (no PostgreSQL text holds one) and
+    # digits other than 0-9: none is a number
+    text = text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "").strip()
     digits = text.removeprefix("#")
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     is_number = digits.isascii() and digits.isdigit() and len(digits) <= 18
-    return {"num": digits if is_number else "\x00", "p": pattern}
+    # not a number: "-", which begins no number's digits (numbers are positive)
+    return {"num": digits if is_number else "-", "p": pattern}
 
 
 def row_as(cls: type[T], row: Row) -> T:

@@ -199,7 +199,7 @@ async def open_ballots(db: Database, guild_id: int) -> list[BallotExportRow]:
     """The ballots of every open (not anonymous) poll, by poll and member; anonymous ballots hold no member."""
     rows = await db.fetchall(
         "SELECT v.poll_id, v.user_id, v.picks FROM poll_votes v JOIN polls p ON p.poll_id = v.poll_id "
-        "WHERE p.guild_id = :g AND NOT p.anonymous ORDER BY v.poll_id, v.user_id",
+        "WHERE p.guild_id = :g AND p.anonymous = 0 ORDER BY v.poll_id, v.user_id",
         {"g": guild_id},
     )
     return rows_as(BallotExportRow, rows)
@@ -368,12 +368,12 @@ async def response_orgs(db: Database, guild_id: int) -> tuple[list[ResponseOrg],
     positions = await db.fetchall(
         f"SELECT * FROM (SELECT p.item_id AS ref_id, p.user_id, {_ORG_AT.format(user='p.user_id', at='p.updated_at')} "  # noqa: S608
         "AS org_id FROM positions p JOIN items i ON i.item_id = p.item_id AND i.revision = p.revision "
-        "WHERE i.guild_id = :g) WHERE org_id IS NOT NULL",
+        "WHERE i.guild_id = :g) AS stated WHERE org_id IS NOT NULL",
         {"g": guild_id},
     )
     ballots = await db.fetchall(
         f"SELECT * FROM (SELECT v.poll_id AS ref_id, v.user_id, {_ORG_AT.format(user='v.user_id', at='v.updated_at')} "  # noqa: S608
-        "AS org_id FROM poll_votes v JOIN polls p ON p.poll_id = v.poll_id WHERE p.guild_id = :g) "
+        "AS org_id FROM poll_votes v JOIN polls p ON p.poll_id = v.poll_id WHERE p.guild_id = :g) AS cast_ballots "
         "WHERE org_id IS NOT NULL",
         {"g": guild_id},
     )

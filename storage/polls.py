@@ -230,7 +230,7 @@ async def picks_of(db: Source, poll_id: int, voter: int | bytes) -> int:
 
 
 _POLL_AND_BALLOT = (
-    f"SELECT {_POLL}, CASE WHEN p.anonymous THEN (SELECT s.picks FROM poll_secret_ballots s "  # noqa: S608
+    f"SELECT {_POLL}, CASE WHEN p.anonymous = 1 THEN (SELECT s.picks FROM poll_secret_ballots s "  # noqa: S608
     "WHERE s.poll_id = p.poll_id AND s.voter_key = :k) ELSE (SELECT v.picks FROM poll_votes v "
     "WHERE v.poll_id = p.poll_id AND v.user_id = :u) END AS picks FROM polls p WHERE p.guild_id = :g AND p.poll_id = :id"
 )
@@ -451,7 +451,7 @@ async def claim_announcement(conn: Connection, poll_id: int, now: int, *, again:
     """
     cursor = await conn.execute(
         "UPDATE polls SET announced_at = :now WHERE poll_id = :id AND closed_at IS NOT NULL "
-        "AND (announced_at IS NULL OR (:again AND closed_by IS NULL))",
+        "AND (announced_at IS NULL OR (:again = 1 AND closed_by IS NULL))",
         {"id": poll_id, "now": now, "again": int(again)},
     )
     return cursor.rowcount == 1

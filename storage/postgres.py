@@ -118,13 +118,18 @@ def _rows(cursor: psycopg.Cursor[Any]) -> RowMaker[PgRow]:
     return lambda values: PgRow(tuple(values), index)
 
 
-class _IntFromBool(Dumper):
-    """Python's True and False as 1 and 0: flags are integer columns on both engines, as in SQLite."""
+class _FlagFromBool(Dumper):
+    """Python's True and False as the untyped literals '1' and '0': flags are 0/1 integer columns on both
+    engines (as SQLite stores them), and an untyped literal is read as the type its place asks for — 1 in an
+    integer column, true where a condition stands (``:again AND …``)."""
 
-    oid = psycopg.adapters.types["int8"].oid
+    oid = 0  # unknown: PostgreSQL decides from the context
 
     def dump(self, obj: Any) -> bytes:
         return b"1" if obj else b"0"
+
+    def quote(self, obj: Any) -> bytes:
+        return b"'1'" if obj else b"'0'"
 
 
 class _NumberFromNumeric(Loader):
@@ -136,7 +141,7 @@ class _NumberFromNumeric(Loader):
 
 
 def _configure(conn: psycopg.Connection[Any]) -> None:
-    conn.adapters.register_dumper(bool, _IntFromBool)
+    conn.adapters.register_dumper(bool, _FlagFromBool)
     conn.adapters.register_loader("numeric", _NumberFromNumeric)
     conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
     conn.execute("SET TIME ZONE 'UTC'")

@@ -106,7 +106,7 @@ async def claim_due(
     overdue); of servers on ``shards`` only, when given."""
     cursor = await conn.execute(
         "UPDATE scheduled_posts SET state = 'claimed', attempts = attempts + 1, claimed_at = :now, "  # noqa: S608
-        "late = (due_at < :started OR :now - due_at > :late_after) WHERE post_id IN (SELECT post_id "
+        "late = CASE WHEN due_at < :started OR :now - due_at > :late_after THEN 1 ELSE 0 END WHERE post_id IN (SELECT post_id "
         f"FROM scheduled_posts WHERE state = 'pending' AND due_at <= :until{on_shards(shards)} "
         "ORDER BY due_at, post_id LIMIT :limit) "
         f"RETURNING {_COLUMNS}",

@@ -70,13 +70,13 @@ async def mark_member_left(conn: Connection, guild_id: int, user_id: int, now: i
 
 async def count_rows(db: Database, guild_id: int, tables: Iterable[str]) -> dict[str, int]:
     """How many rows each named per-server table holds for this server (tables that do not exist count 0)."""
-    existing = {str(r[0]) for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    existing = await db.table_names()
     counts: dict[str, int] = {}
     for table in tables:
         if table not in existing:
             counts[table] = 0
             continue
-        # table names come from the caller's fixed list, checked against sqlite_master above
+        # table names come from the caller's fixed list, checked against the schema's tables above
         sql = f"SELECT count(*) FROM {table} WHERE guild_id = :g"  # noqa: S608
         counts[table] = int(await db.fetchval(sql, {"g": guild_id}) or 0)
     return counts

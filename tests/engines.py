@@ -44,11 +44,51 @@ def on_postgres() -> bool:
     return ENGINE == "postgresql"
 
 
+def use_sqlite() -> None:
+    """Back to SQLite for what follows, the server kept (``using("postgresql")`` returns to it): for the
+    benchmarks, which run the same scenario on both engines in one process."""
+    global ENGINE
+    ENGINE = "sqlite"
+
+
+@contextmanager
+def using(engine: str) -> Iterator[None]:
+    """The block runs on ``engine`` ("sqlite", or "postgresql" once ``use_postgres`` named a server); the
+    engine before is restored after it (the benchmarks run SQLite and PostgreSQL in one process)."""
+    global ENGINE
+    if engine not in ("sqlite", "postgresql") or (engine == "postgresql" and not _server):
+        raise ValueError(f"no {engine!r} engine to use here (use_postgres(url) names the server)")
+    before, ENGINE = ENGINE, engine
+    try:
+        yield
+    finally:
+        ENGINE = before
+
+
+def server_settings(
+    names: tuple[str, ...] = ("server_version", "fsync", "synchronous_commit", "full_page_writes"),
+) -> dict[str, str]:
+    """These settings of the PostgreSQL server (``SHOW``), for a report to state what it ran on."""
+    import psycopg
+
+    found: dict[str, str] = {}
+    with psycopg.connect(_server + "postgres", autocommit=True) as admin:
+        for name in names:
+            row = admin.execute(f"SHOW {name}").fetchone()
+            found[name] = str(row[0]) if row else "?"
+    return found
+
+
+def _database_name(path: str | Path) -> str:
+    """The PostgreSQL database that stands for the file at ``path`` (the same path, the same database)."""
+    return "t_" + hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:20]  # noqa: S324 (a name)
+
+
 def url_for(path: str | Path) -> str:
     """The ``[storage] url`` for the database at ``path``: empty on SQLite, its own database on PostgreSQL."""
     if ENGINE != "postgresql":
         return ""
-    name = "t_" + hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:20]  # noqa: S324 (a name)
+    name = _database_name(path)
     if name in _created:  # made for this test already: no trip to the server (a snapshot asks often)
         return _server + name
     import psycopg
@@ -56,6 +96,31 @@ def url_for(path: str | Path) -> str:
     with psycopg.connect(_server + "postgres", autocommit=True) as admin:
         if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
             admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_template_name(admin)}"')
+            _created.append(name)
+    return _server + name
+
+
+def database_exists(path: str | Path) -> bool:
+    """Whether the database at ``path`` was made (SQLite: its file; PostgreSQL: its database), making none."""
+    if ENGINE != "postgresql":
+        return Path(path).exists()
+    name = _database_name(path)
+    import psycopg
+
+    with psycopg.connect(_server + "postgres", autocommit=True) as admin:
+        return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
+def empty_url_for(path: str | Path) -> str:
+    """A PostgreSQL database with no table at all (as ``createdb`` makes one), its own for ``path``; dropped
+    when the test ends. For what must start from nothing (``caucus migrate-db``'s target)."""
+    assert ENGINE == "postgresql", "empty_url_for needs the PostgreSQL run (--engine postgresql)"
+    name = "e_" + hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:20]  # noqa: S324 (a name)
+    import psycopg
+
+    with psycopg.connect(_server + "postgres", autocommit=True) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
             _created.append(name)
     return _server + name
 
@@ -202,6 +267,46 @@ def integrity_errors() -> tuple[type[Exception], ...]:
 
         return (psycopg.IntegrityError,)
     return (sqlite3.IntegrityError,)
+
+
+def database_errors() -> tuple[type[Exception], ...]:
+    """What any failed statement raises on this run's engine (``sqlite3.DatabaseError`` on SQLite)."""
+    if ENGINE == "postgresql":
+        import psycopg
+
+        return (psycopg.DatabaseError,)
+    return (sqlite3.DatabaseError,)
+
+
+def add_failing_trigger(path: str | Path, name: str, table: str, when: str, message: str) -> None:
+    """A trigger refusing an INSERT into ``table`` whose NEW row meets ``when`` (SQL both engines read),
+    with ``message``: a write made to fail inside a transaction, behind the bot's back."""
+    with closing_raw(path) as raw:
+        if ENGINE == "postgresql":
+            raw.execute(
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"IF {when} THEN RAISE EXCEPTION '{message}'; END IF; RETURN NEW; END $$"
+            )
+            raw.execute(f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()")
+        else:
+            raw.execute(
+                f"CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN {when} "
+                f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            )
+
+
+def drop_triggers(raw: Raw, table: str) -> None:
+    """Drop every trigger of ``table`` (as someone holding the database could), on this raw connection."""
+    if ENGINE == "postgresql":
+        names = raw.rows(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = CAST(? AS regclass) AND NOT tgisinternal", (table,)
+        )
+        for (name,) in names:
+            raw.execute(f'DROP TRIGGER "{name}" ON {table}')
+    else:
+        names = raw.rows("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,))
+        for (name,) in names:
+            raw.execute(f'DROP TRIGGER "{name}"')
 
 
 # -- a throwaway PostgreSQL cluster -----------------------------------------------------------------

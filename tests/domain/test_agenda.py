@@ -2,13 +2,12 @@
 
 Every test runs against a real migrated SQLite file with a fake clock at 2026-11-30 12:00 UTC (13:00 in
 Paris); the server's zone is UTC and its default reminders 1 day, 1 hour and 10 minutes before a start.
-What the database holds is checked through a second, plain sqlite3 connection.
+What the database holds is checked through a second, plain connection (tests/engines.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +35,7 @@ from domain.groups import Group, Target, WorkingGroups
 from domain.permissions import Actor, Policy
 from domain.posts import Post
 from storage.db import Database
+from tests import engines
 
 GUILD = 1001
 OTHER_GUILD = 2002
@@ -72,21 +72,7 @@ SAMPLE_TABLE = """Time        | Session
 
 def rows(db: Database, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Rows as a second connection sees them (what is committed, not what the bot's connection holds)."""
-    raw = sqlite3.connect(db.path)
-    try:
-        return raw.execute(sql, params).fetchall()
-    finally:
-        raw.close()
-
-
-def execute(db: Database, sql: str) -> None:
-    """Change the schema behind the bot's back (to make a write fail inside a transaction)."""
-    raw = sqlite3.connect(db.path)
-    try:
-        with raw:
-            raw.execute(sql)
-    finally:
-        raw.close()
+    return engines.raw_rows(db.path, sql, params)
 
 
 def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
@@ -679,18 +665,17 @@ async def test_a_failing_edit_leaves_the_old_schedule_pending(agenda: Agenda, db
     await agenda.add(COORD, SessionSpec(title="Plenary", start="2026-12-03 09:00"))
     before = snapshot(db)
     # the new start notice cannot be written: the edit fails after the old posts were cancelled
-    execute(
-        db,
-        f"CREATE TRIGGER no_posts BEFORE INSERT ON scheduled_posts WHEN NEW.due_at = "
-        f"{unix(2026, 12, 4, 10)} BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+    engines.add_failing_trigger(
+        db.path, "no_posts", "scheduled_posts", f"NEW.due_at = {unix(2026, 12, 4, 10)}", "injected failure"
     )
 
-    with pytest.raises(sqlite3.DatabaseError, match="injected failure"):
+    with pytest.raises(engines.database_errors(), match="injected failure"):
         await agenda.edit(COORD, "1", SessionSpec(title="Plenary, moved", start="2026-12-04 10:00"))
 
     assert snapshot(db) == before
     assert pending(db) == plan_for(unix(2026, 12, 3, 9), DAY, HOUR, 10 * MINUTE)
-    execute(db, "DROP TRIGGER no_posts")
+    with engines.closing_raw(db.path) as raw:
+        engines.drop_triggers(raw, "scheduled_posts")
     await agenda.edit(COORD, "1", SessionSpec(start="2026-12-04 10:00"))
     assert pending(db) == plan_for(unix(2026, 12, 4, 10), DAY, HOUR, 10 * MINUTE)
 
@@ -916,10 +901,8 @@ async def test_leaving_the_group_or_the_server_ends_the_direct_messages(
     assert await subscribers(plenary) == (ALICE.user_id, BOB.user_id)
     assert rows(db, "SELECT count(*) FROM session_subscribers WHERE user_id = 32") == [(0,)]
     # a subscription that slipped in (written behind the domain's back) is still not sent to her
-    raw = sqlite3.connect(db.path)
-    with raw:
+    with engines.closing_raw(db.path) as raw:
         raw.execute("INSERT INTO session_subscribers VALUES (?, 32)", (plenary.session_id,))
-    raw.close()
     assert await subscribers(plenary) == (ALICE.user_id, BOB.user_id)
 
 

@@ -1,13 +1,12 @@
 """Consensus items: points and questions, positions, the objection register, outcomes and comment deadlines.
 
 Every test runs against a real migrated SQLite file with a fake clock at 2026-11-30 12:00 UTC (13:00 in
-Paris); what the database holds is checked through a second, plain sqlite3 connection.
+Paris); what the database holds is checked through a second, plain connection (tests/engines.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +21,7 @@ from domain.groups import Group, Target, WorkingGroups
 from domain.permissions import Actor, Policy
 from domain.record import sha256_hex
 from storage.db import Database
+from tests import engines
 
 GUILD = 1001
 OTHER_GUILD = 2002
@@ -48,11 +48,7 @@ TABLES = ("guilds", "members", "items", "item_revisions", "positions", "objectio
 
 def rows(db: Database, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Rows as a second connection sees them (what is committed, not what the bot's connection holds)."""
-    raw = sqlite3.connect(db.path)
-    try:
-        return raw.execute(sql, params).fetchall()
-    finally:
-        raw.close()
+    return engines.raw_rows(db.path, sql, params)
 
 
 def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:

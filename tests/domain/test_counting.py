@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -27,6 +26,7 @@ from domain.polls import Polls, ballot_key, org_ballot_key
 from domain.privacy import Identities, Privacy
 from storage.counting import OrgObjectionRow
 from storage.db import Database
+from tests import engines
 
 GUILD = 1001
 ZONE = ZoneInfo("Europe/Paris")
@@ -59,11 +59,7 @@ class World:
     gamma: Org
 
     def rows(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-        raw = sqlite3.connect(self.db.path)
-        try:
-            return raw.execute(sql, params).fetchall()
-        finally:
-            raw.close()
+        return engines.raw_rows(self.db.path, sql, params)
 
 
 async def verified(orgs: Organisations, voice: Actor, name: str, region: str, stakeholder: str) -> Org:
@@ -278,20 +274,18 @@ async def test_refusals_of_counting_per_organisation(w: World, db: Database, clo
     item_id = await point(w)
     poll = await w.polls.create(COORD, "Q?", "Yes; No", count="organisations")
     people = await point(w, count="people")
-    raw = sqlite3.connect(db.path, isolation_level=None)
-    try:
-        with pytest.raises(sqlite3.IntegrityError, match="counts as it was proposed"):
+    refused = engines.integrity_errors()
+    with engines.closing_raw(db.path, autocommit=True) as raw:
+        with pytest.raises(refused, match="counts as it was proposed"):
             raw.execute("UPDATE items SET counting = 'people' WHERE item_id = ?", (item_id,))
-        with pytest.raises(sqlite3.IntegrityError, match="counts as it was created"):
+        with pytest.raises(refused, match="counts as it was created"):
             raw.execute("UPDATE polls SET counting = 'people' WHERE poll_id = ?", (poll.poll_id,))
-        with pytest.raises(sqlite3.IntegrityError, match="one ballot per organisation"):
+        with pytest.raises(refused, match="one ballot per organisation"):
             raw.execute("INSERT INTO poll_votes VALUES (?, 20, 1, 0)", (poll.poll_id,))
-        with pytest.raises(sqlite3.IntegrityError, match="counted per organisation takes"):
+        with pytest.raises(refused, match="counted per organisation takes"):
             raw.execute(
                 "INSERT INTO org_positions VALUES (?, 1, ?, 'agree', NULL, 20, 0)", (people, w.acme.org_id)
             )
-    finally:
-        raw.close()
 
 
 # -- polls counted per organisation ------------------------------------------------------------------------
@@ -353,7 +347,7 @@ async def test_anonymous_poll_per_organisation_links_no_ballot_to_anyone(w: Worl
     await w.orgs.hand_voice(ALICE, w.acme, t(BOB))
     await w.polls.vote(BOB, poll.poll_id, [2])  # the new voice changes ACME's one ballot
     # what the database holds: three ballots under keyed hashes, no organisation, no member, no time
-    assert [c[1] for c in w.rows("PRAGMA table_info(poll_secret_ballots)")] == [
+    assert engines.column_names(w.db.path, "poll_secret_ballots") == [
         "poll_id",
         "voter_key",
         "picks",

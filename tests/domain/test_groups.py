@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,6 +14,7 @@ from domain.errors import Closed, Conflict, Invalid, NotAllowed, NotFound, TooLo
 from domain.groups import Target, WorkingGroups
 from domain.permissions import Actor, Policy
 from storage.db import Database
+from tests import engines
 
 GUILD = 1001
 OTHER_GUILD = 2002
@@ -30,11 +30,7 @@ def wg(db: Database, clock: FakeClock) -> WorkingGroups:
 
 
 def rows(db: Database, sql: str) -> list[tuple]:
-    raw = sqlite3.connect(db.path)
-    try:
-        return raw.execute(sql).fetchall()
-    finally:
-        raw.close()
+    return engines.raw_rows(db.path, sql)
 
 
 def test_policy_roles_by_name_any_case_or_id() -> None:

@@ -49,6 +49,7 @@ from domain.signatories import render as render_list
 from domain.statements import clean_text, clean_title, clean_typed, close_time, read_upload
 from domain.summary import Summaries, Summary
 from storage.db import Database
+from tests import engines
 from tests.domain.test_i18n_orgs_record import Stand_in
 from tests.domain.test_statements import (
     ALICE,
@@ -246,7 +247,7 @@ async def test_the_card_and_the_posts_are_built_in_the_language(
 @pytest.fixture
 async def org_world(tmp_path: Path) -> Summary:
     """The summary scenario with organisations, a repeating session and its decision record's proofs."""
-    db = await Database.open(tmp_path / "orgs.db")
+    db = await engines.open_db(tmp_path / "orgs.db")
     clock = FakeClock(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
     await build_org_scenario(db, clock)
     policy = Policy(("Coordinator",))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +16,7 @@ from domain.languages import Languages, clean_language
 from domain.permissions import Actor, Policy
 from domain.privacy import Identities, Privacy
 from storage.db import Database
+from tests import engines
 
 GUILD = 1001
 COORD = Actor(GUILD, 10, "Coco", role_names=frozenset({"coordinator"}))
@@ -25,11 +25,7 @@ ALICE = Actor(GUILD, 30, "Alice")
 
 
 def rows(db: Database, sql: str) -> list[tuple[object, ...]]:
-    raw = sqlite3.connect(db.path)
-    try:
-        return raw.execute(sql).fetchall()
-    finally:
-        raw.close()
+    return engines.raw_rows(db.path, sql)
 
 
 def test_a_text_renders_its_placeholders_and_plural_forms() -> None:

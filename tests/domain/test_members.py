@@ -7,7 +7,6 @@ is an id of this server, anything else a name; no group can be named in the id f
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,6 +22,7 @@ from domain.permissions import Actor, Policy
 from domain.privacy import Identities
 from domain.summary import Summaries
 from storage.db import Database
+from tests import engines
 
 GUILD = 1001
 OTHER_GUILD = 2002
@@ -43,29 +43,22 @@ def members(db: Database) -> Members:
 
 
 def rows(db: Database, sql: str, params: tuple = ()) -> list[tuple]:
-    raw = sqlite3.connect(db.path)
-    try:
-        return raw.execute(sql, params).fetchall()
-    finally:
-        raw.close()
+    return engines.raw_rows(db.path, sql, params)
 
 
 def legacy_group(db: Database, name: str, role_id: int | None = None) -> int:
     """A group written as an older version could have: its name was not checked then."""
-    raw = sqlite3.connect(db.path)
-    try:
+    with engines.closing_raw(db.path) as raw:
         raw.execute(
-            "INSERT OR IGNORE INTO guilds (guild_id, name, joined_at) VALUES (?, 'Coalition', 0)", (GUILD,)
+            "INSERT INTO guilds (guild_id, name, joined_at) VALUES (?, 'Coalition', 0) ON CONFLICT DO NOTHING",
+            (GUILD,),
         )
-        cursor = raw.execute(
-            "INSERT INTO groups (guild_id, name, name_key, role_id, created_by, created_at) VALUES (?, ?, ?, ?, 11, 0)",
+        (group_id,) = raw.rows(
+            "INSERT INTO groups (guild_id, name, name_key, role_id, created_by, created_at) VALUES (?, ?, ?, ?, 11, 0) "
+            "RETURNING group_id",
             (GUILD, name, " ".join(name.split()).casefold(), role_id),
-        )
-        raw.commit()
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
-    finally:
-        raw.close()
+        )[0]
+    return int(group_id)
 
 
 # -- privileges ----------------------------------------------------------------------------------

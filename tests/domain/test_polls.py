@@ -2,7 +2,7 @@
 anonymous storage, eligibility, closing once, nudges, CSV export.
 
 Every test runs against a real migrated SQLite file with a fake clock at 2026-11-30 12:00 UTC (13:00 in
-Paris); what the database holds is checked through a second, plain sqlite3 connection.
+Paris); what the database holds is checked through a second, plain connection (tests/engines.py).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import sqlite3
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
@@ -38,6 +37,7 @@ from domain.polls import (
 )
 from storage import polls as poll_rows
 from storage.db import Database
+from tests import engines
 from tests.tally import recount
 
 GUILD = 1001
@@ -67,11 +67,7 @@ TABLES = ("guilds", "members", *POLL_TABLES, "scheduled_posts")
 
 def rows(db: Database, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Rows as a second connection sees them (what is committed)."""
-    raw = sqlite3.connect(db.path)
-    try:
-        return raw.execute(sql, params).fetchall()
-    finally:
-        raw.close()
+    return engines.raw_rows(db.path, sql, params)
 
 
 def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
@@ -382,7 +378,7 @@ async def test_anonymous_ballots_keep_no_user_id_and_stay_changeable(polls: Poll
     # the stored key is the keyed hash, with no time beside it
     assert rows(db, "SELECT voter_key FROM poll_secret_ballots WHERE voter_key = ?",
                 (ballot_key(SECRET, poll.poll_id, voters[0].user_id),)) != []  # fmt: skip
-    assert [c[1] for c in rows(db, "PRAGMA table_info(poll_secret_ballots)")] == [
+    assert engines.column_names(db.path, "poll_secret_ballots") == [
         "poll_id",
         "voter_key",
         "picks",
@@ -394,8 +390,11 @@ async def test_anonymous_ballots_keep_no_user_id_and_stay_changeable(polls: Poll
     assert all(str(uid) not in results_csv(results.view) for uid in ids)
 
     # the database itself refuses a user id on an anonymous poll
-    with sqlite3.connect(db.path) as raw_conn, pytest.raises(sqlite3.IntegrityError, match="anonymous"):
-        raw_conn.execute("INSERT INTO poll_votes VALUES (?, ?, 1, 0)", (poll.poll_id, voters[0].user_id))
+    with (
+        engines.closing_raw(db.path, autocommit=True) as raw,
+        pytest.raises(engines.integrity_errors(), match="anonymous"),
+    ):
+        raw.execute("INSERT INTO poll_votes VALUES (?, ?, 1, 0)", (poll.poll_id, voters[0].user_id))
 
     # at close the keyed hashes are replaced: not even the key file links a ballot to a member any more
     await polls.close(COORD, "1")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +13,7 @@ from domain.posts import LATE_AFTER, MAX_ATTEMPTS, SENT, SKIPPED, Post, PostBook
 from storage import posts as post_rows
 from storage import servers as server_rows
 from storage.db import Database
+from tests import engines
 
 GUILD = 1001
 KIND = "test_post"
@@ -22,21 +22,13 @@ T0 = int(datetime(2026, 11, 30, 12, 0, tzinfo=UTC).timestamp())  # the fake cloc
 
 def rows(db: Database, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Rows as a second connection sees them."""
-    raw = sqlite3.connect(db.path)
-    try:
-        return raw.execute(sql, params).fetchall()
-    finally:
-        raw.close()
+    return engines.raw_rows(db.path, sql, params)
 
 
 def execute(db: Database, sql: str, params: tuple[Any, ...] = ()) -> None:
-    """Change the file behind the bot's back (what a process that died would have left)."""
-    raw = sqlite3.connect(db.path)
-    try:
-        with raw:
-            raw.execute(sql, params)
-    finally:
-        raw.close()
+    """Change the database behind the bot's back (what a process that died would have left)."""
+    with engines.closing_raw(db.path) as raw:
+        raw.execute(sql, params)
 
 
 def state(db: Database, post_id: int) -> tuple[str, int, int | None, int | None, int]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +20,7 @@ from domain.summary import build_summary
 from storage import privacy as privacy_rows
 from storage.db import Database
 from storage.servers import ANONYMISED_NAME, UPSERT_MEMBER
+from tests import engines
 from tests.scenario import GUILD, ZONE, actor, build_scenario
 from tests.tally import recount
 
@@ -35,11 +35,7 @@ POLICY = Policy(("Coordinator",))
 
 
 def rows(db: Database, sql: str, params: tuple = ()) -> list[tuple]:
-    raw = sqlite3.connect(db.path)
-    try:
-        return raw.execute(sql, params).fetchall()
-    finally:
-        raw.close()
+    return engines.raw_rows(db.path, sql, params)
 
 
 def test_pseudonyms_are_negative_stable_and_per_server() -> None:
@@ -135,16 +131,12 @@ def ids_everywhere(db: Database, user_id: int) -> list[tuple[str, str, int]]:
 
 def member_id_columns(db: Database) -> list[tuple[str, str]]:
     """Every column of every table whose name says it holds a member: user_id, author_id, *_by, ..."""
-    tables = [
-        r[0]
-        for r in rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-    ]
     shape = re.compile(MEMBER_COLUMN)
     return [
-        (table, str(col[1]))
-        for table in tables
-        for col in rows(db, f"PRAGMA table_info({table})")
-        if shape.fullmatch(str(col[1]))
+        (table, column)
+        for table in engines.table_names(db.path)
+        for column in engines.column_names(db.path, table)
+        if shape.fullmatch(column)
     ]
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from domain.record import (
 from domain.summary import build_summary
 from storage import record as record_rows
 from storage.db import Database
+from tests import engines
 from tests.scenario import GUILD, MEMBERS, ZONE, actor, build_scenario
 
 SEED = bytes(range(32))
@@ -358,23 +358,15 @@ def test_entry_types_are_checked() -> None:
 
 
 def raw_rows(db: Database, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(db.path)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+    return engines.raw_rows(db.path, sql, params)
 
 
 def raw_write(db: Database, *statements: tuple[str, tuple[Any, ...]]) -> None:
-    """Change the file by hand, as someone holding it could (dropping the append-only triggers first)."""
-    conn = sqlite3.connect(db.path, isolation_level=None)
-    try:
-        conn.execute("DROP TRIGGER IF EXISTS record_entries_no_update")
-        conn.execute("DROP TRIGGER IF EXISTS record_entries_no_delete")
+    """Change the database by hand, as someone holding it could (dropping the append-only triggers first)."""
+    with engines.closing_raw(db.path, autocommit=True) as raw:
+        engines.drop_triggers(raw, "record_entries")
         for sql, params in statements:
-            conn.execute(sql, params)
-    finally:
-        conn.close()
+            raw.execute(sql, params)
 
 
 def decision(n: int) -> record.Event:
@@ -420,7 +412,7 @@ async def test_the_bots_own_code_cannot_rewrite_or_delete_an_entry(db: Database)
         "UPDATE record_entries SET entry = X'00' WHERE idx = 0",
         "DELETE FROM record_entries WHERE idx = 1",
     ):
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(engines.integrity_errors(), match="append-only"):
             async with db.transaction() as conn:
                 await conn.execute(sql)
     assert raw_rows(db, "SELECT count(*) FROM record_entries") == [(2,)]
@@ -710,7 +702,7 @@ async def test_caucus_verify_since_an_earlier_file(
     assert code == 0 and "on the checkpoint of caucus/discord/8100 at size 7" in out
 
     # the same bot, another history of the same server (say the database was rebuilt): not consistent
-    other_db = await Database.open(tmp_path / "other.db")
+    other_db = await engines.open_db(tmp_path / "other.db")
     try:
         other = make_record(other_db, clock)
         await seed(other_db, 3, start=100)
@@ -817,6 +809,7 @@ def test_record_config() -> None:
     assert sorted(p.split(" ")[1] for p in bad.value.problems) == ["channel", "colour:", "daily_time"]
 
 
+@pytest.mark.sqlite_only  # caucus backup copies the SQLite file (with its online backup) and the keys beside it
 async def test_backup_copies_the_record_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "caucus.db"
     database = await Database.open(path)

@@ -3,7 +3,6 @@ servers — every one of them when a process runs every shard, each exactly once
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from domain.shards import Shards, shard_of
 from storage import posts as post_rows
 from storage import servers as server_rows
 from storage.db import Database, on_shards
+from tests import engines
 
 #: Discord's documented example snowflake: 2016-04-30 11:18:25.796 UTC (ms 41944705796 after its epoch).
 DOCS_SNOWFLAKE = 175928847299117063
@@ -91,13 +91,9 @@ async def test_processes_splitting_the_shards_each_send_their_own_posts_once(
     assert sorted(sent["first"]) == sorted(g for g in guilds if shard_of(g, 3) in (0, 1))
     assert await first.run_due(now + 10, {"demo": handler("first")}) == 0  # nothing twice
     assert await second.due_times(now + 10) == [] and await first.due_times(now + 10) == []
-    raw = sqlite3.connect(db.path)
-    try:
-        assert raw.execute(
-            "SELECT state, attempts, count(*) FROM scheduled_posts GROUP BY 1, 2"
-        ).fetchall() == [("sent", 1, 6)]
-    finally:
-        raw.close()
+    assert engines.raw_rows(
+        db.path, "SELECT state, attempts, count(*) FROM scheduled_posts GROUP BY 1, 2"
+    ) == [("sent", 1, 6)]
 
 
 async def test_a_process_purges_only_the_servers_of_its_shards(db: Database, clock: FakeClock) -> None:
@@ -120,17 +116,13 @@ async def test_a_process_recovers_only_the_claims_of_its_shards(db: Database, cl
         for ref_id, guild_id in enumerate(guilds):
             await server_rows.ensure_guild(conn, guild_id, now)
             await post_rows.add_posts(conn, guild_id, "demo", ref_id, [now])
-    raw = sqlite3.connect(db.path)
-    try:
-        with raw:
-            raw.execute("UPDATE scheduled_posts SET state = 'claimed', attempts = 1")
+    with engines.closing_raw(db.path) as raw:
+        raw.execute("UPDATE scheduled_posts SET state = 'claimed', attempts = 1")
 
-        def states() -> list[tuple[int, str]]:
-            return raw.execute("SELECT guild_id, state FROM scheduled_posts ORDER BY guild_id").fetchall()
+    def states() -> list[tuple[int, str]]:
+        return engines.raw_rows(db.path, "SELECT guild_id, state FROM scheduled_posts ORDER BY guild_id")
 
-        assert await PostBook(db, clock, Shards(2, (1,))).recover() == (1, 0)
-        assert states() == [(guilds[0], "claimed"), (guilds[1], "pending")]
-        assert await PostBook(db, clock, Shards.all_of(2)).recover() == (1, 0)
-        assert states() == [(guilds[0], "pending"), (guilds[1], "pending")]
-    finally:
-        raw.close()
+    assert await PostBook(db, clock, Shards(2, (1,))).recover() == (1, 0)
+    assert states() == [(guilds[0], "claimed"), (guilds[1], "pending")]
+    assert await PostBook(db, clock, Shards.all_of(2)).recover() == (1, 0)
+    assert states() == [(guilds[0], "pending"), (guilds[1], "pending")]

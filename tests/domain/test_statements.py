@@ -10,7 +10,6 @@ import csv
 import hashlib
 import io
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,6 +47,7 @@ from domain.statements import (
 from domain.summary import build_summary
 from storage import posts as post_rows
 from storage.db import Database
+from tests import engines
 
 GUILD = 515001
 OTHER = 515002
@@ -79,11 +79,7 @@ THEIR_COCO = person(10, OTHER, coordinator=True)
 
 
 def rows(db: Database, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-    raw = sqlite3.connect(db.path)
-    try:
-        return raw.execute(sql, params).fetchall()
-    finally:
-        raw.close()
+    return engines.raw_rows(db.path, sql, params)
 
 
 def snapshot(db: Database) -> list[list[tuple[Any, ...]]]:
@@ -386,14 +382,10 @@ async def test_two_representatives_signing_at_once_give_one_signature(world: Wor
     assert rows(w.db, "SELECT count(*) FROM statement_signatures") == [(1,)]
     assert [e["kind"] for e in await entries(w)].count("signature") == 1
     # the database itself refuses a second standing signature of one organisation
-    raw = sqlite3.connect(w.db.path)
-    try:
-        with pytest.raises(sqlite3.IntegrityError):
-            raw.execute("INSERT INTO statement_signatures (statement_id, guild_id, org_id, signer_id, listed, pseudonym, "
-                        "version, signed_at, record_index) SELECT statement_id, guild_id, org_id, 21, 0, "
-                        "'anon-0123456789abcdef', version, signed_at, 99 FROM statement_signatures")  # fmt: skip
-    finally:
-        raw.close()
+    with engines.closing_raw(w.db.path) as raw, pytest.raises(engines.integrity_errors()):
+        raw.execute("INSERT INTO statement_signatures (statement_id, guild_id, org_id, signer_id, listed, pseudonym, "
+                    "version, signed_at, record_index) SELECT statement_id, guild_id, org_id, 21, 0, "
+                    "'anon-0123456789abcdef', version, signed_at, 99 FROM statement_signatures")  # fmt: skip
 
 
 async def test_individuals_sign_once_when_allowed(world: World) -> None:

@@ -20,6 +20,7 @@ from domain.permissions import Actor, Policy
 from domain.render import render, render_csv, render_html, render_json, render_markdown
 from domain.summary import Summaries, build_summary
 from storage.db import Database
+from tests import engines
 from tests.scenario import GUILD, ZONE, build_org_scenario, build_scenario
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -28,7 +29,7 @@ SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "domain" / "summary.s
 
 @pytest.fixture
 async def scenario_db(tmp_path: Path) -> Database:
-    db = await Database.open(tmp_path / "scenario.db")
+    db = await engines.open_db(tmp_path / "scenario.db")
     clock = FakeClock(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
     await build_scenario(db, clock)
     yield db
@@ -170,7 +171,7 @@ async def test_html_in_a_real_browser(scenario_db: Database, tmp_path: Path) -> 
 
 @pytest.fixture
 async def org_db(tmp_path: Path) -> Database:
-    db = await Database.open(tmp_path / "orgs.db")
+    db = await engines.open_db(tmp_path / "orgs.db")
     await build_org_scenario(db, FakeClock(datetime(2026, 11, 30, 9, 0, tzinfo=UTC)))
     yield db
     await db.close()

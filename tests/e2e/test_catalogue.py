@@ -180,7 +180,8 @@ def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
                 continue
             columns = [c for c in all_columns if c != "seen_at"]
             order = ", ".join(str(n) for n in range(1, len(columns) + 1))  # every column: ties in no order
-            state[table] = raw.rows(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")  # noqa: S608
+            listed = ", ".join(f'"{c}"' for c in columns)
+            state[table] = raw.rows(f"SELECT {listed} FROM {table} ORDER BY {order}")  # noqa: S608
     return state
 
 

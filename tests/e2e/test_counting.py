@@ -27,7 +27,7 @@ from domain.clock import SystemClock
 from domain.groups import Target
 from domain.orgs import Organisations
 from domain.permissions import Actor, Policy
-from storage.db import Database
+from tests import engines
 from tests.e2e.conftest import Coalition, eventually, make_coalition
 from tests.e2e.fake_discord import FakeDiscord, FakeMessage
 from tests.e2e.fake_discord.models import FakeMember
@@ -64,7 +64,7 @@ async def seed(path: Path, c: Coalition, members: list[FakeMember]) -> None:
     """The coalition's member list and its representatives, recorded with the domain code (as /org import,
     /org join and /org approve would) before the bot first starts."""
     clock = SystemClock()
-    db = await Database.open(path)
+    db = await engines.open_db(path)
     try:
         people = [(m.id, m.name) for m in (c.coco, c.alice, c.bob, c.carol, *members)]
         await servers.server_joined(db, clock, c.guild.id, c.guild.name, people)
@@ -221,7 +221,9 @@ async def test_polls_per_organisation_open_and_anonymous(fake: FakeDiscord, worl
                   "only its voice, member000, votes for Organisation 000")  # fmt: skip
     await refused(await fake.click(poll, button(poll, "Geneva"), world.unaffiliated[0]),
                   "you represent no organisation, so you can't vote in it")  # fmt: skip
-    assert db_rows(bot, "SELECT count(*), count(*) FILTER (WHERE picks = 1) FROM poll_org_votes") == [(15, 10)]
+    assert db_rows(bot, "SELECT count(*), count(*) FILTER (WHERE picks = 1) FROM poll_org_votes") == [
+        (15, 10)
+    ]
 
     await bot.restart()  # the vote buttons still work after a restart; the voice changes hands mid-poll
     itx = await fake.slash(c.guild, world.voice(0), "org voice", org=org_name(0), member=world.others[0])
@@ -283,7 +285,7 @@ async def test_polls_per_organisation_open_and_anonymous(fake: FakeDiscord, worl
                                                 (poll_id,))]  # fmt: skip
     assert len(stored) == 18 and all(k in by_org for k, _ in stored)  # only the bot's key links them
     assert not {k for k, _ in stored} & by_person
-    assert [c[1] for c in db_rows(bot, "PRAGMA table_info(poll_secret_ballots)")] == [
+    assert engines.column_names(bot.db_path, "poll_secret_ballots") == [
         "poll_id",
         "voter_key",
         "picks",

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests import engines
 from tests.e2e.conftest import Coalition, eventually
 from tests.e2e.fake_discord import FakeDiscord, FakeMessage
 from tests.e2e.harness import ROOT, BotProcess
@@ -78,7 +79,7 @@ async def test_bad_input(fake: FakeDiscord, coalition: Coalition, bot: BotProces
     itx = await fake.slash(c.guild, c.coco, "export summary", group="Nope")
     await itx.response()
     assert itx.ephemeral and "no working group" in itx.text
-    await eventually(lambda: bot.db_path.exists(), what="database")
+    await eventually(lambda: engines.database_exists(bot.db_path), what="database")
     result = cli_export(bot, 12345, "md", tmp_path / "x.md")
     assert (
         result.returncode == 1

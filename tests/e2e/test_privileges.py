@@ -7,9 +7,9 @@ exactly the group chosen; who may see names in a summary is decided on the group
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
+from tests import engines
 from tests.e2e.conftest import Coalition, eventually, make_coalition
 from tests.e2e.fake_discord import DEFAULT_BOT, MANAGE_ROLES, FakeDiscord
 from tests.e2e.harness import BotProcess
@@ -18,18 +18,13 @@ from tests.e2e.helpers import db_rows, refused
 
 def insert_legacy_group(bot: BotProcess, guild_id: int, name: str, role_id: int | None = None) -> int:
     """A group as an older version could have created it, before names were checked."""
-    raw = sqlite3.connect(bot.db_path, timeout=30)
-    try:
-        with raw:
-            cursor = raw.execute(
-                "INSERT INTO groups (guild_id, name, name_key, role_id, created_by, created_at) "
-                "VALUES (?, ?, ?, ?, 1, 0)",
-                (guild_id, name, name.casefold(), role_id),
-            )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
-    finally:
-        raw.close()
+    with engines.closing_raw(bot.db_path) as raw:
+        ((group_id,),) = raw.rows(
+            "INSERT INTO groups (guild_id, name, name_key, role_id, created_by, created_at) "
+            "VALUES (?, ?, ?, ?, 1, 0) RETURNING group_id",
+            (guild_id, name, name.casefold(), role_id),
+        )
+    return int(group_id)
 
 
 async def test_a_group_named_like_the_coordinator_role_never_promotes(

@@ -24,13 +24,13 @@ pytestmark = pytest.mark.postgresql_only
 
 SHARDS = 3
 PER_SHARD = 2
-OFFSET = "25s"  # a reminder 25 s before a point's comment deadline
-DEADLINE = "45s"  # so each point's reminder is due 20 s after it is proposed
+OFFSET = "50s"  # a reminder 50 s before a point's comment deadline
+DEADLINE = "70s"  # so each point's reminder is due 20 s after it is proposed, and still useful when late
 POLL = "30s"
 
 
 def reminders(fake: FakeDiscord, c: Coalition) -> list[FakeMessage]:
-    return [m for m in fake.messages(c.general) if m.content.startswith("Reminder")]
+    return [m for m in fake.messages(c.general) if "Reminder: the comment period" in m.content]
 
 
 def closes(fake: FakeDiscord, c: Coalition) -> list[FakeMessage]:
@@ -40,6 +40,7 @@ def closes(fake: FakeDiscord, c: Coalition) -> list[FakeMessage]:
 async def ready(fake: FakeDiscord, shard: int, before: int, bot: BotProcess, timeout: float = 30) -> None:
     """Wait until the shard's session is ready again (its process said so on the gateway)."""
     deadline = time.monotonic() + timeout
+
     def done() -> bool:
         session = fake.gateway.sessions.get(shard)
         return session is not None and session.ready_count > before and session.is_ready
@@ -136,6 +137,12 @@ async def test_three_processes_share_one_database_and_each_post_goes_out_once(
             timeout=30, what="the restarted process's reminders and closes",
         )  # fmt: skip
         await asyncio.sleep(3)
+        for c in on_shard[2]:  # sent late, and saying so
+            assert reminders(fake, c)[0].content.startswith(
+                "(Late: the bot was offline at the planned time.)"
+            )
+        for c in alive:
+            assert reminders(fake, c)[0].content.startswith("Reminder")
         for c in coalitions:
             assert len(reminders(fake, c)) == 1, c.guild.name
             assert len(closes(fake, c)) == 1, c.guild.name

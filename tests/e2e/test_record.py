@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from domain import record
-from storage.db import Database
+from tests import engines
 from tests.e2e.conftest import Coalition, eventually
 from tests.e2e.fake_discord import FakeDiscord
 from tests.e2e.harness import ROOT, BotProcess
@@ -24,7 +25,7 @@ VKEY = re.compile(r"caucus/discord/\d+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*")
 
 async def seed_record(path: Path, guild_id: int, count: int) -> None:
     """Decisions recorded before the bot starts, through the domain's own append."""
-    db = await Database.open(path)
+    db = await engines.open_db(path)
     try:
         for n in range(1, count + 1):
             async with db.transaction() as conn:
@@ -103,17 +104,21 @@ async def test_checkpoints_posted_verified_and_refused_after_tampering(
         assert vkey in show.text and key_file.read_bytes() == key_before
         assert db_rows(bot, "SELECT tree_size, message_id FROM record_checkpoints") == [(3, again.id)]
 
-        # someone with the file rewrites decision 2's tally (dropping the append-only trigger first)
-        raw = sqlite3.connect(bot.db_path, isolation_level=None, timeout=30)
-        try:
-            raw.execute("DROP TRIGGER record_entries_no_update")
-            (entry,) = raw.execute("SELECT entry FROM record_entries WHERE idx = 1").fetchone()
-            raw.execute(
+        # someone with the database rewrites decision 2's tally: refused as it stands, so they drop the
+        # append-only trigger first
+        with engines.closing_raw(bot.db_path, autocommit=True) as raw:
+            ((entry,),) = raw.rows("SELECT entry FROM record_entries WHERE idx = 1")
+            edit = (
                 "UPDATE record_entries SET entry = ? WHERE idx = 1",
                 (entry.replace(b'"agree":2', b'"agree":20'),),
             )
-        finally:
-            raw.close()
+            with pytest.raises(engines.integrity_errors(), match="append-only"):
+                raw.execute(*edit)
+            if engines.on_postgres():
+                raw.execute("DROP TRIGGER record_entries_append_only ON record_entries")
+            else:
+                raw.execute("DROP TRIGGER record_entries_no_update")
+            raw.execute(*edit)
         text = await refused(
             await fake.slash(c.guild, c.coco, "record checkpoint"), "no checkpoint was signed"
         )
@@ -223,8 +228,7 @@ async def test_decisions_of_every_feature_are_recorded_and_exports_verify(
         await (await fake.slash(c.guild, c.coco, "statement close", statement="1")).final()
         await eventually(lambda: fake.messages(room), timeout=15, what="the checkpoint of the close")
         kinds = [
-            r[0]
-            for r in db_rows(bot, "SELECT json_extract(entry, '$.kind') FROM record_entries ORDER BY idx")
+            json.loads(r[0])["kind"] for r in db_rows(bot, "SELECT entry FROM record_entries ORDER BY idx")
         ]
         assert kinds == ["organisation_verified", "objection_ruled", "point_decided", "question_answered",
                          "poll_closed", "statement_version", "signature", "statement_version"], kinds  # fmt: skip

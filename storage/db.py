@@ -230,12 +230,18 @@ class Database:
         """Close every connection; safe to call twice."""
         raise NotImplementedError
 
-    def transaction(self) -> AbstractAsyncContextManager[Connection]:
-        """BEGIN … COMMIT around the block, ROLLBACK if it raises; one writer at a time."""
+    def transaction(self, *, guild_id: int | None = None) -> AbstractAsyncContextManager[Connection]:
+        """BEGIN … COMMIT around the block, ROLLBACK if it raises.
+
+        ``guild_id``: the one server whose rows the transaction reads and writes. Transactions of one server
+        run one at a time (on SQLite every transaction does: one writer); on PostgreSQL those of different
+        servers run side by side, and one that names no server runs alone.
+        """
         raise NotImplementedError
 
-    async def run(self, work: Callable[[SyncConnection], T]) -> T:
-        """``work(conn)`` inside one write transaction, run on the database's thread in one hop.
+    async def run(self, work: Callable[[SyncConnection], T], *, guild_id: int | None = None) -> T:
+        """``work(conn)`` inside one write transaction (of ``guild_id``, as ``transaction``), run on the
+        database's thread in one hop.
 
         For hot paths (a click): the write lock is held for one trip to the database's thread instead of one
         per statement, each of which would wait for a turn on a busy event loop.
@@ -320,8 +326,8 @@ class SqliteDatabase(Database):
                     await conn.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
-        async with self._lock:
+    async def transaction(self, *, guild_id: int | None = None) -> AsyncIterator[Connection]:
+        async with self._lock:  # one writer: every transaction, whatever its server, one at a time
             try:
                 await self._writer.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
@@ -341,7 +347,7 @@ class SqliteDatabase(Database):
                     await self._writer.execute("ROLLBACK")
                 raise _translate(exc) from exc
 
-    async def run(self, work: Callable[[SyncConnection], T]) -> T:
+    async def run(self, work: Callable[[SyncConnection], T], *, guild_id: int | None = None) -> T:
         def transaction(conn: sqlite3.Connection) -> T:
             conn.execute("BEGIN IMMEDIATE")
             try:

@@ -1,11 +1,14 @@
 """The PostgreSQL engine: the contract of ``storage.db.Database`` on psycopg 3 and its connection pool.
 
-For hosts that run several bot processes on one database. Each process keeps one write connection behind
-an ``asyncio.Lock`` (as SQLite's one writer), and every write transaction first takes one transaction-level
-advisory lock, so write transactions of every process run one at a time: a rule that reads then writes
-sees what the last writer committed, whatever process it ran in, exactly as ``BEGIN IMMEDIATE`` gives on
-SQLite. Reads go to a small pool beside the writer. psycopg's calls block, so they run on threads (as
-aiosqlite's do): a ``run`` (a click) is one hop to the writer's thread.
+For hosts that run several bot processes on one database. A write transaction that names its server
+(``transaction(guild_id=…)``, ``run(…, guild_id=…)``) first takes that server's transaction-level advisory
+lock: the transactions of one server run one at a time, whatever process they run in, so a rule that
+reads then writes sees what the last writer of that server committed — what ``BEGIN IMMEDIATE`` gives on
+SQLite — while other servers' transactions run beside it (servers share no rows). A transaction that names
+no server takes the exclusive lock of every write. Each process keeps a few write connections, each
+behind an ``asyncio.Lock``, a server always on the same one; reads go to a small pool beside them.
+psycopg's calls block, so they run on threads (as aiosqlite's do): a ``run`` (a click) is one hop to its
+writer's thread.
 
 Storage functions write SQL once, in the dialect both engines read: ``:name`` and ``?`` parameters become
 psycopg's, ``%`` is escaped, and ``LIKE`` becomes ``ILIKE`` (SQLite's LIKE ignores ASCII letter case).
@@ -43,6 +46,7 @@ WRITE_LOCK = 0x43415543  # "CAUC"
 MIGRATION_LOCK = 0x43415544
 LOCK_TIMEOUT = "15s"  # as SQLite's busy timeout: a writer waits this long for another before failing
 READERS = 4
+WRITERS = 4  # write connections per process: transactions of different servers run side by side
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
@@ -193,18 +197,18 @@ class PgCursor:
 
 
 class PgConnection:
-    """The connection ``transaction()`` yields: each statement one hop to the writer's thread."""
+    """The connection ``transaction()`` yields: each statement one hop to its writer's thread."""
 
-    def __init__(self, db: PostgresDatabase, conn: psycopg.Connection[Any]) -> None:
-        self._db = db
-        self._sync = PgSyncConnection(conn)
+    def __init__(self, writer: _Writer) -> None:
+        self._writer = writer
+        self._sync = PgSyncConnection(writer.conn)
 
     async def execute(self, sql: str, parameters: Params = (), /) -> PgCursor:
         def work() -> PgCursor:
             cursor = self._sync.execute(sql, parameters)
             return PgCursor(cursor.fetchall() if cursor.description else [], cursor.rowcount)
 
-        return await self._db._on_writer(work)
+        return await self._writer.call(work)
 
     async def executemany(self, sql: str, parameters: Iterable[Params], /) -> PgCursor:
         batch = list(parameters)
@@ -212,7 +216,7 @@ class PgConnection:
         def work() -> PgCursor:
             return PgCursor([], self._sync.executemany(sql, batch).rowcount)
 
-        return await self._db._on_writer(work)
+        return await self._writer.call(work)
 
 
 # -- the database ---------------------------------------------------------------------------------
@@ -278,20 +282,55 @@ def _unavailable(exc: BaseException) -> Unavailable:
     )
 
 
+class _Writer:
+    """One write connection, its thread and its lock: one transaction at a time on it."""
+
+    def __init__(self, url: str, conn: psycopg.Connection[Any], number: int) -> None:
+        self.url = url
+        self.conn = conn
+        self.lock = asyncio.Lock()
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix=f"caucus-pg-writer-{number}")
+
+    async def call(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.thread, work)
+
+    def begin(self, guild_id: int | None) -> None:
+        if self.conn.closed or self.conn.broken:
+            log.warning("a write connection was lost; reconnecting")
+            self.conn = _open(self.url)
+        self.conn.execute(f"BEGIN; {_locks(guild_id)}")
+
+    def end(self, commit: bool) -> None:
+        if not (self.conn.closed or self.conn.broken):
+            self.conn.execute("COMMIT" if commit else "ROLLBACK")
+
+
+def _locks(guild_id: int | None) -> str:
+    """The advisory locks a write transaction takes first, held to its end.
+
+    One server's transaction: the shared lock of all writes and that server's own lock (transactions of
+    different servers run side by side, those of one server one at a time). A transaction that names no
+    server (a claim of due posts over many servers, a purge): the exclusive lock of all writes.
+    """
+    if guild_id is None:
+        return f"SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+    return f"SELECT pg_advisory_xact_lock_shared({WRITE_LOCK}), pg_advisory_xact_lock({int(guild_id)})"
+
+
 class PostgresDatabase(Database):
-    """One write connection (and lock) per process, the advisory write lock shared by every process."""
+    """A few write connections per process, each with its lock and thread, and a pool of readers.
+
+    A server's transactions always go to the same write connection, so they queue in this process as they
+    would on SQLite's one writer; the advisory locks (``_locks``) keep them one at a time across processes.
+    """
 
     engine = "postgresql"
 
-    def __init__(
-        self, url: str, keys_at: str, writer: psycopg.Connection[Any], readers: ConnectionPool
-    ) -> None:
+    def __init__(self, url: str, keys_at: str, writers: list[_Writer], readers: ConnectionPool) -> None:
         self.path = keys_at
         self.url = url
-        self._writer = writer
+        self._writers = writers
         self._readers = readers
-        self._lock = asyncio.Lock()
-        self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="caucus-pg-writer")
         self._read_threads = ThreadPoolExecutor(READERS, thread_name_prefix="caucus-pg-reader")
 
     @classmethod
@@ -300,10 +339,12 @@ class PostgresDatabase(Database):
     ) -> PostgresDatabase:
         """Connect to ``url`` and migrate it; key files stay at ``keys_at`` (``[storage] path``)."""
 
-        def start() -> tuple[psycopg.Connection[Any], ConnectionPool]:
-            writer = _open(url)
+        def start() -> tuple[list[psycopg.Connection[Any]], ConnectionPool]:
+            first = _open(url)
+            opened = [first]
             try:
-                apply_migrations(writer, load_migrations() if migrations is None else migrations)
+                apply_migrations(first, load_migrations() if migrations is None else migrations)
+                opened += [_open(url) for _ in range(WRITERS - 1)]
                 pool = ConnectionPool(
                     url,
                     min_size=1,
@@ -313,78 +354,74 @@ class PostgresDatabase(Database):
                     configure=_configure,
                 )
             except BaseException:
-                writer.close()
+                for conn in opened:
+                    conn.close()
                 raise
-            return writer, pool
+            return opened, pool
 
         try:
-            writer, pool = await asyncio.to_thread(start)
+            conns, pool = await asyncio.to_thread(start)
         except psycopg.OperationalError as exc:
             raise MigrationError(f"cannot connect to PostgreSQL: {exc}") from exc
-        return cls(url, keys_at, writer, pool)
+        return cls(url, keys_at, [_Writer(url, conn, n) for n, conn in enumerate(conns)], pool)
 
     async def close(self) -> None:
-        async with self._lock:
+        for writer in self._writers:
+            await writer.lock.acquire()  # let a transaction in progress finish
 
-            def stop() -> None:
-                self._readers.close()
-                self._writer.close()
+        def stop() -> None:
+            self._readers.close()
+            for writer in self._writers:
+                writer.conn.close()
 
-            await asyncio.to_thread(stop)
-            self._write_thread.shutdown(wait=False)
-            self._read_threads.shutdown(wait=False)
+        await asyncio.to_thread(stop)
+        for writer in self._writers:
+            writer.thread.shutdown(wait=False)
+        self._read_threads.shutdown(wait=False)
 
-    async def _on_writer(self, work: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._write_thread, work)
-
-    def _begin(self) -> None:
-        if self._writer.closed or self._writer.broken:
-            log.warning("the write connection was lost; reconnecting")
-            self._writer = _open(self.url)
-        self._writer.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
-
-    def _end(self, commit: bool) -> None:
-        if self._writer.closed or self._writer.broken:
-            return
-        self._writer.execute("COMMIT" if commit else "ROLLBACK")
+    def _writer(self, guild_id: int | None) -> _Writer:
+        return self._writers[0 if guild_id is None else guild_id % len(self._writers)]
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
-        async with self._lock:
+    async def transaction(self, *, guild_id: int | None = None) -> AsyncIterator[Connection]:
+        writer = self._writer(guild_id)
+        async with writer.lock:
             try:
-                await self._on_writer(self._begin)
+                await writer.call(lambda: writer.begin(guild_id))
             except psycopg.Error as exc:
                 if is_connection_failure(exc):
                     raise _unavailable(exc) from exc
                 raise
             try:
-                yield PgConnection(self, self._writer)
+                yield PgConnection(writer)
             except BaseException as exc:
-                await self._on_writer(lambda: self._end(False))
+                await writer.call(lambda: writer.end(False))
                 if is_connection_failure(exc):
                     raise _unavailable(exc) from exc
                 raise
             try:
-                await self._on_writer(lambda: self._end(True))
+                await writer.call(lambda: writer.end(True))
             except psycopg.Error as exc:
                 if is_connection_failure(exc):
                     raise _unavailable(exc) from exc
                 raise
 
-    async def run(self, work: Callable[[SyncConnection], T]) -> T:
+    async def run(self, work: Callable[[SyncConnection], T], *, guild_id: int | None = None) -> T:
+        writer = self._writer(guild_id)
+
         def transaction() -> T:
-            self._begin()
+            writer.begin(guild_id)
             try:
-                result = work(PgSyncConnection(self._writer))
+                result = work(PgSyncConnection(writer.conn))
             except BaseException:
-                self._end(False)
+                writer.end(False)
                 raise
-            self._end(True)
+            writer.end(True)
             return result
 
-        async with self._lock:
+        async with writer.lock:
             try:
-                return await self._on_writer(transaction)
+                return await writer.call(transaction)
             except psycopg.Error as exc:
                 if is_connection_failure(exc):
                     raise _unavailable(exc) from exc

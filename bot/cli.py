@@ -10,8 +10,9 @@ import sys
 from collections.abc import Iterable, Sequence
 
 from bot import __version__
-from bot.config import Config, ConfigError, load_config, masked_url
+from bot.config import Config, ConfigError, load_config
 from domain.i18n import LANGUAGES
+from storage.db import masked_url
 
 #: The language of an export's Markdown and HTML (CSV and JSON are data, the same in every language).
 LANGUAGE_HELP = (
@@ -341,7 +342,7 @@ def cmd_migrate_db(args: argparse.Namespace) -> int:
             [f"[storage] path: the SQLite database {config.storage.path!r} does not exist: nothing to copy"]
         )
     try:
-        from storage.migrate import KeyChecks, MigrateError, masked, migrate_to_postgres
+        from storage.migrate import KeyChecks, MigrateError, migrate_to_postgres
     except ImportError:
         print("caucus: migrate-db needs psycopg: pip install 'caucus[postgresql]'", file=sys.stderr)
         return 1
@@ -380,7 +381,7 @@ def cmd_migrate_db(args: argparse.Namespace) -> int:
             print(f"  {line}")
     for key in done.keys:
         print(f"  {key.what} {key.path}: {key.note}")
-    url = masked(args.to)
+    url = masked_url(args.to)
     where = config.source if not config.source.startswith("defaults") else "config.toml, none exists yet"
     print()
     print(f"Now change the config ({where}):")

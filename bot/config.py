@@ -272,15 +272,6 @@ def _shards(reader: _Reader, d: dict[str, Any]) -> tuple[int | None, tuple[int, 
     return count, tuple(sorted(ids))
 
 
-def masked_url(url: str) -> str:
-    """``url`` with its password (if any) replaced by ``***``, for logs and messages."""
-    parsed = urlparse(url)
-    if parsed.password is None:
-        return url
-    netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@", 1)
-    return parsed._replace(netloc=netloc).geturl()
-
-
 def _check_processes(reader: _Reader, discord: DiscordConfig, storage: StorageConfig) -> None:
     """Only some shards in this process means other processes run the rest: they need one PostgreSQL."""
     count, ids = discord.shard_count, discord.shard_ids

@@ -20,6 +20,7 @@ from importlib import resources
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar, cast
+from urllib.parse import urlsplit
 
 import aiosqlite
 
@@ -140,6 +141,22 @@ async def apply_migrations(conn: aiosqlite.Connection, migrations: Iterable[Migr
         log.info("applied migration %04d_%s", migration.version, migration.name)
         current = migration.version
     return current
+
+
+def masked_url(url: str) -> str:
+    """``url`` with its password (in the address or as ``password=``) shown as ``***``."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, host = netloc.rpartition("@")
+        netloc = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    query = "&".join(
+        "password=***" if pair.split("=", 1)[0].lower() == "password" else pair
+        for pair in parts.query.split("&")
+        if pair
+    )
+    rebuilt = f"{parts.scheme}://{netloc}{parts.path}"
+    return rebuilt + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 def is_storage_failure(exc: BaseException) -> bool:

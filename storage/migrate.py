@@ -27,6 +27,7 @@ from psycopg import sql
 
 from storage import db as sqlite_db
 from storage import postgres
+from storage.db import masked_url
 from storage.polls import KEY_BYTES, key_path
 from storage.record import SEED_BYTES, signing_key_path
 
@@ -94,22 +95,6 @@ class _Table:
     columns: tuple[str, ...]
     key: tuple[str, ...]  # the primary key's columns, in order (every column when there is none)
     parents: frozenset[str]
-
-
-def masked(url: str) -> str:
-    """``url`` with its password (in the address or as ``password=``) shown as ``***``."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        userinfo, _, host = netloc.rpartition("@")
-        netloc = f"{userinfo.split(':', 1)[0]}:***@{host}"
-    query = "&".join(
-        "password=***" if pair.split("=", 1)[0].lower() == "password" else pair
-        for pair in parts.query.split("&")
-        if pair
-    )
-    rebuilt = f"{parts.scheme}://{netloc}{parts.path}"
-    return rebuilt + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -564,7 +549,7 @@ async def migrate_to_postgres(path: str, url: str, checks: KeyChecks) -> Migrate
     """Copy the SQLite database at ``path`` into the empty PostgreSQL database at ``url``, checked row for
     row, or raise ``MigrateError`` with the target left as it was. Key files stay beside ``path``."""
     started = time.monotonic()
-    shown = masked(url)
+    shown = masked_url(url)
     source = Path(path)
     before, table_count = await asyncio.to_thread(_sqlite_version, source)
     if before == 0 and table_count == 0:

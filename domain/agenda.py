@@ -478,7 +478,7 @@ class Agenda:
             "channel_id": channel_id, "moderators": "", "note_taker": "", "location": "", "notes": "",
             "created_by": actor.user_id, "created_at": to_unix(now), **values,
         }  # fmt: skip
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             await server_rows.ensure_guild(conn, actor.guild_id, to_unix(now))
             await server_rows.upsert_members(
                 conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now)
@@ -523,7 +523,7 @@ class Agenda:
         values["group_id"] = new_group.group_id if new_group else None
         if spec.channel_id is not None:
             values["channel_id"] = spec.channel_id
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             if await agenda_rows.get_session(conn, actor.guild_id, session.session_id) is None:
                 raise NotFound(t("Session #{number} was removed in the meantime.", number=session.number))
             await agenda_rows.update_session(conn, session.session_id, values)
@@ -548,20 +548,20 @@ class Agenda:
             if group
             else t("Only coordinators can remove session #{number}.", number=session.number),
         )
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             await agenda_rows.replace_occurrences(conn, session.session_id, [], to_unix(self.clock.now()))
             await agenda_rows.delete_session(conn, session.session_id)
         return session
 
     async def set_event(self, session: Session, event_id: int | None) -> None:
         """Remember the Discord scheduled event mirroring the session."""
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=session.guild_id) as conn:
             await agenda_rows.set_event(conn, session.session_id, event_id)
 
     async def subscribe(self, actor: Actor, session_id: int) -> tuple[Session, bool]:
         """The actor gets direct messages with this session's next reminders; False if already subscribed."""
         session = await self.by_id(actor.guild_id, session_id)
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             if await agenda_rows.get_session(conn, actor.guild_id, session.session_id) is None:
                 raise NotFound(t("That session was removed in the meantime."))
             added = await agenda_rows.subscribe(conn, session.session_id, actor.user_id)
@@ -570,7 +570,7 @@ class Agenda:
     async def unsubscribe(self, actor: Actor, session_id: int) -> Session:
         """Stop the direct messages for a session."""
         session = await self.by_id(actor.guild_id, session_id)
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             if not await agenda_rows.unsubscribe(conn, session.session_id, actor.user_id):
                 raise Conflict(t("You were not subscribed to this session's reminders."))
         return session
@@ -578,7 +578,7 @@ class Agenda:
     async def toggle_reminders(self, actor: Actor, session_id: int) -> tuple[Session, bool]:
         """The actor pressed "Remind me": subscribed now, or unsubscribed if they were; True when subscribed."""
         session = await self.by_id(actor.guild_id, session_id)
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             if await agenda_rows.get_session(conn, actor.guild_id, session.session_id) is None:
                 raise NotFound(t("That session was removed in the meantime."))
             if await agenda_rows.unsubscribe(conn, session.session_id, actor.user_id):
@@ -647,7 +647,7 @@ class Agenda:
             "zone": tz.key, "group_id": found.group_id if found else None, "channel_id": channel_id,
             "rows": [{**asdict(r), "start": r.start.strftime(WALL), "end": r.end.strftime(WALL)} for r in rows],
         }  # fmt: skip
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             await server_rows.ensure_guild(conn, actor.guild_id, to_unix(now))
             import_id = await agenda_rows.insert_import(
                 conn, actor.guild_id, actor.user_id, json.dumps(payload), to_unix(now)
@@ -657,7 +657,7 @@ class Agenda:
     async def confirm_import(self, actor: Actor, import_id: int) -> list[Session]:
         """Create every session of a previewed import in one transaction, or none."""
         now = self.clock.now()
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             taken = await agenda_rows.take_import(conn, actor.guild_id, import_id, to_unix(now))
             if taken is None:
                 raise Conflict(t("This import was already confirmed, or does not exist on this server."))
@@ -716,7 +716,7 @@ class Agenda:
         """
         when = next_digest_at(self.clock.now(), self.zone, at)
         day_key = int(when.astimezone(self.zone).strftime("%Y%m%d"))
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=guild_id) as conn:
             await server_rows.ensure_guild(conn, guild_id, to_unix(self.clock.now()))
             await post_rows.add_posts(conn, guild_id, DIGEST, day_key, [to_unix(when)])
         return to_unix(when)

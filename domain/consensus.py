@@ -486,7 +486,7 @@ class Consensus:
             deadline_at = to_unix(parse_deadline(deadline, self.zone, now))
         if mode == ORGANISATIONS:
             await counting.require_counted_orgs(self.db, actor.guild_id, "point")
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             await server_rows.ensure_guild(conn, actor.guild_id, to_unix(now))
             await server_rows.upsert_members(
                 conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now)
@@ -510,7 +510,7 @@ class Consensus:
 
     async def attach_message(self, item: Item, channel_id: int, message_id: int) -> None:
         """Remember the message that shows the item."""
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=item.guild_id) as conn:
             await consensus_rows.set_message(conn, item.item_id, channel_id, message_id)
 
     async def open_point(self, guild_id: int, item_id: int) -> Item:
@@ -554,7 +554,8 @@ class Consensus:
             lambda conn: consensus_rows.record_position(
                 conn, guild_id=actor.guild_id, item_id=item_id, user_id=actor.user_id, stance=stance,
                 reason=clean_reason, now=now, name=actor.display_name, check=check,
-            )
+            ),
+            guild_id=actor.guild_id,
         )  # fmt: skip
         return Stated(item, standing)
 
@@ -568,7 +569,7 @@ class Consensus:
                   number=item.number)
             )  # fmt: skip
         now = to_unix(self.clock.now())
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             fresh = await consensus_rows.get_item(conn, actor.guild_id, item.item_id)
             assert fresh is not None
             if fresh.status != "open":
@@ -609,7 +610,7 @@ class Consensus:
         self, actor: Actor, item: Item, status: str, *, note: str | None = None, answer: str | None = None
     ) -> Item:
         now = to_unix(self.clock.now())
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             fresh = await consensus_rows.get_item(conn, actor.guild_id, item.item_id)
             assert fresh is not None
             if fresh.status != "open":
@@ -642,7 +643,7 @@ class Consensus:
         item = await self.resolve(actor.guild_id, ref)
         await self._require_judge(actor, item, "reopen")
         now = to_unix(self.clock.now())
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             fresh = await consensus_rows.get_item(conn, actor.guild_id, item.item_id)
             assert fresh is not None
             if fresh.status == "open":
@@ -683,7 +684,7 @@ class Consensus:
         if objector_id is None:
             raise Invalid(t("Name the member whose objection on #{number} it is.", number=item.number))
         now = to_unix(self.clock.now())
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             done = await consensus_rows.resolve_objection(
                 conn, item.item_id, item.revision, objector_id, state, clean, actor.user_id, now
             )
@@ -735,7 +736,7 @@ class Consensus:
             raise NotFound(missing)
         entry = wanted[0]
         now = to_unix(self.clock.now())
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             await server_rows.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], now)
             done = await counting_rows.resolve_org_objection(
                 conn, item.item_id, item.revision, entry.org_id, state, note, actor.user_id, now

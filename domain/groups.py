@@ -233,7 +233,7 @@ class WorkingGroups:
                                  rule=t("a group's work is due at most {limit} from now")))
             if due and due.strip() else None
         )  # fmt: skip
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             await server_rows.ensure_guild(conn, actor.guild_id, to_unix(now))
             await server_rows.upsert_members(
                 conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now)
@@ -263,7 +263,7 @@ class WorkingGroups:
         if target.is_bot:
             raise Invalid(t("Bots can't be members of a working group."))
         now = to_unix(self.clock.now())
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=group.guild_id) as conn:
             fresh = await group_rows.get_group(conn, group.guild_id, group.group_id)
             if fresh is None:
                 raise NotFound(t("That working group no longer exists."))
@@ -342,7 +342,7 @@ class WorkingGroups:
     async def archive(self, actor: Actor, group: Group) -> Group:
         """Archive a group (coordinators only): it then takes no new members or items."""
         self.policy.require_coordinator(actor, t("archive working groups"))
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=group.guild_id) as conn:
             if not await group_rows.archive_group(
                 conn, group.group_id, actor.user_id, to_unix(self.clock.now())
             ):
@@ -353,11 +353,13 @@ class WorkingGroups:
 
     async def attach_card(self, group: Group, channel_id: int, message_id: int) -> None:
         """Remember a message that shows the group's card (it is refreshed when membership changes)."""
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=group.guild_id) as conn:
             await group_rows.add_card(conn, group.group_id, channel_id, message_id)
 
     async def forget_card(self, message_id: int) -> None:
         """A card message that was deleted: stop refreshing it."""
+        # no server named: only the message id is known here (the updater's on_gone gives no more); a rare,
+        # one-row delete under the lock of every write
         async with self.db.transaction() as conn:
             await group_rows.forget_card(conn, message_id)
 
@@ -367,5 +369,5 @@ class WorkingGroups:
 
     async def set_role(self, group: Group, role_id: int | None) -> None:
         """Remember the Discord role kept in step with the group."""
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=group.guild_id) as conn:
             await group_rows.set_role(conn, group.group_id, role_id)

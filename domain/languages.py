@@ -69,7 +69,7 @@ class Languages:
         """The member's own language for replies (None: back to their Discord language)."""
         language = clean_language(code)
         now = to_unix(self.clock.now())
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             await server_rows.ensure_guild(conn, actor.guild_id, now)
             await language_rows.set_member_choice(conn, actor.guild_id, actor.user_id, language, now)
         self.forget(actor.guild_id)
@@ -82,7 +82,7 @@ class Languages:
             raise NotAllowed(
                 t("Only conveners of {group} or coordinators can set its language.", group=group.name)
             )
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=group.guild_id) as conn:
             await language_rows.set_group_language(conn, group.group_id, language)
             fresh = await group_rows.get_group(conn, group.guild_id, group.group_id)
         return fresh or group

@@ -843,7 +843,7 @@ class Organisations:
             "stakeholder": parse_stakeholder(stakeholder), "website": clean_website(website),
             "created_by": actor.user_id, "created_at": now,
         }  # fmt: skip
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             await self._record_names(conn, actor.guild_id, (actor.user_id, actor.display_name))
             org_id = await org_rows.insert_org(conn, values)
             if org_id is None:
@@ -868,7 +868,7 @@ class Organisations:
         if not self.policy.is_coordinator(actor):
             raise NotAllowed(t("Only coordinators can verify organisations."))
         now = to_unix(self.clock.now())
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             fresh = await self._fresh(conn, actor, org)
             if fresh.state == "verified":
                 raise Conflict(t("{org} is already verified.", org=fresh.name))
@@ -896,7 +896,7 @@ class Organisations:
     async def join(self, actor: Actor, org: Org) -> JoinRequest:
         """The actor asks to represent an organisation (one at a time); its voice or a coordinator approves."""
         now = to_unix(self.clock.now())
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             fresh = await self._fresh(conn, actor, org)
             if fresh.state == "left":
                 raise Closed(
@@ -939,7 +939,7 @@ class Organisations:
         """Approve or decline a pending request by its id (a button): the organisation's voice or a
         coordinator, never the member who asked; the request must belong to the actor's server."""
         now = to_unix(self.clock.now())
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             rep = await org_rows.get_rep(conn, rep_id)
             org = await org_rows.get_org(conn, actor.guild_id, rep.org_id) if rep else None
             if rep is None or org is None:
@@ -949,7 +949,7 @@ class Organisations:
     async def approve(self, actor: Actor, org: Org, target: Target) -> Decision:
         """Approve the member's pending request to represent the organisation (its voice or a coordinator)."""
         now = to_unix(self.clock.now())
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             fresh = await self._fresh(conn, actor, org)
             await self._record_names(conn, actor.guild_id, (actor.user_id, actor.display_name),
                                      (target.user_id, target.display_name))  # fmt: skip
@@ -1033,7 +1033,7 @@ class Organisations:
         """End a member's representation of the organisation, or their pending request: a coordinator, its
         voice or the member themselves. If they were the voice, the voice passes on."""
         now = to_unix(self.clock.now())
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             fresh = await self._fresh(conn, actor, org)
             you = target.user_id == actor.user_id
             if not you:
@@ -1060,7 +1060,7 @@ class Organisations:
     async def hand_voice(self, actor: Actor, org: Org, target: Target) -> Handover:
         """The current voice or a coordinator hands the organisation's voice to another current representative."""
         now = to_unix(self.clock.now())
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             fresh = await self._fresh(conn, actor, org)
             await self._require_decider(conn, actor, fresh, _cannot_hand)
             if fresh.state != "verified":
@@ -1108,7 +1108,7 @@ class Organisations:
             values["website"] = "" if website.strip() == CLEAR else clean_website(website)
         if not values:
             raise Invalid(t("Give at least one thing to change."))
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             fresh = await self._fresh(conn, actor, org)
             await self._require_decider(conn, actor, fresh, _cannot_edit)
             if fresh.state == "left":
@@ -1131,7 +1131,7 @@ class Organisations:
         """The organisation leaves the coalition (its voice or a coordinator): its representations end, its
         requests are declined, its record stays; it no longer counts."""
         now = to_unix(self.clock.now())
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             fresh = await self._fresh(conn, actor, org)
             await self._require_decider(conn, actor, fresh, _cannot_leave)
             if fresh.state == "left":
@@ -1153,7 +1153,7 @@ class Organisations:
         payload = json.dumps(
             {"rows": [asdict(line) for line in lines], "ignored": ignored}, ensure_ascii=False
         )
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             await server_rows.ensure_guild(conn, actor.guild_id, now)
             import_id = await org_rows.insert_import(conn, actor.guild_id, actor.user_id, payload, now)
         return ImportPreview(import_id, tuple(lines), tuple(ignored))
@@ -1164,7 +1164,7 @@ class Organisations:
         if not self.policy.is_coordinator(actor):
             raise NotAllowed(t("Only coordinators can import organisations."))
         now = to_unix(self.clock.now())
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             taken = await org_rows.take_import(conn, actor.guild_id, import_id, now)
             if taken is None:
                 raise Conflict(t("This import was already confirmed, or does not exist on this server."))

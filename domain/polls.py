@@ -549,7 +549,7 @@ class Polls:
             raise Closed(t("{group} is archived and takes no new polls.", group=found.name))
         if mode == ORGANISATIONS:
             await counting.require_counted_orgs(self.db, actor.guild_id, "poll")
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             await server_rows.ensure_guild(conn, actor.guild_id, to_unix(now))
             await server_rows.upsert_members(
                 conn, actor.guild_id, [(actor.user_id, actor.display_name)], to_unix(now)
@@ -572,7 +572,7 @@ class Polls:
 
     async def attach_message(self, poll: Poll, channel_id: int, message_id: int) -> None:
         """Remember the message that shows the poll."""
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=poll.guild_id) as conn:
             await poll_rows.set_message(conn, poll.poll_id, channel_id, message_id)
 
     # -- voting --------------------------------------------------------------------------------
@@ -652,7 +652,8 @@ class Polls:
             lambda conn: poll_rows.record_vote(
                 conn, guild_id=actor.guild_id, poll_id=poll_id, user_id=actor.user_id, voter_key=key, now=now,
                 name=actor.display_name, decide=decide, org_key=org_key,
-            )
+            ),
+            guild_id=actor.guild_id,
         )  # fmt: skip
         ballot = await self._ballot(done.poll, done.new, changed=done.new != done.old)
         return replace(ballot, org_name=done.org.name) if done.org is not None else ballot
@@ -714,7 +715,7 @@ class Polls:
     # -- closing -------------------------------------------------------------------------------
 
     async def _close(self, guild_id: int, poll_id: int, closed_at: int, closed_by: int | None) -> Poll | None:
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=guild_id) as conn:
             if not await poll_rows.close_poll(conn, poll_id, closed_at, closed_by):
                 return None
             await post_rows.cancel_posts(conn, (CLOSE,), poll_id, closed_at)
@@ -762,7 +763,7 @@ class Polls:
 
         ``again``: a retry of the deadline's post (after a crash between its send and its record) takes the
         job back for a poll closed at its deadline, and sends with the same nonce."""
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=guild_id) as conn:
             if not await poll_rows.claim_announcement(conn, poll_id, to_unix(self.clock.now()), again=again):
                 return None
             poll = await poll_rows.get_poll(conn, guild_id, poll_id)
@@ -770,7 +771,7 @@ class Polls:
 
     async def release_announcement(self, poll: Poll) -> None:
         """The result could not be posted: let a later attempt post it."""
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=poll.guild_id) as conn:
             await poll_rows.release_announcement(conn, poll.poll_id)
 
     # -- nudging -------------------------------------------------------------------------------
@@ -795,7 +796,7 @@ class Polls:
             )  # fmt: skip
         now = to_unix(self.clock.now())
         every = int(NUDGE_EVERY.total_seconds())
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             fresh = await poll_rows.get_poll(conn, actor.guild_id, poll.poll_id)
             assert fresh is not None
             if fresh.closed_at is not None:

@@ -51,6 +51,7 @@ class PostBook:
         Posts due before this moment were due while the bot was down: they go out marked late.
         """
         self.started_at = _started(self.clock)
+        # no server named: it recovers the posts of every server on this process's shards
         async with self.db.transaction() as conn:
             return await post_rows.recover_claimed(conn, MAX_ATTEMPTS, to_unix(self.clock.now()), self.shards)
 
@@ -66,6 +67,7 @@ class PostBook:
         ran = 0
         while True:
             now = to_unix(self.clock.now())
+            # no server named: one claim takes the due posts of every server on this process's shards
             async with self.db.transaction() as conn:
                 posts = await post_rows.claim_due(
                     conn, until, now, self.started_at, int(LATE_AFTER.total_seconds()), batch, self.shards
@@ -90,10 +92,10 @@ class PostBook:
                 log.exception(
                     "scheduled post %d (%s) failed on attempt %d", post.post_id, post.kind, post.attempts
                 )
-                async with self.db.transaction() as conn:
+                async with self.db.transaction(guild_id=post.guild_id) as conn:
                     await post_rows.release(conn, post.post_id, MAX_ATTEMPTS, to_unix(self.clock.now()))
                 return None
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=post.guild_id) as conn:
             await post_rows.finish(conn, post.post_id, result, to_unix(self.clock.now()))
         return result
 
@@ -106,15 +108,21 @@ class PostBook:
         """The parts decided for a post, in sending order; empty before its first attempt."""
         return await post_rows.parts_of(self.db, post_id)
 
-    async def decide_parts(self, post_id: int, parts: list[tuple[int, bool, int, str]]) -> list[PartRow]:
+    async def decide_parts(
+        self, post_id: int, parts: list[tuple[int, bool, int, str]], *, guild_id: int | None = None
+    ) -> list[PartRow]:
         """Keep a post's parts, (target, direct, part number, payload) in sending order; the first decision
-        wins (a concurrent or earlier attempt's parts are returned instead)."""
-        async with self.db.transaction() as conn:
+        wins (a concurrent or earlier attempt's parts are returned instead). ``guild_id``: the post's server
+        (its transaction then waits only for that server's, not for every write)."""
+        async with self.db.transaction(guild_id=guild_id) as conn:
             return await post_rows.add_parts(conn, post_id, parts)
 
-    async def part_sent(self, post_id: int, seq: int, message_id: int) -> None:
-        """Record that one part is out (message_id 0: given up for good, e.g. a DM to closed DMs)."""
-        async with self.db.transaction() as conn:
+    async def part_sent(
+        self, post_id: int, seq: int, message_id: int, *, guild_id: int | None = None
+    ) -> None:
+        """Record that one part is out (message_id 0: given up for good, e.g. a DM to closed DMs); ``guild_id``
+        as for ``decide_parts``."""
+        async with self.db.transaction(guild_id=guild_id) as conn:
             await post_rows.part_sent(conn, post_id, seq, message_id)
 
     async def due_times(self, until: int, *, after: int = -1, limit: int = 1000) -> list[int]:

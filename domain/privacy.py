@@ -139,7 +139,7 @@ class Privacy:
         """Anonymise the actor in this server, in one transaction; again at any time, and it succeeds."""
         discord_id = actor.on_discord
         alias = self.identities.pseudonym(actor.guild_id, discord_id)
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             # their ballots in anonymous polls still open follow them to the pseudonym, so a vote after
             # this changes that ballot instead of adding a second one
             polls = await privacy_rows.open_anonymous_polls(conn, actor.guild_id)
@@ -156,5 +156,6 @@ async def purge_removed_servers(
 ) -> list[int]:
     """Delete the data of servers the bot was removed from longer than ``after`` ago (not those it came back
     to; only those on ``shards``, when given)."""
+    # no server named: one purge deletes the data of every server removed long enough ago
     async with db.transaction() as conn:
         return await privacy_rows.purge_removed(conn, to_unix(clock.now() - after), shards)

@@ -945,7 +945,7 @@ class Record:
             root = tree.root()
             note = self.signer(guild_id).sign(checkpoint_text(origin_of(guild_id), tree.size, root))
             now = to_unix(self.clock.now())
-            async with self.db.transaction() as conn:
+            async with self.db.transaction(guild_id=guild_id) as conn:
                 row = await record_rows.add_checkpoint(conn, guild_id, tree.size, root, note, now)
             return _Signed(_checkpoint(row, new=True), tree, rows, signed)
 
@@ -958,7 +958,7 @@ class Record:
 
     async def posted(self, checkpoint: Checkpoint, channel_id: int, message_id: int) -> None:
         """Remember the message a checkpoint was posted as."""
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=checkpoint.guild_id) as conn:
             await record_rows.set_posted(
                 conn, checkpoint.guild_id, checkpoint.tree_size, channel_id, message_id
             )
@@ -971,7 +971,7 @@ class Record:
         One per server per day: planning again for the same day changes nothing.
         """
         when = to_unix(next_digest_at(self.clock.now(), self.zone, at))
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=guild_id) as conn:
             await server_rows.ensure_guild(conn, guild_id, to_unix(self.clock.now()))
             await post_rows.add_posts(conn, guild_id, DAILY, guild_id, [when])
         return when

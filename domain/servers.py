@@ -39,14 +39,14 @@ async def server_joined(
 ) -> None:
     """Record that the bot is in a server, with its current members, in one transaction."""
     now = to_unix(clock.now())
-    async with db.transaction() as conn:
+    async with db.transaction(guild_id=guild_id) as conn:
         await server_rows.upsert_guild(conn, guild_id, strip_controls(name), now)
         await server_rows.upsert_members(conn, guild_id, [(m, strip_controls(n)) for m, n in members], now)
 
 
 async def server_left(db: Database, clock: Clock, guild_id: int) -> None:
     """Record that the bot was removed from a server."""
-    async with db.transaction() as conn:
+    async with db.transaction(guild_id=guild_id) as conn:
         await server_rows.mark_guild_removed(conn, guild_id, to_unix(clock.now()))
 
 
@@ -54,7 +54,7 @@ async def member_seen(db: Database, clock: Clock, guild_id: int, user_id: int, d
     """Record a member joining or being renamed (``user_id`` is the record's id: for a pseudonym no name
     is written)."""
     now = to_unix(clock.now())
-    async with db.transaction() as conn:
+    async with db.transaction(guild_id=guild_id) as conn:
         await server_rows.ensure_guild(conn, guild_id, now)
         await server_rows.upsert_members(conn, guild_id, [(user_id, strip_controls(display_name))], now)
 
@@ -62,7 +62,7 @@ async def member_seen(db: Database, clock: Clock, guild_id: int, user_id: int, d
 async def member_left(db: Database, clock: Clock, guild_id: int, user_id: int) -> None:
     """Record that a member left: their record stays, they no longer count as present, and they leave the
     server's reminder lists (no more direct messages about its sessions)."""
-    async with db.transaction() as conn:
+    async with db.transaction(guild_id=guild_id) as conn:
         await server_rows.ensure_guild(conn, guild_id, to_unix(clock.now()))
         await server_rows.mark_member_left(conn, guild_id, user_id, to_unix(clock.now()))
         await agenda_rows.unsubscribe_everywhere(conn, guild_id, user_id)

@@ -496,7 +496,7 @@ class Statements:
                 len(points), group=found.name if found else "", count=len(text), limit=TEXT_MAX,
             ))  # fmt: skip
         now = to_unix(self.clock.now())
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             await server_rows.ensure_guild(conn, actor.guild_id, now)
             await server_rows.upsert_members(conn, actor.guild_id, [(actor.user_id, actor.display_name)], now)
             statement_id = await statement_rows.insert_statement(
@@ -527,7 +527,7 @@ class Statements:
         if new_title is None and new_text is None:
             raise Invalid(t("Give a new title, a new text, or a .md or .txt file with the text."))
         now = self.clock.now()
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             fresh = await self._fresh(conn, actor, statement)
             await self._require_editor(actor, fresh, t("edit"))
             if self.is_closed(fresh):
@@ -585,7 +585,7 @@ class Statements:
         with the buttons): recorded, its post and its close planned, in one transaction."""
         now = self.clock.now()
         closes_at = to_unix(close_time(duration, closes, self.zone, now))
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             fresh = await self._fresh(conn, actor, statement)
             await self._require_editor(actor, fresh, t("open"))
             if fresh.state == "open":
@@ -688,7 +688,7 @@ class Statements:
                 conn, actor, statement, now, org_id=org_id, org_name=rep.name, listed=listed
             )
 
-        return await self.db.run(work)
+        return await self.db.run(work, guild_id=actor.guild_id)
 
     async def sign_as_individual(self, actor: Actor, statement_id: int) -> Signed:
         """Sign the statement's current version as an individual (when it allows individuals), once."""
@@ -708,7 +708,7 @@ class Statements:
                 )
             return self._insert_now(conn, actor, statement, now, org_id=None, org_name=None, listed=False)
 
-        return await self.db.run(work)
+        return await self.db.run(work, guild_id=actor.guild_id)
 
     def _open_now(
         self, conn: SyncConnection, actor: Actor, statement_id: int, version: int | None
@@ -751,7 +751,7 @@ class Statements:
         """Confirm for the current version the signature the actor's organisation gave to an earlier one
         (any current representative), and the actor's own as an individual: recorded as given again."""
         now = self.clock.now()
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             statement = await statement_rows.get_statement(conn, actor.guild_id, statement_id)
             if statement is None:
                 raise NotFound(NO_SUCH_STATEMENT)
@@ -799,7 +799,7 @@ class Statements:
         default the actor's own organisation's), or with ``individual`` the actor's own. Recorded."""
         now = self.clock.now()
         statement_id = statement if isinstance(statement, int) else statement.statement_id
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             fresh = await statement_rows.get_statement(conn, actor.guild_id, statement_id)
             if fresh is None:
                 raise NotFound(NO_SUCH_STATEMENT)
@@ -857,7 +857,7 @@ class Statements:
         """Close an open statement now (its author, its group's conveners, coordinators): recorded, and its
         closing post planned for now (the deadline's is cancelled)."""
         now = self.clock.now()
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=actor.guild_id) as conn:
             fresh = await self._fresh(conn, actor, statement)
             await self._require_editor(actor, fresh, t("close"))
             if fresh.state == "draft":
@@ -888,7 +888,7 @@ class Statements:
 
     async def close_due(self, guild_id: int, statement_id: int) -> Statement | None:
         """Close a statement at its deadline (also late, after a restart), once; None when it was not open."""
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=guild_id) as conn:
             found = await statement_rows.get_statement(conn, guild_id, statement_id)
             if found is None or found.state != "open" or found.closes_at is None:
                 return None
@@ -897,7 +897,7 @@ class Statements:
     async def claim_announcement(self, guild_id: int, statement_id: int, post_id: int) -> Statement | None:
         """Take the job of posting a closed statement's closing post for this scheduled post (a retry of
         the same post takes it again); None when another post has it or the statement is not closed."""
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=guild_id) as conn:
             if not await statement_rows.claim_announcement(conn, statement_id, post_id):
                 return None
             return await statement_rows.get_statement(conn, guild_id, statement_id)
@@ -918,7 +918,7 @@ class Statements:
         """Remember the messages of a version's post, (part, channel, message, is the card); for an amendment,
         plan the direct messages that ask earlier signers to confirm."""
         now = to_unix(self.clock.now())
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(guild_id=statement.guild_id) as conn:
             await statement_rows.add_messages(conn, statement.statement_id, version.version, parts)
             if version.version > 1:
                 await post_rows.add_posts(conn, statement.guild_id, CONFIRM, version.version_id, [now])

@@ -387,7 +387,8 @@ async def non_responders(
         "SELECT gm.user_id, coalesce(m.display_name, CAST(gm.user_id AS TEXT)) FROM group_members gm "
         "LEFT JOIN members m ON m.guild_id = :g AND m.user_id = gm.user_id "
         "WHERE gm.group_id = :group AND m.left_at IS NULL AND NOT EXISTS (SELECT 1 FROM positions p "
-        "WHERE p.item_id = :i AND p.revision = :r AND p.user_id = gm.user_id) ORDER BY lower(m.display_name), gm.user_id",
+        "WHERE p.item_id = :i AND p.revision = :r AND p.user_id = gm.user_id) "
+        "ORDER BY lower(m.display_name) NULLS FIRST, gm.user_id",  # NULLS FIRST: SQLite's order, on both engines
         {"g": guild_id, "group": group_id, "i": item_id, "r": revision},
     )
     return [(int(r[0]), str(r[1])) for r in rows]

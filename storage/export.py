@@ -212,7 +212,7 @@ async def sessions(db: Database, guild_id: int) -> list[SessionExportRow]:
         "s.note_taker, s.location, s.notes, s.recur_days, s.recur_until, "
         "(SELECT min(starts_at) FROM occurrences o WHERE o.session_id = s.session_id) AS starts_at, "
         "(SELECT count(*) FROM occurrences o WHERE o.session_id = s.session_id) AS occurrences "
-        "FROM sessions s WHERE s.guild_id = :g ORDER BY 14, s.number",
+        "FROM sessions s WHERE s.guild_id = :g ORDER BY 14 NULLS FIRST, s.number",
         {"g": guild_id},
     )
     return rows_as(SessionExportRow, rows)

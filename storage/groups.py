@@ -104,12 +104,18 @@ async def find_group_by_name(db: Database, guild_id: int, name: str) -> GroupRow
 
 async def list_groups(db: Database, guild_id: int, *, include_archived: bool) -> list[GroupListRow]:
     """The server's groups by name, with their current member counts and conveners."""
+    # the conveners' ids joined by commas, by id (SQLite's group_concat follows the key, user_id)
+    joined = (
+        "string_agg(CAST(gm.user_id AS TEXT), ',' ORDER BY gm.user_id)"
+        if db.engine == "postgresql"
+        else "group_concat(gm.user_id)"
+    )
     rows = await db.fetchall(
         f"SELECT {', '.join('g.' + c.strip() for c in _GROUP_COLUMNS.split(','))}, "  # noqa: S608
         f"(SELECT count(*) FROM group_members gm WHERE gm.group_id = g.group_id AND {_CURRENT}) AS member_count, "
-        f"(SELECT group_concat(gm.user_id) FROM group_members gm "
+        f"(SELECT {joined} FROM group_members gm "
         f" WHERE gm.group_id = g.group_id AND gm.is_convener = 1 AND {_CURRENT}) AS conveners "
-        "FROM groups g WHERE g.guild_id = :g AND (:all OR g.archived_at IS NULL) ORDER BY g.archived_at IS NOT NULL, g.name_key",
+        "FROM groups g WHERE g.guild_id = :g AND (:all = 1 OR g.archived_at IS NULL) ORDER BY g.archived_at IS NOT NULL, g.name_key",
         {"g": guild_id, "all": int(include_archived)},
     )
     return [
@@ -130,7 +136,8 @@ async def search_groups(
     pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = await db.fetchall(
         f"SELECT {_GROUP_COLUMNS} FROM groups WHERE guild_id = :g AND name_key LIKE :p ESCAPE '\\' "  # noqa: S608
-        "AND (:all OR archived_at IS NULL) ORDER BY instr(name_key, :key) != 1, name_key LIMIT :limit",
+        "AND (:all = 1 OR archived_at IS NULL) ORDER BY substr(name_key, 1, length(:key)) != :key, name_key "
+        "LIMIT :limit",
         {"g": guild_id, "p": pattern, "key": key, "all": int(include_archived), "limit": limit},
     )
     return [_group(r) for r in rows]
@@ -142,8 +149,8 @@ async def members_of(db: Database, group_id: int, *, include_departed: bool = Fa
         "SELECT gm.user_id, coalesce(m.display_name, CAST(gm.user_id AS TEXT)) AS display_name, gm.is_convener, "
         "gm.joined_at FROM group_members gm JOIN groups g ON g.group_id = gm.group_id "
         "LEFT JOIN members m ON m.guild_id = g.guild_id AND m.user_id = gm.user_id "
-        "WHERE gm.group_id = :id AND (:all OR m.left_at IS NULL) "
-        "ORDER BY gm.is_convener DESC, lower(display_name), gm.user_id",
+        "WHERE gm.group_id = :id AND (:all = 1 OR m.left_at IS NULL) "
+        "ORDER BY gm.is_convener DESC, lower(m.display_name) NULLS FIRST, gm.user_id",  # SQLite's NULL order
         {"id": group_id, "all": int(include_departed)},
     )
     return rows_as(MemberRow, rows)

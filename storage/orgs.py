@@ -5,7 +5,6 @@ Every write of a member's id for this feature goes through a function of this mo
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
@@ -219,9 +218,10 @@ async def search_orgs(
     key = name_key(text)
     pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = await db.fetchall(
-        f"SELECT {_ORG} FROM orgs o WHERE o.guild_id = :g AND (:all OR o.state != 'left') "  # noqa: S608
+        f"SELECT {_ORG} FROM orgs o WHERE o.guild_id = :g AND (:all = 1 OR o.state != 'left') "  # noqa: S608
         "AND (o.name_key LIKE :p ESCAPE '\\' OR lower(o.acronym) LIKE :p ESCAPE '\\') "
-        "ORDER BY instr(o.name_key, :k) != 1 AND instr(lower(o.acronym), :k) != 1, o.name_key LIMIT :limit",
+        "ORDER BY substr(o.name_key, 1, length(:k)) != :k "
+        "AND substr(lower(o.acronym), 1, length(:k)) != :k, o.name_key LIMIT :limit",
         {"g": guild_id, "p": pattern, "k": key, "all": int(include_left), "limit": limit},
     )
     return rows_as(OrgRow, rows)
@@ -476,17 +476,25 @@ async def rows_about(db: Database, guild_id: int, user_id: int) -> list[dict[str
     voice periods), and each organisation they registered, verified or recorded as leaving."""
     p = {"g": guild_id, "u": user_id}
     reps = await db.fetchall(
-        "SELECT 'representation' AS record, o.name AS organisation, r.state, r.requested_at, r.started_at, "  # noqa: S608
-        f"r.ended_at, {_IS_VOICE} AS is_voice_now, "
-        "(SELECT json_group_array(json_object('from', v.started_at, 'until', v.ended_at)) FROM org_voices v "
-        " WHERE v.rep_id = r.rep_id) AS voice_periods "
+        "SELECT r.rep_id, 'representation' AS record, o.name AS organisation, r.state, r.requested_at, "  # noqa: S608
+        f"r.started_at, r.ended_at, {_IS_VOICE} AS is_voice_now "
         "FROM org_reps r JOIN orgs o ON o.org_id = r.org_id WHERE r.guild_id = :g AND r.user_id = :u "
         "ORDER BY r.requested_at, r.rep_id",
         p,
     )
+    # each representation's voice periods, in the order they were recorded (built here, not in SQL: the
+    # same list on both engines)
+    periods: dict[int, list[dict[str, Any]]] = {}
+    for v in await db.fetchall(
+        "SELECT v.rep_id, v.started_at, v.ended_at FROM org_voices v JOIN org_reps r ON r.rep_id = v.rep_id "
+        "WHERE r.guild_id = :g AND r.user_id = :u ORDER BY v.voice_id",
+        p,
+    ):
+        periods.setdefault(int(v["rep_id"]), []).append({"from": v["started_at"], "until": v["ended_at"]})
     recorded = await db.fetchall(
         "SELECT 'organisation' AS record, name AS organisation, created_by = :u AS registered, "
-        "verified_by IS :u AS verified, left_by IS :u AS recorded_leaving FROM orgs WHERE guild_id = :g "
+        "(verified_by IS NOT NULL AND verified_by = :u) AS verified, "
+        "(left_by IS NOT NULL AND left_by = :u) AS recorded_leaving FROM orgs WHERE guild_id = :g "
         "AND (created_by = :u OR verified_by = :u OR left_by = :u) ORDER BY name_key",
         p,
     )
@@ -497,8 +505,8 @@ async def rows_about(db: Database, guild_id: int, user_id: int) -> list[dict[str
         for key in flags:
             if key in values:
                 values[key] = bool(values[key])
-        if "voice_periods" in values:
-            values["voice_periods"] = json.loads(values["voice_periods"])
+        if "rep_id" in values:
+            values["voice_periods"] = periods.get(int(values.pop("rep_id")), [])
         return values
 
     return [entry(r) for r in [*reps, *recorded]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,7 +188,8 @@ async def list_polls(db: Database, guild_id: int, *, closed_since: int, limit: i
         f"SELECT {_POLL} FROM polls p WHERE p.guild_id = :g AND (p.closed_at IS NULL OR p.closed_at >= :since) "  # noqa: S608
         "ORDER BY p.closed_at IS NOT NULL, CASE WHEN p.closed_at IS NULL THEN p.closes_at ELSE -p.closed_at END "
         "LIMIT :limit",
-        {"g": guild_id, "since": closed_since, "limit": limit},
+        # no limit: the largest LIMIT both engines take (SQLite reads a negative one as none, PostgreSQL refuses it)
+        {"g": guild_id, "since": closed_since, "limit": limit if limit >= 0 else 2**63 - 1},
     )
     return [row_as(PollRow, r) for r in rows]
 
@@ -438,8 +440,13 @@ async def close_poll(conn: Connection, poll_id: int, closed_at: int, closed_by: 
 
 async def forget_voter_keys(conn: Connection, poll_id: int) -> None:
     """After close: an anonymous poll's voter keys become random, so not even the key file links a ballot."""
-    await conn.execute(
-        "UPDATE poll_secret_ballots SET voter_key = randomblob(32) WHERE poll_id = :p", {"p": poll_id}
+    # each key becomes 32 fresh random bytes, made here so that both engines write the same kind of key
+    rows = await fetch_all(
+        conn, "SELECT voter_key FROM poll_secret_ballots WHERE poll_id = :p", {"p": poll_id}
+    )
+    await conn.executemany(
+        "UPDATE poll_secret_ballots SET voter_key = :new WHERE poll_id = :p AND voter_key = :old",
+        [{"p": poll_id, "old": bytes(r[0]), "new": secrets.token_bytes(KEY_BYTES)} for r in rows],
     )
 
 

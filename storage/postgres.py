@@ -85,11 +85,12 @@ def _code(part: str) -> str:
 class PgRow(Sequence[Any]):
     """A row by position or by column name, as ``sqlite3.Row``."""
 
-    __slots__ = ("_index", "_values")
+    __slots__ = ("_index", "_names", "_values")
 
-    def __init__(self, values: tuple[Any, ...], index: dict[str, int]) -> None:
+    def __init__(self, values: tuple[Any, ...], index: dict[str, int], names: list[str]) -> None:
         self._values = values
-        self._index = index
+        self._index = index  # a name's first column, as sqlite3.Row finds it
+        self._names = names  # every column's name, in order (a join may give two the same name)
 
     def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
@@ -112,14 +113,16 @@ class PgRow(Sequence[Any]):
         return f"PgRow{self._values!r}"
 
     def keys(self) -> list[str]:
-        """The column names, in order."""
-        return list(self._index)
+        """The column names, in order, one for each column (as ``sqlite3.Row.keys``)."""
+        return list(self._names)
 
 
 def _rows(cursor: psycopg.Cursor[Any]) -> RowMaker[PgRow]:
-    description = cursor.description or []
-    index = {column.name: i for i, column in enumerate(description)}
-    return lambda values: PgRow(tuple(values), index)
+    names = [column.name for column in cursor.description or []]
+    index: dict[str, int] = {}
+    for i, name in enumerate(names):
+        index.setdefault(name, i)
+    return lambda values: PgRow(tuple(values), index, names)
 
 
 class _FlagFromBool(Dumper):

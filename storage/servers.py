@@ -63,7 +63,7 @@ async def mark_member_left(conn: Connection, guild_id: int, user_id: int, now: i
     await conn.execute(
         "INSERT INTO members (guild_id, user_id, display_name, seen_at, left_at) "
         "VALUES (:g, :u, CASE WHEN :u < 0 THEN 'Former member' ELSE CAST(:u AS TEXT) END, :now, :now) "
-        "ON CONFLICT (guild_id, user_id) DO UPDATE SET left_at = :now WHERE left_at IS NULL",
+        "ON CONFLICT (guild_id, user_id) DO UPDATE SET left_at = :now WHERE members.left_at IS NULL",
         {"g": guild_id, "u": user_id, "now": now},
     )
 

@@ -472,8 +472,9 @@ async def rows_about(db: Database, guild_id: int, user_id: int) -> list[dict[str
     p = {"g": guild_id, "u": user_id}
     signed = await db.fetchall(
         "SELECT 'signature' AS record, s.number AS statement, s.title, o.name AS organisation, x.org_id IS NULL AS as_individual, "
-        "x.listed, x.version, x.signed_at, x.signer_id = :u AS signed_it, x.confirmed_by IS :u AS confirmed_it, "
-        "x.confirmed_at, x.withdrawn_by IS :u AS withdrew_it, x.withdrawn_at "
+        "x.listed, x.version, x.signed_at, x.signer_id = :u AS signed_it, "
+        "(x.confirmed_by IS NOT NULL AND x.confirmed_by = :u) AS confirmed_it, x.confirmed_at, "
+        "(x.withdrawn_by IS NOT NULL AND x.withdrawn_by = :u) AS withdrew_it, x.withdrawn_at "
         "FROM statement_signatures x JOIN statements s ON s.statement_id = x.statement_id "
         "LEFT JOIN orgs o ON o.org_id = x.org_id WHERE x.guild_id = :g "
         "AND (x.signer_id = :u OR x.confirmed_by = :u OR x.withdrawn_by = :u) ORDER BY s.number, x.signature_id",
@@ -481,7 +482,8 @@ async def rows_about(db: Database, guild_id: int, user_id: int) -> list[dict[str
     )
     drafted = await db.fetchall(
         "SELECT 'statement' AS record, number AS statement, title, state, author_id = :u AS drafted_it, "
-        "opened_by IS :u AS opened_it, closed_by IS :u AS closed_it FROM statements WHERE guild_id = :g "
+        "(opened_by IS NOT NULL AND opened_by = :u) AS opened_it, "
+        "(closed_by IS NOT NULL AND closed_by = :u) AS closed_it FROM statements WHERE guild_id = :g "
         "AND (author_id = :u OR opened_by = :u OR closed_by = :u) ORDER BY number",
         p,
     )

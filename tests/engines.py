@@ -287,7 +287,9 @@ def add_failing_trigger(path: str | Path, name: str, table: str, when: str, mess
                 f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
                 f"IF {when} THEN RAISE EXCEPTION '{message}'; END IF; RETURN NEW; END $$"
             )
-            raw.execute(f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()")
+            raw.execute(
+                f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
+            )
         else:
             raw.execute(
                 f"CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN {when} "

@@ -490,7 +490,7 @@ async def deliver(
                 for n, part in enumerate(d.parts, start=1)]  # fmt: skip
         if not rows:
             return SKIPPED
-        planned = await book.decide_parts(post.post_id, rows)
+        planned = await book.decide_parts(post.post_id, rows, guild_id=post.guild_id)
     else:
         log.info(
             "post %d: sending the %d parts not yet out",
@@ -511,7 +511,7 @@ async def deliver(
                 nonce=nonce(post.post_id, row.part), **kwargs
             )
             sent = message.id
-        await book.part_sent(post.post_id, row.seq, sent)
+        await book.part_sent(post.post_id, row.seq, sent, guild_id=post.guild_id)
     return SENT
 
 

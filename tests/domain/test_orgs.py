@@ -486,6 +486,8 @@ async def test_list_filters(orgs: Organisations) -> None:
     await register(orgs, CAROL, "Electronic Frontier Foundation", acronym="EFF")
     assert [o.name for o in await orgs.suggest(GUILD, "eff")] == ["Electronic Frontier Foundation"]
     assert [o.name for o in await orgs.suggest(GUILD, "ta")] == ["Beta"]  # contains, not only starts with
+    await register(orgs, DAVE, "Tango Trust")  # no acronym either: a name that starts with it comes first
+    assert [o.name for o in await orgs.suggest(GUILD, "ta")] == ["Tango Trust", "Beta"]
     assert await orgs.list_orgs(OTHER_GUILD) == []
 
 

@@ -310,12 +310,35 @@ async def test_concurrent_votes_are_counted_exactly_once(polls: Polls, db: Datab
 async def test_vote_latency_stays_flat_from_100_to_100000_ballots(polls: Polls, db: Database) -> None:
     small = await polls.create(ALICE, "Small?", "A; B; C")
     large = await polls.create(ALICE, "Large?", "A; B; C")
-    async with db.transaction() as conn:
-        for poll, size in ((small, 100), (large, 100_000)):
-            await conn.executemany(
-                "INSERT INTO poll_votes (poll_id, user_id, picks, updated_at) VALUES (?, ?, ?, ?)",
-                [(poll.poll_id, 10_000_000 + n, 1 << (n % 3), T0) for n in range(size)],
+    if engines.on_postgres():
+        # PostgreSQL keeps every version of a row that one transaction updates: 100,000 ballots counted one
+        # by one in one transaction walk ever longer chains of the same tally rows (hours, not seconds). So
+        # the setup writes them with the counting trigger off and recounts the tally once; the votes timed
+        # below are counted by the trigger, one transaction each, as every real vote is.
+        with engines.closing_raw(db.path) as raw:
+            raw.execute("ALTER TABLE poll_votes DISABLE TRIGGER poll_votes_counted")
+            for poll, size in ((small, 100), (large, 100_000)):
+                raw.execute(
+                    "INSERT INTO poll_votes (poll_id, user_id, picks, updated_at) "
+                    "SELECT ?, 10000000 + n, 1 << (n % 3), ? FROM generate_series(0, ? - 1) AS n",
+                    (poll.poll_id, T0, size),
+                )
+            raw.execute(
+                "UPDATE poll_counts SET votes = (SELECT count(*) FROM poll_votes v WHERE v.poll_id = "
+                "poll_counts.poll_id AND (v.picks >> CAST(poll_counts.position - 1 AS INTEGER)) & 1 = 1)"
             )
+            raw.execute(
+                "UPDATE polls SET ballots = (SELECT count(*) FROM poll_votes v WHERE v.poll_id = polls.poll_id)"
+            )
+            raw.execute("ALTER TABLE poll_votes ENABLE TRIGGER poll_votes_counted")
+            raw.execute("ANALYZE")
+    else:
+        async with db.transaction() as conn:
+            for poll, size in ((small, 100), (large, 100_000)):
+                await conn.executemany(
+                    "INSERT INTO poll_votes (poll_id, user_id, picks, updated_at) VALUES (?, ?, ?, ?)",
+                    [(poll.poll_id, 10_000_000 + n, 1 << (n % 3), T0) for n in range(size)],
+                )
 
     async def timed(poll: Poll) -> float:
         samples = []
@@ -373,8 +396,17 @@ async def test_anonymous_ballots_keep_no_user_id_and_stay_changeable(polls: Poll
                 assert uid.to_bytes(8, "big") not in value and str(uid).encode() not in value
     # nor in the members table (a vote there would be a time next to a name), nor in the file at all
     assert all(rows(db, "SELECT count(*) FROM members WHERE user_id = ?", (uid,)) == [(0,)] for uid in ids)
-    raw = Path(db.path).read_bytes() + Path(db.path + "-wal").read_bytes()
-    assert all(str(uid).encode() not in raw and uid.to_bytes(8, "big") not in raw for uid in ids)
+    if engines.on_postgres():
+        # no file to read here: every row of every table, as text (bytes shown in hex)
+        text = " ".join(
+            str(r[0])
+            for t in engines.table_names(db.path)
+            for r in rows(db, f"SELECT CAST(t AS TEXT) FROM {t} t")
+        )
+        assert all(str(uid) not in text and uid.to_bytes(8, "big").hex() not in text for uid in ids)
+    else:
+        raw = Path(db.path).read_bytes() + Path(db.path + "-wal").read_bytes()
+        assert all(str(uid).encode() not in raw and uid.to_bytes(8, "big") not in raw for uid in ids)
     # the stored key is the keyed hash, with no time beside it
     assert rows(db, "SELECT voter_key FROM poll_secret_ballots WHERE voter_key = ?",
                 (ballot_key(SECRET, poll.poll_id, voters[0].user_id),)) != []  # fmt: skip

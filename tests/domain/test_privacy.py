@@ -123,7 +123,10 @@ def ids_everywhere(db: Database, user_id: int) -> list[tuple[str, str, int]]:
     """(table, column, rows) for every member-id column that holds ``user_id``."""
     found = []
     for table, column in member_id_columns(db):
-        count = rows(db, f"SELECT count(*) FROM {table} WHERE {column} = ?", (user_id,))[0][0]
+        # compared as text: the columns are integers, bytes (a voter key) or text, and PostgreSQL compares
+        # no two of those types (SQLite's answer is the same: no key equals an id)
+        sql = f"SELECT count(*) FROM {table} WHERE CAST({column} AS TEXT) = ?"
+        count = rows(db, sql, (str(user_id),))[0][0]
         if count:
             found.append((table, column, count))
     return found

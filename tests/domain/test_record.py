@@ -408,13 +408,13 @@ async def test_append_numbers_each_servers_log_and_commits_with_the_decision(db:
 
 async def test_the_bots_own_code_cannot_rewrite_or_delete_an_entry(db: Database) -> None:
     await seed(db, 2)
-    for sql in (
-        "UPDATE record_entries SET entry = X'00' WHERE idx = 0",
-        "DELETE FROM record_entries WHERE idx = 1",
+    for sql, params in (
+        ("UPDATE record_entries SET entry = ? WHERE idx = 0", (b"\x00",)),
+        ("DELETE FROM record_entries WHERE idx = 1", ()),
     ):
         with pytest.raises(engines.integrity_errors(), match="append-only"):
             async with db.transaction() as conn:
-                await conn.execute(sql)
+                await conn.execute(sql, params)
     assert raw_rows(db, "SELECT count(*) FROM record_entries") == [(2,)]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from storage.db import (
     SyncConnection,
     backup_database,
     load_migrations,
+    row_as,
     search_params,
 )
 from storage.polls import search_polls
@@ -255,6 +257,20 @@ async def test_a_search_finds_by_number_and_by_text_in_any_letter_case(db: Datab
     assert [p.number for p in await search_polls(db, 1, "t_2")] == [3]  # and so is _
     assert [p.number for p in await search_polls(db, 1, "LUNCH")] == [12]  # ASCII case is ignored
     assert await search_polls(db, 1, "t%2") == []
+
+
+@dataclass(frozen=True)
+class _Picked:
+    b: int
+    c: int
+
+
+async def test_rows_map_by_name_when_a_join_gives_two_columns_one_name(db: Database) -> None:
+    # SELECT s.session_id, …, o.session_id, …: every column keeps its place, and each field its column
+    row = await db.fetchone("SELECT 1 AS a, 2 AS b, 1 AS a, 3 AS c")
+    assert row is not None
+    assert (row.keys(), row["a"], row["c"], tuple(row)) == (["a", "b", "a", "c"], 1, 3, (1, 2, 1, 3))
+    assert row_as(_Picked, row) == _Picked(2, 3)
 
 
 # -- one write transaction at a time ----------------------------------------------------------------

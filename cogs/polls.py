@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from cogs.ui.boundary import (
     NO_PINGS,
+    expired,
     guild_id_of,
     reply,
     reply_language,
@@ -284,6 +285,9 @@ class PollsCog(commands.GroupCog, group_name="poll", group_description="Quick po
         try:
             await work
         except Exception as exc:
+            if expired(exc):  # the ballot is saved; Discord takes no answer any more
+                log.warning("answered a poll vote in server %s too late", itx.guild_id)
+                return
             sentence, expected = sentence_for(exc)
             if expected:
                 log.info("refused a poll vote in server %s", itx.guild_id)

@@ -88,9 +88,20 @@ async def reply_language(itx: discord.Interaction) -> str:
         return "en"
 
 
+def expired(error: BaseException) -> bool:
+    """Discord takes no answer to this interaction any more: its 3 seconds passed (10062, Unknown
+    interaction) or it was answered already (40060). Under a burst that is a condition, not a bug: what the
+    member did is saved, and a second answer would only be refused too."""
+    original = getattr(error, "original", error)
+    return isinstance(original, discord.HTTPException) and original.code in (10062, 40060)
+
+
 async def handle_error(itx: discord.Interaction, error: BaseException) -> None:
     """Turn an error into one ephemeral sentence for the member, in their language; log unexpected ones
     with a reference (refusals at DEBUG only: they may quote what the member typed)."""
+    if expired(error):
+        log.warning("answered %s too late: Discord no longer takes an answer to it", _describe(itx))
+        return
     sentence, expected = sentence_for(error)
     if expected:
         log.info("refused %s: %s", _describe(itx), type(getattr(error, "original", error)).__name__)

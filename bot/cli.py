@@ -330,7 +330,7 @@ def cmd_migrate_db(args: argparse.Namespace) -> int:
     """Copy the SQLite database of the config into an empty PostgreSQL database, checked row for row."""
     from pathlib import Path
 
-    from domain.polls import _key_check
+    from domain.polls import key_check
     from domain.record import NoteError, Signer, open_note, origin_of
 
     try:
@@ -356,7 +356,7 @@ def cmd_migrate_db(args: argparse.Namespace) -> int:
 
     try:
         done = asyncio.run(
-            migrate_to_postgres(config.storage.path, args.to, KeyChecks(ballot=_key_check, record=signed))
+            migrate_to_postgres(config.storage.path, args.to, KeyChecks(ballot=key_check, record=signed))
         )
     except MigrateError as exc:
         print(f"caucus: {exc}", file=sys.stderr)

@@ -218,7 +218,8 @@ def org_ballot_key(secret: bytes, poll_id: int, org_id: int) -> bytes:
     return hmac.new(secret, f"ballot:{poll_id}:org:{org_id}".encode(), hashlib.sha256).digest()
 
 
-def _key_check(secret: bytes) -> bytes:
+def key_check(secret: bytes) -> bytes:
+    """The value an anonymous poll keeps of the ballot key it opened under (a replaced key file shows)."""
     return hmac.new(secret, _KEY_CHECK_LABEL, hashlib.sha256).digest()
 
 
@@ -334,7 +335,7 @@ class Polls:
         self.groups = groups
         self.zone = zone
         self._secret = secret
-        self._check = _key_check(secret)
+        self._check = key_check(secret)
         # Options and key checks never change once a poll exists: cached, so a vote reads only the poll.
         self._labels: dict[int, dict[int, str]] = {}
         self._key_ok: set[int] = set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.text import strip_controls
 from storage.db import Connection, Database, Row, Source, fetch_one, inserted_id, row_as, rows_as
 
 _GROUP_COLUMNS = (
@@ -51,8 +52,9 @@ def _group(row: Row) -> GroupRow:
 
 
 def name_key(name: str) -> str:
-    """The form of a group name that uniqueness is checked on: case- and space-insensitive."""
-    return " ".join(name.split()).casefold()
+    """The form of a group name that uniqueness is checked on: case- and space-insensitive, and without the
+    control characters no stored name holds (a typed NUL finds the name without it, on both engines)."""
+    return " ".join(strip_controls(name).split()).casefold()
 
 
 async def insert_group(

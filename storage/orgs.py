@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from domain.text import strip_controls
 from storage.db import Connection, Database, Row, SyncConnection, inserted_id, new_id, row_as, rows_as
 
 # Every column of this feature that holds a member's id (anonymise() replaces them).
@@ -149,8 +150,8 @@ async def _one(db: DB, sql: str, params: Mapping[str, Any]) -> Row | None:
 
 def name_key(name: str) -> str:
     """The form of an organisation's name that uniqueness is checked on: any letter case, spacing or
-    Unicode composition ("Ärzte", "ÄRZTE" and "A\u0308rzte" are one name)."""
-    return unicodedata.normalize("NFKC", " ".join(name.split())).casefold()
+    Unicode composition ("Ärzte", "ÄRZTE" and "A\u0308rzte" are one name), without control characters."""
+    return unicodedata.normalize("NFKC", " ".join(strip_controls(name).split())).casefold()
 
 
 # -- organisations ---------------------------------------------------------------------------------

@@ -78,9 +78,14 @@ async def test_three_shards_in_one_process(fake: FakeDiscord, tmp_path: Path) ->
         started = time.monotonic()
         await eventually(lambda: closing_posts(fake, c2), timeout=20, what="poll close on shard 2")
         assert "offline" not in closing_posts(fake, c2)[0].text and time.monotonic() - started < 15
-        assert db_rows(bot, "SELECT guild_id, state, attempts FROM scheduled_posts") == [
-            (c2.guild.id, "sent", 1)
-        ]
+        # marked sent once Discord answered the send, which is a moment after the message is there
+        await eventually(
+            lambda: (
+                db_rows(bot, "SELECT guild_id, state, attempts FROM scheduled_posts")
+                == [(c2.guild.id, "sent", 1)]
+            ),
+            what="the close post marked sent",
+        )
         assert await bot.stop() == 0
         # shard_count given and gateway_url set: nobody needed to ask the API where the gateway is
         assert not any(r.path == "/gateway/bot" for r in fake.requests)

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import ClientCursor
 from psycopg.adapt import Dumper, Loader
+from psycopg.pq import TransactionStatus
 from psycopg.rows import RowMaker
 from psycopg_pool import ConnectionPool
 
@@ -166,16 +167,28 @@ def _open(url: str) -> psycopg.Connection[Any]:
 
 
 class PgSyncConnection:
-    """The connection ``run``'s function gets: statements run at once, on the writer's thread."""
+    """The connection ``run``'s function gets: statements run at once, on the writer's thread.
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self._conn = conn
+    In ``run``, the transaction's ``BEGIN`` and its locks go out with its first statement, in one round trip
+    (a click waits for the database's answers one statement at a time: each round trip saved is time saved).
+    """
+
+    def __init__(self, writer: _Writer) -> None:
+        self._writer = writer
 
     def execute(self, sql: str, parameters: Params = (), /) -> psycopg.Cursor[Any]:
-        return self._conn.execute(translate(sql), parameters)
+        opening, self._writer.opening = self._writer.opening, ""
+        cursor = self._writer.conn.execute(opening + translate(sql), parameters)
+        if opening:  # past the results of BEGIN and of the locks' SELECT, to the statement's own
+            cursor.nextset()
+            cursor.nextset()
+        return cursor
 
     def executemany(self, sql: str, parameters: Iterable[Params], /) -> psycopg.Cursor[Any]:
-        cursor = self._conn.cursor()
+        opening, self._writer.opening = self._writer.opening, ""
+        if opening:
+            self._writer.conn.execute(opening.rstrip("; "))
+        cursor = self._writer.conn.cursor()
         cursor.executemany(translate(sql), parameters)
         return cursor
 
@@ -204,7 +217,7 @@ class PgConnection:
 
     def __init__(self, writer: _Writer) -> None:
         self._writer = writer
-        self._sync = PgSyncConnection(writer.conn)
+        self._sync = PgSyncConnection(writer)
 
     async def execute(self, sql: str, parameters: Params = (), /) -> PgCursor:
         def work() -> PgCursor:
@@ -292,20 +305,31 @@ class _Writer:
         self.url = url
         self.conn = conn
         self.lock = asyncio.Lock()
+        self.opening = ""  # BEGIN and the locks, sent with the transaction's first statement
         self.thread = ThreadPoolExecutor(1, thread_name_prefix=f"caucus-pg-writer-{number}")
 
     async def call(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.thread, work)
 
-    def begin(self, guild_id: int | None) -> None:
+    def begin(self, guild_id: int | None, *, now: bool = True) -> None:
+        """Open a transaction and take its locks; ``now=False``: send both with its first statement (one
+        round trip fewer; ``run`` does, where nothing but its statements happens inside)."""
         if self.conn.closed or self.conn.broken:
             log.warning("a write connection was lost; reconnecting")
             self.conn = _open(self.url)
-        self.conn.execute(f"BEGIN; {_locks(guild_id)}")
+        self.opening = "" if now else f"BEGIN; {_locks(guild_id)}; "
+        if now:
+            self.conn.execute(f"BEGIN; {_locks(guild_id)}")
 
     def end(self, commit: bool) -> None:
+        if self.opening:  # no statement ran: nothing was begun
+            self.opening = ""
+            return
         if not (self.conn.closed or self.conn.broken):
-            self.conn.execute("COMMIT" if commit else "ROLLBACK")
+            if self.conn.info.transaction_status != TransactionStatus.IDLE:
+                self.conn.execute("COMMIT" if commit else "ROLLBACK")
+            elif commit:
+                raise RuntimeError("the transaction ended before its COMMIT")
 
 
 def _locks(guild_id: int | None) -> str:
@@ -413,9 +437,9 @@ class PostgresDatabase(Database):
         writer = self._writer(guild_id)
 
         def transaction() -> T:
-            writer.begin(guild_id)
+            writer.begin(guild_id, now=False)
             try:
-                result = work(PgSyncConnection(writer.conn))
+                result = work(PgSyncConnection(writer))
             except BaseException:
                 writer.end(False)
                 raise

@@ -105,10 +105,12 @@ def bump_now(conn: SyncConnection, guild_id: int) -> int:
 
 async def write(db: Database, kind: str, guild_id: int | None, counter: int, entered: list[str]) -> int:
     """One write transaction (``transaction`` or ``run``, naming ``guild_id``) bumping ``counter``'s server;
-    "second begins" goes to ``entered`` once it is inside (it holds its locks); returns what it read."""
+    "second begins" goes to ``entered`` once it is inside (it holds its locks: in ``run``, from its first
+    statement on, which carries the BEGIN and the locks); returns what it read."""
     if kind == "run":
 
         def work(conn: SyncConnection) -> int:
+            conn.execute("SELECT 1")  # the first statement: the transaction's locks are held from here
             entered.append("second begins")
             return bump_now(conn, counter)
 

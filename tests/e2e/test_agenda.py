@@ -153,7 +153,9 @@ async def test_down_across_a_reminder(fake: FakeDiscord, coalition: Coalition, t
     await bot.start()
     try:
         await (
-            await fake.slash(c.guild, c.coco, "agenda add", title="Late one", start=soon(9), reminders="6s")
+            # its reminder falls due while the bot is down (3 s on), its start after the restart (13 s on),
+            # with room for a slower stop and start (PostgreSQL's connections)
+            await fake.slash(c.guild, c.coco, "agenda add", title="Late one", start=soon(13), reminders="10s")
         ).response()
         await (
             await fake.slash(c.guild, c.coco, "agenda add", title="Missed one", start=soon(6), reminders="4s")

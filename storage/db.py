@@ -98,15 +98,20 @@ class MigrationError(Exception):
     """A migration could not be applied; the database stays at the version it had."""
 
 
-def load_migrations() -> list[Migration]:
-    """The numbered migrations shipped in storage/migrations, in order, with no gaps."""
+def load_migrations(engine: str = "sqlite") -> list[Migration]:
+    """An engine's numbered migrations, in order, with no gaps: SQLite's in storage/migrations from 0001,
+    PostgreSQL's in storage/migrations/postgresql from its first (0014: the schema SQLite's 0001–0014 make)."""
+    folder = resources.files("storage.migrations")
+    if engine == "postgresql":
+        folder = folder / "postgresql"
     found: list[Migration] = []
-    for entry in resources.files("storage.migrations").iterdir():
+    for entry in folder.iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append(Migration(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(found, start=1):
+    first = found[0].version if found and engine == "postgresql" else 1
+    for expected, migration in enumerate(found, start=first):
         if migration.version != expected:
             raise MigrationError(f"migration {expected:04d} is missing (found {migration.version:04d})")
     return found

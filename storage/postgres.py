@@ -23,7 +23,6 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequenc
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from functools import lru_cache
-from importlib import resources
 from typing import Any, TypeVar
 
 import psycopg
@@ -35,6 +34,7 @@ from psycopg_pool import ConnectionPool
 
 from domain.errors import Unavailable
 from domain.i18n import t
+from storage import db
 from storage.db import Connection, Database, Migration, MigrationError, Params, Row, SyncConnection
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,6 @@ MIGRATION_LOCK = 0x43415544
 LOCK_TIMEOUT = "15s"  # as SQLite's busy timeout: a writer waits this long for another before failing
 READERS = 4
 WRITERS = 4  # write connections per process: transactions of different servers run side by side
-_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
 # -- SQL: one dialect written, psycopg's read -----------------------------------------------------
@@ -240,16 +239,7 @@ class PgConnection:
 
 def load_migrations() -> list[Migration]:
     """PostgreSQL's numbered migrations, in order with no gaps; the first is 0014 (SQLite's 0001–0014)."""
-    found: list[Migration] = []
-    for entry in (resources.files("storage.migrations") / "postgresql").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
-    found.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(found, start=found[0].version if found else 1):
-        if migration.version != expected:
-            raise MigrationError(f"migration {expected:04d} is missing (found {migration.version:04d})")
-    return found
+    return db.load_migrations("postgresql")
 
 
 def apply_migrations(conn: psycopg.Connection[Any], migrations: Iterable[Migration]) -> int:
